@@ -1,0 +1,83 @@
+"""The composition root: the one place that turns settings into live objects and wires them together.
+
+Nothing is built at import time. `build` needs a running event loop (aiohttp's connector must be created
+inside one), which is why it is a coroutine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.cards import CardUpdater, LiveBoard
+from bot.client import SpacesBot
+from bot.context import AppContext
+from bot.discord_connector import build_connector
+from bot.publisher import DiscordPublisher
+from bot.settings import Settings
+from bot.stage import StageAdapter
+from spaces_core.clock import SystemClock
+from spaces_core.services.follows import FollowService
+from spaces_core.services.settings import SettingsService
+from spaces_core.services.spaces import SpaceService
+from spaces_core.store.database import create_engine, make_uow_factory, migrate
+
+__all__ = ["Runtime", "build", "run"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Runtime:
+    bot: SpacesBot
+    dispose: Callable[[], Awaitable[None]]
+
+    async def close(self) -> None:
+        await self.bot.close()
+        await self.dispose()
+
+
+async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
+    await migrate(settings.database_url)
+    engine = create_engine(settings.database_url)
+    uow_factory = make_uow_factory(engine)
+    bot = SpacesBot(
+        succession_tick=settings.succession_tick,
+        dev_guild_id=settings.dev_guild_id,
+        connector=build_connector(settings.discord_endpoint, settings.discord_ca_file),
+        guild_ready_timeout=guild_ready_timeout,
+    )
+    follows = FollowService(uow_factory)
+    config = SettingsService(uow_factory)
+
+    async def card_refs(space_id: str) -> list[tuple[int, int]]:
+        return await spaces.cards(space_id)
+
+    async def live_in_guild(guild_id: int) -> list:  # type: ignore[type-arg]
+        return await spaces.live_in_guild(guild_id)
+
+    async def record_card(space_id: str, channel_id: int, message_id: int) -> None:
+        await spaces.record_card(space_id, channel_id, message_id)
+
+    async def feed_channel(guild_id: int) -> int | None:
+        return (await config.policy(guild_id)).feed_channel_id
+
+    cards = CardUpdater(bot, card_refs, settings.card_edit_interval)
+    board = LiveBoard(bot, live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
+    stage = StageAdapter(bot)
+    publisher = DiscordPublisher(
+        bot, stage, cards, board, bot.dms,
+        record_card=record_card, feed_channel=feed_channel, followers_to_notify=follows.followers_to_notify,
+    )
+    spaces = SpaceService(uow_factory, SystemClock(), publisher)
+    bot.app = AppContext(spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage)
+    return Runtime(bot=bot, dispose=engine.dispose)
+
+
+async def run(settings: Settings) -> None:
+    runtime = await build(settings)
+    try:
+        await runtime.bot.start(settings.discord_token)
+    finally:
+        await runtime.close()

@@ -1,0 +1,170 @@
+"""Keeping Space cards and the "Live now" board current without tripping Discord's rate limits.
+
+A burst of joins must not become a burst of edits: changes only mark a card dirty, and one owned background
+task renders the newest state at most once per card every `interval` seconds. Counts are never lost: the
+render always reads the latest snapshot, so the last edit of a burst shows the final numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable
+
+import discord
+
+from bot.embeds import board_embed, card_embed, summary_embed
+from bot.views import card_view
+from spaces_core.domain.space import Space, SpaceSummary
+from spaces_core.domain.rules import GuildPolicy
+
+__all__ = ["CardUpdater", "Coalescer", "LiveBoard"]
+
+log = logging.getLogger(__name__)
+CardRefs = Callable[[str], Awaitable[list[tuple[int, int]]]]
+
+
+class Coalescer:
+    """Runs `flush(key)` for dirty keys, at most once per key every `interval` seconds."""
+
+    def __init__(self, flush: Callable[[Hashable], Awaitable[None]], interval: float) -> None:
+        self._flush, self._interval = flush, interval
+        self._dirty: set[Hashable] = set()
+        self._last: dict[Hashable, float] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def mark(self, key: Hashable) -> None:
+        self._dirty.add(key)
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="coalescer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            now = time.monotonic()
+            waits: list[float] = []
+            for key in list(self._dirty):
+                due = self._last.get(key, float("-inf")) + self._interval
+                if due <= now:
+                    self._dirty.discard(key)
+                    self._last[key] = now
+                    await self._safe_flush(key)
+                else:
+                    waits.append(due - now)
+            if waits:
+                # Sleep until the earliest card may be edited again, unless new work wakes us first.
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=min(waits))
+                except TimeoutError:
+                    pass
+                self._wake.set()
+
+    async def _safe_flush(self, key: Hashable) -> None:
+        try:
+            await self._flush(key)
+        except discord.HTTPException as exc:
+            log.warning("could not update %s: %s", key, exc)
+        except Exception:
+            log.exception("updating %s failed", key)
+
+
+class CardUpdater:
+    def __init__(self, client: discord.Client, card_refs: CardRefs, interval: float) -> None:
+        self._client = client
+        self._card_refs = card_refs
+        self._latest: dict[str, Space] = {}
+        self._coalescer = Coalescer(self._flush, interval)
+        self.edits: Counter[str] = Counter()  # per Space id, read by tests and the benchmark
+
+    def start(self) -> None:
+        self._coalescer.start()
+
+    async def stop(self) -> None:
+        await self._coalescer.stop()
+
+    def mark(self, space: Space) -> None:
+        self._latest[space.id] = space
+        self._coalescer.mark(space.id)
+
+    async def post(self, space: Space, channel_id: int) -> int:
+        channel = self._client.get_partial_messageable(channel_id)
+        message = await channel.send(
+            embed=card_embed(space), view=card_view(space), allowed_mentions=discord.AllowedMentions.none()
+        )
+        return message.id
+
+    async def _flush(self, key: Hashable) -> None:
+        space = self._latest.get(str(key))
+        if space is None:
+            return
+        for channel_id, message_id in await self._card_refs(space.id):
+            message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
+            await message.edit(embed=card_embed(space), view=card_view(space))
+            self.edits[space.id] += 1
+
+    async def finish(self, space: Space, summary: SpaceSummary) -> None:
+        """Turn every card of an ended Space into its summary, at once and without buttons."""
+        self._latest.pop(space.id, None)
+        for channel_id, message_id in await self._card_refs(space.id):
+            message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
+            try:
+                await message.edit(embed=summary_embed(space, summary), view=None)
+            except discord.HTTPException as exc:
+                log.warning("could not turn card %s into a summary: %s", message_id, exc)
+
+
+LiveSpaces = Callable[[int], Awaitable[list[Space]]]
+PolicyOf = Callable[[int], Awaitable[GuildPolicy]]
+RecordBoard = Callable[[int, int], Awaitable[None]]
+
+
+class LiveBoard:
+    """One message at the top of the feed channel (pinned), edited to list the live Spaces, busiest first."""
+
+    def __init__(
+        self, client: discord.Client, live: LiveSpaces, policy: PolicyOf, record: RecordBoard, interval: float
+    ) -> None:
+        self._client, self._live, self._policy, self._record = client, live, policy, record
+        self._coalescer = Coalescer(self._flush, interval)
+
+    def start(self) -> None:
+        self._coalescer.start()
+
+    async def stop(self) -> None:
+        await self._coalescer.stop()
+
+    def mark(self, guild_id: int) -> None:
+        self._coalescer.mark(guild_id)
+
+    async def _flush(self, key: Hashable) -> None:
+        guild_id = int(str(key))
+        policy = await self._policy(guild_id)
+        if policy.feed_channel_id is None:
+            return
+        embed = board_embed(await self._live(guild_id))
+        channel = self._client.get_partial_messageable(policy.feed_channel_id)
+        if policy.live_board_message_id is not None:
+            try:
+                await channel.get_partial_message(policy.live_board_message_id).edit(embed=embed)
+                return
+            except discord.NotFound:
+                pass  # deleted by someone: post a new one below
+        message = await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+        await self._record(guild_id, message.id)
+        try:
+            await message.pin(reason="Spaces live board")
+        except discord.HTTPException as exc:
+            log.info("live board not pinned (%s); it still updates in place", exc)

@@ -1,0 +1,83 @@
+"""The discord.py client: cogs, persistent components, command sync and the owned background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.cogs.follow import FollowCog
+from bot.cogs.moderation import ModerationCog
+from bot.cogs.presence import PresenceCog
+from bot.cogs.settings import SettingsCog
+from bot.cogs.space import SpaceCog
+from bot.context import AppContext
+from bot.dms import DmSender
+from bot.views import register_components
+
+__all__ = ["SpacesBot", "bot_intents"]
+
+log = logging.getLogger(__name__)
+
+
+def bot_intents() -> discord.Intents:
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.voice_states = True  # joins, leaves and raised hands on Stages
+    intents.members = True  # privileged: member lookups for moderation and the card
+    intents.guild_scheduled_events = True
+    return intents
+
+
+class SpacesBot(commands.Bot):
+    """Owns the background work (card edits, board, DMs, takeovers): started in setup_hook, stopped in close."""
+
+    app: AppContext
+
+    def __init__(self, *, succession_tick: float, dev_guild_id: int | None, **options: Any) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=bot_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),  # nothing a member typed ever pings anyone
+            help_command=None,
+            **options,
+        )
+        self.dms = DmSender(self)
+        self._succession_tick = succession_tick
+        self._dev_guild_id = dev_guild_id
+        self._ticker: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        for cog in (SpaceCog(self), ModerationCog(self), FollowCog(self), SettingsCog(self), PresenceCog(self)):
+            await self.add_cog(cog)
+        register_components(self)
+        if self._dev_guild_id is not None:
+            guild = discord.Object(self._dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+        self.app.cards.start()
+        self.app.board.start()
+        self.dms.start()
+        self._ticker = asyncio.create_task(self._succession_loop(), name="succession")
+
+    async def _succession_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._succession_tick)
+            try:
+                await self.app.spaces.run_due_successions()
+            except Exception:
+                log.exception("co-host takeover check failed; retrying next tick")
+
+    async def close(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        await self.app.cards.stop()
+        await self.app.board.stop()
+        await self.dms.stop()
+        await super().close()

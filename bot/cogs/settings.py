@@ -1,0 +1,85 @@
+"""`/settings notifications` for every member, `/settings server` for admins, `/privacy delete`."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cogs.common import actor_in, guild_only
+from bot.context import app_of
+from bot.replies import guarded, reply
+
+__all__ = ["SettingsCog"]
+
+
+class SettingsCog(commands.Cog):
+    settings = app_commands.Group(name="settings", description="Your Spaces preferences and server rules")
+    privacy = app_commands.Group(name="privacy", description="Your data in Spaces")
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    @settings.command(name="notifications", description="DMs when a host you follow goes live")
+    async def notifications(self, interaction: discord.Interaction, live_dms: bool) -> None:
+        async def act() -> None:
+            await app_of(interaction.client).settings.set_live_dms(interaction.user.id, live_dms)
+            state = "on" if live_dms else "off"
+            await reply(interaction, f"Go-live DMs are {state}.")
+
+        await guarded(interaction, act, doing="change your notifications")
+
+    @settings.command(name="server", description="Server rules for Spaces (admins)")
+    @app_commands.describe(
+        feed_channel="Channel for the Live now board and the Space cards",
+        stage_category="Category where new Stages are created",
+        speaker_limit="Speakers besides host and co-hosts (1-50)",
+        grace_seconds="How long a host may be away before the co-host takes over (10-600)",
+        min_followers="Followers needed to host (0 = anyone)",
+        host_role="Role needed to host (admins always can)",
+        moderator_role="Role whose members moderate Spaces",
+    )
+    async def server(
+        self,
+        interaction: discord.Interaction,
+        feed_channel: discord.TextChannel | None = None,
+        stage_category: discord.CategoryChannel | None = None,
+        speaker_limit: app_commands.Range[int, 1, 50] | None = None,
+        grace_seconds: app_commands.Range[int, 1, 600] | None = None,
+        min_followers: app_commands.Range[int, 0, 1_000_000] | None = None,
+        host_role: discord.Role | None = None,
+        moderator_role: discord.Role | None = None,
+    ) -> None:
+        async def act() -> None:
+            changes: dict[str, object] = {
+                "feed_channel_id": feed_channel.id if feed_channel else None,
+                "stage_category_id": stage_category.id if stage_category else None,
+                "speaker_limit": speaker_limit,
+                "grace_seconds": grace_seconds,
+                "min_followers": min_followers,
+                "required_role_ids": frozenset({host_role.id}) if host_role else None,
+                "moderator_role_id": moderator_role.id if moderator_role else None,
+            }
+            given = {key: value for key, value in changes.items() if value is not None}
+            app = app_of(interaction.client)
+            policy = await app.settings.update_policy(guild_only(interaction), await actor_in(interaction), **given)
+            await reply(interaction, _describe(policy))
+
+        await guarded(interaction, act, doing="change the server settings")
+
+    @privacy.command(name="delete", description="Delete your follows and preferences from Spaces")
+    async def delete(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            await app_of(interaction.client).settings.delete_member_data(interaction.user.id)
+            await reply(interaction, "Done: your follows (both ways) and your preferences are deleted.")
+
+        await guarded(interaction, act, doing="delete your data")
+
+
+def _describe(policy: object) -> str:
+    fields = ("feed_channel_id", "stage_category_id", "speaker_limit", "grace_seconds", "moderator_role_id")
+    lines = [f"{name}: {getattr(policy, name, None)}" for name in fields]
+    rule = getattr(policy, "hosting_rule", None)
+    if rule is not None:
+        lines.append(f"min_followers: {rule.min_followers}, host roles: {sorted(rule.required_role_ids) or 'any'}")
+    return "Server settings saved:\n" + "\n".join(lines)

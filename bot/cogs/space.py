@@ -1,0 +1,155 @@
+"""`/space start|end|share|panel|pin|unpin`: opening, closing and running a Space.
+
+Moderation of members (approve, invite, move, mute, remove, block, co-hosts) lives in `bot.cogs.moderation`.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cogs.common import actor_in, guild_only, resolve_space
+from bot.context import app_of
+from bot.embeds import card_embed, summary_embed
+from bot.permissions import require_bot_permissions
+from bot.replies import guarded, reply
+from bot.views import approval_view, share_text
+from spaces_core.domain.errors import InvalidInput
+from spaces_core.domain.roles import Action, require
+from spaces_core.domain.space import Space
+
+__all__ = ["SpaceCog"]
+
+Vocal = discord.StageChannel | discord.VoiceChannel
+
+
+def _is_community(guild: discord.Guild) -> bool:
+    return "COMMUNITY" in guild.features
+
+
+async def pick_channel(interaction: discord.Interaction, given: Vocal | None, title: str) -> Vocal:
+    """The Stage to open: the one given, the one the host stands in, or a new one in the configured category."""
+    guild = interaction.guild
+    if guild is None:
+        raise InvalidInput("Spaces live in servers: run this command in a server, not in DMs.")
+    channel: discord.abc.GuildChannel | None = given
+    user = interaction.user
+    if channel is None and isinstance(user, discord.Member) and user.voice is not None:
+        channel = user.voice.channel
+    if channel is None:
+        policy = await app_of(interaction.client).settings.policy(guild.id)
+        category = guild.get_channel(policy.stage_category_id) if policy.stage_category_id else None
+        if isinstance(category, discord.CategoryChannel) and _is_community(guild):
+            require_bot_permissions(category)
+            return await guild.create_stage_channel(title[:100], category=category, reason="New Space")
+        raise InvalidInput("Pick a Stage channel with the `channel` option, or join one first.")
+    if isinstance(channel, discord.StageChannel):
+        return channel
+    if isinstance(channel, discord.VoiceChannel) and not _is_community(guild):
+        return channel  # no Stage channels without Community: run the Space on a voice channel
+    kind = "voice" if isinstance(channel, discord.VoiceChannel) else "text"
+    raise InvalidInput(f"{channel.mention} is a {kind} channel. Spaces run on Stage channels here: pick one.")
+
+
+class SpaceCog(commands.Cog):
+    space = app_commands.Group(name="space", description="Live audio Spaces on Stage channels", guild_only=True)
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    @space.command(name="start", description="Go live: open a Space on a Stage channel")
+    @app_commands.describe(
+        title="What is this Space about? (70 characters at most)",
+        topics="Up to 3 topics, separated by commas",
+        channel="The Stage to use (default: the one you are in)",
+    )
+    async def start(
+        self, interaction: discord.Interaction, title: str, topics: str | None = None, channel: Vocal | None = None
+    ) -> None:
+        async def act() -> None:
+            app = app_of(interaction.client)
+            guild_id = guild_only(interaction)
+            actor = await actor_in(interaction)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            stage = await pick_channel(interaction, channel, title)
+            require_bot_permissions(stage)
+            try:
+                space = await app.spaces.start_space(
+                    guild_id=guild_id, channel_id=stage.id, actor=actor, title=title, topics=topics or ""
+                )
+            except discord.HTTPException:
+                live = await app.spaces.live_of_host(actor.user_id)
+                if live is not None:  # the Stage did not open: don't leave a Space nobody can reach
+                    await app.spaces.end_space(live.id, actor)
+                raise
+            await reply(interaction, _started_text(space, interaction.user), embed=card_embed(space))
+
+        await guarded(interaction, act, doing="open the Stage")
+
+    @space.command(name="end", description="End your Space for everyone")
+    async def end(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            app = app_of(interaction.client)
+            space = await resolve_space(interaction)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            ended = await app.spaces.end_space(space.id, await actor_in(interaction))
+            summary = ended.summary()
+            await reply(interaction, "Your Space has ended. Thanks for hosting!", embed=summary_embed(ended, summary))
+
+        await guarded(interaction, act, doing="end the Space")
+
+    @space.command(name="share", description="Get a link to share this Space")
+    async def share(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            await reply(interaction, share_text(await resolve_space(interaction)))
+
+        await guarded(interaction, act, doing="share the Space")
+
+    @space.command(name="panel", description="Host controls: the queue of raised hands")
+    async def panel(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            space = await resolve_space(interaction)
+            actor = await actor_in(interaction)
+            require(space, actor, Action.APPROVE_REQUEST)
+            names = _names(interaction.guild, space.queue)
+            if not space.queue:
+                await reply(interaction, "No raised hands right now.", embed=card_embed(space))
+                return
+            lines = "\n".join(f"{i}. <@{uid}>" for i, uid in enumerate(space.queue, start=1))
+            await reply(interaction, f"**Raised hands** (first come, first served):\n{lines}", view=approval_view(space, names))
+
+        await guarded(interaction, act, doing="open the control panel")
+
+    @space.command(name="pin", description="Pin a link on the Space card (up to 5)")
+    async def pin(self, interaction: discord.Interaction, url: str) -> None:
+        async def act() -> None:
+            space = await resolve_space(interaction)
+            await app_of(interaction.client).spaces.pin_link(space.id, await actor_in(interaction), url)
+            await reply(interaction, f"Pinned {url} on the card.")
+
+        await guarded(interaction, act, doing="pin the link")
+
+    @space.command(name="unpin", description="Remove a pinned link from the Space card")
+    async def unpin(self, interaction: discord.Interaction, url: str) -> None:
+        async def act() -> None:
+            space = await resolve_space(interaction)
+            await app_of(interaction.client).spaces.unpin_link(space.id, await actor_in(interaction), url)
+            await reply(interaction, f"Unpinned {url}.")
+
+        await guarded(interaction, act, doing="unpin the link")
+
+
+def _names(guild: discord.Guild | None, user_ids: list[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for user_id in user_ids:
+        member = guild.get_member(user_id) if guild is not None else None
+        names[user_id] = member.display_name if member is not None else str(user_id)
+    return names
+
+
+def _started_text(space: Space, user: discord.Member | discord.User) -> str:
+    on_stage = isinstance(user, discord.Member) and user.voice is not None and user.voice.channel is not None
+    if on_stage and user.voice is not None and user.voice.channel is not None and user.voice.channel.id == space.channel_id:
+        return f"You're live in <#{space.channel_id}>. You're on stage as the host."
+    return f"You're live in <#{space.channel_id}>. Join it: you'll be brought up to speak as the host."

@@ -1,0 +1,39 @@
+"""What every cog, view and listener reaches through the client: the services and the Discord-side helpers.
+
+Built once in `bot.bootstrap` and attached to the client as `client.app`; components find it from the
+interaction, so persistent buttons keep working after a restart without any global state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from spaces_core.services.follows import FollowService
+from spaces_core.services.settings import SettingsService
+from spaces_core.services.spaces import SpaceService
+
+if TYPE_CHECKING:
+    from bot.cards import CardUpdater, LiveBoard
+    from bot.stage import StageAdapter
+
+__all__ = ["AppContext", "app_of"]
+
+
+@dataclass(slots=True)
+class AppContext:
+    spaces: SpaceService
+    follows: FollowService
+    settings: SettingsService
+    cards: CardUpdater
+    board: LiveBoard
+    stage: StageAdapter
+
+
+def app_of(client: discord.Client | Any) -> AppContext:
+    app = getattr(client, "app", None)
+    if not isinstance(app, AppContext):
+        raise RuntimeError("the client was not built by bot.bootstrap (no AppContext attached)")
+    return app

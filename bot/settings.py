@@ -1,0 +1,76 @@
+"""Settings read from the environment (and an optional .env file).
+
+Every setting is listed with a comment in `.env.example`. Nothing here connects to anything: the composition
+root (`bot.bootstrap`) turns settings into live objects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["Settings", "SettingsError"]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/spaces.db"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def _int_or_none(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise SettingsError(f"{name} must be a Discord id (digits only), not {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    discord_token: str
+    # "host:port" of a Discord-compatible server (REST, gateway and voice); empty means discord.com itself.
+    discord_endpoint: str | None = None
+    # CA certificate that signs the endpoint's TLS certificate (required with discord_endpoint).
+    discord_ca_file: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    # Guild to sync slash commands to instantly (global sync can take an hour on Discord).
+    dev_guild_id: int | None = None
+    # Seconds between two edits of the same Space card: Discord rate-limits message edits per channel.
+    card_edit_interval: float = 5.0
+    # Seconds between two passes of the co-host takeover check.
+    succession_tick: float = 1.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        token = env.get("DISCORD_TOKEN", "").strip()
+        if not token:
+            raise SettingsError("DISCORD_TOKEN is not set: put the bot's token in the environment or in .env")
+        endpoint = env.get("DISCORD_ENDPOINT", "").strip() or None
+        ca_file = env.get("DISCORD_CA_FILE", "").strip() or None
+        if endpoint and not ca_file:
+            raise SettingsError("DISCORD_ENDPOINT needs DISCORD_CA_FILE: the CA that signs that server's certificate")
+        return cls(
+            discord_token=token,
+            discord_endpoint=endpoint,
+            discord_ca_file=ca_file,
+            database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            dev_guild_id=_int_or_none(env, "DISCORD_DEV_GUILD_ID"),
+            card_edit_interval=_float(env, "CARD_EDIT_INTERVAL", 5.0),
+            succession_tick=_float(env, "SUCCESSION_TICK", 1.0),
+            log_level=env.get("LOG_LEVEL", "INFO").strip() or "INFO",
+        )

@@ -1,0 +1,121 @@
+"""The Stage (or voice channel) side of a Space: instance, who may talk, mutes, disconnects, keep-alive.
+
+On a Stage channel, speaking is Discord's "suppress" flag on a voice state. Servers without Community features
+have no Stage channels: there a Space runs on an ordinary voice channel and the bot server-mutes listeners and
+unmutes speakers instead. Every method takes ids and looks members up itself, so callers need no cache.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from spaces_core.domain.space import Space
+
+__all__ = ["StageAdapter"]
+
+log = logging.getLogger(__name__)
+STAGE_TOPIC_LIMIT = 120
+
+
+class StageAdapter:
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    def channel(self, space: Space) -> discord.VoiceChannel | discord.StageChannel | None:
+        channel = self._client.get_channel(space.channel_id)
+        if isinstance(channel, discord.VoiceChannel | discord.StageChannel):
+            return channel
+        return None
+
+    async def _member(self, space: Space, user_id: int) -> discord.Member | None:
+        guild = self._client.get_guild(space.guild_id)
+        if guild is None:
+            return None
+        member = guild.get_member(user_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(user_id)
+            except discord.NotFound:
+                return None
+        return member
+
+    async def _present(self, space: Space, user_id: int) -> discord.Member | None:
+        member = await self._member(space, user_id)
+        if member is None or member.voice is None or member.voice.channel is None:
+            return None
+        return member if member.voice.channel.id == space.channel_id else None
+
+    async def open(self, space: Space) -> None:
+        channel = self.channel(space)
+        if isinstance(channel, discord.StageChannel) and channel.instance is None:
+            await channel.create_instance(topic=space.title[:STAGE_TOPIC_LIMIT], reason=f"Space {space.id}")
+        await self.make_speaker(space, space.host_id)
+
+    async def close(self, space: Space) -> None:
+        channel = self.channel(space)
+        if isinstance(channel, discord.StageChannel):
+            instance = channel.instance
+            if instance is not None:
+                try:
+                    await instance.delete(reason=f"Space {space.id} ended")
+                except discord.NotFound:
+                    pass
+        elif channel is not None:
+            # On a voice channel we muted the audience ourselves: give everyone their voice back.
+            for member in channel.members:
+                if member.voice is not None and member.voice.mute and not member.bot:
+                    await member.edit(mute=False, reason="Space ended")
+        await self.release(space)
+
+    async def on_join(self, space: Space, user_id: int) -> None:
+        if user_id == space.host_id or user_id in space.cohosts or user_id in space.speakers:
+            await self.make_speaker(space, user_id)
+        elif not isinstance(self.channel(space), discord.StageChannel):
+            await self.make_listener(space, user_id)
+
+    async def make_speaker(self, space: Space, user_id: int) -> None:
+        member = await self._present(space, user_id)
+        if member is None:
+            return  # brought up when they join: on_join looks at their role
+        if isinstance(self.channel(space), discord.StageChannel):
+            await member.edit(suppress=False, reason="Space speaker")
+        if user_id not in space.muted and member.voice is not None and member.voice.mute:
+            await member.edit(mute=False, reason="Space speaker")
+
+    async def make_listener(self, space: Space, user_id: int) -> None:
+        member = await self._present(space, user_id)
+        if member is None:
+            return
+        if isinstance(self.channel(space), discord.StageChannel):
+            await member.edit(suppress=True, reason="Moved to the audience")
+        else:
+            await member.edit(mute=True, reason="Space listener")
+
+    async def set_muted(self, space: Space, user_id: int, muted: bool) -> None:
+        member = await self._present(space, user_id)
+        if member is not None:
+            await member.edit(mute=muted, reason="Muted by the host" if muted else "Unmuted by the host")
+
+    async def disconnect(self, space: Space, user_id: int) -> None:
+        member = await self._present(space, user_id)
+        if member is not None:
+            await member.move_to(None, reason="Removed from the Space")
+
+    async def keep_alive(self, space: Space) -> None:
+        """Discord closes a Stage with no speaker after a few minutes: stand on it, silent, during the grace."""
+        channel = self.channel(space)
+        if not isinstance(channel, discord.StageChannel) or channel.guild.voice_client is not None:
+            return
+        try:
+            await channel.connect(self_deaf=True, timeout=10.0)
+            await channel.guild.me.edit(suppress=False)
+        except (TimeoutError, discord.ClientException, discord.HTTPException) as exc:
+            log.warning("could not keep Stage %s alive: %s", channel.id, exc)
+
+    async def release(self, space: Space) -> None:
+        guild = self._client.get_guild(space.guild_id)
+        voice = guild.voice_client if guild is not None else None
+        if voice is not None and getattr(voice.channel, "id", None) == space.channel_id:
+            await voice.disconnect(force=True)

@@ -1,0 +1,219 @@
+"""Buttons on Space cards, on the control panel and on invitations.
+
+Each is a `DynamicItem`: its state (Space id, member id) lives in the custom_id, so the buttons on a card
+posted before a restart still work once `register_components` has run at start-up. Every callback re-checks
+permissions through the services: a button being visible proves nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.context import app_of
+from bot.replies import guarded, reply
+from spaces_core.domain.space import ALLOWED_REACTIONS, Space
+
+__all__ = ["approval_view", "card_view", "invite_view", "register_components"]
+
+SID = r"(?P<sid>[0-9a-f]{32})"
+UID = r"(?P<uid>[0-9]{15,21})"
+Button = discord.ui.Button[Any]
+
+
+class RequestToSpeak(discord.ui.DynamicItem[Button], template=rf"sp:req:{SID}"):
+    def __init__(self, space_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Request to speak", emoji="✋", style=discord.ButtonStyle.primary, custom_id=f"sp:req:{space_id}"
+            )
+        )
+        self.space_id = space_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+        return cls(match["sid"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            spaces = app_of(interaction.client).spaces
+            space = await spaces.get(self.space_id)
+            if interaction.user.id in space.queue:
+                await spaces.cancel_request(self.space_id, interaction.user.id)
+                await reply(interaction, "You lowered your hand.")
+                return
+            space = await spaces.request_to_speak(self.space_id, interaction.user.id)
+            position = space.queue.index(interaction.user.id) + 1
+            await reply(interaction, f"✋ You asked to speak — you're number {position} in the queue. Press again to cancel.")
+
+        await guarded(interaction, act, doing="raise your hand")
+
+
+class React(discord.ui.DynamicItem[Button], template=rf"sp:react:{SID}:(?P<idx>[0-9])"):
+    def __init__(self, space_id: str, index: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                emoji=ALLOWED_REACTIONS[index], style=discord.ButtonStyle.secondary, custom_id=f"sp:react:{space_id}:{index}"
+            )
+        )
+        self.space_id, self.index = space_id, index
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+        index = int(match["idx"])
+        return cls(match["sid"], index if index < len(ALLOWED_REACTIONS) else 0)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            emoji = ALLOWED_REACTIONS[self.index]
+            await app_of(interaction.client).spaces.react(self.space_id, interaction.user.id, emoji)
+            await reply(interaction, f"You reacted {emoji}")
+
+        await guarded(interaction, act, doing="add your reaction")
+
+
+class FollowHost(discord.ui.DynamicItem[Button], template=rf"sp:follow:{SID}"):
+    def __init__(self, space_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(label="Follow host", emoji="➕", style=discord.ButtonStyle.secondary, custom_id=f"sp:follow:{space_id}")
+        )
+        self.space_id = space_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+        return cls(match["sid"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            app = app_of(interaction.client)
+            space = await app.spaces.get(self.space_id)
+            await app.follows.follow(interaction.user.id, space.host_id)
+            await reply(
+                interaction,
+                f"You now follow <@{space.host_id}>. I'll DM you when they go live "
+                "(turn that off with `/settings notifications`).",
+            )
+
+        await guarded(interaction, act, doing="follow the host")
+
+
+class Share(discord.ui.DynamicItem[Button], template=rf"sp:share:{SID}"):
+    def __init__(self, space_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(label="Share", emoji="🔗", style=discord.ButtonStyle.secondary, custom_id=f"sp:share:{space_id}")
+        )
+        self.space_id = space_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+        return cls(match["sid"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            space = await app_of(interaction.client).spaces.get(self.space_id)
+            await reply(interaction, share_text(space))
+
+        await guarded(interaction, act, doing="share this Space")
+
+
+def share_text(space: Space) -> str:
+    link = f"https://discord.com/channels/{space.guild_id}/{space.channel_id}"
+    return f"Share this Space: **{space.title}** — {link}\nAnyone in this server can open the link to join the Stage."
+
+
+class Decide(discord.ui.DynamicItem[Button], template=rf"sp:(?P<verdict>ok|no):{SID}:{UID}"):
+    """Approve or deny one raised hand, from the control panel."""
+
+    def __init__(self, space_id: str, user_id: int, approve: bool, label: str = "") -> None:
+        verdict = "ok" if approve else "no"
+        super().__init__(
+            discord.ui.Button(
+                label=(label or str(user_id))[:60] if approve else "Deny",
+                emoji="✅" if approve else "✖️",
+                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
+                custom_id=f"sp:{verdict}:{space_id}:{user_id}",
+            )
+        )
+        self.space_id, self.user_id, self.approve = space_id, user_id, approve
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+        return cls(match["sid"], int(match["uid"]), match["verdict"] == "ok")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            from bot.cogs.common import actor_in  # late import: cogs import this module
+
+            app = app_of(interaction.client)
+            actor = await actor_in(interaction)
+            if self.approve:
+                await app.spaces.approve(self.space_id, actor, self.user_id)
+                await reply(interaction, f"<@{self.user_id}> is now a speaker.")
+            else:
+                await app.spaces.deny(self.space_id, actor, self.user_id)
+                await reply(interaction, f"You declined <@{self.user_id}>'s request to speak.")
+
+        await guarded(interaction, act, doing="bring that member up")
+
+
+class AnswerInvite(discord.ui.DynamicItem[Button], template=rf"sp:inv:(?P<answer>yes|no):{SID}:{UID}"):
+    def __init__(self, space_id: str, user_id: int, accept: bool) -> None:
+        answer = "yes" if accept else "no"
+        super().__init__(
+            discord.ui.Button(
+                label="Accept" if accept else "Decline",
+                style=discord.ButtonStyle.success if accept else discord.ButtonStyle.secondary,
+                custom_id=f"sp:inv:{answer}:{space_id}:{user_id}",
+            )
+        )
+        self.space_id, self.user_id, self.accept = space_id, user_id, accept
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+        return cls(match["sid"], int(match["uid"]), match["answer"] == "yes")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            if interaction.user.id != self.user_id:
+                await reply(interaction, "This invitation is for someone else.")
+                return
+            spaces = app_of(interaction.client).spaces
+            if self.accept:
+                await spaces.accept_invite(self.space_id, self.user_id)
+                await reply(interaction, "You're up! You can speak now.")
+            else:
+                await spaces.decline_invite(self.space_id, self.user_id)
+                await reply(interaction, "No problem — you stay in the audience.")
+
+        await guarded(interaction, act, doing="answer the invitation")
+
+
+def card_view(space: Space) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RequestToSpeak(space.id))
+    view.add_item(FollowHost(space.id))
+    view.add_item(Share(space.id))
+    for index in range(len(ALLOWED_REACTIONS)):
+        view.add_item(React(space.id, index))
+    return view
+
+
+def approval_view(space: Space, names: dict[int, str]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for user_id in space.queue[:10]:  # two buttons each, 25 components at most per message
+        view.add_item(Decide(space.id, user_id, True, label=f"Approve {names.get(user_id, user_id)}"))
+        view.add_item(Decide(space.id, user_id, False))
+    return view
+
+
+def invite_view(space: Space, user_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(AnswerInvite(space.id, user_id, True))
+    view.add_item(AnswerInvite(space.id, user_id, False))
+    return view
+
+
+def register_components(client: discord.Client) -> None:
+    client.add_dynamic_items(RequestToSpeak, React, FollowHost, Share, Decide, AnswerInvite)
