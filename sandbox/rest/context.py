@@ -1,0 +1,195 @@
+"""What every REST handler shares: the world, the gateway, the caller, JSON/multipart bodies, errors,
+request counting and (optionally simulated) rate limits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.errors import ApiError, missing_permissions, unauthorized
+from sandbox.gateway import GatewayHub
+from sandbox.interactions import InteractionRegistry
+from sandbox.models import Application, Channel, Guild
+from sandbox.permissions import base_permissions, channel_permissions
+from sandbox.state import World
+
+__all__ = [
+    "API_PREFIX",
+    "CTX_KEY",
+    "RateLimitConfig",
+    "RestContext",
+    "caller",
+    "ctx",
+    "json_response",
+    "middlewares",
+    "read_body",
+    "require_channel_permission",
+    "require_guild_permission",
+    "snowflake",
+]
+
+JSON = dict[str, Any]
+API_PREFIX = "/api/v10"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class RateLimitConfig:
+    """Simulated per-route buckets, off by default. ``limit`` requests per ``window`` seconds."""
+
+    enabled: bool = False
+    limit: int = 50
+    window: float = 1.0
+
+
+@dataclass
+class RestContext:
+    world: World
+    hub: GatewayHub
+    interactions: InteractionRegistry
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
+    _buckets: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+    def take(self, bucket: str) -> tuple[int, float, bool]:
+        """Use one request of ``bucket``: returns (remaining, reset_after, allowed)."""
+        now = time.monotonic()
+        cfg = self.rate_limit
+        start, used = self._buckets.get(bucket, (now, 0))
+        if now - start >= cfg.window:
+            start, used = now, 0
+        reset_after = max(cfg.window - (now - start), 0.001)
+        if cfg.enabled and used >= cfg.limit:
+            return 0, reset_after, False
+        used += 1
+        self._buckets[bucket] = (start, used)
+        return max(cfg.limit - used, 0), reset_after, True
+
+
+CTX_KEY = web.AppKey("sandbox_rest", RestContext)
+CALLER_KEY = web.RequestKey("sandbox_caller", Application)
+
+
+def ctx(request: web.Request) -> RestContext:
+    return request.app[CTX_KEY]
+
+
+def caller(request: web.Request) -> Application:
+    return request[CALLER_KEY]
+
+
+def snowflake(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise ApiError(400, 50035, "Invalid Form Body") from None
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # discord.py parses a body only when Content-Type is exactly "application/json" (no charset).
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+async def read_body(request: web.Request) -> JSON:
+    """JSON body, or a multipart body (payload_json + files[n]) with the files turned into attachments."""
+    if not request.body_exists:
+        return {}
+    if request.content_type.startswith("multipart/"):
+        body: JSON = {}
+        files: list[JSON] = []
+        reader = await request.multipart()
+        async for part in reader:
+            name = getattr(part, "name", None)
+            if name == "payload_json":
+                body = json.loads(await part.text())  # type: ignore[union-attr]
+            elif name is not None:
+                data = await part.read()  # type: ignore[union-attr]
+                files.append({"filename": getattr(part, "filename", None) or name, "size": len(data)})
+        world = ctx(request).world
+        body["attachments"] = [
+            {
+                "id": str(world.ids.next()),
+                "filename": f["filename"],
+                "size": f["size"],
+                "url": f"https://cdn.discordapp.com/attachments/{f['filename']}",
+                "proxy_url": f"https://media.discordapp.net/attachments/{f['filename']}",
+                "content_type": "application/octet-stream",
+            }
+            for f in files
+        ]
+        return body
+    text = await request.text()
+    return json.loads(text) if text else {}
+
+
+def require_guild_permission(request: web.Request, guild: Guild, bits: int) -> None:
+    if base_permissions(guild, caller(request).bot_user_id) & bits != bits:
+        raise missing_permissions()
+
+
+def require_channel_permission(request: web.Request, guild: Guild, channel: Channel, bits: int) -> None:
+    if channel_permissions(guild, channel, caller(request).bot_user_id) & bits != bits:
+        raise missing_permissions()
+
+
+def _route_template(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    canonical = resource.canonical if resource is not None else request.path
+    return canonical.removeprefix(API_PREFIX)
+
+
+def _is_token_route(path: str) -> bool:
+    # Interaction callbacks and webhook follow-ups are authenticated by the token in the URL.
+    return path.startswith((API_PREFIX + "/interactions/", API_PREFIX + "/webhooks/"))
+
+
+@web.middleware
+async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(API_PREFIX):
+        return await handler(request)
+    context = ctx(request)
+    template = _route_template(request)
+    context.counts[(request.method, template)] += 1
+    bucket = f"{request.method} {template}"
+    remaining, reset_after, allowed = context.take(bucket)
+    headers = {
+        "X-RateLimit-Limit": str(context.rate_limit.limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+        "X-RateLimit-Bucket": format(abs(hash(bucket)), "x"),
+    }
+    if not allowed:
+        # discord.py retries a 429 only when a Via header is present (otherwise it assumes Cloudflare).
+        retry = math.ceil(reset_after * 1000) / 1000
+        body = {"message": "You are being rate limited.", "retry_after": retry, "global": False}
+        return json_response(
+            body, 429, {**headers, "Via": "1.1 google", "Retry-After": str(math.ceil(retry))}
+        )
+    try:
+        if not _is_token_route(request.path):
+            auth = request.headers.get("Authorization", "")
+            app = context.world.app_for_token(auth.removeprefix("Bot ")) if auth.startswith("Bot ") else None
+            if app is None:
+                raise unauthorized()
+            request[CALLER_KEY] = app
+        response = await handler(request)
+    except ApiError as error:
+        return json_response(error.body(), error.status, headers)
+    response.headers.update(headers)
+    return response
+
+
+middlewares = [_api_middleware]
