@@ -196,6 +196,7 @@ class GatewayHub:
         for payload in missed:
             conn.outbox.put_nowait(payload)
         session.send_dispatch("RESUMED", {})
+        self.events.append("RESUMED")
         return session
 
     def _voice_state_update(self, session: Session, data: JSON) -> None:

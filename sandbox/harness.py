@@ -184,7 +184,7 @@ class LocalDiscord(Population):
     async def click(
         self,
         user_id: int,
-        message_id: int,
+        message_id: int | str,
         custom_id: str,
         *,
         values: list[str] | None = None,
@@ -192,7 +192,7 @@ class LocalDiscord(Population):
         timeout: float = 5.0,  # noqa: ASYNC109
     ) -> InteractionRecord:
         """A member clicks a button (or picks ``values`` in a select) on a message the bot sent."""
-        message = self._locate(message_id, channel_id)
+        message = self._locate(int(message_id), channel_id)
         component = find_component(message.get("components") or [], custom_id)
         if component is None:
             raise LookupError(f"message {message_id} has no component {custom_id!r}")

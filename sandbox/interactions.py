@@ -40,6 +40,11 @@ class InteractionRecord:
 
     # -- what a member sees -------------------------------------------------------------------------------
     @property
+    def message_id(self) -> int | None:
+        """Id of the original response message (clickable with ``server.click``, even if ephemeral)."""
+        return int(self.message["id"]) if self.message else None
+
+    @property
     def content(self) -> str | None:
         return self.message.get("content") if self.message else None
 

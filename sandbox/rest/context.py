@@ -5,6 +5,7 @@ request counting and (optionally simulated) rate limits.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections import Counter
@@ -35,6 +36,8 @@ __all__ = [
     "require_guild_permission",
     "snowflake",
 ]
+
+_log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 API_PREFIX = "/api/v10"
@@ -188,6 +191,13 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
         response = await handler(request)
     except ApiError as error:
         return json_response(error.body(), error.status, headers)
+    except web.HTTPException as error:  # unknown route or method: Discord answers in JSON too
+        body = {"message": f"{error.status}: {error.reason}", "code": 0}
+        return json_response(body, error.status, headers)
+    except (KeyError, ValueError, TypeError):
+        # A malformed body. Answer 400 like Discord rather than 500, which discord.py retries for seconds.
+        _log.warning("rejected malformed request %s %s", request.method, request.path, exc_info=True)
+        return json_response({"code": 50035, "message": "Invalid Form Body"}, 400, headers)
     response.headers.update(headers)
     return response
 
