@@ -18,6 +18,7 @@ __all__ = ["guarded", "reply"]
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
+DEFERRED = discord.InteractionResponseType.deferred_channel_message
 
 
 async def reply(
@@ -33,10 +34,17 @@ async def reply(
         kwargs["embed"] = embed
     if view is not None:
         kwargs["view"] = view
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)  # type: ignore[arg-type]
-    else:
+    if not interaction.response.is_done():
         await interaction.response.send_message(**kwargs)  # type: ignore[arg-type]
+    elif interaction.response.type is DEFERRED and not interaction.extras.get("answered"):
+        # A deferred "thinking…" message is completed by editing it, as Discord's own clients expect.
+        interaction.extras["answered"] = True
+        kwargs.pop("ephemeral")
+        if view is None:
+            kwargs.pop("view", None)
+        await interaction.edit_original_response(**kwargs)  # type: ignore[arg-type]
+    else:
+        await interaction.followup.send(**kwargs)  # type: ignore[arg-type]
 
 
 async def guarded(

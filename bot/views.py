@@ -14,7 +14,8 @@ import discord
 
 from bot.context import app_of
 from bot.replies import guarded, reply
-from spaces_core.domain.space import ALLOWED_REACTIONS, Space
+from spaces_core.domain.rules import ALLOWED_REACTIONS
+from spaces_core.domain.space import Space
 
 __all__ = ["approval_view", "card_view", "invite_view", "register_components"]
 

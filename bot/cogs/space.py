@@ -94,7 +94,7 @@ class SpaceCog(commands.Cog):
             space = await resolve_space(interaction)
             await interaction.response.defer(ephemeral=True, thinking=True)
             ended = await app.spaces.end_space(space.id, await actor_in(interaction))
-            summary = ended.summary()
+            summary = ended.summary(ended.ended_at or ended.created_at)
             await reply(interaction, "Your Space has ended. Thanks for hosting!", embed=summary_embed(ended, summary))
 
         await guarded(interaction, act, doing="end the Space")

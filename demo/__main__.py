@@ -1,0 +1,127 @@
+"""`python -m demo`: a short scripted Space, played by simulated members, with the real bot answering.
+
+Everything runs on this machine: the local Discord-compatible server, the unmodified discord.py bot, SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from demo.world import World, open_world
+
+GRACE_SECONDS = 3
+
+
+def say(who: str, text: str) -> None:
+    print(f"  {who:<10} {text}", flush=True)
+
+
+def last_embed_title(world: World, channel_id: int) -> str:
+    for message in reversed(world.server.messages(channel_id)):
+        for embed in message.get("embeds") or []:
+            return str(embed.get("title"))
+    return "(no card)"
+
+
+async def play(world: World) -> None:
+    server, gid, stage = world.server, world.guild_id, world.stage_id
+    await world.slash(world.chat_id, world.owner, "settings server", feed_channel=world.feed_id,
+                       grace_seconds=GRACE_SECONDS)
+    say("Olivia", f"(server owner) sets the feed channel and a {GRACE_SECONDS} s takeover grace")
+    record: Any = await world.slash(world.chat_id, world["cole"], "follow", host=world["hana"])
+    say("cole", f"/follow hana → {record.content}")
+
+    await server.join_voice(gid, world["hana"], stage)
+    record = await world.slash(stage, world["hana"], "space start", title="Friday AMA", topics="music, production")
+    say("hana", f'/space start title:"Friday AMA" → {record.content}')
+    await server.wait_for(lambda: server.stage_instance(stage) is not None)
+    say("Discord", f"Stage instance open: {server.stage_instance(stage)['topic']!r}")
+    await server.wait_for(lambda: bool(server.dms(world["cole"])), timeout=10)
+    say("cole", f"gets a DM: {server.dms(world['cole'])[-1]['content']}")
+    say("Discord", f"card in #live-now: {last_embed_title(world, world.feed_id)}")
+
+    for name in ("lee", "maya"):
+        await server.join_voice(gid, world[name], stage)
+        say(name, "joins the Stage as a listener")
+    await server.raise_hand(gid, world["lee"])
+    say("lee", "raises a hand")
+    await until(lambda: _queued(world, world["lee"]))
+    panel: Any = await world.slash(stage, world["hana"], "space panel")
+    say("hana", f"opens the control panel: {panel.content.splitlines()[0]}")
+    approve = next(c for row in panel.components for c in row["components"] if c["custom_id"].startswith("sp:ok:"))
+    await server.click(world["hana"], panel.message_id, approve["custom_id"])
+    await server.wait_for(lambda: server.voice_state(gid, world["lee"])["suppress"] is False)
+    say("Discord", "lee is brought up to speak (unsuppressed)")
+
+    await server.join_voice(gid, world["cole"], stage)
+    record = await world.slash(stage, world["hana"], "cohost add", member=world["cole"])
+    say("hana", f"/cohost add cole → {record.content}")
+
+    await server.leave_voice(gid, world["hana"])
+    say("hana", f"leaves the Stage; the Space waits {GRACE_SECONDS} s for her")
+    await until(lambda: _hosted_by(world, world["cole"]), timeout=GRACE_SECONDS + 10)
+    notice = server.messages(stage)[-1]["content"]
+    say("Spaces", f"in the Stage chat: {notice}")
+
+    record = await world.slash(stage, world["cole"], "space end")
+    say("cole", f"/space end → {record.content}")
+    await server.wait_for(lambda: server.stage_instance(stage) is None)
+    say("Discord", f"Stage closed; card is now: {last_embed_title(world, stage)}")
+    summary = next(m for m in reversed(server.messages(stage)) if m.get("embeds"))["embeds"][0]
+    for field in summary.get("fields", []):
+        say("", f"{field['name']}: {field['value']}")
+
+
+async def until(check: Any, timeout: float = 5.0) -> None:
+    """Poll an async condition: the bot works concurrently, so the script waits for what a member would see."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise TimeoutError("the demo waited too long for the bot")
+        await asyncio.sleep(0.05)
+
+
+async def _live(world: World) -> Any:
+    return await world.bot.bot.app.spaces.live_in_channel(world.guild_id, world.stage_id)
+
+
+async def _queued(world: World, user_id: int) -> bool:
+    space = await _live(world)
+    return space is not None and user_id in space.queue
+
+
+async def _hosted_by(world: World, user_id: int) -> bool:
+    space = await _live(world)
+    return space is not None and space.host_id == user_id
+
+
+async def main(database_dir: Path) -> None:
+    world = await open_world(f"sqlite+aiosqlite:///{database_dir}/spaces.db")
+    try:
+        await world.start_bot()
+        print(f"Spaces bot connected to the local Discord-compatible server at {world.server.endpoint}")
+        await play(world)
+        print("Demo finished: the real bot ran a whole Space with no account anywhere.")
+    finally:
+        await world.close()
+
+
+def cli() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help="show the bot's own log lines")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="spaces-demo-") as tmp:
+        asyncio.run(main(Path(tmp)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

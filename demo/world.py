@@ -1,0 +1,113 @@
+"""A small Discord server on the local Discord-compatible server, with the real Spaces bot connected to it.
+
+Used by the demo and by the end-to-end tests. The bot is built exactly as in production (`bot.bootstrap`);
+only its settings point Discord traffic at the local server and its CA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from bot.bootstrap import Runtime, build
+from bot.settings import Settings
+from sandbox import InteractionRecord, LocalDiscord
+
+__all__ = ["BOT_PERMISSIONS", "MODERATOR_PERMISSIONS", "World", "open_world"]
+
+VIEW_CHANNEL, SEND_MESSAGES, MANAGE_MESSAGES, EMBED_LINKS = 1 << 10, 1 << 11, 1 << 13, 1 << 14
+READ_HISTORY, CONNECT, SPEAK = 1 << 16, 1 << 20, 1 << 21
+MANAGE_CHANNELS, MUTE_MEMBERS, MOVE_MEMBERS = 1 << 4, 1 << 22, 1 << 24
+REQUEST_TO_SPEAK, USE_APP_COMMANDS = 1 << 32, 1 << 31
+EVERYONE = VIEW_CHANNEL | SEND_MESSAGES | READ_HISTORY | CONNECT | SPEAK | REQUEST_TO_SPEAK | USE_APP_COMMANDS
+BOT_PERMISSIONS = EVERYONE | MANAGE_MESSAGES | EMBED_LINKS | MANAGE_CHANNELS | MUTE_MEMBERS | MOVE_MEMBERS
+MODERATOR_PERMISSIONS = EVERYONE | MUTE_MEMBERS
+
+
+@dataclass
+class World:
+    server: LocalDiscord
+    database_url: str
+    guild_id: int
+    stage_id: int
+    feed_id: int
+    chat_id: int
+    voice_id: int
+    owner: int
+    people: dict[str, int] = field(default_factory=dict)
+    runtime: Runtime | None = None
+    _task: asyncio.Task[None] | None = None
+    token: str = ""
+
+    async def slash(self, channel_id: int, user_id: int, path: str, **options: object) -> InteractionRecord:
+        """A member runs a slash command; returns once the bot's answer is complete (deferred ones included)."""
+        record = await self.server.slash(self.guild_id, channel_id, user_id, path, timeout=10.0, **options)
+        if record.responded:
+            await record.wait_done(timeout=10.0)
+        return record
+
+    def __getitem__(self, name: str) -> int:
+        return self.people[name]
+
+    @property
+    def bot(self) -> Runtime:
+        assert self.runtime is not None, "the bot is not running"
+        return self.runtime
+
+    async def start_bot(self, *, card_interval: float = 0.2, succession_tick: float = 0.2) -> Runtime:
+        settings = Settings(
+            discord_token=self.token,
+            discord_endpoint=self.server.endpoint,
+            discord_ca_file=str(self.server.ca_file),
+            database_url=self.database_url,
+            card_edit_interval=card_interval,
+            succession_tick=succession_tick,
+        )
+        self.runtime = await build(settings, guild_ready_timeout=0.1)
+        self._task = asyncio.create_task(self.runtime.bot.start(self.token), name="spaces-bot")
+        await asyncio.wait_for(self.runtime.bot.wait_until_ready(), timeout=20)
+        return self.runtime
+
+    async def stop_bot(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, timeout=5)
+        self.runtime, self._task = None, None
+
+    async def close(self) -> None:
+        await self.stop_bot()
+        await self.server.stop()
+
+
+async def open_world(
+    database_url: str, *, community: bool = True, bot_permissions: int = BOT_PERMISSIONS, members: int = 0
+) -> World:
+    server = LocalDiscord()
+    await server.start()
+    account = server.add_bot(name="Spaces")
+    guild = server.add_guild("Beat Makers", community=community, owner_name="Olivia")
+    gid = guild.id
+    server.add_bot_to_guild(gid, account, permissions=bot_permissions)
+    mod_role = server.add_role(gid, "Moderators", permissions=MODERATOR_PERMISSIONS)
+    lounge = server.add_category(gid, "Lounge")
+    stage = server.add_stage_channel(gid, "Main Stage", parent_id=lounge) if community else 0
+    world = World(
+        server=server,
+        database_url=database_url,
+        guild_id=gid,
+        stage_id=stage,
+        feed_id=server.add_text_channel(gid, "live-now"),
+        chat_id=server.add_text_channel(gid, "general"),
+        voice_id=server.add_voice_channel(gid, "Hangout", parent_id=lounge),
+        owner=guild.owner_id,
+        token=account.token,
+    )
+    for name in ("hana", "cole", "lee", "maya", "sam"):
+        world.people[name] = server.add_member(gid, name)
+    world.people["mo"] = server.add_member(gid, "mo", roles=(mod_role,))
+    for index in range(members):
+        server.add_member(gid, f"member{index}")
+    return world

@@ -1,0 +1,64 @@
+"""End-to-end fixtures: the real bot, built by `bot.bootstrap`, against the local Discord-compatible server."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo.world import World, open_world
+
+
+async def configure(world: World, **options: object) -> None:
+    record = await world.slash(world.chat_id, world.owner, "settings server", **options)
+    assert "saved" in (record.content or ""), record.content
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    w = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db")
+    try:
+        await w.start_bot()
+        await configure(w, feed_channel=w.feed_id, grace_seconds=1)
+        yield w
+    finally:
+        await w.close()
+
+
+async def start_space(world: World, host: str = "hana", **options: object) -> object:
+    """The host joins the Stage and starts a Space there; returns the interaction record."""
+    await world.server.join_voice(world.guild_id, world[host], world.stage_id)
+    await world.server.wait_for(lambda: world.bot.bot.get_channel(world.stage_id) is not None)
+    options.setdefault("title", "Friday AMA")
+    options.setdefault("topics", "music, production")
+    record = await world.slash(world.stage_id, world[host], "space start", **options)
+    return record
+
+
+def voice(world: World, name: str) -> dict[str, object]:
+    state = world.server.voice_state(world.guild_id, world[name])
+    assert state is not None, f"{name} is not in a voice channel"
+    return state
+
+
+async def eventually(check: Any, timeout: float = 5.0) -> None:
+    """Poll an async or sync condition until it holds: the bot reacts concurrently to what members do."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.05)
+
+
+async def live_space(world: World) -> Any:
+    return await world.bot.bot.app.spaces.live_in_channel(world.guild_id, world.stage_id)
