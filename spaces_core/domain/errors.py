@@ -1,0 +1,71 @@
+"""Typed errors of the Spaces product.
+
+Every error carries `.message`, the sentence a Discord member reads (the bot shows it as an ephemeral reply),
+so adapters never have to invent wording and the wording is tested with the rule that produces it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyLive",
+    "ConcurrentUpdate",
+    "Conflict",
+    "InvalidInput",
+    "NotAllowed",
+    "NotEligible",
+    "NotFound",
+    "SpaceFull",
+    "SpaceNotLive",
+    "SpacesError",
+]
+
+
+class SpacesError(Exception):
+    """Root of every error the core raises on purpose; `str(error) == error.message`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotAllowed(SpacesError):
+    """The member's role does not permit the action (or they were removed)."""
+
+
+class InvalidInput(SpacesError):
+    """Something the member typed breaks a rule (too long, wrong format...)."""
+
+
+class NotFound(SpacesError):
+    """The Space, request, invitation or link the member refers to does not exist."""
+
+
+class SpaceNotLive(SpacesError):
+    """The Space has ended (or never started)."""
+
+
+class SpaceFull(SpacesError):
+    """The stage (or the co-host list) has no free place."""
+
+
+class NotEligible(SpacesError):
+    """The member does not meet the server's hosting rule."""
+
+
+class AlreadyLive(SpacesError):
+    """The member already hosts a live Space."""
+
+
+class Conflict(SpacesError):
+    """The action clashes with the current state (already done, already taken...)."""
+
+
+class ConcurrentUpdate(Conflict):
+    """Two writers changed the same Space at once; services retry this one transparently.
+
+    A subclass of Conflict (as the spec asks of the store) so callers that only know Conflict still work, but
+    distinct so a retry never repeats a rule violation such as "You already asked to speak.".
+    """
