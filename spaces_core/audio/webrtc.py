@@ -1,0 +1,240 @@
+"""Web listeners over WebRTC (aiortc), all sharing the one Opus encode of the mix.
+
+``RelayTrack`` is an aiortc audio track whose ``recv()`` returns the relay hub's already-encoded Opus frame as
+an ``av.Packet`` (pts = the frame's 48 kHz timestamp). aiortc's ``RTCRtpSender`` sends a Packet through its
+codec's ``pack()``, which only wraps the bytes, so no listener ever re-encodes: the per-listener cost is SRTP
+and a UDP send. (aiortc still constructs one idle Opus encoder object per sender; it is never fed a frame.)
+There is no per-listener timer either: each sender asks for the next frame as soon as it sent the last, so
+the hub's publish (the mix engine's 20 ms heartbeat) is the only clock.
+
+``WebListeners`` answers a listener's SDP offer with a peer connection that sends a ``RelayTrack``, on host
+candidates of one configured address (no STUN/TURN: this relay is for the embedded deployment; production
+fans out through Janus), and drops peers that fail, close or never connect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import logging
+from dataclasses import dataclass, field
+from typing import Final
+
+import av
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError
+from av.stream import Stream
+
+from spaces_core.audio.format import SAMPLE_RATE
+from spaces_core.audio.relay import EncodedFrame, RelayClosed, RelayHub, Subscription
+from spaces_core.audio.webrtc_ice import gather_host_candidates
+
+__all__ = ["ListenerRejected", "RelayTrack", "WebListeners", "to_packet"]
+
+_log = logging.getLogger(__name__)
+
+_TIME_BASE: Final = fractions.Fraction(1, SAMPLE_RATE)
+# 10 frames (200 ms), not the hub's 500 ms: a browser's jitter buffer already rides out network jitter, and
+# a listener whose socket stalls longer is better skipped ahead to live than played ever further behind.
+LISTENER_QUEUE_FRAMES: Final = 10
+DEFAULT_CONNECT_TIMEOUT: Final = 20.0  # ICE + DTLS on a real network finish in a few seconds or never
+REAP_INTERVAL: Final = 1.0
+_GONE_STATES: Final = frozenset({"failed", "closed"})
+
+
+class ListenerRejected(Exception):
+    """The offer cannot be served: full, no audio or no Opus in it, or the relay has stopped."""
+
+
+def to_packet(frame: EncodedFrame) -> av.Packet[Stream]:
+    """The shared frame as what aiortc sends verbatim: ``pack()`` turns pts into the RTP timestamp."""
+    packet: av.Packet[Stream] = av.Packet(frame.payload)
+    packet.pts = frame.timestamp
+    packet.time_base = _TIME_BASE
+    return packet
+
+
+class RelayTrack(MediaStreamTrack):
+    """One listener's view of the mix: encoded Opus frames from the hub, never PCM."""
+
+    kind = "audio"
+
+    def __init__(self, hub: RelayHub, *, queue_frames: int = LISTENER_QUEUE_FRAMES) -> None:
+        super().__init__()
+        self._hub = hub
+        self._queue_frames = queue_frames
+        self._subscription: Subscription | None = None
+        self.frames_sent = 0
+
+    @property
+    def dropped(self) -> int:
+        """Frames this listener lost because it fell more than the queue behind."""
+        return 0 if self._subscription is None else self._subscription.dropped
+
+    async def recv(self) -> av.Packet[Stream]:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._subscription is None:
+            # Subscribed at the first recv, i.e. once the sender starts after DTLS: frames published while
+            # the listener was still connecting would otherwise burst out at once, a stale half second.
+            try:
+                self._subscription = self._hub.subscribe(queue_frames=self._queue_frames)
+            except RelayClosed:
+                self.stop()
+                raise MediaStreamError from None
+        try:
+            frame = await self._subscription.recv()
+        except RelayClosed:
+            self.stop()
+            raise MediaStreamError from None
+        self.frames_sent += 1
+        return to_packet(frame)
+
+    def stop(self) -> None:
+        super().stop()
+        if self._subscription is not None:
+            self._hub.unsubscribe(self._subscription)
+
+
+@dataclass(eq=False)
+class _Listener:
+    pc: RTCPeerConnection
+    track: RelayTrack
+    deadline: float  # loop time by which it must be connected
+    connected: bool = field(default=False)
+
+
+class WebListeners:
+    """Every web listener of one Space's mix: answers offers, tracks the peers, drops the dead ones."""
+
+    def __init__(
+        self,
+        hub: RelayHub,
+        *,
+        host: str = "127.0.0.1",
+        max_listeners: int = 500,
+        queue_frames: int = LISTENER_QUEUE_FRAMES,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    ) -> None:
+        self._hub = hub
+        self._host = host
+        self._max_listeners = max_listeners
+        self._queue_frames = queue_frames
+        self._connect_timeout = connect_timeout
+        self._listeners: dict[RTCPeerConnection, _Listener] = {}
+        self._wake = asyncio.Event()
+        self._reaper: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def count(self) -> int:
+        return len(self._listeners)
+
+    @property
+    def tracks(self) -> list[RelayTrack]:
+        return [listener.track for listener in self._listeners.values()]
+
+    async def offer(self, sdp: str) -> str:
+        """Answer a listener's offer (receive-only audio, complete ICE, not trickled) with our SDP."""
+        if self._closed:
+            raise ListenerRejected("the Space's audio has ended")
+        if len(self._listeners) >= self._max_listeners:
+            raise ListenerRejected("this Space has as many web listeners as it can take")
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        track = RelayTrack(self._hub, queue_frames=self._queue_frames)
+        try:
+            answer = await self._answer(pc, track, sdp)
+        except Exception as error:
+            track.stop()
+            await pc.close()
+            if isinstance(error, ListenerRejected):
+                raise
+            raise ListenerRejected(f"could not answer the offer: {error}") from error
+        if self._closed:  # close_all() ran while we were answering
+            track.stop()
+            await pc.close()
+            raise ListenerRejected("the Space's audio has ended")
+        deadline = asyncio.get_running_loop().time() + self._connect_timeout
+        listener = _Listener(pc, track, deadline)
+        self._listeners[pc] = listener
+        pc.on("connectionstatechange", lambda: self._on_state(listener))
+        self._ensure_reaper()
+        return answer
+
+    async def close_all(self) -> None:
+        """Close every peer and stop the reaper; later offers are rejected."""
+        self._closed = True
+        reaper, self._reaper = self._reaper, None
+        if reaper is not None:
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
+        listeners, self._listeners = list(self._listeners.values()), {}
+        await asyncio.gather(*(self._close(listener) for listener in listeners))
+
+    async def _answer(self, pc: RTCPeerConnection, track: RelayTrack, sdp: str) -> str:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        transceiver = _audio_transceiver(pc)
+        # Only Opus: the packets are Opus bytes, and a PCMU "encoder" would wrap them as if they were PCMU.
+        opus = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType.lower() == "audio/opus"]
+        transceiver.setCodecPreferences(opus)
+        pc.addTrack(track)
+        await gather_host_candidates(pc, self._host)
+        await pc.setLocalDescription(await pc.createAnswer())
+        return pc.localDescription.sdp
+
+    def _on_state(self, listener: _Listener) -> None:
+        if listener.pc.connectionState == "connected":
+            listener.connected = True
+        elif listener.pc.connectionState in _GONE_STATES:
+            self._wake.set()
+
+    def _ensure_reaper(self) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.create_task(self._reap(), name="web listeners reaper")
+
+    async def _reap(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that lands just as the
+            # event is set, and close_all() would then wait for this task forever.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(REAP_INTERVAL):
+                    await self._wake.wait()
+            self._wake.clear()
+            now = loop.time()
+            dead = [listener for listener in self._listeners.values() if _is_dead(listener, now)]
+            for listener in dead:
+                del self._listeners[listener.pc]
+            # Closed together: one slow close must not hold the others, nor the next sweep, for long.
+            await asyncio.gather(*(self._close(listener) for listener in dead))
+
+    async def _close(self, listener: _Listener) -> None:
+        listener.track.stop()
+        try:
+            await listener.pc.close()
+        except Exception:
+            # A peer already half torn down by the network may fail to close cleanly; it is gone either way.
+            _log.exception("closing a web listener's peer connection failed")
+
+
+def _is_dead(listener: _Listener, now: float) -> bool:
+    state = listener.pc.connectionState
+    if state in _GONE_STATES or listener.track.readyState == "ended":
+        return True
+    return not listener.connected and now > listener.deadline
+
+
+def _audio_transceiver(pc: RTCPeerConnection) -> RTCRtpTransceiver:
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind == "audio":
+            return transceiver
+    raise ListenerRejected("the offer has no audio to receive")
