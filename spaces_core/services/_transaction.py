@@ -1,0 +1,66 @@
+"""The one way services change a Space: load in a unit of work, ask the domain, save, commit, then publish."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from spaces_core.domain.errors import ConcurrentUpdate, NotFound
+from spaces_core.domain.events import DomainEvent
+from spaces_core.domain.space import Space
+from spaces_core.ports import Clock, EventPublisher, UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["ATTEMPTS", "Change", "Load", "SpaceChanger", "by_id"]
+
+# Two writers on one Space (a click and a voice update in the same instant) are normal on a busy Stage;
+# three attempts make a lost race invisible to the member without looping forever.
+ATTEMPTS = 3
+
+Load = Callable[[UnitOfWork], Awaitable[Space | None]]
+Change = Callable[[Space, UnitOfWork, datetime], Awaitable[list[DomainEvent]]]
+
+
+def by_id(space_id: str) -> Load:
+    async def load(uow: UnitOfWork) -> Space | None:
+        space = await uow.spaces.get(space_id)
+        if space is None:
+            raise NotFound("That Space doesn't exist any more.")
+        return space
+
+    return load
+
+
+class SpaceChanger:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, publisher: EventPublisher) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._publisher = publisher
+
+    async def run(self, load: Load, change: Change) -> Space | None:
+        """Apply `change` to the Space `load` finds (None: nothing to do). Events are published only after
+        the commit, so adapters never announce something the database then forgets."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                result = await self._once(load, change)
+            except ConcurrentUpdate:
+                if attempt == ATTEMPTS:
+                    raise
+                continue
+            if result is None:
+                return None
+            space, events = result
+            if events:
+                await self._publisher.publish(space, events)
+            return space
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(self, load: Load, change: Change) -> tuple[Space, list[DomainEvent]] | None:
+        async with self._uow_factory() as uow:
+            space = await load(uow)
+            if space is None:
+                return None
+            events = await change(space, uow, self._clock.now())
+            if events:  # no event means no change: skip the write for repeated voice updates
+                await uow.spaces.save(space)
+                await uow.commit()
+            return space, events
