@@ -1,0 +1,116 @@
+"""Table classes (SQLModel). Kept apart from the domain: mappers.py converts rows to aggregates and back.
+
+Discord ids are snowflakes up to 2**63: every id column is BIGINT (INTEGER is 32-bit on PostgreSQL), and the
+role collections are JSON arrays of ints, which both SQLite and PostgreSQL store without loss of precision.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, String, text
+from sqlmodel import Field, SQLModel
+
+__all__ = ["CardRow", "FollowRow", "GuildPolicyRow", "HostBlockRow", "MemberPrefsRow", "SpaceRow", "metadata"]
+
+metadata = SQLModel.metadata
+
+
+def _snowflake(*, primary_key: bool = False, nullable: bool = False, index: bool = False) -> int:
+    return Field(  # type: ignore[no-any-return]
+        sa_column=Column(BigInteger, primary_key=primary_key, nullable=nullable, index=index, autoincrement=False)
+    )
+
+
+def _utc(*, nullable: bool) -> datetime:
+    return Field(sa_column=Column(DateTime(timezone=True), nullable=nullable))  # type: ignore[no-any-return]
+
+
+class SpaceRow(SQLModel, table=True):
+    __tablename__ = "spaces"
+    __table_args__ = (
+        # One live Space per Stage, enforced by the database so two simultaneous /space start can't both win.
+        Index(
+            "uq_spaces_live_channel",
+            "guild_id",
+            "channel_id",
+            unique=True,
+            sqlite_where=text("state = 'live'"),
+            postgresql_where=text("state = 'live'"),
+        ),
+        Index("ix_spaces_state_guild", "state", "guild_id"),
+    )
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    guild_id: int = _snowflake()
+    channel_id: int = _snowflake()
+    host_id: int = _snowflake(index=True)
+    original_host_id: int = _snowflake()
+    title: str = Field(sa_column=Column(String(100), nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    speaker_limit: int
+    peak_listeners: int
+    topics: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    cohosts: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    speakers: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    present: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    queue: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    invites: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    removed: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    muted: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    links: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    reactions: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    spoke: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _utc(nullable=False)
+    started_at: datetime | None = _utc(nullable=True)
+    ended_at: datetime | None = _utc(nullable=True)
+    host_absent_since: datetime | None = _utc(nullable=True)
+    version: int
+
+
+class FollowRow(SQLModel, table=True):
+    __tablename__ = "follows"
+
+    follower_id: int = _snowflake(primary_key=True)
+    host_id: int = _snowflake(primary_key=True, index=True)
+    # Filled by the database on insert (None only on a row not yet flushed).
+    created_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+    )
+
+
+class MemberPrefsRow(SQLModel, table=True):
+    __tablename__ = "member_prefs"
+
+    user_id: int = _snowflake(primary_key=True)
+    live_dms: bool = True
+
+
+class GuildPolicyRow(SQLModel, table=True):
+    __tablename__ = "guild_policies"
+
+    guild_id: int = _snowflake(primary_key=True)
+    speaker_limit: int
+    grace_seconds: int
+    feed_channel_id: int | None = _snowflake(nullable=True)
+    stage_category_id: int | None = _snowflake(nullable=True)
+    moderator_role_id: int | None = _snowflake(nullable=True)
+    live_board_message_id: int | None = _snowflake(nullable=True)
+    min_followers: int = 0
+    required_role_ids: list[int] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class HostBlockRow(SQLModel, table=True):
+    __tablename__ = "host_blocks"
+
+    host_id: int = _snowflake(primary_key=True)
+    user_id: int = _snowflake(primary_key=True)
+
+
+class CardRow(SQLModel, table=True):
+    __tablename__ = "space_cards"
+
+    space_id: str = Field(sa_column=Column(String(32), ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True))
+    channel_id: int = _snowflake(primary_key=True)
+    message_id: int = _snowflake()

@@ -1,0 +1,98 @@
+"""The store on the machine's PostgreSQL (production's database): snowflakes, real row locks, real races.
+
+Each test gets its own schema, so runs never see each other's rows or another component's tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from test_store_scenarios import (
+    BIG,
+    Recorder,
+    Ticking,
+    check_concurrent_saves,
+    check_one_live_space_per_stage,
+    check_optimistic_conflict,
+    check_queries,
+    check_round_trip,
+    check_side_tables,
+)
+
+from spaces_core.domain.roles import Actor
+from spaces_core.ports import UnitOfWorkFactory
+from spaces_core.services.spaces import SpaceService
+from spaces_core.store.database import create_engine, make_uow_factory, migrate
+
+pytestmark = pytest.mark.postgres
+
+URL = "postgresql://postgres@127.0.0.1:5432/test"
+DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+async def uow_factory() -> AsyncIterator[UnitOfWorkFactory]:
+    schema = f"spaces_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncpg.connect(DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:  # pragma: no cover - depends on the machine
+        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {error}")
+    await admin.execute(f'CREATE SCHEMA "{schema}"')
+    connect_args = {"server_settings": {"search_path": schema}}
+    engine = create_engine(URL, connect_args=connect_args)
+    try:
+        await migrate(URL, connect_args=connect_args)
+        yield make_uow_factory(engine)
+    finally:
+        await engine.dispose()
+        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await admin.close()
+
+
+async def test_round_trip_with_snowflakes_beyond_2_53(uow_factory: UnitOfWorkFactory) -> None:
+    saved = await check_round_trip(uow_factory)
+    assert saved.guild_id == BIG and BIG + 20 in saved.speakers
+    await check_side_tables(uow_factory, saved.id)
+
+
+async def test_stale_save_is_refused(uow_factory: UnitOfWorkFactory) -> None:
+    saved = await check_round_trip(uow_factory)
+    await check_optimistic_conflict(uow_factory, saved.id)
+
+
+async def test_two_concurrent_saves_one_conflict(uow_factory: UnitOfWorkFactory) -> None:
+    saved = await check_round_trip(uow_factory)
+    await check_concurrent_saves(uow_factory, saved.id)
+
+
+async def test_live_queries_and_one_live_space_per_stage(uow_factory: UnitOfWorkFactory) -> None:
+    await check_one_live_space_per_stage(uow_factory)
+    await check_queries(uow_factory)
+
+
+async def test_concurrent_members_all_get_in_line(uow_factory: UnitOfWorkFactory) -> None:
+    """Twenty hands raised at once: the service's retry turns every lost race into a success."""
+    service = SpaceService(uow_factory, Ticking(), Recorder())
+    space = await service.start_space(guild_id=BIG, channel_id=BIG, actor=Actor(BIG), title="Busy", topics=[])
+    members = [BIG + n for n in range(1, 21)]
+    for member in members:
+        await service.member_joined(BIG, BIG, member)
+    results = await asyncio.gather(*(service.request_to_speak(space.id, m) for m in members), return_exceptions=True)
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    stored = await service.get(space.id)
+    assert sorted(stored.queue) == members
+
+
+async def test_concurrent_starts_on_one_stage(uow_factory: UnitOfWorkFactory) -> None:
+    service = SpaceService(uow_factory, Ticking(), Recorder())
+    starts = [
+        service.start_space(guild_id=1, channel_id=2, actor=Actor(host), title="Race", topics=[])
+        for host in (BIG + 1, BIG + 2, BIG + 3)
+    ]
+    results = await asyncio.gather(*starts, return_exceptions=True)
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert len(await service.all_live()) == 1
