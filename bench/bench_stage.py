@@ -67,8 +67,12 @@ async def join_storm(world: World, stage: int, members: list[int], per_second: i
     card = next(m for m in world.server.messages(stage) if m.get("embeds"))
     shown = next(f["value"] for f in card["embeds"][0]["fields"] if f["name"] == "Listeners")
     return {
-        "joins": total, "seconds": storm, "edits_per_card": edits, "cards": 2,
-        "listeners_counted": space.listener_count, "listeners_on_card": shown,
+        "joins": total,
+        "seconds": storm,
+        "edits_per_card": edits,
+        "cards": 2,
+        "listeners_counted": space.listener_count,
+        "listeners_on_card": shown,
     }
 
 
@@ -83,14 +87,18 @@ async def main(samples: int, per_second: int, seconds: float) -> None:
             stages = await open_spaces(world, hosts)
             timings = await command_latency(world, stages, hosts, samples)
             print(f"guild members: {len(ids)}, live Spaces: {len(stages)}")
-            print(f"/space share → first response over {samples} commands: p50 {statistics.median(timings):.1f} ms, "
-                  f"p95 {percentile(timings, 0.95):.1f} ms, max {max(timings):.1f} ms (target p95 ≤ 200 ms)")
+            print(
+                f"/space share → first response over {samples} commands: p50 {statistics.median(timings):.1f} ms, "
+                f"p95 {percentile(timings, 0.95):.1f} ms, max {max(timings):.1f} ms (target p95 ≤ 200 ms)"
+            )
             crowd = [uid for uid in ids if uid not in hosts and uid not in (world.owner, world.bot.bot.user.id)]
             result = await join_storm(world, stages[0], crowd, per_second, seconds)
             window = result["seconds"] + 6.0
-            print(f"join storm: {result['joins']} joins in {result['seconds']:.1f} s → {result['edits_per_card']} edits "
-                  f"of each card over {window:.0f} s (limit: one per 5 s → ≤ {int(window // 5) + 1}); "
-                  f"listeners counted {result['listeners_counted']}, shown on the card {result['listeners_on_card']}")
+            print(
+                f"join storm: {result['joins']} joins in {result['seconds']:.1f} s → {result['edits_per_card']} edits "
+                f"of each card over {window:.0f} s (limit: one per 5 s → ≤ {int(window // 5) + 1}); "
+                f"listeners counted {result['listeners_counted']}, shown on the card {result['listeners_on_card']}"
+            )
         finally:
             await world.close()
 

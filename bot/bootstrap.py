@@ -10,6 +10,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from spaces_core.clock import SystemClock
+from spaces_core.services.follows import FollowService
+from spaces_core.services.settings import SettingsService
+from spaces_core.services.spaces import SpaceService
+from spaces_core.store.database import create_engine, make_uow_factory, migrate
+
 from bot.cards import CardUpdater, LiveBoard
 from bot.client import SpacesBot
 from bot.context import AppContext
@@ -17,11 +23,6 @@ from bot.discord_connector import build_connector
 from bot.publisher import DiscordPublisher
 from bot.settings import Settings
 from bot.stage import StageAdapter
-from spaces_core.clock import SystemClock
-from spaces_core.services.follows import FollowService
-from spaces_core.services.settings import SettingsService
-from spaces_core.services.spaces import SpaceService
-from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
 __all__ = ["Runtime", "build", "run"]
 
@@ -67,8 +68,14 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     board = LiveBoard(bot, live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
     stage = StageAdapter(bot)
     publisher = DiscordPublisher(
-        bot, stage, cards, board, bot.dms,
-        record_card=record_card, feed_channel=feed_channel, followers_to_notify=follows.followers_to_notify,
+        bot,
+        stage,
+        cards,
+        board,
+        bot.dms,
+        record_card=record_card,
+        feed_channel=feed_channel,
+        followers_to_notify=follows.followers_to_notify,
     )
     spaces = SpaceService(uow_factory, SystemClock(), publisher)
     bot.app = AppContext(spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage)

@@ -8,6 +8,7 @@ render always reads the latest snapshot, so the last edit of a burst shows the f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -17,8 +18,8 @@ import discord
 
 from bot.embeds import board_embed, card_embed, summary_embed
 from bot.views import card_view
-from spaces_core.domain.space import Space, SpaceSummary
 from spaces_core.domain.rules import GuildPolicy
+from spaces_core.domain.space import Space, SpaceSummary
 
 __all__ = ["CardUpdater", "Coalescer", "LiveBoard"]
 
@@ -66,10 +67,8 @@ class Coalescer:
                     waits.append(due - now)
             if waits:
                 # Sleep until the earliest card may be edited again, unless new work wakes us first.
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=min(waits))
-                except TimeoutError:
-                    pass
                 self._wake.set()
 
     async def _safe_flush(self, key: Hashable) -> None:

@@ -51,7 +51,13 @@ class SpacesBot(commands.Bot):
         self._ticker: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
-        for cog in (SpaceCog(self), ModerationCog(self), FollowCog(self), SettingsCog(self), PresenceCog(self)):
+        for cog in (
+            SpaceCog(self),
+            ModerationCog(self),
+            FollowCog(self),
+            SettingsCog(self),
+            PresenceCog(self),
+        ):
             await self.add_cog(cog)
         register_components(self)
         if self._dev_guild_id is not None:

@@ -7,6 +7,7 @@ unmutes speakers instead. Every method takes ids and looks members up itself, so
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import discord
@@ -58,10 +59,8 @@ class StageAdapter:
         if isinstance(channel, discord.StageChannel):
             instance = channel.instance
             if instance is not None:
-                try:
+                with contextlib.suppress(discord.NotFound):  # already closed by someone else
                     await instance.delete(reason=f"Space {space.id} ended")
-                except discord.NotFound:
-                    pass
         elif channel is not None:
             # On a voice channel we muted the audience ourselves: give everyone their voice back.
             for member in channel.members:

@@ -28,7 +28,10 @@ class RequestToSpeak(discord.ui.DynamicItem[Button], template=rf"sp:req:{SID}"):
     def __init__(self, space_id: str) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Request to speak", emoji="✋", style=discord.ButtonStyle.primary, custom_id=f"sp:req:{space_id}"
+                label="Request to speak",
+                emoji="✋",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"sp:req:{space_id}",
             )
         )
         self.space_id = space_id
@@ -47,7 +50,10 @@ class RequestToSpeak(discord.ui.DynamicItem[Button], template=rf"sp:req:{SID}"):
                 return
             space = await spaces.request_to_speak(self.space_id, interaction.user.id)
             position = space.queue.index(interaction.user.id) + 1
-            await reply(interaction, f"✋ You asked to speak — you're number {position} in the queue. Press again to cancel.")
+            await reply(
+                interaction,
+                f"✋ You asked to speak — you're number {position} in the queue. Press again to cancel.",
+            )
 
         await guarded(interaction, act, doing="raise your hand")
 
@@ -56,7 +62,9 @@ class React(discord.ui.DynamicItem[Button], template=rf"sp:react:{SID}:(?P<idx>[
     def __init__(self, space_id: str, index: int) -> None:
         super().__init__(
             discord.ui.Button(
-                emoji=ALLOWED_REACTIONS[index], style=discord.ButtonStyle.secondary, custom_id=f"sp:react:{space_id}:{index}"
+                emoji=ALLOWED_REACTIONS[index],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"sp:react:{space_id}:{index}",
             )
         )
         self.space_id, self.index = space_id, index
@@ -78,7 +86,12 @@ class React(discord.ui.DynamicItem[Button], template=rf"sp:react:{SID}:(?P<idx>[
 class FollowHost(discord.ui.DynamicItem[Button], template=rf"sp:follow:{SID}"):
     def __init__(self, space_id: str) -> None:
         super().__init__(
-            discord.ui.Button(label="Follow host", emoji="➕", style=discord.ButtonStyle.secondary, custom_id=f"sp:follow:{space_id}")
+            discord.ui.Button(
+                label="Follow host",
+                emoji="➕",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"sp:follow:{space_id}",
+            )
         )
         self.space_id = space_id
 
@@ -103,7 +116,12 @@ class FollowHost(discord.ui.DynamicItem[Button], template=rf"sp:follow:{SID}"):
 class Share(discord.ui.DynamicItem[Button], template=rf"sp:share:{SID}"):
     def __init__(self, space_id: str) -> None:
         super().__init__(
-            discord.ui.Button(label="Share", emoji="🔗", style=discord.ButtonStyle.secondary, custom_id=f"sp:share:{space_id}")
+            discord.ui.Button(
+                label="Share",
+                emoji="🔗",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"sp:share:{space_id}",
+            )
         )
         self.space_id = space_id
 

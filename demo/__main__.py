@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -18,21 +19,30 @@ from demo.world import World, open_world
 GRACE_SECONDS = 3
 
 
+NAMES: dict[str, str] = {}
+
+
 def say(who: str, text: str) -> None:
-    print(f"  {who:<10} {text}", flush=True)
+    """Print one line, with Discord's <@id> and <#id> shown as the names a member would see."""
+    readable = re.sub(r"<[@#](\d+)>", lambda m: NAMES.get(m.group(1), m.group(0)), text)
+    print(f"  {who:<10} {readable}", flush=True)
 
 
-def last_embed_title(world: World, channel_id: int) -> str:
+def last_embed_title(world: World, channel_id: int, prefix: str = "") -> str:
     for message in reversed(world.server.messages(channel_id)):
         for embed in message.get("embeds") or []:
-            return str(embed.get("title"))
+            if str(embed.get("title")).startswith(prefix):
+                return str(embed.get("title"))
     return "(no card)"
 
 
 async def play(world: World) -> None:
     server, gid, stage = world.server, world.guild_id, world.stage_id
-    await world.slash(world.chat_id, world.owner, "settings server", feed_channel=world.feed_id,
-                       grace_seconds=GRACE_SECONDS)
+    NAMES.update({str(uid): f"@{name}" for name, uid in world.people.items()})
+    NAMES.update({str(stage): "#Main Stage", str(world.feed_id): "#live-now", str(world.chat_id): "#general"})
+    await world.slash(
+        world.chat_id, world.owner, "settings server", feed_channel=world.feed_id, grace_seconds=GRACE_SECONDS
+    )
     say("Olivia", f"(server owner) sets the feed channel and a {GRACE_SECONDS} s takeover grace")
     record: Any = await world.slash(world.chat_id, world["cole"], "follow", host=world["hana"])
     say("cole", f"/follow hana → {record.content}")
@@ -44,7 +54,7 @@ async def play(world: World) -> None:
     say("Discord", f"Stage instance open: {server.stage_instance(stage)['topic']!r}")
     await server.wait_for(lambda: bool(server.dms(world["cole"])), timeout=10)
     say("cole", f"gets a DM: {server.dms(world['cole'])[-1]['content']}")
-    say("Discord", f"card in #live-now: {last_embed_title(world, world.feed_id)}")
+    say("Discord", f"card in #live-now: {last_embed_title(world, world.feed_id, '🔴 LIVE')}")
 
     for name in ("lee", "maya"):
         await server.join_voice(gid, world[name], stage)
@@ -60,12 +70,13 @@ async def play(world: World) -> None:
     say("Discord", "lee is brought up to speak (unsuppressed)")
 
     await server.join_voice(gid, world["cole"], stage)
+    await until(lambda: _present(world, world["cole"]))
     record = await world.slash(stage, world["hana"], "cohost add", member=world["cole"])
     say("hana", f"/cohost add cole → {record.content}")
 
     await server.leave_voice(gid, world["hana"])
     say("hana", f"leaves the Stage; the Space waits {GRACE_SECONDS} s for her")
-    await until(lambda: _hosted_by(world, world["cole"]), timeout=GRACE_SECONDS + 10)
+    await until(lambda: _hosted_by(world, world["cole"]), limit=GRACE_SECONDS + 10)
     notice = server.messages(stage)[-1]["content"]
     say("Spaces", f"in the Stage chat: {notice}")
 
@@ -78,10 +89,10 @@ async def play(world: World) -> None:
         say("", f"{field['name']}: {field['value']}")
 
 
-async def until(check: Any, timeout: float = 5.0) -> None:
+async def until(check: Any, limit: float = 5.0) -> None:
     """Poll an async condition: the bot works concurrently, so the script waits for what a member would see."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + limit
     while not await check():
         if loop.time() > deadline:
             raise TimeoutError("the demo waited too long for the bot")
@@ -90,6 +101,11 @@ async def until(check: Any, timeout: float = 5.0) -> None:
 
 async def _live(world: World) -> Any:
     return await world.bot.bot.app.spaces.live_in_channel(world.guild_id, world.stage_id)
+
+
+async def _present(world: World, user_id: int) -> bool:
+    space = await _live(world)
+    return space is not None and user_id in space.present
 
 
 async def _queued(world: World, user_id: int) -> bool:

@@ -63,9 +63,7 @@ def _option_value(world: World, guild: Guild | None, option: JSON, value: Any, r
     return converters.get(kind, lambda v: v)(value)
 
 
-def command_data(
-    world: World, app: Application, guild: Guild | None, path: str, values: dict[str, Any]
-) -> JSON:
+def command_data(world: World, app: Application, guild: Guild | None, path: str, values: dict[str, Any]) -> JSON:
     """``data`` of a chat-input interaction for ``path`` ("space start") with option ``values``."""
     parts = path.split()
     command, is_guild_command = _find_command(app, guild.id if guild else None, parts[0])

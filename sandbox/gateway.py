@@ -233,9 +233,7 @@ class GatewayHub:
         )
         self.world.announce_voice_state(guild, state)
         token, endpoint = self._voice_issuer(guild.id, user_id, session.id)
-        session.send_dispatch(
-            "VOICE_SERVER_UPDATE", {"token": token, "guild_id": str(guild.id), "endpoint": endpoint}
-        )
+        session.send_dispatch("VOICE_SERVER_UPDATE", {"token": token, "guild_id": str(guild.id), "endpoint": endpoint})
         self.events.append("VOICE_SERVER_UPDATE")
 
     def _request_members(self, session: Session, data: JSON) -> None:
@@ -245,9 +243,7 @@ class GatewayHub:
         wanted = data.get("user_ids")
         query = str(data.get("query") or "").lower()
         limit = int(data.get("limit") or 0) or len(guild.members)
-        ids: list[int] = (
-            [int(u) for u in (wanted if isinstance(wanted, list) else [wanted])] if wanted else []
-        )
+        ids: list[int] = [int(u) for u in (wanted if isinstance(wanted, list) else [wanted])] if wanted else []
         members = []
         for user_id, _member in guild.members.items():
             name = self.world.users[user_id].username.lower()

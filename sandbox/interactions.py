@@ -76,9 +76,7 @@ class InteractionRecord:
         await asyncio.wait_for(self._done.wait(), timeout)
 
     # -- filled in by the REST layer ----------------------------------------------------------------------
-    def set_response(
-        self, response_type: int, message: JSON | None = None, modal: JSON | None = None
-    ) -> None:
+    def set_response(self, response_type: int, message: JSON | None = None, modal: JSON | None = None) -> None:
         self.response_type = response_type
         if message is not None:
             self.message = message

@@ -112,9 +112,7 @@ def channel_payload(channel: Channel, users: dict[int, User] | None = None) -> J
         "last_message_id": str(channel.last_message_id) if channel.last_message_id else None,
     }
     if channel.type in (CHANNEL_VOICE, CHANNEL_STAGE):
-        data.update(
-            bitrate=channel.bitrate, user_limit=channel.user_limit, rtc_region=None, video_quality_mode=1
-        )
+        data.update(bitrate=channel.bitrate, user_limit=channel.user_limit, rtc_region=None, video_quality_mode=1)
     else:
         data["topic"] = channel.topic
     return data
@@ -225,9 +223,7 @@ def guild_create_payload(guild: Guild, users: dict[int, User]) -> JSON:
         presences=[],
         voice_states=[voice_state_payload(v) for v in guild.voice_states.values() if v.channel_id],
         stage_instances=[stage_payload(s) for s in guild.stage_instances.values()],
-        guild_scheduled_events=[
-            event_payload(e, users.get(e.creator_id)) for e in guild.scheduled_events.values()
-        ],
+        guild_scheduled_events=[event_payload(e, users.get(e.creator_id)) for e in guild.scheduled_events.values()],
         soundboard_sounds=[],
     )
     return data

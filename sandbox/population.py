@@ -45,9 +45,7 @@ class Population:
         guild = Guild(id=self.world.ids.next(), name=name, owner_id=owner.id)
         if community:
             guild.features = ["COMMUNITY", "NEWS"]
-        guild.roles[guild.id] = Role(
-            guild.id, guild.id, "@everyone", DEFAULT_EVERYONE
-        )  # @everyone id == guild id
+        guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", DEFAULT_EVERYONE)  # @everyone id == guild id
         guild.members[owner.id] = Member(owner.id, guild.id)
         self.world.guilds[guild.id] = guild
         return guild
@@ -56,9 +54,7 @@ class Population:
         guild = self.world.guild(guild_id)
         role = Role(self.world.ids.next(), guild.id, name, permissions, position=len(guild.roles))
         guild.roles[role.id] = role
-        self.world.emit(
-            "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role_payload(role)}, guild_id=guild.id
-        )
+        self.world.emit("GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role_payload(role)}, guild_id=guild.id)
         return role.id
 
     def _add_channel(self, guild_id: int, name: str, kind: int, parent_id: int | None) -> int:
@@ -92,9 +88,7 @@ class Population:
         self.world.emit("CHANNEL_UPDATE", channel_payload(channel), guild_id=guild.id)
 
     # -- members ------------------------------------------------------------------------------------------
-    def add_member(
-        self, guild_id: int, name: str, roles: tuple[int, ...] | list[int] = (), bot: bool = False
-    ) -> int:
+    def add_member(self, guild_id: int, name: str, roles: tuple[int, ...] | list[int] = (), bot: bool = False) -> int:
         guild = self.world.guild(guild_id)
         user = self.world.add_user(name, bot=bot)
         guild.members[user.id] = Member(user.id, guild.id, roles=list(roles))
@@ -125,15 +119,11 @@ class Population:
         role.bot_id = bot.user_id
         guild.roles[role.id] = role
         guild.members[bot.user_id] = Member(bot.user_id, guild.id, roles=[role.id])
-        self.world.emit(
-            "GUILD_CREATE", guild_create_payload(guild, self.world.users), bot_user_id=bot.user_id
-        )
+        self.world.emit("GUILD_CREATE", guild_create_payload(guild, self.world.users), bot_user_id=bot.user_id)
         return role.id
 
     # -- what members do ----------------------------------------------------------------------------------
-    async def join_voice(
-        self, guild_id: int, user_id: int, channel_id: int, *, self_mute: bool = False
-    ) -> None:
+    async def join_voice(self, guild_id: int, user_id: int, channel_id: int, *, self_mute: bool = False) -> None:
         """The member joins (or moves to) a voice or Stage channel; on a Stage everyone starts as audience."""
         guild = self.world.guild(guild_id)
         channel = guild.channels[channel_id]
@@ -158,11 +148,7 @@ class Population:
     async def _hand(self, guild_id: int, user_id: int, raised: bool) -> None:
         guild = self.world.guild(guild_id)
         state = guild.voice_states.get(user_id)
-        if (
-            state is None
-            or state.channel_id is None
-            or guild.channels[state.channel_id].type != CHANNEL_STAGE
-        ):
+        if state is None or state.channel_id is None or guild.channels[state.channel_id].type != CHANNEL_STAGE:
             raise ValueError("only a member in a Stage channel can raise or lower a hand")
         state.request_to_speak_timestamp = utcnow() if raised else None
         self.world.announce_voice_state(guild, state)
@@ -189,9 +175,7 @@ class Population:
         await self.flush()
         return message
 
-    async def set_event_interest(
-        self, guild_id: int, event_id: int, user_id: int, interested: bool = True
-    ) -> None:
+    async def set_event_interest(self, guild_id: int, event_id: int, user_id: int, interested: bool = True) -> None:
         """A member clicks "Interested" on a scheduled event (or takes it back)."""
         guild = self.world.guild(guild_id)
         event = guild.scheduled_events[event_id]

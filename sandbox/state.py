@@ -49,9 +49,7 @@ class World:
     def set_emitter(self, emitter: Emitter) -> None:
         self._emit = emitter
 
-    def emit(
-        self, event: str, data: JSON, *, guild_id: int | None = None, bot_user_id: int | None = None
-    ) -> None:
+    def emit(self, event: str, data: JSON, *, guild_id: int | None = None, bot_user_id: int | None = None) -> None:
         self._emit(event, data, guild_id, bot_user_id)
 
     # -- lookups ------------------------------------------------------------------------------------------

@@ -85,9 +85,7 @@ class VoiceServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        transport, protocol = await loop.create_datagram_endpoint(
-            lambda: _UdpProtocol(self), local_addr=(self.host, 0)
-        )
+        transport, protocol = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), local_addr=(self.host, 0))
         self._udp = protocol
         self.udp_port = transport.get_extra_info("sockname")[1]
 
@@ -108,9 +106,7 @@ class VoiceServer:
         return token, VOICE_ENDPOINT
 
     def session_for(self, guild_id: int, user_id: int) -> VoiceSession | None:
-        return next(
-            (s for s in self.sessions.values() if (s.guild_id, s.user_id) == (guild_id, user_id)), None
-        )
+        return next((s for s in self.sessions.values() if (s.guild_id, s.user_id) == (guild_id, user_id)), None)
 
     def bind_address(self, ssrc: int, addr: tuple[str, int]) -> None:
         for session in self.sessions.values():

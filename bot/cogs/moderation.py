@@ -26,10 +26,18 @@ async def _moderate(
 ) -> None:
     async def act() -> None:
         space = await resolve_space(interaction)
-        await use_case(app_of(interaction.client).spaces, space.id, await actor_in(interaction), member.id)
+        spaces = app_of(interaction.client).spaces
+        if member.id not in space.present and _in_channel(member, space.channel_id):
+            # Discord already shows them on the Stage; their join event is still on its way to us.
+            await spaces.member_joined(space.guild_id, space.channel_id, member.id)
+        await use_case(spaces, space.id, await actor_in(interaction), member.id)
         await reply(interaction, done.format(member=member.mention, title=space.title))
 
     await guarded(interaction, act, doing=doing)
+
+
+def _in_channel(member: discord.Member, channel_id: int) -> bool:
+    return member.voice is not None and member.voice.channel is not None and member.voice.channel.id == channel_id
 
 
 class ModerationCog(commands.Cog):
@@ -50,13 +58,22 @@ class ModerationCog(commands.Cog):
     @stage.command(name="invite", description="Invite a listener to speak (they must accept)")
     async def invite(self, interaction: discord.Interaction, member: discord.Member) -> None:
         await _moderate(
-            interaction, member, SpaceService.invite, "Invitation sent to {member}; they're brought up when they accept.",
+            interaction,
+            member,
+            SpaceService.invite,
+            "Invitation sent to {member}; they're brought up when they accept.",
             "invite them",
         )
 
     @stage.command(name="move", description="Move a speaker back to the audience")
     async def move(self, interaction: discord.Interaction, member: discord.Member) -> None:
-        await _moderate(interaction, member, SpaceService.move_to_audience, "{member} is back in the audience.", "move them")
+        await _moderate(
+            interaction,
+            member,
+            SpaceService.move_to_audience,
+            "{member} is back in the audience.",
+            "move them",
+        )
 
     @stage.command(name="mute", description="Mute a speaker")
     async def mute(self, interaction: discord.Interaction, member: discord.Member) -> None:
@@ -68,11 +85,15 @@ class ModerationCog(commands.Cog):
 
     @stage.command(name="remove", description="Remove a member from this Space (they can't rejoin it)")
     async def remove(self, interaction: discord.Interaction, member: discord.Member) -> None:
-        await _moderate(interaction, member, SpaceService.remove, "{member} was removed from **{title}**.", "remove them")
+        await _moderate(
+            interaction, member, SpaceService.remove, "{member} was removed from **{title}**.", "remove them"
+        )
 
     @stage.command(name="block", description="Block a member from all of your Spaces")
     async def block(self, interaction: discord.Interaction, member: discord.Member) -> None:
-        await _moderate(interaction, member, SpaceService.block, "{member} is blocked from all your Spaces.", "block them")
+        await _moderate(
+            interaction, member, SpaceService.block, "{member} is blocked from all your Spaces.", "block them"
+        )
 
     @cohost.command(name="add", description="Make a member co-host (they take over if you leave)")
     async def add(self, interaction: discord.Interaction, member: discord.Member) -> None:
@@ -80,6 +101,10 @@ class ModerationCog(commands.Cog):
 
     @cohost.command(name="remove", description="Remove a co-host")
     async def drop(self, interaction: discord.Interaction, member: discord.Member) -> None:
-        await _moderate(interaction, member, SpaceService.remove_cohost, "{member} is no longer a co-host.", "remove the co-host")
-
-
+        await _moderate(
+            interaction,
+            member,
+            SpaceService.remove_cohost,
+            "{member} is no longer a co-host.",
+            "remove the co-host",
+        )

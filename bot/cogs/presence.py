@@ -3,7 +3,9 @@ and reconciliation with the voice states Discord reports after a (re)start."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import defaultdict
 
 import discord
 from discord.ext import commands
@@ -19,6 +21,9 @@ log = logging.getLogger(__name__)
 class PresenceCog(commands.Cog):
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+        # discord.py runs each event in its own task: without this, a member's "raised hand" could be handled
+        # before their "joined" and be lost. asyncio.Lock is FIFO, and nothing awaits before taking it.
+        self._order: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
@@ -42,6 +47,10 @@ class PresenceCog(commands.Cog):
     ) -> None:
         if member.bot:
             return
+        async with self._order[member.guild.id]:
+            await self._apply(member, before, after)
+
+    async def _apply(self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState) -> None:
         spaces = app_of(self.client).spaces
         guild_id = member.guild.id
         try:

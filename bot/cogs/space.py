@@ -65,7 +65,11 @@ class SpaceCog(commands.Cog):
         channel="The Stage to use (default: the one you are in)",
     )
     async def start(
-        self, interaction: discord.Interaction, title: str, topics: str | None = None, channel: Vocal | None = None
+        self,
+        interaction: discord.Interaction,
+        title: str,
+        topics: str | None = None,
+        channel: Vocal | None = None,
     ) -> None:
         async def act() -> None:
             app = app_of(interaction.client)
@@ -83,6 +87,9 @@ class SpaceCog(commands.Cog):
                 if live is not None:  # the Stage did not open: don't leave a Space nobody can reach
                     await app.spaces.end_space(live.id, actor)
                 raise
+            # Members already standing on the Stage are counted (and, on a voice channel, muted) right away.
+            present = {member.id for member in stage.members if not member.bot}
+            space = await app.spaces.reconcile(guild_id, stage.id, present) or space
             await reply(interaction, _started_text(space, interaction.user), embed=card_embed(space))
 
         await guarded(interaction, act, doing="open the Stage")
@@ -117,7 +124,11 @@ class SpaceCog(commands.Cog):
                 await reply(interaction, "No raised hands right now.", embed=card_embed(space))
                 return
             lines = "\n".join(f"{i}. <@{uid}>" for i, uid in enumerate(space.queue, start=1))
-            await reply(interaction, f"**Raised hands** (first come, first served):\n{lines}", view=approval_view(space, names))
+            await reply(
+                interaction,
+                f"**Raised hands** (first come, first served):\n{lines}",
+                view=approval_view(space, names),
+            )
 
         await guarded(interaction, act, doing="open the control panel")
 
@@ -150,6 +161,11 @@ def _names(guild: discord.Guild | None, user_ids: list[int]) -> dict[int, str]:
 
 def _started_text(space: Space, user: discord.Member | discord.User) -> str:
     on_stage = isinstance(user, discord.Member) and user.voice is not None and user.voice.channel is not None
-    if on_stage and user.voice is not None and user.voice.channel is not None and user.voice.channel.id == space.channel_id:
+    if (
+        on_stage
+        and user.voice is not None
+        and user.voice.channel is not None
+        and user.voice.channel.id == space.channel_id
+    ):
         return f"You're live in <#{space.channel_id}>. You're on stage as the host."
     return f"You're live in <#{space.channel_id}>. Join it: you'll be brought up to speak as the host."

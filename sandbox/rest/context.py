@@ -178,9 +178,7 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
         # discord.py retries a 429 only when a Via header is present (otherwise it assumes Cloudflare).
         retry = math.ceil(reset_after * 1000) / 1000
         body = {"message": "You are being rate limited.", "retry_after": retry, "global": False}
-        return json_response(
-            body, 429, {**headers, "Via": "1.1 google", "Retry-After": str(math.ceil(retry))}
-        )
+        return json_response(body, 429, {**headers, "Via": "1.1 google", "Retry-After": str(math.ceil(retry))})
     try:
         if not _is_token_route(request.path):
             auth = request.headers.get("Authorization", "")

@@ -26,9 +26,7 @@ def _metadata(world: World, record: InteractionRecord) -> JSON:
         "id": str(record.id),
         "type": record.type,
         "user": user,
-        "authorizing_integration_owners": {"0": str(record.guild_id)}
-        if record.guild_id
-        else {"1": user["id"]},
+        "authorizing_integration_owners": {"0": str(record.guild_id)} if record.guild_id else {"1": user["id"]},
     }
     if record.type == 2:
         meta["name"] = record.payload["data"]["name"]
@@ -66,9 +64,7 @@ def _source_message(world: World, record: InteractionRecord) -> JSON:
 async def callback(request: web.Request) -> web.Response:
     context = ctx(request)
     world = context.world
-    record = context.interactions.by_callback(
-        snowflake(request, "interaction_id"), request.match_info["token"]
-    )
+    record = context.interactions.by_callback(snowflake(request, "interaction_id"), request.match_info["token"])
     if record.responded:
         raise ApiError(400, 40060, "Interaction has already been acknowledged.")
     body = await read_body(request)

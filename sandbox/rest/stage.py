@@ -117,9 +117,7 @@ def _event(request: web.Request) -> tuple[Guild, ScheduledEvent]:
     return guild, event
 
 
-def _require_event_permission(
-    request: web.Request, guild: Guild, channel_id: int | None, create: bool
-) -> None:
+def _require_event_permission(request: web.Request, guild: Guild, channel_id: int | None, create: bool) -> None:
     bits = MANAGE_EVENTS | CREATE_EVENTS if create else MANAGE_EVENTS
     channel = guild.channels.get(channel_id or 0)
     user_id = caller(request).bot_user_id
@@ -200,9 +198,7 @@ async def create_event(request: web.Request) -> web.Response:
 async def edit_event(request: web.Request) -> web.Response:
     guild, event = _event(request)
     world = ctx(request).world
-    _require_event_permission(
-        request, guild, event.channel_id, create=event.creator_id == caller(request).bot_user_id
-    )
+    _require_event_permission(request, guild, event.channel_id, create=event.creator_id == caller(request).bot_user_id)
     body = await read_body(request)
     changes: JSON = {}
     for key, attr in (("name", "name"), ("description", "description"), ("privacy_level", "privacy_level")):
@@ -231,9 +227,7 @@ async def edit_event(request: web.Request) -> web.Response:
 async def delete_event(request: web.Request) -> web.Response:
     guild, event = _event(request)
     world = ctx(request).world
-    _require_event_permission(
-        request, guild, event.channel_id, create=event.creator_id == caller(request).bot_user_id
-    )
+    _require_event_permission(request, guild, event.channel_id, create=event.creator_id == caller(request).bot_user_id)
     del guild.scheduled_events[event.id]
     payload = event_payload(event, world.users.get(event.creator_id))
     world.emit("GUILD_SCHEDULED_EVENT_DELETE", payload, guild_id=guild.id)

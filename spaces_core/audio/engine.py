@@ -70,11 +70,7 @@ class MixEngine:
         stream.push(packet, arrival)
 
     def tick(self) -> MixedFrame:
-        frames = {
-            speaker: pcm
-            for speaker, stream in self._streams.items()
-            if (pcm := stream.next_frame()) is not None
-        }
+        frames = {speaker: pcm for speaker, stream in self._streams.items() if (pcm := stream.next_frame()) is not None}
         mixed = self._mixer.mix(frames)
         self._hub.publish(self._encoder.encode(mixed.pcm))
         if self._on_frame is not None:

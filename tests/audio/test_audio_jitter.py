@@ -48,9 +48,7 @@ def simulate(
     rng = random.Random(seed)
     frames = int(seconds / FRAME)
     sent_at = [i * FRAME / sender_speed for i in range(frames)]
-    arrivals = [
-        (t + 0.010 + rng.uniform(0, jitter), i) for i, t in enumerate(sent_at) if rng.random() >= loss
-    ]
+    arrivals = [(t + 0.010 + rng.uniform(0, jitter), i) for i, t in enumerate(sent_at) if rng.random() >= loss]
     heapq.heapify(arrivals)
     run = Run()
     for tick in range(frames):

@@ -65,9 +65,7 @@ def test_limiter_recovers_after_a_loud_burst() -> None:
 
 
 def test_levels_are_rms_dbfs_per_mixed_speaker() -> None:
-    mixed = Mixer({HOST, GUEST}).mix(
-        {HOST: tone(440, 0.5, 0), GUEST: np.zeros((FRAME_SAMPLES, CHANNELS), np.float32)}
-    )
+    mixed = Mixer({HOST, GUEST}).mix({HOST: tone(440, 0.5, 0), GUEST: np.zeros((FRAME_SAMPLES, CHANNELS), np.float32)})
 
     assert mixed.levels[HOST] == pytest.approx(20 * np.log10(0.5 / np.sqrt(2)), abs=0.05)  # -9.03 dBFS
     assert mixed.levels[GUEST] == SILENCE_DBFS

@@ -23,7 +23,9 @@ async def test_start_opens_the_stage_brings_the_host_up_and_posts_cards(world):
     assert stage_card["title"] == "🔴 LIVE · Friday AMA"
     assert "`music` · `production`" in stage_card["description"]
     assert any(f["name"] == "Host" and str(world["hana"]) in f["value"] for f in stage_card["fields"])
-    await eventually(lambda: any("Live now" in str(e.get("title")) for m in cards(world, world.feed_id) for e in m["embeds"]))
+    await eventually(
+        lambda: any("Live now" in str(e.get("title")) for m in cards(world, world.feed_id) for e in m["embeds"])
+    )
     labels = [c.get("label") for row in cards(world, world.stage_id)[0]["components"] for c in row["components"]]
     assert {"Request to speak", "Follow host", "Share"} <= set(labels)
 
@@ -66,18 +68,14 @@ async def test_listener_cannot_end_or_moderate(world):
 async def test_bad_titles_and_topics_are_refused_and_nothing_opens(world):
     record: Any = await start_space(world, title="x" * 83)
     assert record.ephemeral and "70" in record.content
-    record = await world.slash(
-        world.stage_id, world["hana"], "space start", title="Ok", topics="a, b, c, d"
-    )
+    record = await world.slash(world.stage_id, world["hana"], "space start", title="Ok", topics="a, b, c, d")
     assert record.ephemeral and "3" in record.content
     assert world.server.stage_instance(world.stage_id) is None
     assert await live_space(world) is None
 
 
 async def test_a_voice_or_text_channel_is_not_a_stage_on_a_community_server(world):
-    record: Any = await world.slash(
-        world.chat_id, world["hana"], "space start", title="AMA", channel=world.voice_id
-    )
+    record: Any = await world.slash(world.chat_id, world["hana"], "space start", title="AMA", channel=world.voice_id)
     assert record.ephemeral and "Stage" in record.content
     assert await world.bot.bot.app.spaces.live_of_host(world["hana"]) is None
 
@@ -86,9 +84,7 @@ async def test_a_host_already_live_cannot_start_a_second_space(world):
     await start_space(world)
     second = world.server.add_stage_channel(world.guild_id, "Second Stage")
     await world.server.wait_for(lambda: world.bot.bot.get_channel(second) is not None)
-    record: Any = await world.slash(
-        world.chat_id, world["hana"], "space start", title="Another", channel=second
-    )
+    record: Any = await world.slash(world.chat_id, world["hana"], "space start", title="Another", channel=second)
     assert record.ephemeral and "already" in record.content.lower()
     assert world.server.stage_instance(second) is None
 
@@ -116,7 +112,9 @@ async def test_eligibility_rule_refuses_a_host_without_enough_followers(world):
 
 
 async def test_missing_bot_permissions_are_named(tmp_path):
-    world = await open_world(f"sqlite+aiosqlite:///{tmp_path}/db.sqlite", bot_permissions=BOT_PERMISSIONS & ~MUTE_MEMBERS)
+    world = await open_world(
+        f"sqlite+aiosqlite:///{tmp_path}/db.sqlite", bot_permissions=BOT_PERMISSIONS & ~MUTE_MEMBERS
+    )
     try:
         await world.start_bot()
         record: Any = await start_space(world)

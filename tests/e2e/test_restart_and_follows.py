@@ -22,7 +22,9 @@ async def test_restart_mid_space_restores_state_and_old_buttons_work(world):
     space = await live_space(world)
     assert space.host_id == world["hana"] and world["cole"] in space.queue
     card = next(m for m in world.server.messages(world.stage_id) if m.get("components"))
-    request = next(c["custom_id"] for row in card["components"] for c in row["components"] if c["custom_id"].startswith("sp:req:"))
+    request = next(
+        c["custom_id"] for row in card["components"] for c in row["components"] if c["custom_id"].startswith("sp:req:")
+    )
     await world.server.join_voice(world.guild_id, world["maya"], world.stage_id)
     await eventually(lambda: _present(world, "maya"))
     record: Any = await world.server.click(world["maya"], card["id"], request)
@@ -39,7 +41,13 @@ async def test_followers_are_dmed_and_the_live_board_lists_the_space(world):
     await start_space(world)
     await eventually(lambda: any("is live" in m["content"] for m in world.server.dms(world["cole"])))
     assert not world.server.dms(world["lee"])
-    await eventually(lambda: any("Friday AMA" in str(e.get("description")) for m in world.server.messages(world.feed_id) for e in m.get("embeds") or []))
+    await eventually(
+        lambda: any(
+            "Friday AMA" in str(e.get("description"))
+            for m in world.server.messages(world.feed_id)
+            for e in m.get("embeds") or []
+        )
+    )
     listing: Any = await world.slash(world.chat_id, world["cole"], "following")
     assert str(world["hana"]) in listing.content and "2 followers" in listing.content
 
@@ -54,8 +62,11 @@ async def test_voice_channel_space_mutes_listeners_and_unmutes_speakers(tmp_path
         await world.server.join_voice(world.guild_id, world["cole"], world.voice_id)
         await eventually(lambda: world.server.voice_state(world.guild_id, world["cole"])["mute"] is True)
         message_id, custom_id = next(
-            (m["id"], c["custom_id"]) for m in world.server.messages(world.voice_id) for row in m.get("components") or []
-            for c in row["components"] if c["custom_id"].startswith("sp:req:")
+            (m["id"], c["custom_id"])
+            for m in world.server.messages(world.voice_id)
+            for row in m.get("components") or []
+            for c in row["components"]
+            if c["custom_id"].startswith("sp:req:")
         )
         await world.server.click(world["cole"], message_id, custom_id)
         await world.slash(world.voice_id, world["hana"], "stage approve", member=world["cole"])

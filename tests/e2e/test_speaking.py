@@ -78,14 +78,14 @@ async def test_invite_needs_consent_accept_and_decline(world):
     await listeners(world, "cole", "lee")
     await world.slash(world.stage_id, world["hana"], "stage invite", member=world["cole"])
     assert voice(world, "cole")["suppress"] is True  # nothing happens before they accept
-    message_id, accept = card_button(world, f"sp:inv:yes:")
+    message_id, accept = card_button(world, "sp:inv:yes:")
     stranger: Any = await world.server.click(world["lee"], message_id, accept)
     assert stranger.ephemeral and "someone else" in stranger.content
     await world.server.click(world["cole"], message_id, accept)
     await eventually(lambda: voice(world, "cole")["suppress"] is False)
 
     await world.slash(world.stage_id, world["hana"], "stage invite", member=world["lee"])
-    await eventually(lambda: _has_button(world, f"sp:inv:no:"))
+    await eventually(lambda: _has_button(world, "sp:inv:no:"))
     message_id, decline = [b for b in _buttons(world, "sp:inv:no:") if str(world["lee"]) in b[1]][-1]
     await world.server.click(world["lee"], message_id, decline)
     space = await live_space(world)

@@ -37,7 +37,9 @@ async def test_the_bot_keeps_the_stage_alive_during_the_grace(world):
     await world.server.join_voice(world.guild_id, world["lee"], world.stage_id)
     await world.server.leave_voice(world.guild_id, world["hana"])
     bot_id = world.bot.bot.user.id
-    await eventually(lambda: (world.server.voice_state(world.guild_id, bot_id) or {}).get("suppress") is False, timeout=6)
+    await eventually(
+        lambda: (world.server.voice_state(world.guild_id, bot_id) or {}).get("suppress") is False, timeout=6
+    )
 
 
 async def test_host_back_within_grace_changes_nothing(world):

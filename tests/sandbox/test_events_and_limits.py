@@ -47,9 +47,7 @@ async def test_scheduled_event_lifecycle_and_interest(town: Town, start_client: 
     assert town.server.scheduled_events(town.guild_id)[0].status == 3
 
 
-async def test_rate_limit_simulation_returns_429_that_discord_py_retries(
-    town: Town, start_client: Starter
-) -> None:
+async def test_rate_limit_simulation_returns_429_that_discord_py_retries(town: Town, start_client: Starter) -> None:
     client = await start_client(town.server, town.bot.token)
     channel = client.get_channel(town.chat)
     assert isinstance(channel, discord.TextChannel)

@@ -64,9 +64,7 @@ async def test_slash_command_gets_an_ephemeral_reply(town: Town, start_client: S
     client, _, _ = make_client(town)
     await start_client(town.server, town.bot.token, client)
 
-    record = await town.server.slash(
-        town.guild_id, town.chat, town.alice, "space start", title="AMA", cohost=town.bob
-    )
+    record = await town.server.slash(town.guild_id, town.chat, town.alice, "space start", title="AMA", cohost=town.bob)
 
     assert record.response_type == 4
     assert record.ephemeral

@@ -60,9 +60,7 @@ async def test_stage_instance_create_edit_delete(town: Town, start_client: Start
     instance = await stage.create_instance(topic="Friday AMA")
     await town.server.wait_for(lambda: stage.instance is not None)
     await instance.edit(topic="Friday AMA (music)")
-    await town.server.wait_for(
-        lambda: stage.instance is not None and stage.instance.topic == "Friday AMA (music)"
-    )
+    await town.server.wait_for(lambda: stage.instance is not None and stage.instance.topic == "Friday AMA (music)")
     stored = town.server.stage_instance(town.stage)
     await instance.delete()
     await town.server.wait_for(lambda: stage.instance is None)
