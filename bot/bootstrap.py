@@ -10,12 +10,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from spaces_core.clock import SystemClock
-from spaces_core.services.follows import FollowService
-from spaces_core.services.settings import SettingsService
-from spaces_core.services.spaces import SpaceService
-from spaces_core.store.database import create_engine, make_uow_factory, migrate
-
 from bot.cards import CardUpdater, LiveBoard
 from bot.client import SpacesBot
 from bot.context import AppContext
@@ -23,6 +17,11 @@ from bot.discord_connector import build_connector
 from bot.publisher import DiscordPublisher
 from bot.settings import Settings
 from bot.stage import StageAdapter
+from spaces_core.clock import SystemClock
+from spaces_core.services.follows import FollowService
+from spaces_core.services.settings import SettingsService
+from spaces_core.services.spaces import SpaceService
+from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
 __all__ = ["Runtime", "build", "run"]
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
+
 from spaces_core.services.follows import FollowService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
