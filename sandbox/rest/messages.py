@@ -127,6 +127,9 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(base + "/{message_id}", get_message)
     router.add_patch(base + "/{message_id}", edit_message)
     router.add_delete(base + "/{message_id}", delete_message)
+    # Discord's current pin routes (discord.py 2.7 uses these) and the older ones.
+    router.add_put(base + "/pins/{message_id}", set_pin)
+    router.add_delete(base + "/pins/{message_id}", set_pin)
     router.add_put(API_PREFIX + "/channels/{channel_id}/pins/{message_id}", set_pin)
     router.add_delete(API_PREFIX + "/channels/{channel_id}/pins/{message_id}", set_pin)
     router.add_post(API_PREFIX + "/users/@me/channels", open_dm)

@@ -88,3 +88,27 @@ async def _absent(world: Any, name: str) -> bool:
 async def _queued(world: Any, name: str) -> bool:
     space = await live_space(world)
     return space is not None and world[name] in space.queue
+
+
+async def test_live_board_is_one_pinned_message_busiest_space_first(world):
+    await start_space(world, title="Quiet room")
+    second = world.server.add_stage_channel(world.guild_id, "Big Stage")
+    await world.server.wait_for(lambda: world.bot.bot.get_channel(second) is not None)
+    await world.server.join_voice(world.guild_id, world["cole"], second)
+    await world.slash(second, world["cole"], "space start", title="Busy room")
+    for name in ("lee", "maya", "sam"):
+        await world.server.join_voice(world.guild_id, world[name], second)
+
+    def boards() -> list[dict[str, Any]]:
+        return [
+            m
+            for m in world.server.messages(world.feed_id)
+            for e in m.get("embeds") or []
+            if e["title"] == "🔴 Live now"
+        ]
+
+    await eventually(lambda: len(boards()) == 1 and "3 listening" in boards()[0]["embeds"][0]["description"])
+    board = boards()[0]
+    assert board["pinned"] is True
+    lines = board["embeds"][0]["description"].splitlines()
+    assert "Busy room" in lines[0] and "Quiet room" in lines[1]

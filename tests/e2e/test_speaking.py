@@ -150,3 +150,19 @@ def _buttons(world: Any, prefix: str) -> list[tuple[int, str]]:
 
 def _has_button(world: Any, prefix: str) -> bool:
     return bool(_buttons(world, prefix))
+
+
+async def test_a_listener_pressing_the_hosts_approve_button_is_refused(world):
+    await start_space(world)
+    await listeners(world, "cole", "lee")
+    await world.server.raise_hand(world.guild_id, world["cole"])
+    await eventually(lambda: _queued(world, "cole"))
+    panel: Any = await world.slash(world.stage_id, world["hana"], "space panel")
+    approve = next(
+        c["custom_id"] for row in panel.components for c in row["components"] if c["custom_id"].startswith("sp:ok:")
+    )
+    refused: Any = await world.server.click(world["lee"], panel.message_id, approve)
+    assert refused.ephemeral
+    assert "only" in refused.content.lower()
+    assert await _queued(world, "cole")
+    assert voice(world, "cole")["suppress"] is True
