@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import tempfile
 import time
@@ -51,7 +52,10 @@ async def command_latency(world: World, stages: list[int], hosts: list[int], sam
 async def join_storm(world: World, stage: int, members: list[int], per_second: int, seconds: float) -> dict[str, Any]:
     space = await world.bot.bot.app.spaces.live_in_channel(world.guild_id, stage)
     assert space is not None
-    edits_before = world.bot.bot.app.cards.edits[space.id]
+    updater = world.bot.bot.app.cards
+    refs = await world.bot.bot.app.spaces.cards(space.id)
+    for _, message_id in refs:
+        updater.edit_times[message_id].clear()
     started = time.perf_counter()
     total = int(per_second * seconds)
     for index, member in enumerate(members[:total]):
@@ -63,14 +67,16 @@ async def join_storm(world: World, stage: int, members: list[int], per_second: i
     storm = time.perf_counter() - started
     await asyncio.sleep(6.0)  # let the last coalesced edit land
     space = await world.bot.bot.app.spaces.live_in_channel(world.guild_id, stage)
-    edits = world.bot.bot.app.cards.edits[space.id] - edits_before
+    per_card = [updater.edit_times[message_id] for _, message_id in refs]
+    gaps = [later - earlier for times in per_card for earlier, later in itertools.pairwise(times)]
     card = next(m for m in world.server.messages(stage) if m.get("embeds"))
     shown = next(f["value"] for f in card["embeds"][0]["fields"] if f["name"] == "Listeners")
     return {
         "joins": total,
         "seconds": storm,
-        "edits_per_card": edits,
-        "cards": 2,
+        "edits_per_card": max(len(times) for times in per_card),
+        "min_gap": min(gaps) if gaps else float("inf"),
+        "cards": len(refs),
         "listeners_counted": space.listener_count,
         "listeners_on_card": shown,
     }
@@ -82,7 +88,7 @@ async def main(samples: int, per_second: int, seconds: float) -> None:
         try:
             await world.start_bot(card_interval=5.0, succession_tick=1.0)
             await world.slash(world.chat_id, world.owner, "settings server", feed_channel=world.feed_id)
-            ids = sorted(world.server.member_ids(world.guild_id))
+            ids = sorted(world.server.guild(world.guild_id).members)
             hosts = [uid for uid in ids if uid not in (world.owner, world.bot.bot.user.id)][:SPACES]
             stages = await open_spaces(world, hosts)
             timings = await command_latency(world, stages, hosts, samples)
@@ -95,8 +101,9 @@ async def main(samples: int, per_second: int, seconds: float) -> None:
             result = await join_storm(world, stages[0], crowd, per_second, seconds)
             window = result["seconds"] + 6.0
             print(
-                f"join storm: {result['joins']} joins in {result['seconds']:.1f} s → {result['edits_per_card']} edits "
-                f"of each card over {window:.0f} s (limit: one per 5 s → ≤ {int(window // 5) + 1}); "
+                f"join storm: {result['joins']} joins in {result['seconds']:.1f} s → "
+                f"at most {result['edits_per_card']} edits of each of {result['cards']} cards over {window:.0f} s, "
+                f"shortest gap between two edits of one card {result['min_gap']:.2f} s (limit: one per 5 s); "
                 f"listeners counted {result['listeners_counted']}, shown on the card {result['listeners_on_card']}"
             )
         finally:

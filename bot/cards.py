@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Hashable
 
 import discord
@@ -87,6 +87,7 @@ class CardUpdater:
         self._latest: dict[str, Space] = {}
         self._coalescer = Coalescer(self._flush, interval)
         self.edits: Counter[str] = Counter()  # per Space id, read by tests and the benchmark
+        self.edit_times: dict[int, list[float]] = defaultdict(list)  # per card message: when it was edited
 
     def start(self) -> None:
         self._coalescer.start()
@@ -113,6 +114,7 @@ class CardUpdater:
             message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
             await message.edit(embed=card_embed(space), view=card_view(space))
             self.edits[space.id] += 1
+            self.edit_times[message_id].append(time.monotonic())
 
     async def finish(self, space: Space, summary: SpaceSummary) -> None:
         """Turn every card of an ended Space into its summary, at once and without buttons."""

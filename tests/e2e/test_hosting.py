@@ -129,3 +129,34 @@ def _field(message: dict[str, Any], name: str) -> str:
         if field["name"] == name:
             return str(field["value"])
     return ""
+
+
+async def test_without_a_channel_a_new_stage_is_created_in_the_configured_category(world):
+    from tests.e2e.conftest import configure
+
+    category = world.server.add_category(world.guild_id, "Spaces")
+    await world.server.wait_for(lambda: world.bot.bot.get_channel(category) is not None)
+    await configure(world, stage_category=category)
+    record: Any = await world.slash(world.chat_id, world["hana"], "space start", title="Pop-up Q&A")
+    assert "live" in record.content
+    space = await world.bot.bot.app.spaces.live_of_host(world["hana"])
+    created = world.server.guild(world.guild_id).channels[space.channel_id]
+    assert created.type == 13
+    assert created.parent_id == category
+    assert world.server.stage_instance(space.channel_id)["topic"] == "Pop-up Q&A"
+
+
+async def test_reactions_are_tallied_on_the_card_and_share_gives_the_link(world):
+    await start_space(world)
+    await world.server.join_voice(world.guild_id, world["cole"], world.stage_id)
+    await eventually(lambda: _field(cards(world, world.stage_id)[0], "Listeners") == "1")
+    card = cards(world, world.stage_id)[0]
+    buttons = {c["custom_id"]: c for row in card["components"] for c in row["components"]}
+    react = next(cid for cid in buttons if cid.startswith("sp:react:"))
+    share = next(cid for cid in buttons if cid.startswith("sp:share:"))
+    for _ in range(2):
+        await world.server.click(world["cole"], card["id"], react)
+    await eventually(lambda: "2" in _field(cards(world, world.stage_id)[0], "Reactions"))
+    record: Any = await world.server.click(world["cole"], card["id"], share)
+    assert record.ephemeral
+    assert f"https://discord.com/channels/{world.guild_id}/{world.stage_id}" in record.content
