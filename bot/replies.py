@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import discord
+from discord.utils import MISSING
 
 from bot.permissions import MissingBotPermission, forbidden_message
 from spaces_core.domain.errors import SpacesError
@@ -29,22 +30,22 @@ async def reply(
     view: discord.ui.View | None = None,
     ephemeral: bool = True,
 ) -> None:
-    kwargs: dict[str, object] = {"content": content, "ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
-    if embed is not None:
-        kwargs["embed"] = embed
-    if view is not None:
-        kwargs["view"] = view
+    shown_embed = embed if embed is not None else MISSING
+    shown_view = view if view is not None else MISSING
     if not interaction.response.is_done():
-        await interaction.response.send_message(**kwargs)  # type: ignore[arg-type]
+        await interaction.response.send_message(
+            content, embed=shown_embed, view=shown_view, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+        )
     elif interaction.response.type is DEFERRED and not interaction.extras.get("answered"):
         # A deferred "thinking…" message is completed by editing it, as Discord's own clients expect.
         interaction.extras["answered"] = True
-        kwargs.pop("ephemeral")
-        if view is None:
-            kwargs.pop("view", None)
-        await interaction.edit_original_response(**kwargs)  # type: ignore[arg-type]
+        await interaction.edit_original_response(
+            content=content, embed=shown_embed, view=shown_view, allowed_mentions=NO_MENTIONS
+        )
     else:
-        await interaction.followup.send(**kwargs)  # type: ignore[arg-type]
+        await interaction.followup.send(
+            content or MISSING, embed=shown_embed, view=shown_view, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+        )
 
 
 async def guarded(

@@ -37,7 +37,9 @@ class RequestToSpeak(discord.ui.DynamicItem[Button], template=rf"sp:req:{SID}"):
         self.space_id = space_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Any:
         return cls(match["sid"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -70,7 +72,9 @@ class React(discord.ui.DynamicItem[Button], template=rf"sp:react:{SID}:(?P<idx>[
         self.space_id, self.index = space_id, index
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Any:
         index = int(match["idx"])
         return cls(match["sid"], index if index < len(ALLOWED_REACTIONS) else 0)
 
@@ -96,7 +100,9 @@ class FollowHost(discord.ui.DynamicItem[Button], template=rf"sp:follow:{SID}"):
         self.space_id = space_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Any:
         return cls(match["sid"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -126,7 +132,9 @@ class Share(discord.ui.DynamicItem[Button], template=rf"sp:share:{SID}"):
         self.space_id = space_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Any:
         return cls(match["sid"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -158,7 +166,9 @@ class Decide(discord.ui.DynamicItem[Button], template=rf"sp:(?P<verdict>ok|no):{
         self.space_id, self.user_id, self.approve = space_id, user_id, approve
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Any:
         return cls(match["sid"], int(match["uid"]), match["verdict"] == "ok")
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -190,7 +200,9 @@ class AnswerInvite(discord.ui.DynamicItem[Button], template=rf"sp:inv:(?P<answer
         self.space_id, self.user_id, self.accept = space_id, user_id, accept
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /) -> Any:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Any:
         return cls(match["sid"], int(match["uid"]), match["answer"] == "yes")
 
     async def callback(self, interaction: discord.Interaction) -> None:

@@ -160,12 +160,7 @@ def _names(guild: discord.Guild | None, user_ids: list[int]) -> dict[int, str]:
 
 
 def _started_text(space: Space, user: discord.Member | discord.User) -> str:
-    on_stage = isinstance(user, discord.Member) and user.voice is not None and user.voice.channel is not None
-    if (
-        on_stage
-        and user.voice is not None
-        and user.voice.channel is not None
-        and user.voice.channel.id == space.channel_id
-    ):
+    voice = user.voice if isinstance(user, discord.Member) else None
+    if voice is not None and voice.channel is not None and voice.channel.id == space.channel_id:
         return f"You're live in <#{space.channel_id}>. You're on stage as the host."
     return f"You're live in <#{space.channel_id}>. Join it: you'll be brought up to speak as the host."
