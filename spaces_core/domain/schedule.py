@@ -1,0 +1,232 @@
+"""A Space planned for later: when it starts, who is reminded when, and what happens if the host never shows.
+
+Kept apart from the live `Space` aggregate: an upcoming Space has no stage, roles or queue, and the live Space is
+opened (with its own rules) only when the host presses Start now. Times are passed in; nothing reads the clock.
+
+Every planned job carries the Space's `revision`. Rescheduling bumps it, so a reminder planned for the old time is
+recognisably stale even if the scheduler still held it: old reminders never fire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed
+from spaces_core.domain.roles import Actor
+from spaces_core.domain.validation import clean_title, clean_topics
+
+__all__ = [
+    "DEFAULT_REMINDER_OFFSETS",
+    "Job",
+    "JobKind",
+    "SchedulePolicy",
+    "ScheduleState",
+    "ScheduledSpace",
+    "reminder_label",
+]
+
+# 24 hours, 15 minutes, and at the start: what Twitter Spaces and Discord events get people used to.
+DEFAULT_REMINDER_OFFSETS: tuple[int, ...] = (86400, 900, 0)
+MAX_OFFSETS = 5
+MAX_OFFSET_SECONDS = 7 * 86400
+
+
+class ScheduleState(StrEnum):
+    UPCOMING = "upcoming"
+    LIVE = "live"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class JobKind(StrEnum):
+    REMIND = "remind"  # the audience, `offset` seconds before the start
+    HOST_ALERT = "host_alert"  # the host, a while before the start
+    START = "start"  # the host gets the Start now button
+    MISSED = "missed"  # the grace is over: mark missed, cancel the event, tell the audience
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulePolicy:
+    horizon: timedelta = timedelta(days=30)
+    max_upcoming_per_host: int = 10
+    reminder_offsets: tuple[int, ...] = DEFAULT_REMINDER_OFFSETS
+    host_alert: timedelta = timedelta(minutes=30)
+    grace: timedelta = timedelta(minutes=15)
+
+    def __post_init__(self) -> None:
+        offsets = self.reminder_offsets
+        if len(offsets) > MAX_OFFSETS or any(not 0 <= o <= MAX_OFFSET_SECONDS for o in offsets):
+            raise InvalidInput(f"Reminders: at most {MAX_OFFSETS}, each at most 7 days before the start.")
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One thing to do at `due`. `late_limit`: how late it may still run after an outage (None: always)."""
+
+    kind: JobKind
+    due: datetime
+    offset: int = 0
+    late_limit: timedelta | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind.value}:{self.offset}" if self.kind is JobKind.REMIND else self.kind.value
+
+
+def reminder_label(offset: int) -> str:
+    if offset == 0:
+        return "is starting now"
+    if offset % 86400 == 0:
+        days = offset // 86400
+        return f"starts in {days} day{'s' * (days != 1)}"
+    if offset % 3600 == 0:
+        hours = offset // 3600
+        return f"starts in {hours} hour{'s' * (hours != 1)}"
+    minutes = max(1, offset // 60)
+    return f"starts in {minutes} minute{'s' * (minutes != 1)}"
+
+
+def _remind_late_limit(offset: int) -> timedelta:
+    """A reminder stays useful for a quarter of its lead (a 24 h reminder sent 6 h late still helps, a 15 min one
+    sent 4 min late too); the at-start one for 10 minutes. After that it would only be noise."""
+    return timedelta(seconds=offset / 4) if offset else timedelta(minutes=10)
+
+
+@dataclass
+class ScheduledSpace:
+    id: str
+    guild_id: int
+    channel_id: int
+    host_id: int
+    title: str
+    topics: tuple[str, ...]
+    starts_at: datetime
+    created_at: datetime
+    state: ScheduleState = ScheduleState.UPCOMING
+    reminder_offsets: tuple[int, ...] = DEFAULT_REMINDER_OFFSETS
+    grace_seconds: int = 900
+    host_alert_seconds: int = 1800
+    revision: int = 0
+    event_id: int | None = None  # the Discord Scheduled Event mirroring it
+    live_space_id: str | None = None
+    version: int = 0
+    reminded: set[int] = field(default_factory=set)  # never stored: filled by the service when needed
+
+    @classmethod
+    def plan(
+        cls,
+        *,
+        schedule_id: str,
+        guild_id: int,
+        channel_id: int,
+        host_id: int,
+        title: str,
+        topics: str | list[str] | tuple[str, ...],
+        starts_at: datetime,
+        now: datetime,
+        policy: SchedulePolicy,
+        upcoming_of_host: int,
+    ) -> ScheduledSpace:
+        if upcoming_of_host >= policy.max_upcoming_per_host:
+            raise Conflict(
+                f"You already have {upcoming_of_host} upcoming Spaces; the limit is "
+                f"{policy.max_upcoming_per_host}. Cancel one with `/space cancel` first."
+            )
+        _check_start(starts_at, now, policy)
+        return cls(
+            id=schedule_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            host_id=host_id,
+            title=clean_title(title),
+            topics=clean_topics(topics),
+            starts_at=starts_at,
+            created_at=now,
+            reminder_offsets=tuple(sorted(set(policy.reminder_offsets), reverse=True)),
+            grace_seconds=int(policy.grace.total_seconds()),
+            host_alert_seconds=int(policy.host_alert.total_seconds()),
+        )
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.state is ScheduleState.UPCOMING
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(seconds=self.grace_seconds)
+
+    def jobs(self, now: datetime) -> list[Job]:
+        """Everything to plan from `now` on. Offsets already passed are skipped: scheduling a Space 10 minutes
+        ahead sends no "in 15 minutes" reminder after the fact. The missed-start check is always planned."""
+        start = self.starts_at
+        planned = [
+            Job(JobKind.REMIND, start - timedelta(seconds=o), o, _remind_late_limit(o)) for o in self.reminder_offsets
+        ]
+        alert = timedelta(seconds=self.host_alert_seconds)
+        planned.append(Job(JobKind.HOST_ALERT, start - alert, late_limit=alert))
+        planned.append(Job(JobKind.START, start, late_limit=self.grace))
+        due = [job for job in planned if job.due > now]
+        return [*due, Job(JobKind.MISSED, start + self.grace, late_limit=None)]
+
+    def is_current(self, revision: int) -> bool:
+        return self.is_upcoming and revision == self.revision
+
+    def reschedule(self, actor: Actor, starts_at: datetime, now: datetime, policy: SchedulePolicy) -> datetime:
+        """Move the start; returns the old one. Every job planned before is stale from here on."""
+        self._require_manager(actor, "reschedule")
+        self._require_upcoming()
+        _check_start(starts_at, now, policy)
+        if starts_at == self.starts_at:
+            raise Conflict("The Space already starts at that time.")
+        old, self.starts_at = self.starts_at, starts_at
+        self.revision += 1
+        return old
+
+    def cancel(self, actor: Actor) -> None:
+        self._require_manager(actor, "cancel", moderators=True)
+        self._require_upcoming()
+        self.state = ScheduleState.CANCELLED
+        self.revision += 1
+
+    def go_live(self, actor: Actor, now: datetime) -> None:
+        if actor.user_id != self.host_id:
+            raise NotAllowed("Only the host can start this Space.")
+        self._require_upcoming()
+        opens = self.starts_at - timedelta(seconds=self.host_alert_seconds)
+        if now < opens:
+            raise Conflict(f"You can start this Space from <t:{int(opens.timestamp())}:t> on.")
+        if now >= self.starts_at + self.grace:
+            raise Conflict("This Space was missed: schedule it again with `/space schedule`.")
+
+    def opened(self, live_space_id: str) -> None:
+        self.state = ScheduleState.LIVE
+        self.live_space_id = live_space_id
+        self.revision += 1
+
+    def miss(self, now: datetime) -> bool:
+        """Mark missed if the host let the grace pass; False when it started, was moved or is not due yet."""
+        if not self.is_upcoming or now < self.starts_at + self.grace:
+            return False
+        self.state = ScheduleState.MISSED
+        self.revision += 1
+        return True
+
+    def _require_upcoming(self) -> None:
+        if not self.is_upcoming:
+            raise Conflict(f"This Space is no longer upcoming (it is {self.state.value}).")
+
+    def _require_manager(self, actor: Actor, verb: str, *, moderators: bool = False) -> None:
+        if actor.user_id == self.host_id or actor.is_admin or (moderators and actor.is_moderator):
+            return
+        raise NotAllowed(f"Only the host can {verb} this Space.")
+
+
+def _check_start(starts_at: datetime, now: datetime, policy: SchedulePolicy) -> None:
+    if starts_at.tzinfo is None:
+        raise InvalidInput("The start time needs a time zone.")
+    if starts_at <= now:
+        raise InvalidInput(f"That time (<t:{int(starts_at.timestamp())}:f>) is in the past. Pick a time to come.")
+    if starts_at > now + policy.horizon:
+        raise InvalidInput(f"Spaces can be scheduled at most {policy.horizon.days} days ahead.")
