@@ -21,7 +21,7 @@ import secrets
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from sandbox.population import Population
 from sandbox.rest import RateLimitConfig, RestContext
 from sandbox.state import World
 from sandbox.tls import make_certificates
-from sandbox.voice import VoiceServer
+from sandbox.voice import VoiceServer, VoiceSession
 
 __all__ = ["BotAccount", "LocalDiscord"]
 
@@ -233,6 +233,24 @@ class LocalDiscord(Population):
         if message_id in self.world.ephemeral:
             return self.world.ephemeral[message_id]
         raise LookupError(f"unknown message {message_id}")
+
+    async def speak(self, guild_id: int, user_id: int, packets: Sequence[bytes], *, paced: bool = True) -> int:
+        """The member talks: their Opus packets reach every voice connection in their channel (not deafened),
+        in real time when ``paced``. See ``sandbox.speech`` for tones and espeak-ng speech."""
+        guild = self.world.guild(guild_id)
+
+        def receivers() -> list[VoiceSession]:
+            mine = guild.voice_states.get(user_id)
+            if mine is None or mine.channel_id is None:
+                return []
+            found = []
+            for other, state in guild.voice_states.items():
+                session = self.voice.session_for(guild_id, other)
+                if state.channel_id == mine.channel_id and not state.self_deaf and session and session.connected:
+                    found.append(session)
+            return found
+
+        return await self.voice.send_audio(guild_id, user_id, packets, receivers, paced=paced)
 
     # -- observation --------------------------------------------------------------------------------------
     def voice_state(self, guild_id: int, user_id: int) -> JSON | None:

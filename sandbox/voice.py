@@ -2,8 +2,13 @@
 
 Enough for discord.py's VoiceClient to connect to a Stage and stay connected: HELLO, IDENTIFY → READY,
 IP discovery, SELECT_PROTOCOL → SESSION_DESCRIPTION (DAVE off, version 0), heartbeats, SPEAKING.
-Each session keeps its SSRC, mode and secret key so that decrypting or forwarding RTP can be added later:
-``VoiceServer.on_rtp`` already receives every non-discovery datagram with the session it came from.
+``VoiceServer.on_rtp`` receives every non-discovery datagram with the session it came from.
+
+Simulated members speak through ``send_audio``: like Discord's media server, it tells each receiving session
+who the new SSRC is (SPEAKING, op 5) and forwards the speaker's Opus packets as RTP encrypted with that
+receiver's own key and mode (aead_xchacha20_poly1305_rtpsize, with a one-word header extension as Discord
+adds). Unlike Discord it forwards whatever a member sends, suppressed or muted: the bot must keep an
+audience member out of the mix on its own, which is what the tests check.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import json
 import logging
 import secrets
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import nacl.secret
 from aiohttp import WSMsgType, web
 
 __all__ = ["VOICE_ENDPOINT", "VoiceServer", "VoiceSession"]
@@ -44,6 +50,8 @@ class VoiceSession:
     connected: bool = False
     client_address: tuple[str, int] | None = None
     rtp_packets: int = 0
+    send_nonce: int = 0
+    announced: set[int] = field(default_factory=set)  # SSRCs this receiver was told about
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
@@ -81,6 +89,8 @@ class VoiceServer:
         self.on_rtp: list[Callable[[VoiceSession, bytes], None]] = []
         self._udp: _UdpProtocol | None = None
         self._sockets: set[web.WebSocketResponse] = set()
+        self._socket_of: dict[str, web.WebSocketResponse] = {}  # by token
+        self._member_ssrc: dict[tuple[int, int], int] = {}
         self._next_ssrc = 1000
 
     async def start(self) -> None:
@@ -107,6 +117,53 @@ class VoiceServer:
 
     def session_for(self, guild_id: int, user_id: int) -> VoiceSession | None:
         return next((s for s in self.sessions.values() if (s.guild_id, s.user_id) == (guild_id, user_id)), None)
+
+    def ssrc_of(self, guild_id: int, user_id: int) -> int:
+        """The SSRC a member's audio carries: their session's, or one kept for a simulated member."""
+        session = self.session_for(guild_id, user_id)
+        if session is not None:
+            return session.ssrc
+        if (guild_id, user_id) not in self._member_ssrc:
+            self._next_ssrc += 1
+            self._member_ssrc[guild_id, user_id] = self._next_ssrc
+        return self._member_ssrc[guild_id, user_id]
+
+    async def send_audio(
+        self,
+        guild_id: int,
+        user_id: int,
+        packets: Sequence[bytes],
+        receivers: Callable[[], list[VoiceSession]],
+        *,
+        paced: bool = True,
+    ) -> int:
+        """Forward one member's Opus packets to ``receivers()`` (asked again for every packet, so who joins or
+        leaves meanwhile is followed), one per 20 ms when paced. Returns the number of datagrams sent."""
+        ssrc = self.ssrc_of(guild_id, user_id)
+        loop = asyncio.get_running_loop()
+        start, sent = loop.time(), 0
+        sequence, timestamp = secrets.randbelow(1 << 16), secrets.randbelow(1 << 32)
+        for index, payload in enumerate(packets):
+            if paced:
+                await asyncio.sleep(max(0.0, start + index * 0.02 - loop.time()))
+            header = struct.pack(
+                ">BBHII", 0x90, 0x78, (sequence + index) & 0xFFFF, (timestamp + index * 960) & 0xFFFFFFFF, ssrc
+            )
+            for session in receivers():
+                if session.user_id == user_id or session.client_address is None or self._udp is None:
+                    continue
+                if ssrc not in session.announced:
+                    session.announced.add(ssrc)
+                    await self._speaking_to(session, user_id, ssrc)
+                if self._udp.transport is not None:
+                    self._udp.transport.sendto(_encrypt(session, header, payload), session.client_address)
+                    sent += 1
+        return sent
+
+    async def _speaking_to(self, session: VoiceSession, user_id: int, ssrc: int) -> None:
+        ws = self._socket_of.get(session.token)
+        if ws is not None:
+            await self._send(ws, 5, {"user_id": str(user_id), "ssrc": ssrc, "speaking": 1})
 
     def bind_address(self, ssrc: int, addr: tuple[str, int]) -> None:
         for session in self.sessions.values():
@@ -137,6 +194,8 @@ class VoiceServer:
         finally:
             if session is not None:
                 session.connected = False
+                if self._socket_of.get(session.token) is ws:
+                    del self._socket_of[session.token]
             self._sockets.discard(ws)
         return ws
 
@@ -156,6 +215,8 @@ class VoiceServer:
                 await ws.close(code=4004, message=b"Authentication failed.")
                 return None
             found.connected = True
+            found.announced.clear()  # a new connection learns every SSRC again
+            self._socket_of[found.token] = ws
             if op == 7:
                 await self._send(ws, 9, None)
             else:
@@ -182,3 +243,22 @@ class VoiceServer:
         elif op == 5:
             session.speaking = int(data.get("speaking") or 0)
         return None
+
+
+# Discord's one-byte header extension block (RFC 8285 profile 0xBEDE) with one word of data, as its media
+# server adds to forwarded audio. In the *_rtpsize modes the 4-byte block header stays in the clear (it is
+# authenticated as part of the RTP header) and the extension's data is encrypted with the payload.
+_EXTENSION_HEADER = struct.pack(">HH", 0xBEDE, 1)
+_EXTENSION_DATA = bytes([0x10, 0x7F, 0, 0])  # id 1 (audio level), length 1, "silent", padding
+
+
+def _encrypt(session: VoiceSession, header: bytes, payload: bytes) -> bytes:
+    if session.mode != "aead_xchacha20_poly1305_rtpsize":
+        raise NotImplementedError(
+            f"the sandbox forwards audio in aead_xchacha20_poly1305_rtpsize only, not {session.mode}"
+        )
+    session.send_nonce = (session.send_nonce + 1) & 0xFFFFFFFF
+    nonce = struct.pack(">I", session.send_nonce)
+    clear = header + _EXTENSION_HEADER
+    box = nacl.secret.Aead(session.secret_key)
+    return clear + box.encrypt(_EXTENSION_DATA + payload, clear, nonce + bytes(20)).ciphertext + nonce
