@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.audio import AudioRooms
 from bot.cards import CardUpdater, LiveBoard
 from bot.client import SpacesBot
 from bot.context import AppContext
@@ -66,6 +67,7 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     cards = CardUpdater(bot, card_refs, settings.card_edit_interval)
     board = LiveBoard(bot, live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
     stage = StageAdapter(bot)
+    audio = AudioRooms(web_host=settings.web_host)
     publisher = DiscordPublisher(
         bot,
         stage,
@@ -75,9 +77,12 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         record_card=record_card,
         feed_channel=feed_channel,
         followers_to_notify=follows.followers_to_notify,
+        audio=audio,
     )
     spaces = SpaceService(uow_factory, SystemClock(), publisher)
-    bot.app = AppContext(spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage)
+    bot.app = AppContext(
+        spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage, audio=audio
+    )
     return Runtime(bot=bot, dispose=engine.dispose)
 
 

@@ -86,4 +86,6 @@ class SpacesBot(commands.Bot):
         await self.app.cards.stop()
         await self.app.board.stop()
         await self.dms.stop()
+        if self.app.audio is not None:
+            await self.app.audio.stop()
         await super().close()

@@ -16,6 +16,7 @@ from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
 
 if TYPE_CHECKING:
+    from bot.audio import AudioRooms
     from bot.cards import CardUpdater, LiveBoard
     from bot.stage import StageAdapter
 
@@ -30,6 +31,7 @@ class AppContext:
     cards: CardUpdater
     board: LiveBoard
     stage: StageAdapter
+    audio: AudioRooms | None = None  # live audio of each Space (receive, mix, web listeners)
 
 
 def app_of(client: discord.Client | Any) -> AppContext:

@@ -12,6 +12,7 @@ from typing import Any
 
 import discord
 
+from bot.audio import AudioRooms
 from bot.cards import CardUpdater, LiveBoard
 from bot.dms import DmSender
 from bot.stage import StageAdapter
@@ -37,11 +38,13 @@ class DiscordPublisher:
         record_card: Callable[[str, int, int], Awaitable[None]],
         feed_channel: Callable[[int], Awaitable[int | None]],
         followers_to_notify: Callable[[int], Awaitable[list[int]]],
+        audio: AudioRooms | None = None,
     ) -> None:
         self._client, self._stage, self._cards, self._board, self._dms = client, stage, cards, board, dms
         self._record_card = record_card
         self._feed_channel = feed_channel
         self._followers = followers_to_notify
+        self._audio = audio
         self._handlers: dict[type, Handler] = {
             ev.SpaceStarted: self._started,
             ev.MemberJoined: self._joined,
@@ -60,6 +63,10 @@ class DiscordPublisher:
         }
 
     async def publish(self, space: Space, events: Sequence[ev.DomainEvent]) -> None:
+        if self._audio is not None:
+            # First, and before any Discord call: a member moved to the audience or muted leaves the mix
+            # at the next 20 ms frame, not after the Stage edits' round trips.
+            self._audio.update(space)
         for event in events:
             handler = self._handlers.get(type(event))
             if handler is not None:
@@ -89,6 +96,8 @@ class DiscordPublisher:
         link = f"https://discord.com/channels/{space.guild_id}/{space.channel_id}"
         text = f"🔴 <@{space.host_id}> is live: **{space.title}** — join the Stage: {link}"
         self._dms.send_many(followers, text)
+        if self._audio is not None:
+            await self._stage.listen(space, self._audio.open(space).receiver)
 
     async def _joined(self, space: Space, event: ev.MemberJoined) -> None:
         await self._stage.on_join(space, event.user_id)
@@ -125,3 +134,5 @@ class DiscordPublisher:
     async def _ended(self, space: Space, event: ev.SpaceEnded) -> None:
         await self._cards.finish(space, event.summary)
         await self._stage.close(space)
+        if self._audio is not None:
+            await self._audio.close(space.id)

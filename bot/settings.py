@@ -53,6 +53,14 @@ class Settings:
     # Seconds between two passes of the co-host takeover check.
     succession_tick: float = 1.0
     log_level: str = "INFO"
+    # The bot's web server (listen page, WebRTC signalling): the address it binds and, with it, the only
+    # address web listeners' WebRTC is offered on; port None turns the web server off.
+    web_host: str = "127.0.0.1"
+    web_port: int | None = None
+    # The address members open (behind a reverse proxy in production); links from /space share use it.
+    public_base_url: str = ""
+    # Signs the personal links to ticketed Spaces (HMAC-SHA256); empty means a random one per process.
+    link_secret: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,4 +81,8 @@ class Settings:
             card_edit_interval=_float(env, "CARD_EDIT_INTERVAL", 5.0),
             succession_tick=_float(env, "SUCCESSION_TICK", 1.0),
             log_level=env.get("LOG_LEVEL", "INFO").strip() or "INFO",
+            web_host=env.get("WEB_HOST", "").strip() or "127.0.0.1",
+            web_port=_int_or_none(env, "WEB_PORT"),
+            public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
+            link_secret=env.get("LINK_SECRET", "").strip(),
         )

@@ -12,6 +12,7 @@ import logging
 
 import discord
 
+from bot.voice_receive import ReceivingVoiceClient, VoiceReceiver
 from spaces_core.domain.space import Space
 
 __all__ = ["StageAdapter"]
@@ -23,6 +24,7 @@ STAGE_TOPIC_LIMIT = 120
 class StageAdapter:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
+        self._listening: set[str] = set()  # Spaces whose audio the bot receives: it stays on their Stage
 
     def channel(self, space: Space) -> discord.VoiceChannel | discord.StageChannel | None:
         channel = self._client.get_channel(space.channel_id)
@@ -55,6 +57,7 @@ class StageAdapter:
         await self.make_speaker(space, space.host_id)
 
     async def close(self, space: Space) -> None:
+        self._listening.discard(space.id)
         channel = self.channel(space)
         if isinstance(channel, discord.StageChannel):
             instance = channel.instance
@@ -102,13 +105,38 @@ class StageAdapter:
         if member is not None:
             await member.move_to(None, reason="Removed from the Space")
 
+    async def listen(self, space: Space, receiver: VoiceReceiver) -> None:
+        """Join the Space's Stage as a silent listener (suppressed, self-muted) and receive its speakers."""
+        channel = self.channel(space)
+        if channel is None:
+            return
+        self._listening.add(space.id)
+        voice = channel.guild.voice_client
+        try:
+            if voice is not None and getattr(voice.channel, "id", None) != channel.id:
+                await voice.disconnect(force=True)
+                voice = None
+            if voice is None:
+                voice = await channel.connect(cls=ReceivingVoiceClient, self_deaf=False, self_mute=True, timeout=10.0)
+        except (TimeoutError, discord.ClientException, discord.HTTPException) as exc:
+            log.warning("could not join Stage %s to receive its audio: %s", channel.id, exc)
+            return
+        if isinstance(voice, ReceivingVoiceClient):
+            voice.listen(receiver)
+        else:
+            log.warning("Stage %s: joined by a voice client that cannot receive", channel.id)
+
     async def keep_alive(self, space: Space) -> None:
         """Discord closes a Stage with no speaker after a few minutes: stand on it, silent, during the grace."""
         channel = self.channel(space)
-        if not isinstance(channel, discord.StageChannel) or channel.guild.voice_client is not None:
+        if not isinstance(channel, discord.StageChannel):
             return
+        voice = channel.guild.voice_client
         try:
-            await channel.connect(self_deaf=True, timeout=10.0)
+            if voice is None:
+                await channel.connect(self_deaf=True, timeout=10.0)
+            elif getattr(voice.channel, "id", None) != channel.id:
+                return
             await channel.guild.me.edit(suppress=False)
         except (TimeoutError, discord.ClientException, discord.HTTPException) as exc:
             log.warning("could not keep Stage %s alive: %s", channel.id, exc)
@@ -116,5 +144,11 @@ class StageAdapter:
     async def release(self, space: Space) -> None:
         guild = self._client.get_guild(space.guild_id)
         voice = guild.voice_client if guild is not None else None
-        if voice is not None and getattr(voice.channel, "id", None) == space.channel_id:
-            await voice.disconnect(force=True)
+        if voice is None or getattr(voice.channel, "id", None) != space.channel_id:
+            return
+        if space.id in self._listening and guild is not None:
+            # Still receiving the Space's audio: step back down to the audience instead of leaving.
+            with contextlib.suppress(discord.HTTPException):
+                await guild.me.edit(suppress=True)
+            return
+        await voice.disconnect(force=True)

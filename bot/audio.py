@@ -1,0 +1,88 @@
+"""The live audio of each Space: the bot's receiver feeding the mix engine, the relay hub and web listeners.
+
+One ``SpaceAudio`` per live Space: receive → per-speaker jitter/decode → mix of the allowed members → one Opus
+encode per 20 ms → relay hub → web listeners (and later the recorder and captions). ``AudioRooms`` owns them:
+opened when a Space goes live, told of every committed change of the Space (``update``) so the allowed set
+follows the roles at once, and closed when it ends or the bot stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from bot.voice_receive import VoiceReceiver
+from spaces_core.audio import MixedFrame, MixEngine, RelayHub, WebListeners
+from spaces_core.domain.space import Space
+
+__all__ = ["AudioRooms", "SpaceAudio", "allowed_speakers"]
+
+log = logging.getLogger(__name__)
+
+
+def allowed_speakers(space: Space) -> frozenset[int]:
+    """Who is mixed: the host, the co-hosts and the speakers, less anyone muted by the host."""
+    return frozenset([space.host_id, *space.cohosts, *space.speakers]) - frozenset(space.muted)
+
+
+class SpaceAudio:
+    def __init__(self, space: Space, *, web_host: str, max_listeners: int = 500) -> None:
+        self.space = space
+        self.hub = RelayHub()
+        self.engine = MixEngine(self.hub, on_frame=self._on_frame)
+        self.listeners = WebListeners(self.hub, host=web_host, max_listeners=max_listeners)
+        self.receiver = VoiceReceiver(asyncio.get_running_loop(), self.engine.push)
+        self.speaking: frozenset[int] = frozenset()
+        self.engine.set_allowed(allowed_speakers(space))
+
+    def update(self, space: Space) -> None:
+        self.space = space
+        self.engine.set_allowed(allowed_speakers(space))
+
+    def _on_frame(self, mixed: MixedFrame) -> None:
+        speaking = mixed.speaking()
+        if speaking != self.speaking:
+            self.speaking = speaking
+
+    def start(self) -> None:
+        self.engine.start()
+
+    async def stop(self) -> None:
+        await self.engine.stop()
+        await self.listeners.close_all()
+        await self.hub.stop()
+
+
+class AudioRooms:
+    def __init__(self, *, web_host: str = "127.0.0.1") -> None:
+        self._web_host = web_host
+        self._rooms: dict[str, SpaceAudio] = {}
+
+    def get(self, space_id: str) -> SpaceAudio | None:
+        return self._rooms.get(space_id)
+
+    def rooms(self) -> Iterable[SpaceAudio]:
+        return self._rooms.values()
+
+    def open(self, space: Space) -> SpaceAudio:
+        room = self._rooms.get(space.id)
+        if room is None:
+            room = self._rooms[space.id] = SpaceAudio(space, web_host=self._web_host)
+            room.start()
+        room.update(space)
+        return room
+
+    def update(self, space: Space) -> None:
+        room = self._rooms.get(space.id)
+        if room is not None:
+            room.update(space)
+
+    async def close(self, space_id: str) -> None:
+        room = self._rooms.pop(space_id, None)
+        if room is not None:
+            await room.stop()
+
+    async def stop(self) -> None:
+        for space_id in list(self._rooms):
+            await self.close(space_id)

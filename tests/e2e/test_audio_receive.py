@@ -1,0 +1,108 @@
+"""Simulated speakers talk into the Stage; the bot receives, decrypts, mixes only who may speak, encodes once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from demo.world import World
+from sandbox.speech import encode_opus, tone
+from spaces_core.audio import OpusDecoder, RelayHub
+from tests.e2e.conftest import eventually, live_space, start_space
+
+
+def dominant_hz(samples: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return float(np.fft.rfftfreq(len(samples), 1 / 48_000)[int(np.argmax(spectrum))])
+
+
+async def capture(hub: RelayHub, seconds: float) -> np.ndarray:
+    decoder, subscription, frames = OpusDecoder(), hub.subscribe(queue_frames=200), []
+    try:
+        for _ in range(int(seconds / 0.02)):
+            frames.append(decoder.decode((await subscription.recv()).payload)[:, 0])
+    finally:
+        hub.unsubscribe(subscription)
+    return np.concatenate(frames)
+
+
+def level_at(samples: np.ndarray, hz: float) -> float:
+    """The spectrum's peak near ``hz`` relative to its overall peak (1.0: the loudest tone)."""
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    freqs = np.fft.rfftfreq(len(samples), 1 / 48_000)
+    return float(spectrum[np.abs(freqs - hz) < 5].max() / spectrum.max())
+
+
+async def in_space(world: World, field: str, name: str) -> bool:
+    space = await live_space(world)
+    return space is not None and world[name] in getattr(space, field)
+
+
+async def room_of(world: World):  # type: ignore[no-untyped-def]
+    space = await live_space(world)
+    audio = world.bot.bot.app.audio
+    assert audio is not None
+    me = world.bot.bot.user.id
+
+    def connected() -> bool:
+        session = world.server.voice.session_for(world.guild_id, me)
+        return audio.get(space.id) is not None and session is not None and session.client_address is not None
+
+    await eventually(connected)
+    return audio.get(space.id)
+
+
+async def test_a_member_moved_to_the_audience_leaves_the_mix(world: World) -> None:
+    await start_space(world)
+    room = await room_of(world)
+    await world.server.join_voice(world.guild_id, world["cole"], world.stage_id)
+    await eventually(lambda: in_space(world, "present", "cole"))
+    await world.server.raise_hand(world.guild_id, world["cole"])
+    await eventually(lambda: in_space(world, "queue", "cole"))
+    await world.slash(world.stage_id, world["hana"], "stage approve", member=world["cole"])
+    await eventually(lambda: world.server.voice_state(world.guild_id, world["cole"])["suppress"] is False)
+    talk = [
+        asyncio.create_task(world.server.speak(world.guild_id, world["hana"], encode_opus(tone(440, 3.0)))),
+        asyncio.create_task(world.server.speak(world.guild_id, world["cole"], encode_opus(tone(1000, 3.0)))),
+    ]
+    await asyncio.sleep(0.3)
+    both = await capture(room.hub, 0.6)
+    await world.slash(world.stage_id, world["hana"], "stage move", member=world["cole"])
+    after = (await capture(room.hub, 0.6))[2 * 960 :]  # the encoder's look-ahead still holds a few ms
+    await asyncio.gather(*talk)
+
+    assert level_at(both, 440) > 0.3 and level_at(both, 1000) > 0.3
+    assert level_at(after, 440) == 1.0
+    assert level_at(after, 1000) < 0.01
+
+
+async def test_speakers_are_received_and_an_audience_member_is_never_mixed(world: World) -> None:
+    await start_space(world)
+    space = await live_space(world)
+    audio = world.bot.bot.app.audio
+    assert audio is not None
+    await eventually(
+        lambda: (
+            audio.get(space.id) is not None
+            and world.server.voice.session_for(world.guild_id, world.bot.bot.user.id) is not None
+        )
+    )
+    room = audio.get(space.id)
+    assert room is not None
+    bot_state = world.server.voice_state(world.guild_id, world.bot.bot.user.id)
+    assert bot_state is not None and bot_state["suppress"], "the bot listens from the audience"
+    await eventually(lambda: world.server.voice.session_for(world.guild_id, world.bot.bot.user.id).client_address)
+    await world.server.join_voice(world.guild_id, world["cole"], world.stage_id)  # audience, never mixed
+
+    host = asyncio.create_task(world.server.speak(world.guild_id, world["hana"], encode_opus(tone(440, 2.0))))
+    listener = asyncio.create_task(world.server.speak(world.guild_id, world["cole"], encode_opus(tone(1000, 2.0))))
+    await asyncio.sleep(0.4)
+    heard = await capture(room.hub, 1.0)
+    await asyncio.gather(host, listener)
+
+    assert abs(dominant_hz(heard) - 440) < 5
+    spectrum = np.abs(np.fft.rfft(heard))
+    freqs = np.fft.rfftfreq(len(heard), 1 / 48_000)
+    assert spectrum[np.abs(freqs - 1000) < 5].max() < spectrum.max() / 100, "the audience member leaked in"
+    assert room.receiver.stats.packets > 50
