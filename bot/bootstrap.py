@@ -18,6 +18,7 @@ from bot.discord_connector import build_connector
 from bot.publisher import DiscordPublisher
 from bot.settings import Settings
 from bot.stage import StageAdapter
+from bot.web import LinkSigner, WebServer
 from spaces_core.clock import SystemClock
 from spaces_core.services.follows import FollowService
 from spaces_core.services.settings import SettingsService
@@ -80,10 +81,26 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         audio=audio,
     )
     spaces = SpaceService(uow_factory, SystemClock(), publisher)
+    web = None
+    if settings.web_port is not None:
+        web = WebServer(
+            audio,
+            LinkSigner(settings.link_secret),
+            host=settings.web_host,
+            port=settings.web_port,
+            public_base_url=settings.public_base_url,
+            name_of=lambda guild_id, user_id: _display_name(bot, guild_id, user_id),
+        )
     bot.app = AppContext(
-        spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage, audio=audio
+        spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage, audio=audio, web=web
     )
     return Runtime(bot=bot, dispose=engine.dispose)
+
+
+def _display_name(bot: SpacesBot, guild_id: int, user_id: int) -> str:
+    guild = bot.get_guild(guild_id)
+    member = guild.get_member(user_id) if guild is not None else None
+    return member.display_name if member is not None else "a speaker"
 
 
 async def run(settings: Settings) -> None:

@@ -69,6 +69,8 @@ class SpacesBot(commands.Bot):
         self.app.cards.start()
         self.app.board.start()
         self.dms.start()
+        if self.app.web is not None:
+            await self.app.web.start()
         self._ticker = asyncio.create_task(self._succession_loop(), name="succession")
 
     async def _succession_loop(self) -> None:
@@ -86,6 +88,8 @@ class SpacesBot(commands.Bot):
         await self.app.cards.stop()
         await self.app.board.stop()
         await self.dms.stop()
+        if self.app.web is not None:
+            await self.app.web.stop()
         if self.app.audio is not None:
             await self.app.audio.stop()
         await super().close()

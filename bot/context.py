@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.audio import AudioRooms
     from bot.cards import CardUpdater, LiveBoard
     from bot.stage import StageAdapter
+    from bot.web import WebServer
 
 __all__ = ["AppContext", "app_of"]
 
@@ -32,6 +33,7 @@ class AppContext:
     board: LiveBoard
     stage: StageAdapter
     audio: AudioRooms | None = None  # live audio of each Space (receive, mix, web listeners)
+    web: WebServer | None = None  # listen page and WebRTC signalling (off without WEB_PORT)
 
 
 def app_of(client: discord.Client | Any) -> AppContext:

@@ -17,7 +17,7 @@ from bot.replies import guarded, reply
 from spaces_core.domain.rules import ALLOWED_REACTIONS
 from spaces_core.domain.space import Space
 
-__all__ = ["approval_view", "card_view", "invite_view", "register_components"]
+__all__ = ["approval_view", "card_view", "invite_view", "listen_url", "register_components", "share_text"]
 
 SID = r"(?P<sid>[0-9a-f]{32})"
 UID = r"(?P<uid>[0-9]{15,21})"
@@ -140,14 +140,23 @@ class Share(discord.ui.DynamicItem[Button], template=rf"sp:share:{SID}"):
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
             space = await app_of(interaction.client).spaces.get(self.space_id)
-            await reply(interaction, share_text(space))
+            await reply(interaction, share_text(space, listen_url(interaction.client, space)))
 
         await guarded(interaction, act, doing="share this Space")
 
 
-def share_text(space: Space) -> str:
+def listen_url(client: discord.Client, space: Space) -> str | None:
+    """The Space's listen page, when the bot runs its web server."""
+    web = app_of(client).web
+    return web.listen_url(space) if web is not None else None
+
+
+def share_text(space: Space, listen_url: str | None = None) -> str:
     link = f"https://discord.com/channels/{space.guild_id}/{space.channel_id}"
-    return f"Share this Space: **{space.title}** — {link}\nAnyone in this server can open the link to join the Stage."
+    text = f"Share this Space: **{space.title}** — {link}\nAnyone in this server can open the link to join the Stage."
+    if listen_url:
+        text += f"\nListen in a browser, no Discord account needed: {listen_url}"
+    return text
 
 
 class Decide(discord.ui.DynamicItem[Button], template=rf"sp:(?P<verdict>ok|no):{SID}:{UID}"):

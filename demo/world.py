@@ -55,7 +55,9 @@ class World:
         assert self.runtime is not None, "the bot is not running"
         return self.runtime
 
-    async def start_bot(self, *, card_interval: float = 0.2, succession_tick: float = 0.2) -> Runtime:
+    async def start_bot(
+        self, *, card_interval: float = 0.2, succession_tick: float = 0.2, web_port: int | None = 0
+    ) -> Runtime:
         settings = Settings(
             discord_token=self.token,
             discord_endpoint=self.server.endpoint,
@@ -63,6 +65,7 @@ class World:
             database_url=self.database_url,
             card_edit_interval=card_interval,
             succession_tick=succession_tick,
+            web_port=web_port,  # 0: any free port on loopback (see runtime.bot.app.web.port)
         )
         self.runtime = await build(settings, guild_ready_timeout=0.1)
         self._task = asyncio.create_task(self.runtime.bot.start(self.token), name="spaces-bot")

@@ -14,7 +14,7 @@ from bot.context import app_of
 from bot.embeds import card_embed, summary_embed
 from bot.permissions import require_bot_permissions
 from bot.replies import guarded, reply
-from bot.views import approval_view, share_text
+from bot.views import approval_view, listen_url, share_text
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.roles import Action, require
 from spaces_core.domain.space import Space
@@ -109,7 +109,8 @@ class SpaceCog(commands.Cog):
     @space.command(name="share", description="Get a link to share this Space")
     async def share(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            await reply(interaction, share_text(await resolve_space(interaction)))
+            space = await resolve_space(interaction)
+            await reply(interaction, share_text(space, listen_url(interaction.client, space)))
 
         await guarded(interaction, act, doing="share the Space")
 

@@ -1,0 +1,138 @@
+"""The bot's aiohttp app: the listen page, WebRTC signalling, live state over Server-Sent Events.
+
+    GET  /spaces/{id}          the listen page (plain HTML/JS, no build step)
+    POST /spaces/{id}/offer    {"sdp": offer, "ticket": optional} -> {"sdp": answer}
+    GET  /spaces/{id}/events   text/event-stream of the page's state (title, speakers and who is talking,
+                               listeners, reactions, pinned links), sent when it changes
+
+The audio answer comes from the Space's ``WebListeners`` (one shared Opus encode; ICE on the web host only).
+A ticketed Space needs a signed personal link (``bot.web.links``) on both the offer and the event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from bot.audio import AudioRooms, SpaceAudio
+from bot.web.links import LinkRefused, LinkSigner
+from spaces_core.audio import ListenerRejected
+from spaces_core.domain.space import Space
+
+__all__ = ["WebServer"]
+
+log = logging.getLogger(__name__)
+STATE_INTERVAL = 0.25  # seconds between two looks at the state: speaking lights follow speech closely enough
+MAX_OFFER_BYTES = 64 * 1024
+
+
+class WebServer:
+    def __init__(
+        self,
+        audio: AudioRooms,
+        signer: LinkSigner,
+        *,
+        host: str,
+        port: int,
+        name_of: Callable[[int, int], str],
+        public_base_url: str = "",
+        ticketed: Callable[[Space], bool] = lambda space: False,
+    ) -> None:
+        self._audio, self._signer = audio, signer
+        self.host, self.port = host, port
+        self._public_base_url = public_base_url.rstrip("/")
+        self._name_of, self._ticketed = name_of, ticketed
+        self._runner: web.AppRunner | None = None
+        self._page = resources.files("bot.web").joinpath("static/listen.html").read_text(encoding="utf-8")
+
+    @property
+    def base_url(self) -> str:
+        return self._public_base_url or f"http://{self.host}:{self.port}"
+
+    def listen_url(self, space: Space) -> str:
+        return f"{self.base_url}/spaces/{space.id}"
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_OFFER_BYTES)
+        app.router.add_get("/spaces/{space_id}", self._listen_page)
+        app.router.add_post("/spaces/{space_id}/offer", self._offer)
+        app.router.add_get("/spaces/{space_id}/events", self._events)
+        return app
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        if self.port == 0:
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    def _room(self, request: web.Request) -> SpaceAudio:
+        room = self._audio.get(request.match_info["space_id"])
+        if room is None:
+            raise web.HTTPNotFound(text="This Space is not live.")
+        if self._ticketed(room.space):
+            try:
+                self._signer.verify(request.query.get("ticket", ""), room.space.id)
+            except LinkRefused as refused:
+                raise web.HTTPForbidden(text=str(refused)) from None
+        return room
+
+    async def _listen_page(self, request: web.Request) -> web.Response:
+        return web.Response(text=self._page, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+    async def _offer(self, request: web.Request) -> web.Response:
+        room = self._room(request)
+        try:
+            body = await request.json()
+            sdp = str(body["sdp"])
+        except (ValueError, KeyError, TypeError):
+            raise web.HTTPBadRequest(text='expected JSON {"sdp": "..."}') from None
+        try:
+            answer = await room.listeners.offer(sdp)
+        except ListenerRejected as rejected:
+            raise web.HTTPServiceUnavailable(text=str(rejected)) from None
+        return web.json_response({"sdp": answer})
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        room = self._room(request)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
+        await response.prepare(request)
+        last = ""
+        try:
+            while self._audio.get(room.space.id) is room:
+                state = json.dumps(self.state(room))
+                if state != last:
+                    await response.write(f"data: {state}\n\n".encode())
+                    last = state
+                await asyncio.sleep(STATE_INTERVAL)
+            await response.write(b"event: ended\ndata: {}\n\n")
+        except ConnectionResetError:
+            pass  # the page was closed
+        return response
+
+    def state(self, room: SpaceAudio) -> dict[str, Any]:
+        space = room.space
+        on_stage = [space.host_id, *space.cohosts, *space.speakers]
+        speakers = [
+            {"id": str(user), "name": self._name_of(space.guild_id, user), "speaking": user in room.speaking}
+            for user in dict.fromkeys(on_stage)
+        ]
+        return {
+            "title": space.title,
+            "speakers": speakers,
+            "listeners": len(space.present - set(on_stage)) + room.listeners.count,
+            "reactions": dict(space.reactions),
+            "links": list(space.links),
+        }
