@@ -7,7 +7,7 @@ and only `commit()` makes it visible, so "error → nothing saved" is a real out
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -16,6 +16,7 @@ from typing import Self
 from spaces_core.domain.errors import ConcurrentUpdate, Conflict
 from spaces_core.domain.events import DomainEvent
 from spaces_core.domain.rules import GuildPolicy, MemberPrefs
+from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.space import Space, SpaceState
 
 __all__ = ["FakeClock", "FakeDatabase", "FakePublisher", "FakeUnitOfWork"]
@@ -55,6 +56,9 @@ class FakeDatabase:
     prefs: dict[int, MemberPrefs] = field(default_factory=dict)
     blocks: set[tuple[int, int]] = field(default_factory=set)
     cards: list[tuple[str, int, int]] = field(default_factory=list)
+    schedules: dict[str, ScheduledSpace] = field(default_factory=dict)
+    wishes: set[tuple[str, int, str]] = field(default_factory=set)
+    deliveries: set[tuple[str, int, str]] = field(default_factory=set)
     commits: int = 0
 
     def uow(self) -> FakeUnitOfWork:
@@ -159,6 +163,65 @@ class _Prefs:
         self._data.prefs.pop(user_id, None)
 
 
+class _Schedules:
+    """Last writer wins here (the SQL store's version check is tested against SQLite and PostgreSQL)."""
+
+    def __init__(self, data: FakeDatabase) -> None:
+        self._data = data
+
+    async def add(self, schedule: ScheduledSpace) -> None:
+        self._data.schedules[schedule.id] = copy.deepcopy(schedule)
+
+    async def get(self, schedule_id: str) -> ScheduledSpace | None:
+        return copy.deepcopy(self._data.schedules.get(schedule_id))
+
+    async def by_event(self, event_id: int) -> ScheduledSpace | None:
+        return next((copy.deepcopy(s) for s in self._data.schedules.values() if s.event_id == event_id), None)
+
+    def _upcoming(self, keep: Callable[[ScheduledSpace], bool]) -> list[ScheduledSpace]:
+        found = [s for s in self._data.schedules.values() if s.is_upcoming and keep(s)]
+        return [copy.deepcopy(s) for s in sorted(found, key=lambda s: (s.starts_at, s.id))]
+
+    async def upcoming_in_guild(self, guild_id: int) -> list[ScheduledSpace]:
+        return self._upcoming(lambda s: s.guild_id == guild_id)
+
+    async def upcoming_of_host(self, host_id: int) -> list[ScheduledSpace]:
+        return self._upcoming(lambda s: s.host_id == host_id)
+
+    async def count_upcoming_of_host(self, host_id: int) -> int:
+        return len(self._upcoming(lambda s: s.host_id == host_id))
+
+    async def all_upcoming(self) -> list[ScheduledSpace]:
+        return self._upcoming(lambda s: True)
+
+    async def save(self, schedule: ScheduledSpace) -> None:
+        schedule.version += 1
+        self._data.schedules[schedule.id] = copy.deepcopy(schedule)
+
+    async def set_wish(self, schedule_id: str, user_id: int, source: str, on: bool) -> bool:
+        key = (schedule_id, user_id, source)
+        if on == (key in self._data.wishes):
+            return False
+        (self._data.wishes.add if on else self._data.wishes.discard)(key)
+        return True
+
+    async def has_wish(self, schedule_id: str, user_id: int, source: str) -> bool:
+        return (schedule_id, user_id, source) in self._data.wishes
+
+    async def wishers(self, schedule_id: str) -> list[int]:
+        return sorted({u for sid, u, _ in self._data.wishes if sid == schedule_id})
+
+    async def claim(self, schedule_id: str, revision: int, job_key: str, now: datetime) -> bool:
+        key = (schedule_id, revision, job_key)
+        if key in self._data.deliveries:
+            return False
+        self._data.deliveries.add(key)
+        return True
+
+    async def forget_member(self, user_id: int) -> None:
+        self._data.wishes = {w for w in self._data.wishes if w[1] != user_id}
+
+
 class _Blocks:
     def __init__(self, data: FakeDatabase) -> None:
         self._data = data
@@ -197,6 +260,7 @@ class FakeUnitOfWork:
         self.prefs = _Prefs(self._copy)
         self.blocks = _Blocks(self._copy)
         self.cards = _Cards(self._copy)
+        self.schedules = _Schedules(self._copy)
 
     async def __aenter__(self) -> Self:
         return self
@@ -214,7 +278,7 @@ class FakeUnitOfWork:
             if stored is not None and stored.version >= mine.version:
                 raise ConcurrentUpdate("Someone else changed this Space at the same moment; try again.")
             self._database.spaces[space_id] = copy.deepcopy(mine)
-        for name in ("follows", "policies", "prefs", "blocks", "cards"):
+        for name in ("follows", "policies", "prefs", "blocks", "cards", "schedules", "wishes", "deliveries"):
             setattr(self._database, name, copy.deepcopy(getattr(self._copy, name)))
         self._database.commits += 1
 

@@ -64,6 +64,7 @@ class MemberPrefs:
     # Following a host is the opt-in to "X is live" DMs; /settings turns them off for every host at once.
     user_id: int
     live_dms: bool = True
+    timezone: str | None = None  # an IANA name; None reads typed times as UTC
 
 
 def check_host_eligibility(rule: HostingRule, *, follower_count: int, actor: Actor) -> None:

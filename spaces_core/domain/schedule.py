@@ -160,15 +160,28 @@ class ScheduledSpace:
     def jobs(self, now: datetime) -> list[Job]:
         """Everything to plan from `now` on. Offsets already passed are skipped: scheduling a Space 10 minutes
         ahead sends no "in 15 minutes" reminder after the fact. The missed-start check is always planned."""
+        *timed, missed = self._all_jobs()
+        return [*(job for job in timed if job.due > now), missed]
+
+    def job_keys(self) -> list[str]:
+        """Every key `jobs` can plan, passed or not: what to drop from the scheduler when plans change."""
+        return [job.key for job in self._all_jobs()]
+
+    def job_for(self, key: str) -> Job | None:
+        return next((job for job in self._all_jobs() if job.key == key), None)
+
+    def _all_jobs(self) -> list[Job]:
         start = self.starts_at
-        planned = [
-            Job(JobKind.REMIND, start - timedelta(seconds=o), o, _remind_late_limit(o)) for o in self.reminder_offsets
-        ]
         alert = timedelta(seconds=self.host_alert_seconds)
-        planned.append(Job(JobKind.HOST_ALERT, start - alert, late_limit=alert))
-        planned.append(Job(JobKind.START, start, late_limit=self.grace))
-        due = [job for job in planned if job.due > now]
-        return [*due, Job(JobKind.MISSED, start + self.grace, late_limit=None)]
+        return [
+            *(
+                Job(JobKind.REMIND, start - timedelta(seconds=o), o, _remind_late_limit(o))
+                for o in self.reminder_offsets
+            ),
+            Job(JobKind.HOST_ALERT, start - alert, late_limit=alert),
+            Job(JobKind.START, start, late_limit=self.grace),
+            Job(JobKind.MISSED, start + self.grace, late_limit=None),
+        ]
 
     def is_current(self, revision: int) -> bool:
         return self.is_upcoming and revision == self.revision

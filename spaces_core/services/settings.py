@@ -7,6 +7,7 @@ import dataclasses
 from spaces_core.domain.errors import InvalidInput, NotAllowed
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import MAX_GRACE_SECONDS, MAX_SPEAKER_LIMIT, GuildPolicy, HostingRule, MemberPrefs
+from spaces_core.domain.when import time_zone
 from spaces_core.ports import UnitOfWorkFactory
 
 __all__ = ["SettingsService"]
@@ -75,17 +76,27 @@ class SettingsService:
             return await uow.prefs.get(user_id)
 
     async def set_live_dms(self, user_id: int, on: bool) -> MemberPrefs:
-        prefs = MemberPrefs(user_id=user_id, live_dms=on)
         async with self._uow_factory() as uow:
+            prefs = dataclasses.replace(await uow.prefs.get(user_id), live_dms=on)
+            await uow.prefs.save(prefs)
+            await uow.commit()
+        return prefs
+
+    async def set_timezone(self, user_id: int, name: str) -> MemberPrefs:
+        time_zone(name)  # raises InvalidInput naming the zone, before anything is stored
+        async with self._uow_factory() as uow:
+            prefs = dataclasses.replace(await uow.prefs.get(user_id), timezone=name.strip())
             await uow.prefs.save(prefs)
             await uow.commit()
         return prefs
 
     async def delete_member_data(self, user_id: int) -> None:
-        """/privacy delete: follows both ways, preferences, and the member's own block list. Blocks *of*
-        the member stay: they protect other people, and deleting them would let a deletion undo a ban."""
+        """/privacy delete: follows both ways, preferences (time zone included), reminders asked for, and the
+        member's own block list. Blocks *of* the member stay: they protect other people, and deleting them would
+        let a deletion undo a ban."""
         async with self._uow_factory() as uow:
             await uow.follows.delete_member(user_id)
             await uow.prefs.delete(user_id)
             await uow.blocks.delete_by_host(user_id)
+            await uow.schedules.forget_member(user_id)
             await uow.commit()

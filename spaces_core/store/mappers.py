@@ -111,4 +111,4 @@ def policy_from_row(row: GuildPolicyRow) -> GuildPolicy:
 
 
 def prefs_from_row(row: MemberPrefsRow) -> MemberPrefs:
-    return MemberPrefs(user_id=row.user_id, live_dms=row.live_dms)
+    return MemberPrefs(user_id=row.user_id, live_dms=row.live_dms, timezone=row.timezone)

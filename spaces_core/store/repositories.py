@@ -156,7 +156,9 @@ class SqlPrefsRepository:
         return prefs_from_row(row) if row is not None else MemberPrefs(user_id=user_id)
 
     async def save(self, prefs: MemberPrefs) -> None:
-        await self._session.merge(MemberPrefsRow(user_id=prefs.user_id, live_dms=prefs.live_dms))
+        await self._session.merge(
+            MemberPrefsRow(user_id=prefs.user_id, live_dms=prefs.live_dms, timezone=prefs.timezone)
+        )
         await self._session.flush()
 
     async def delete(self, user_id: int) -> None:

@@ -11,7 +11,18 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, String, text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["CardRow", "FollowRow", "GuildPolicyRow", "HostBlockRow", "MemberPrefsRow", "SpaceRow", "metadata"]
+__all__ = [
+    "AudienceRow",
+    "CardRow",
+    "DeliveryRow",
+    "FollowRow",
+    "GuildPolicyRow",
+    "HostBlockRow",
+    "MemberPrefsRow",
+    "ScheduledSpaceRow",
+    "SpaceRow",
+    "metadata",
+]
 
 metadata = SQLModel.metadata
 
@@ -85,6 +96,7 @@ class MemberPrefsRow(SQLModel, table=True):
 
     user_id: int = _snowflake(primary_key=True)
     live_dms: bool = True
+    timezone: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
 
 
 class GuildPolicyRow(SQLModel, table=True):
@@ -114,3 +126,52 @@ class CardRow(SQLModel, table=True):
     space_id: str = Field(sa_column=Column(String(32), ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True))
     channel_id: int = _snowflake(primary_key=True)
     message_id: int = _snowflake()
+
+
+class ScheduledSpaceRow(SQLModel, table=True):
+    __tablename__ = "scheduled_spaces"
+    __table_args__ = (
+        Index("ix_scheduled_host_state", "host_id", "state"),
+        Index("ix_scheduled_guild_state_start", "guild_id", "state", "starts_at"),
+        Index("ix_scheduled_event", "event_id"),
+    )
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    guild_id: int = _snowflake()
+    channel_id: int = _snowflake()
+    host_id: int = _snowflake()
+    title: str = Field(sa_column=Column(String(100), nullable=False))
+    topics: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    starts_at: datetime = _utc(nullable=False)
+    created_at: datetime = _utc(nullable=False)
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    reminder_offsets: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    grace_seconds: int
+    host_alert_seconds: int
+    revision: int
+    event_id: int | None = _snowflake(nullable=True)
+    live_space_id: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    version: int
+
+
+class AudienceRow(SQLModel, table=True):
+    """Who asked to be reminded, and how: "button" (Remind me) or "interested" (the Discord event)."""
+
+    __tablename__ = "schedule_audience"
+
+    schedule_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("scheduled_spaces.id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: int = _snowflake(primary_key=True)
+    source: str = Field(sa_column=Column(String(16), primary_key=True))
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One row per job that ran: the claim that makes a reminder go out once even if two processes fire it."""
+
+    __tablename__ = "schedule_deliveries"
+
+    schedule_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    revision: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    job_key: str = Field(sa_column=Column(String(32), primary_key=True))
+    ran_at: datetime = _utc(nullable=False)

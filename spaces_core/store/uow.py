@@ -15,6 +15,7 @@ from spaces_core.store.repositories import (
     SqlPrefsRepository,
     SqlSpaceRepository,
 )
+from spaces_core.store.schedules import SqlScheduleRepository
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
         self.prefs = SqlPrefsRepository(session=session)
         self.blocks = SqlBlockRepository(session=session)
         self.cards = SqlCardRepository(session=session)
+        self.schedules = SqlScheduleRepository(session=session)
         return self
 
     async def __aexit__(

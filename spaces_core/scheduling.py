@@ -1,0 +1,215 @@
+"""The persistent scheduler: apscheduler 3.x with its jobs in the product's own database.
+
+Why a background thread: apscheduler 3's SQLAlchemy job store is synchronous, and synchronous database calls
+must stay off the bot's event loop. So the scheduler runs as a `BackgroundScheduler` (its own thread, a sync
+engine: sqlite3 or psycopg) and each job hands its coroutine back to the bot's loop and waits for it.
+
+Why a registry: apscheduler stores a job as a text reference to a module-level function plus arguments, so the
+function must find the live runner by name. `ApsJobPlanner.start` registers it and `stop` removes it.
+
+Exactly one process runs jobs. On PostgreSQL the planner takes a session advisory lock; a process that can't
+get it keeps its scheduler paused (it still *stores* new jobs) and retries, so it takes over within a few
+seconds of the holder dying (its connection closes, PostgreSQL frees the lock). SQLite is single-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from datetime import UTC
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from spaces_core.domain.schedule import Job
+from spaces_core.store.database import async_url
+
+__all__ = ["LOCK_KEY", "ApsJobPlanner", "Runner", "sync_url"]
+
+log = logging.getLogger(__name__)
+Runner = Callable[[str, int, str], Coroutine[Any, Any, bool]]
+LOCK_KEY = 0x5350_4143_4553  # "SPACES": one scheduler per database
+_RUNNERS: dict[str, tuple[Runner, asyncio.AbstractEventLoop]] = {}
+_RUNNERS_LOCK = threading.Lock()
+# A job waits for its coroutine at most this long; past it the job is logged as failed (the loop is stuck).
+_JOB_TIMEOUT = 120.0
+
+
+def sync_url(url: str) -> str:
+    """The synchronous twin of the store's URL, for apscheduler's job store."""
+    parsed = make_url(async_url(url))
+    driver = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}
+    return parsed.set(drivername=driver.get(parsed.drivername, parsed.drivername)).render_as_string(hide_password=False)
+
+
+def run_job(planner: str, schedule_id: str, revision: int, key: str) -> None:
+    """The function every stored job names. Runs in apscheduler's worker thread."""
+    with _RUNNERS_LOCK:
+        entry = _RUNNERS.get(planner)
+    if entry is None:
+        raise RuntimeError(f"no scheduler runner named {planner!r} is running")
+    runner, loop = entry
+    asyncio.run_coroutine_threadsafe(runner(schedule_id, revision, key), loop).result(_JOB_TIMEOUT)
+
+
+def _job_id(schedule_id: str, revision: int, key: str) -> str:
+    return f"{schedule_id}:{revision}:{key}"
+
+
+class ApsJobPlanner:
+    """Implements the JobPlanner port. `name` tells several planners apart in one process (tests, benchmarks)."""
+
+    def __init__(
+        self,
+        url: str,
+        runner: Runner,
+        *,
+        name: str = "spaces",
+        connect_args: Mapping[str, Any] | None = None,
+        poll: float = 1.0,
+        workers: int = 20,
+        lock_key: int = LOCK_KEY,
+    ) -> None:
+        self.name = name
+        self._runner = runner
+        self._url = sync_url(url)
+        self._async_url = async_url(url)
+        self._connect_args = dict(connect_args or {})
+        self._poll = poll
+        self._workers = workers
+        self._lock_key = lock_key
+        self._scheduler: BackgroundScheduler | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lock_conn: AsyncConnection | None = None
+        self.active = asyncio.Event()  # set while this process runs the jobs
+
+    @property
+    def _is_postgres(self) -> bool:
+        return make_url(self._url).get_backend_name() == "postgresql"
+
+    async def start(self) -> None:
+        with _RUNNERS_LOCK:
+            _RUNNERS[self.name] = (self._runner, asyncio.get_running_loop())
+        connect_args = dict(self._connect_args)
+        if self._is_postgres and "server_settings" in connect_args:  # asyncpg's form, as the tests pass it
+            settings = connect_args.pop("server_settings")
+            connect_args["options"] = " ".join(f"-c {k}={v}" for k, v in settings.items())
+        engine = create_engine(self._url, connect_args=connect_args, pool_pre_ping=True)
+        scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="spaces_scheduler_jobs")},
+            executors={"default": ThreadPoolExecutor(self._workers)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=UTC,
+        )
+        scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+        await asyncio.to_thread(scheduler.start, paused=True)
+        self._scheduler = scheduler
+        self._task = asyncio.create_task(self._hold(), name=f"scheduler-{self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            await asyncio.to_thread(scheduler.shutdown, wait=True)
+            scheduler._lookup_jobstore("default").engine.dispose()
+        await self._release()
+        with _RUNNERS_LOCK:
+            _RUNNERS.pop(self.name, None)
+
+    async def plan(self, schedule_id: str, revision: int, jobs: Sequence[Job]) -> None:
+        await asyncio.to_thread(self._add_all, schedule_id, revision, list(jobs))
+
+    async def unplan(self, schedule_id: str, revision: int, keys: Sequence[str]) -> None:
+        await asyncio.to_thread(self._remove_all, [_job_id(schedule_id, revision, k) for k in keys])
+
+    def count(self) -> int:
+        return len(self._require().get_jobs())
+
+    def _add_all(self, schedule_id: str, revision: int, jobs: list[Job]) -> None:
+        scheduler = self._require()
+        for job in jobs:
+            grace = None if job.late_limit is None else max(1, int(job.late_limit.total_seconds()))
+            scheduler.add_job(
+                run_job,
+                "date",
+                run_date=job.due,
+                args=(self.name, schedule_id, revision, job.key),
+                id=_job_id(schedule_id, revision, job.key),
+                misfire_grace_time=grace,
+                replace_existing=True,
+            )
+
+    def _remove_all(self, job_ids: list[str]) -> None:
+        scheduler = self._require()
+        for job_id in job_ids:
+            with contextlib.suppress(JobLookupError):
+                scheduler.remove_job(job_id)
+
+    def _require(self) -> BackgroundScheduler:
+        if self._scheduler is None:
+            raise RuntimeError("the scheduler is not started")
+        return self._scheduler
+
+    @staticmethod
+    def _missed(event: JobExecutionEvent) -> None:
+        log.warning("reminder job %s dropped: due %s, too late to be useful", event.job_id, event.scheduled_run_time)
+
+    async def _hold(self) -> None:
+        """Become (and stay) the one active scheduler; poke it each `poll` so jobs other processes stored are
+        seen (apscheduler only wakes by itself for jobs added through its own instance)."""
+        scheduler = self._require()
+        while True:
+            holding = await self._ensure_lock()
+            if holding and not self.active.is_set():
+                log.info("scheduler %s is active", self.name)
+                scheduler.resume()
+                self.active.set()
+            elif not holding and self.active.is_set():
+                log.warning("scheduler %s lost its lock; standing by", self.name)
+                scheduler.pause()
+                self.active.clear()
+            elif holding:
+                scheduler.wakeup()
+            await asyncio.sleep(self._poll)
+
+    async def _ensure_lock(self) -> bool:
+        if not self._is_postgres:
+            return True
+        try:
+            if self._lock_conn is not None:
+                await self._lock_conn.execute(text("SELECT 1"))
+                return True
+            engine = create_async_engine(self._async_url, poolclass=NullPool, connect_args=self._connect_args)
+            conn = await engine.connect()
+            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._lock_key})).scalar_one()
+            if got:
+                self._lock_conn = conn
+                return True
+            await conn.close()
+            await engine.dispose()
+            return False
+        except Exception:
+            log.exception("scheduler lock check failed")
+            await self._release()
+            return False
+
+    async def _release(self) -> None:
+        conn, self._lock_conn = self._lock_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+                await conn.engine.dispose()

@@ -1,0 +1,219 @@
+"""Use cases of scheduled Spaces: schedule, Remind me, interest from Discord, reschedule, cancel, start, and the
+jobs the scheduler fires (reminders, host alert, Start now prompt, missed start).
+
+Order of effects: the database first (commit), then the scheduler, then Discord. A crash after the commit leaves
+a Space whose jobs `resync` plans again at the next start; a job that fires twice is stopped by the delivery
+claim; a job planned for an old time is stopped by the revision check.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from uuid import uuid4
+
+from spaces_core.domain.errors import InvalidInput, NotFound
+from spaces_core.domain.roles import Actor
+from spaces_core.domain.rules import check_host_eligibility
+from spaces_core.domain.schedule import JobKind, ScheduledSpace, SchedulePolicy
+from spaces_core.domain.space import Space
+from spaces_core.domain.when import parse_when, time_zone
+from spaces_core.ports import Clock, JobPlanner, ScheduleAnnouncer, UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["BUTTON", "INTERESTED", "ScheduleService"]
+
+log = logging.getLogger(__name__)
+BUTTON, INTERESTED = "button", "interested"
+StartLive = Callable[[ScheduledSpace, Actor], Awaitable[Space]]
+
+
+async def _audience(uow: UnitOfWork, schedule: ScheduledSpace) -> list[int]:
+    """Followers who want DMs, plus everyone who pressed Remind me or is Interested in the Discord event."""
+    people = set(await uow.follows.followers_to_notify(schedule.host_id))
+    people |= set(await uow.schedules.wishers(schedule.id))
+    people.discard(schedule.host_id)
+    return sorted(people)
+
+
+class ScheduleService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        planner: JobPlanner,
+        announcer: ScheduleAnnouncer,
+        start_live: StartLive,
+        *,
+        policy: SchedulePolicy | None = None,
+        id_factory: Callable[[], str] = lambda: uuid4().hex,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._planner = planner
+        self._announcer = announcer
+        self._start_live = start_live
+        self._policy = policy or SchedulePolicy()
+        self._id_factory = id_factory
+
+    async def schedule(
+        self, *, guild_id: int, channel_id: int, actor: Actor, title: str, topics: str, when: str
+    ) -> ScheduledSpace:
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            zone = time_zone((await uow.prefs.get(actor.user_id)).timezone)
+            starts_at = parse_when(when, now=now, zone=zone)
+            rule = (await uow.policies.get(guild_id)).hosting_rule
+            check_host_eligibility(rule, follower_count=await uow.follows.follower_count(actor.user_id), actor=actor)
+            schedule = ScheduledSpace.plan(
+                schedule_id=self._id_factory(),
+                guild_id=guild_id,
+                channel_id=channel_id,
+                host_id=actor.user_id,
+                title=title,
+                topics=topics,
+                starts_at=starts_at,
+                now=now,
+                policy=self._policy,
+                upcoming_of_host=await uow.schedules.count_upcoming_of_host(actor.user_id),
+            )
+            await uow.schedules.add(schedule)
+            await uow.commit()
+        await self._planner.plan(schedule.id, schedule.revision, schedule.jobs(now))
+        event_id = await self._announcer.scheduled(schedule)
+        if event_id is not None:
+            async with self._uow_factory() as uow:
+                stored = await self._load(uow, schedule.id)
+                stored.event_id = schedule.event_id = event_id
+                await uow.schedules.save(stored)
+                await uow.commit()
+        return schedule
+
+    async def reschedule(self, *, actor: Actor, when: str, title: str | None = None) -> ScheduledSpace:
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            zone = time_zone((await uow.prefs.get(actor.user_id)).timezone)
+            starts_at = parse_when(when, now=now, zone=zone)
+            schedule = await self._own(uow, actor, title)
+            old_revision = schedule.revision
+            old_start = schedule.reschedule(actor, starts_at, now, self._policy)
+            await uow.schedules.save(schedule)
+            audience = await _audience(uow, schedule)
+            await uow.commit()
+        await self._planner.unplan(schedule.id, old_revision, schedule.job_keys())
+        await self._planner.plan(schedule.id, schedule.revision, schedule.jobs(now))
+        await self._announcer.rescheduled(schedule, audience, old_start)
+        return schedule
+
+    async def cancel(self, *, actor: Actor, title: str | None = None) -> ScheduledSpace:
+        async with self._uow_factory() as uow:
+            schedule = await self._own(uow, actor, title)
+            old_revision = schedule.revision
+            schedule.cancel(actor)
+            await uow.schedules.save(schedule)
+            audience = await _audience(uow, schedule)
+            await uow.commit()
+        await self._planner.unplan(schedule.id, old_revision, schedule.job_keys())
+        await self._announcer.cancelled(schedule, audience, missed=False)
+        return schedule
+
+    async def start_now(self, schedule_id: str, actor: Actor) -> Space:
+        async with self._uow_factory() as uow:
+            schedule = await self._load(uow, schedule_id)
+            schedule.go_live(actor, self._clock.now())
+        space = await self._start_live(schedule, actor)
+        async with self._uow_factory() as uow:
+            schedule = await self._load(uow, schedule_id)
+            old_revision = schedule.revision
+            schedule.opened(space.id)
+            await uow.schedules.save(schedule)
+            await uow.commit()
+        await self._planner.unplan(schedule.id, old_revision, [JobKind.MISSED.value])
+        await self._announcer.went_live(schedule)
+        return space
+
+    async def toggle_reminder(self, schedule_id: str, user_id: int) -> tuple[ScheduledSpace, bool]:
+        """Remind me: returns the Space and whether the member will now be reminded."""
+        async with self._uow_factory() as uow:
+            schedule = await self._load(uow, schedule_id)
+            if not schedule.is_upcoming:
+                raise InvalidInput(f"This Space is {schedule.state.value}: there is nothing to be reminded of.")
+            on = not await uow.schedules.has_wish(schedule_id, user_id, BUTTON)
+            await uow.schedules.set_wish(schedule_id, user_id, BUTTON, on)
+            await uow.commit()
+        return schedule, on
+
+    async def set_interest(self, event_id: int, user_id: int, interested: bool) -> bool:
+        """A member marked (or unmarked) the Discord event as Interested; False for events that aren't ours."""
+        async with self._uow_factory() as uow:
+            schedule = await uow.schedules.by_event(event_id)
+            if schedule is None:
+                return False
+            await uow.schedules.set_wish(schedule.id, user_id, INTERESTED, interested)
+            await uow.commit()
+        return True
+
+    async def upcoming(self, guild_id: int, viewer_id: int) -> list[ScheduledSpace]:
+        """The server's upcoming Spaces, those of hosts the viewer follows first, each group soonest first."""
+        async with self._uow_factory() as uow:
+            found = await uow.schedules.upcoming_in_guild(guild_id)
+            followed = set(await uow.follows.following(viewer_id))
+        return sorted(found, key=lambda s: (s.host_id not in followed, s.starts_at, s.id))
+
+    async def get(self, schedule_id: str) -> ScheduledSpace:
+        async with self._uow_factory() as uow:
+            return await self._load(uow, schedule_id)
+
+    async def resync(self) -> int:
+        """Plan again the future jobs of every upcoming Space (after a crash between commit and planning).
+        Job ids are deterministic, so jobs already stored are replaced by identical ones, never doubled."""
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            upcoming = await uow.schedules.all_upcoming()
+        for schedule in upcoming:
+            await self._planner.plan(schedule.id, schedule.revision, schedule.jobs(now))
+        return len(upcoming)
+
+    async def fire(self, schedule_id: str, revision: int, key: str) -> bool:
+        """Run one job, once. False when it was stale (moved, cancelled, started) or already run elsewhere."""
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            schedule = await uow.schedules.get(schedule_id)
+            job = schedule.job_for(key) if schedule is not None else None
+            if schedule is None or job is None or not schedule.is_current(revision):
+                log.info("job %s:%s:%s is stale; skipped", schedule_id, revision, key)
+                return False
+            if not await uow.schedules.claim(schedule_id, revision, key, now):
+                log.info("job %s:%s:%s already ran; skipped", schedule_id, revision, key)
+                return False
+            if job.kind is JobKind.MISSED:
+                if not schedule.miss(now):  # fired a moment early by a skewed clock: nothing to do
+                    await uow.commit()
+                    return False
+                await uow.schedules.save(schedule)
+            audience = await _audience(uow, schedule)
+            await uow.commit()
+        if job.kind is JobKind.REMIND:
+            await self._announcer.remind(schedule, audience, job.offset)
+        elif job.kind is JobKind.HOST_ALERT:
+            await self._announcer.host_alert(schedule)
+        elif job.kind is JobKind.START:
+            await self._announcer.start_prompt(schedule)
+        else:
+            await self._announcer.cancelled(schedule, audience, missed=True)
+        return True
+
+    async def _load(self, uow: UnitOfWork, schedule_id: str) -> ScheduledSpace:
+        schedule = await uow.schedules.get(schedule_id)
+        if schedule is None:
+            raise NotFound("That scheduled Space doesn't exist any more.")
+        return schedule
+
+    async def _own(self, uow: UnitOfWork, actor: Actor, title: str | None) -> ScheduledSpace:
+        """The actor's upcoming Space with that title (or starting with it); the next one when no title."""
+        mine = await uow.schedules.upcoming_of_host(actor.user_id)
+        if title:
+            wanted = title.strip().casefold()
+            mine = [s for s in mine if s.title.casefold().startswith(wanted)]
+        if not mine:
+            raise NotFound("You have no upcoming Space" + (" with that title." if title else "."))
+        return mine[0]
