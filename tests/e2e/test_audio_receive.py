@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 
 import numpy as np
+import pytest
 
 from demo.world import World
-from sandbox.speech import encode_opus, tone
+from sandbox.speech import encode_opus, speech, tone
 from spaces_core.audio import OpusDecoder, RelayHub
 from tests.e2e.conftest import eventually, live_space, start_space
 
@@ -106,3 +108,20 @@ async def test_speakers_are_received_and_an_audience_member_is_never_mixed(world
     freqs = np.fft.rfftfreq(len(heard), 1 / 48_000)
     assert spectrum[np.abs(freqs - 1000) < 5].max() < spectrum.max() / 100, "the audience member leaked in"
     assert room.receiver.stats.packets > 50
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs Debian's espeak-ng (see .ci/run)")
+async def test_speech_comes_out_of_the_mix_like_it_went_in(world: World) -> None:
+    await start_space(world)
+    room = await room_of(world)
+    said = speech("Welcome to the Friday AMA. Today we talk about music production.")
+    heard = asyncio.create_task(capture(room.hub, len(said) / 48_000 + 1.0))
+    await world.server.speak(world.guild_id, world["hana"], encode_opus(said))
+    out = await heard
+    # Normalised cross-correlation at the best lag: the receive path's delay is unknown, the waveform is not.
+    n = len(out) + len(said)
+    corr = np.fft.irfft(np.fft.rfft(out, n) * np.conj(np.fft.rfft(said, n)), n)
+    lag = int(np.argmax(corr))
+    aligned = out[lag : lag + len(said)]
+    score = float(np.dot(aligned, said[: len(aligned)]) / (np.linalg.norm(aligned) * np.linalg.norm(said) + 1e-9))
+    assert score > 0.7, score

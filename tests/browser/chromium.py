@@ -1,0 +1,98 @@
+"""A tiny driver for Debian's headless ``chromium`` over the DevTools protocol (CDP): open a page, evaluate.
+
+Nothing is downloaded: the browser is the system package, the protocol is a websocket we speak with aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+__all__ = ["Chromium", "chromium_binary"]
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+    # Chromium hides host candidates behind mDNS names by default; the server's ICE wants addresses.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--remote-debugging-port=0",
+]
+
+
+def chromium_binary() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Chromium:
+    def __init__(self) -> None:
+        self._profile = tempfile.TemporaryDirectory(prefix="spaces-chromium-")
+        self._process: asyncio.subprocess.Process | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._ids = itertools.count(1)
+
+    async def open(self, url: str) -> None:
+        binary = chromium_binary()
+        assert binary is not None, "Debian package chromium is not installed"
+        self._process = await asyncio.create_subprocess_exec(
+            binary, *FLAGS, f"--user-data-dir={self._profile.name}", url,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        port_file = Path(self._profile.name) / "DevToolsActivePort"
+        async with asyncio.timeout(20):
+            while not port_file.exists() or not port_file.read_text().strip():
+                await asyncio.sleep(0.05)
+        port = int(port_file.read_text().split()[0])
+        self._http = aiohttp.ClientSession()
+        async with asyncio.timeout(20):
+            while True:
+                async with self._http.get(f"http://127.0.0.1:{port}/json/list") as response:
+                    pages = [t for t in await response.json() if t.get("type") == "page"]
+                if pages:
+                    break
+                await asyncio.sleep(0.05)
+        self._ws = await self._http.ws_connect(pages[0]["webSocketDebuggerUrl"], max_msg_size=0)
+
+    async def evaluate(self, expression: str) -> Any:
+        """The expression's value (awaited if it is a promise), as a user gesture (a click counts)."""
+        assert self._ws is not None
+        ident = next(self._ids)
+        params = {"expression": expression, "returnByValue": True, "awaitPromise": True, "userGesture": True}
+        await self._ws.send_str(json.dumps({"id": ident, "method": "Runtime.evaluate", "params": params}))
+        async for message in self._ws:
+            reply = json.loads(message.data)
+            if reply.get("id") == ident:
+                result = reply["result"]
+                if "exceptionDetails" in result:
+                    raise RuntimeError(result["exceptionDetails"])
+                return result["result"].get("value")
+        raise RuntimeError("the browser closed the DevTools connection")
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._http is not None:
+            await self._http.close()
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+            try:
+                async with asyncio.timeout(5):
+                    await self._process.wait()
+            except TimeoutError:
+                self._process.kill()
+                await self._process.wait()
+        with contextlib.suppress(OSError):
+            self._profile.cleanup()

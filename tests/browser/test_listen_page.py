@@ -1,0 +1,57 @@
+"""A real browser: headless Debian chromium opens the listen page, presses Play, and hears the Space's tone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from demo.world import World, open_world
+from sandbox.speech import encode_opus, tone
+from tests.browser.chromium import Chromium, chromium_binary
+from tests.e2e.conftest import eventually, live_space, start_space
+from tests.e2e.test_audio_receive import room_of
+
+pytestmark = pytest.mark.skipif(chromium_binary() is None, reason="needs Debian's chromium (see .ci/run)")
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    w = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db")
+    try:
+        await w.start_bot()
+        yield w
+    finally:
+        await w.close()
+
+
+async def test_chromium_plays_the_space_and_lights_the_speaker(world: World) -> None:
+    await start_space(world)
+    await room_of(world)
+    space = await live_space(world)
+    web = world.bot.bot.app.web
+    assert web is not None
+    talk = asyncio.create_task(world.server.speak(world.guild_id, world["hana"], encode_opus(tone(440, 12.0))))
+    browser = Chromium()
+    try:
+        await browser.open(web.listen_url(space))
+        await eventually(lambda: browser.evaluate("document.getElementById('title')?.textContent === 'Friday AMA'"))
+        await browser.evaluate("document.getElementById('play').click()")
+        await eventually(lambda: browser.evaluate("window.spaces.connected"), timeout=15)
+
+        async def hears_the_tone() -> bool:
+            return abs(await browser.evaluate("window.spaces.peakHz()") - 440) < 12
+
+        await eventually(hears_the_tone, timeout=8)
+        lit = "Array.from(document.querySelectorAll('li.speaking')).map(li => li.textContent)"
+        await eventually(lambda: _equals(browser.evaluate(lit), ["hana"]), timeout=5)
+    finally:
+        talk.cancel()
+        await asyncio.gather(talk, return_exceptions=True)
+        await browser.close()
+
+
+async def _equals(value: object, expected: object) -> bool:
+    return await value == expected  # type: ignore[misc]
