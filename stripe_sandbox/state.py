@@ -1,0 +1,31 @@
+"""What the aiohttp handlers share: the ledger, the accepted API key, the public base URL, saved idempotent answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from stripe_sandbox.ledger import Ledger
+
+__all__ = ["SERVER_KEY", "SavedAnswer", "StripeState"]
+
+
+@dataclass
+class SavedAnswer:
+    """The first answer given under an idempotency key, with what identified its request."""
+
+    route: str
+    params: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass
+class StripeState:
+    ledger: Ledger
+    api_key: str
+    base_url: str = ""
+    idempotent: dict[tuple[str, str], SavedAnswer] = field(default_factory=dict)
+
+
+SERVER_KEY = web.AppKey("stripe_state", StripeState)
