@@ -6,10 +6,11 @@ listeners (aiortc), which send the hub's shared Opus frames without re-encoding 
 """
 
 from spaces_core.audio.codec import CodecError, OpusDecoder, OpusEncoder
-from spaces_core.audio.engine import MixEngine, SpeakerStream
+from spaces_core.audio.engine import MixEngine, PcmTap, SpeakerStream
 from spaces_core.audio.jitter import Gap, JitterBuffer, JitterStats, RtpAudio
 from spaces_core.audio.limiter import Limiter
 from spaces_core.audio.mixer import MixedFrame, Mixer, SpeakerId, rms_dbfs
+from spaces_core.audio.recorder import Recorder
 from spaces_core.audio.relay import EncodedFrame, PacketSink, RelayClosed, RelayHub, Subscription
 from spaces_core.audio.webrtc import ListenerRejected, RelayTrack, WebListeners
 from spaces_core.audio.webrtc_ice import IceBindError
@@ -29,6 +30,8 @@ __all__ = [
     "OpusDecoder",
     "OpusEncoder",
     "PacketSink",
+    "PcmTap",
+    "Recorder",
     "RelayClosed",
     "RelayHub",
     "RelayTrack",

@@ -10,7 +10,7 @@ cancels and awaits. The receive side (Discord voice, decryption, SSRC -> user ma
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from spaces_core.audio.codec import OpusDecoder, OpusEncoder
 from spaces_core.audio.format import FRAME_SECONDS, Pcm
@@ -18,7 +18,10 @@ from spaces_core.audio.jitter import Gap, JitterBuffer, RtpAudio
 from spaces_core.audio.mixer import MixedFrame, Mixer, SpeakerId
 from spaces_core.audio.relay import RelayHub
 
-__all__ = ["MixEngine", "SpeakerStream"]
+__all__ = ["MixEngine", "PcmTap", "SpeakerStream"]
+
+PcmTap = Callable[[Mapping[SpeakerId, Pcm], MixedFrame], None]
+"""Sees every tick's decoded frame of each allowed speaker and the mix (recorder, captions); must not block."""
 
 
 class SpeakerStream:
@@ -51,6 +54,7 @@ class MixEngine:
         self._encoder = encoder if encoder is not None else OpusEncoder()
         self._on_frame = on_frame  # e.g. the speaking indicators; called on the loop, must not block
         self._streams: dict[SpeakerId, SpeakerStream] = {}
+        self._taps: list[PcmTap] = []
         self._task: asyncio.Task[None] | None = None
 
     def set_allowed(self, speakers: Iterable[SpeakerId]) -> None:
@@ -60,6 +64,13 @@ class MixEngine:
         self._mixer.set_allowed(allowed)
         for speaker in [s for s in self._streams if s not in allowed]:
             del self._streams[speaker]
+
+    def add_tap(self, tap: PcmTap) -> None:
+        self._taps.append(tap)
+
+    def remove_tap(self, tap: PcmTap) -> None:
+        if tap in self._taps:
+            self._taps.remove(tap)
 
     def push(self, speaker: SpeakerId, packet: RtpAudio, arrival: float) -> None:
         if speaker not in self._mixer.allowed:
@@ -75,6 +86,8 @@ class MixEngine:
         self._hub.publish(self._encoder.encode(mixed.pcm))
         if self._on_frame is not None:
             self._on_frame(mixed)
+        for tap in self._taps:
+            tap(frames, mixed)
         return mixed
 
     def start(self) -> None:

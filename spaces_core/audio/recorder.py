@@ -1,0 +1,106 @@
+"""The recorder: the Space's audio to an Ogg/Opus file through PyAV, leaving out speakers who opted out.
+
+A ``PcmTap`` of the mix engine: each tick it gets every allowed speaker's decoded frame and the mix. While no
+one in the frame has opted out it records the mix as is; otherwise it mixes the others again with a mixer of
+its own (its own limiter), so an opted-out voice is never in the file, not even under the limiter. Frames are
+queued on the loop and encoded and written by PyAV's libopus/Ogg muxer in a worker thread every few hundred
+milliseconds, so the 20 ms heartbeat never waits for the disk. One extra encode per recorded Space, none per
+listener. ``stop()`` writes what is queued and closes the file; a recording never started writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import av
+
+from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, Pcm, to_int16
+from spaces_core.audio.mixer import MixedFrame, Mixer, SpeakerId
+
+__all__ = ["Recorder"]
+
+FLUSH_INTERVAL: Final = 0.2
+MAX_QUEUED_FRAMES: Final = 500  # 10 s: a disk that stalls longer loses audio rather than the bot's memory
+
+
+class Recorder:
+    def __init__(self, path: Path, *, opted_out: Iterable[SpeakerId] = (), bitrate: int = 64_000) -> None:
+        self.path = path
+        self._opted_out = frozenset(opted_out)
+        self._bitrate = bitrate
+        self._remix = Mixer()
+        self._queue: list[Pcm] = []
+        self._container: Any = None
+        self._stream: Any = None
+        self._pts = 0
+        self._task: asyncio.Task[None] | None = None
+        self.frames_written = 0
+        self.frames_dropped = 0
+
+    def set_opted_out(self, speakers: Iterable[SpeakerId]) -> None:
+        self._opted_out = frozenset(speakers)
+
+    def __call__(self, frames: Mapping[SpeakerId, Pcm], mixed: MixedFrame) -> None:
+        if self._task is None:
+            return
+        if len(self._queue) >= MAX_QUEUED_FRAMES:
+            self.frames_dropped += 1
+            return
+        if self._opted_out.isdisjoint(frames):
+            self._queue.append(mixed.pcm)
+        else:
+            kept = {speaker: pcm for speaker, pcm in frames.items() if speaker not in self._opted_out}
+            self._remix.set_allowed(kept)
+            self._queue.append(self._remix.mix(kept).pcm)
+
+    async def start(self) -> None:
+        if self._task is None:
+            await asyncio.to_thread(self._open)
+            self._task = asyncio.create_task(self._run(), name=f"recorder {self.path.name}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        pending, self._queue = self._queue, []
+        await asyncio.to_thread(self._write_and_close, pending)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            pending, self._queue = self._queue, []
+            if pending:
+                await asyncio.to_thread(self._write, pending)
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._container = av.open(str(self.path), "w", format="ogg")
+        stream = self._container.add_stream("libopus", rate=SAMPLE_RATE)
+        stream.layout = "stereo" if CHANNELS == 2 else "mono"
+        stream.format = "s16"
+        stream.bit_rate = self._bitrate
+        stream.options = {"application": "audio", "frame_duration": "20"}
+        self._stream = stream
+
+    def _write(self, frames: list[Pcm]) -> None:
+        for pcm in frames:
+            frame = av.AudioFrame.from_ndarray(to_int16(pcm), format="s16", layout=self._stream.layout.name)
+            frame.sample_rate = SAMPLE_RATE
+            frame.pts = self._pts
+            frame.time_base = fractions.Fraction(1, SAMPLE_RATE)
+            self._pts += FRAME_SAMPLES
+            self._container.mux(self._stream.encode(frame))
+            self.frames_written += 1
+
+    def _write_and_close(self, frames: list[Pcm]) -> None:
+        self._write(frames)
+        self._container.mux(self._stream.encode(None))
+        self._container.close()
