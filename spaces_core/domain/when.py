@@ -16,6 +16,7 @@ __all__ = ["parse_when", "time_zone"]
 
 _UNITS = {"d": 86400, "day": 86400, "days": 86400, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600}
 _UNITS |= {"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60}
+_UNITS |= {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1}  # "in 90s": quick tests and demos
 _RELATIVE = re.compile(r"^in\s+((?:\d+\s*[a-z]+\s*)+)$")
 _PART = re.compile(r"(\d+)\s*([a-z]+)")
 _DISCORD = re.compile(r"^<t:(-?\d+)(?::[tdfr])?>$")
