@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.audio import AudioRooms
 from bot.cards import CardUpdater, LiveBoard
@@ -16,11 +17,16 @@ from bot.client import SpacesBot
 from bot.context import AppContext
 from bot.discord_connector import build_connector
 from bot.publisher import DiscordPublisher
+from bot.schedule_announcer import DiscordScheduleAnnouncer, live_starter
 from bot.settings import Settings
 from bot.stage import StageAdapter
 from bot.web import LinkSigner, WebServer
 from spaces_core.clock import SystemClock
+from spaces_core.domain.schedule import SchedulePolicy
+from spaces_core.ports import UnitOfWorkFactory
+from spaces_core.scheduling import ApsJobPlanner
 from spaces_core.services.follows import FollowService
+from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
@@ -91,10 +97,37 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
             public_base_url=settings.public_base_url,
             name_of=lambda guild_id, user_id: _display_name(bot, guild_id, user_id),
         )
+    schedules, planner = _schedules(settings, uow_factory, bot, spaces, config, feed_channel)
     bot.app = AppContext(
         spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage, audio=audio, web=web
     )
+    bot.app.schedules, bot.app.planner = schedules, planner
     return Runtime(bot=bot, dispose=engine.dispose)
+
+
+def _schedules(
+    settings: Settings,
+    uow_factory: UnitOfWorkFactory,
+    bot: SpacesBot,
+    spaces: SpaceService,
+    config: SettingsService,
+    feed_channel: Callable[[int], Awaitable[int | None]],
+) -> tuple[ScheduleService, ApsJobPlanner]:
+    """Scheduled Spaces: jobs in the same database as everything else (started and stopped by the client)."""
+
+    async def run_job(schedule_id: str, revision: int, key: str) -> bool:
+        return await schedules.fire(schedule_id, revision, key)
+
+    planner = ApsJobPlanner(settings.database_url, run_job)
+    policy = SchedulePolicy(
+        reminder_offsets=settings.reminder_offsets,
+        host_alert=timedelta(seconds=settings.host_alert_seconds),
+        grace=timedelta(seconds=settings.schedule_grace_seconds),
+    )
+    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel)
+    start_live = live_starter(bot, spaces.start_space, spaces.reconcile, config.policy)
+    schedules = ScheduleService(uow_factory, SystemClock(), planner, announcer, start_live, policy=policy)
+    return schedules, planner
 
 
 def _display_name(bot: SpacesBot, guild_id: int, user_id: int) -> str:

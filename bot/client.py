@@ -12,10 +12,12 @@ from discord.ext import commands
 from bot.cogs.follow import FollowCog
 from bot.cogs.moderation import ModerationCog
 from bot.cogs.presence import PresenceCog
+from bot.cogs.schedule import ScheduleCog
 from bot.cogs.settings import SettingsCog
 from bot.cogs.space import SpaceCog
 from bot.context import AppContext
 from bot.dms import DmSender
+from bot.schedule_views import register_schedule_components
 from bot.views import register_components
 
 __all__ = ["SpacesBot", "bot_intents"]
@@ -57,9 +59,11 @@ class SpacesBot(commands.Bot):
             FollowCog(self),
             SettingsCog(self),
             PresenceCog(self),
+            ScheduleCog(self),
         ):
             await self.add_cog(cog)
         register_components(self)
+        register_schedule_components(self)
         if self._dev_guild_id is not None:
             guild = discord.Object(self._dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -71,6 +75,9 @@ class SpacesBot(commands.Bot):
         self.dms.start()
         if self.app.web is not None:
             await self.app.web.start()
+        if self.app.planner is not None and self.app.schedules is not None:
+            await self.app.planner.start()
+            await self.app.schedules.resync()  # jobs lost between a commit and a crash are planned again
         self._ticker = asyncio.create_task(self._succession_loop(), name="succession")
 
     async def _succession_loop(self) -> None:
@@ -85,6 +92,8 @@ class SpacesBot(commands.Bot):
         if self._ticker is not None:
             self._ticker.cancel()
             await asyncio.gather(self._ticker, return_exceptions=True)
+        if self.app.planner is not None:
+            await self.app.planner.stop()  # first: a reminder still running can queue its DMs
         await self.app.cards.stop()
         await self.app.board.stop()
         await self.dms.stop()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from spaces_core.services.follows import FollowService
+from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from bot.cards import CardUpdater, LiveBoard
     from bot.stage import StageAdapter
     from bot.web import WebServer
+    from spaces_core.scheduling import ApsJobPlanner
 
 __all__ = ["AppContext", "app_of"]
 
@@ -34,6 +36,8 @@ class AppContext:
     stage: StageAdapter
     audio: AudioRooms | None = None  # live audio of each Space (receive, mix, web listeners)
     web: WebServer | None = None  # listen page and WebRTC signalling (off without WEB_PORT)
+    schedules: ScheduleService | None = None  # scheduled Spaces, reminders (bot.schedule_announcer)
+    planner: ApsJobPlanner | None = None  # their persistent jobs: started and stopped by the client
 
 
 def app_of(client: discord.Client | Any) -> AppContext:

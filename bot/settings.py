@@ -38,6 +38,16 @@ def _int_or_none(env: Mapping[str, str], name: str) -> int | None:
     return int(raw)
 
 
+def _seconds_list(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be whole seconds separated by commas, not {raw!r}") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     discord_token: str
@@ -61,6 +71,11 @@ class Settings:
     public_base_url: str = ""
     # Signs the personal links to ticketed Spaces (HMAC-SHA256); empty means a random one per process.
     link_secret: str = ""
+    # Scheduled Spaces: reminders this many seconds before the start (24 h, 15 min, at the start), the host's
+    # alert before it, and how long after the start the host may still press Start now before it is missed.
+    reminder_offsets: tuple[int, ...] = (86400, 900, 0)
+    host_alert_seconds: float = 1800.0
+    schedule_grace_seconds: float = 900.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,4 +100,7 @@ class Settings:
             web_port=_int_or_none(env, "WEB_PORT"),
             public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
             link_secret=env.get("LINK_SECRET", "").strip(),
+            reminder_offsets=_seconds_list(env, "REMINDER_OFFSETS", (86400, 900, 0)),
+            host_alert_seconds=_float(env, "HOST_ALERT_SECONDS", 1800.0),
+            schedule_grace_seconds=_float(env, "SCHEDULE_GRACE_SECONDS", 900.0),
         )

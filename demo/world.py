@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.bootstrap import Runtime, build
 from bot.settings import Settings
@@ -20,8 +21,10 @@ VIEW_CHANNEL, SEND_MESSAGES, MANAGE_MESSAGES, EMBED_LINKS = 1 << 10, 1 << 11, 1 
 READ_HISTORY, CONNECT, SPEAK = 1 << 16, 1 << 20, 1 << 21
 MANAGE_CHANNELS, MUTE_MEMBERS, MOVE_MEMBERS = 1 << 4, 1 << 22, 1 << 24
 REQUEST_TO_SPEAK, USE_APP_COMMANDS = 1 << 32, 1 << 31
+ATTACH_FILES, MANAGE_EVENTS = 1 << 15, 1 << 33  # the upcoming card's .ics file; Discord events of scheduled Spaces
 EVERYONE = VIEW_CHANNEL | SEND_MESSAGES | READ_HISTORY | CONNECT | SPEAK | REQUEST_TO_SPEAK | USE_APP_COMMANDS
 BOT_PERMISSIONS = EVERYONE | MANAGE_MESSAGES | EMBED_LINKS | MANAGE_CHANNELS | MUTE_MEMBERS | MOVE_MEMBERS
+BOT_PERMISSIONS |= ATTACH_FILES | MANAGE_EVENTS
 MODERATOR_PERMISSIONS = EVERYONE | MUTE_MEMBERS
 
 
@@ -39,6 +42,7 @@ class World:
     runtime: Runtime | None = None
     _task: asyncio.Task[None] | None = None
     token: str = ""
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
 
     async def slash(self, channel_id: int, user_id: int, path: str, **options: object) -> InteractionRecord:
         """A member runs a slash command; returns once the bot's answer is complete (deferred ones included)."""
@@ -56,8 +60,10 @@ class World:
         return self.runtime
 
     async def start_bot(
-        self, *, card_interval: float = 0.2, succession_tick: float = 0.2, web_port: int | None = 0
+        self, *, card_interval: float = 0.2, succession_tick: float = 0.2, web_port: int | None = 0, **more: Any
     ) -> Runtime:
+        """`more`: further `Settings` fields (e.g. short reminder offsets), kept for restarts of the same world."""
+        self.settings_overrides.update(more)
         settings = Settings(
             discord_token=self.token,
             discord_endpoint=self.server.endpoint,
@@ -66,6 +72,7 @@ class World:
             card_edit_interval=card_interval,
             succession_tick=succession_tick,
             web_port=web_port,  # 0: any free port on loopback (see runtime.bot.app.web.port)
+            **self.settings_overrides,
         )
         self.runtime = await build(settings, guild_ready_timeout=0.1)
         self._task = asyncio.create_task(self.runtime.bot.start(self.token), name="spaces-bot")

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs import schedule as scheduling
 from bot.cogs.common import actor_in, guild_only
 from bot.context import app_of
 from bot.replies import guarded, reply
@@ -28,6 +29,11 @@ class SettingsCog(commands.Cog):
             await reply(interaction, f"Go-live DMs are {state}.")
 
         await guarded(interaction, act, doing="change your notifications")
+
+    @settings.command(name="timezone", description="Your time zone, for the times you type in /space schedule")
+    @app_commands.describe(zone="A name such as Europe/Berlin or America/New_York")
+    async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
+        await scheduling.set_timezone(interaction, zone)
 
     @settings.command(name="server", description="Server rules for Spaces (admins)")
     @app_commands.describe(

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs import schedule as scheduling
 from bot.cogs.common import actor_in, guild_only, resolve_space
 from bot.context import app_of
 from bot.embeds import card_embed, summary_embed
@@ -150,6 +151,34 @@ class SpaceCog(commands.Cog):
             await reply(interaction, f"Unpinned {url}.")
 
         await guarded(interaction, act, doing="unpin the link")
+
+    # Scheduled Spaces share the `/space` group; their bodies live in `bot.cogs.schedule`.
+    @space.command(name="schedule", description="Plan a Space: a Discord event, a card with Remind me, reminders")
+    @app_commands.describe(
+        title="What is this Space about? (70 characters at most)",
+        when="`in 2h`, `tomorrow 18:00`, `2026-05-01 18:00` or a Discord timestamp (read in your time zone)",
+        topics="Up to 3 topics, separated by commas",
+        channel="The Stage it will run on (default: the one you are in)",
+    )
+    async def schedule(
+        self,
+        interaction: discord.Interaction,
+        title: str,
+        when: str,
+        topics: str | None = None,
+        channel: Vocal | None = None,
+    ) -> None:
+        await scheduling.schedule(interaction, title, when, topics, channel)
+
+    @space.command(name="reschedule", description="Move your upcoming Space (everyone reminded is told)")
+    @app_commands.describe(when="The new time", title="Which of your upcoming Spaces (default: the next one)")
+    async def reschedule(self, interaction: discord.Interaction, when: str, title: str | None = None) -> None:
+        await scheduling.reschedule(interaction, when, title)
+
+    @space.command(name="cancel", description="Cancel your upcoming Space (everyone reminded is told)")
+    @app_commands.describe(title="Which of your upcoming Spaces (default: the next one)")
+    async def cancel(self, interaction: discord.Interaction, title: str | None = None) -> None:
+        await scheduling.cancel(interaction, title)
 
 
 def _names(guild: discord.Guild | None, user_ids: list[int]) -> dict[int, str]:

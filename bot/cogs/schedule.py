@@ -1,0 +1,130 @@
+"""Scheduled Spaces: `/space schedule|reschedule|cancel` (bodies here, declared on `/space` in `bot.cogs.space`),
+`/spaces upcoming`, `/settings timezone` (declared in `bot.cogs.settings`), and Discord's "Interested" on events.
+
+Each body parses, makes one service call and renders; errors come back as the member's sentence, privately.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cogs.common import actor_in, guild_only
+from bot.context import app_of
+from bot.replies import guarded, reply
+from bot.schedule_render import at, upcoming_line
+from bot.schedule_views import schedules_of
+from spaces_core.domain.errors import InvalidInput
+from spaces_core.domain.when import time_zone
+
+__all__ = ["ScheduleCog", "cancel", "reschedule", "schedule", "set_timezone"]
+
+Vocal = discord.StageChannel | discord.VoiceChannel
+MAX_LISTED = 15
+
+
+def _stage_for(interaction: discord.Interaction, given: Vocal | None) -> Vocal:
+    """The Stage it will run on: the one given, or the one the host stands in. Nothing is created ahead of time."""
+    user = interaction.user
+    channel = given
+    if channel is None and isinstance(user, discord.Member) and user.voice is not None:
+        standing = user.voice.channel
+        channel = standing if isinstance(standing, discord.StageChannel | discord.VoiceChannel) else None
+    if channel is None:
+        raise InvalidInput("Pick the Stage channel it will run on with the `channel` option.")
+    guild = interaction.guild
+    if isinstance(channel, discord.VoiceChannel) and guild is not None and "COMMUNITY" in guild.features:
+        raise InvalidInput(f"{channel.mention} is a voice channel. Spaces run on Stage channels here: pick one.")
+    return channel
+
+
+async def schedule(
+    interaction: discord.Interaction, title: str, when: str, topics: str | None, channel: Vocal | None
+) -> None:
+    async def act() -> None:
+        guild_id = guild_only(interaction)
+        stage = _stage_for(interaction, channel)
+        actor = await actor_in(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        planned = await schedules_of(interaction.client).schedule(
+            guild_id=guild_id, channel_id=stage.id, actor=actor, title=title, topics=topics or "", when=when
+        )
+        text = (
+            f"🗓️ **{planned.title}** is scheduled on <#{planned.channel_id}> for {at(planned.starts_at)}. "
+            "Members can press Remind me on its card; your followers will be reminded."
+        )
+        if planned.event_id is None:
+            text += "\nI couldn't create the Discord event: I need the **Manage Events** permission."
+        await reply(interaction, text)
+
+    await guarded(interaction, act, doing="schedule the Space")
+
+
+async def reschedule(interaction: discord.Interaction, when: str, title: str | None) -> None:
+    async def act() -> None:
+        actor = await actor_in(interaction)
+        moved = await schedules_of(interaction.client).reschedule(actor=actor, when=when, title=title)
+        await reply(interaction, f"🗓️ **{moved.title}** now starts {at(moved.starts_at)}. Everyone reminded is told.")
+
+    await guarded(interaction, act, doing="reschedule the Space")
+
+
+async def cancel(interaction: discord.Interaction, title: str | None) -> None:
+    async def act() -> None:
+        actor = await actor_in(interaction)
+        gone = await schedules_of(interaction.client).cancel(actor=actor, title=title)
+        await reply(interaction, f"**{gone.title}** is cancelled. Everyone who asked for a reminder is told.")
+
+    await guarded(interaction, act, doing="cancel the Space")
+
+
+async def set_timezone(interaction: discord.Interaction, zone: str) -> None:
+    async def act() -> None:
+        prefs = await app_of(interaction.client).settings.set_timezone(interaction.user.id, zone)
+        name = prefs.timezone or "UTC"
+        local = discord.utils.utcnow().astimezone(time_zone(name))
+        await reply(
+            interaction,
+            f"Your time zone is **{name}** (it's {local:%H:%M} there now). Times you type, like "
+            "`tomorrow 18:00`, are read in it; members see every time in their own.",
+        )
+
+    await guarded(interaction, act, doing="set your time zone")
+
+
+class ScheduleCog(commands.Cog):
+    spaces = app_commands.Group(name="spaces", description="Spaces of this server", guild_only=True)
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    @spaces.command(name="upcoming", description="Upcoming Spaces here, hosts you follow first")
+    async def upcoming(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            app = app_of(interaction.client)
+            viewer = interaction.user.id
+            found = await schedules_of(interaction.client).upcoming(guild_only(interaction), viewer)
+            if not found:
+                await reply(interaction, "No Space is scheduled here. Plan one with `/space schedule`.")
+                return
+            followed = set(await app.follows.following(viewer))
+            lines = [upcoming_line(s, s.host_id in followed) for s in found[:MAX_LISTED]]
+            more = len(found) - MAX_LISTED
+            tail = f"\n…and {more} more." if more > 0 else ""
+            await reply(interaction, "**Upcoming Spaces**\n" + "\n".join(lines) + tail)
+
+        await guarded(interaction, act, doing="list the upcoming Spaces")
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_user_add(self, event: discord.ScheduledEvent, user: discord.User) -> None:
+        await self._interest(event, user, True)
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_user_remove(self, event: discord.ScheduledEvent, user: discord.User) -> None:
+        await self._interest(event, user, False)
+
+    async def _interest(self, event: discord.ScheduledEvent, user: discord.User, interested: bool) -> None:
+        service = app_of(self.client).schedules
+        if service is not None and not user.bot:
+            await service.set_interest(event.id, user.id, interested)
