@@ -44,6 +44,7 @@ class SettingsCog(commands.Cog):
         min_followers="Followers needed to host (0 = anyone)",
         host_role="Role needed to host (admins always can)",
         moderator_role="Role whose members moderate Spaces",
+        reminders="Reminders before scheduled Spaces, e.g. 24h, 15m, 0 (0 = at the start; 'default' resets)",
     )
     async def server(
         self,
@@ -55,6 +56,7 @@ class SettingsCog(commands.Cog):
         min_followers: app_commands.Range[int, 0, 1_000_000] | None = None,
         host_role: discord.Role | None = None,
         moderator_role: discord.Role | None = None,
+        reminders: str | None = None,
     ) -> None:
         async def act() -> None:
             changes: dict[str, object] = {
@@ -65,6 +67,7 @@ class SettingsCog(commands.Cog):
                 "min_followers": min_followers,
                 "required_role_ids": frozenset({host_role.id}) if host_role else None,
                 "moderator_role_id": moderator_role.id if moderator_role else None,
+                "reminder_offsets": reminders,
             }
             given = {key: value for key, value in changes.items() if value is not None}
             app = app_of(interaction.client)
@@ -88,4 +91,13 @@ def _describe(policy: object) -> str:
     rule = getattr(policy, "hosting_rule", None)
     if rule is not None:
         lines.append(f"min_followers: {rule.min_followers}, host roles: {sorted(rule.required_role_ids) or 'any'}")
+    offsets = getattr(policy, "reminder_offsets", None)
+    lines.append(f"reminders: {', '.join(_duration(o) for o in offsets) if offsets else 'the bot default'}")
     return "Server settings saved:\n" + "\n".join(lines)
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s" if seconds else "0"

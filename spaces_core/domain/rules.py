@@ -57,6 +57,8 @@ class GuildPolicy:
     moderator_role_id: int | None = None
     hosting_rule: HostingRule = field(default_factory=HostingRule)
     live_board_message_id: int | None = None
+    # Seconds before a scheduled Space's start when its audience is reminded; None: the bot's REMINDER_OFFSETS.
+    reminder_offsets: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

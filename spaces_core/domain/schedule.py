@@ -9,6 +9,7 @@ recognisably stale even if the scheduler still held it: old reminders never fire
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,19 +19,21 @@ from spaces_core.domain.roles import Actor
 from spaces_core.domain.validation import clean_title, clean_topics
 
 __all__ = [
+    "DEFAULT_HORIZON",
     "DEFAULT_REMINDER_OFFSETS",
     "Job",
     "JobKind",
     "SchedulePolicy",
     "ScheduleState",
     "ScheduledSpace",
+    "check_offsets",
     "reminder_label",
 ]
 
 # 24 hours, 15 minutes, and at the start: what Twitter Spaces and Discord events get people used to.
 DEFAULT_REMINDER_OFFSETS: tuple[int, ...] = (86400, 900, 0)
 MAX_OFFSETS = 5
-MAX_OFFSET_SECONDS = 7 * 86400
+DEFAULT_HORIZON = timedelta(days=30)
 
 
 class ScheduleState(StrEnum):
@@ -49,16 +52,29 @@ class JobKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SchedulePolicy:
-    horizon: timedelta = timedelta(days=30)
+    horizon: timedelta = DEFAULT_HORIZON
     max_upcoming_per_host: int = 10
     reminder_offsets: tuple[int, ...] = DEFAULT_REMINDER_OFFSETS
     host_alert: timedelta = timedelta(minutes=30)
     grace: timedelta = timedelta(minutes=15)
 
     def __post_init__(self) -> None:
-        offsets = self.reminder_offsets
-        if len(offsets) > MAX_OFFSETS or any(not 0 <= o <= MAX_OFFSET_SECONDS for o in offsets):
-            raise InvalidInput(f"Reminders: at most {MAX_OFFSETS}, each at most 7 days before the start.")
+        check_offsets(self.reminder_offsets, self.horizon)
+
+    def for_guild(self, offsets: tuple[int, ...] | None) -> SchedulePolicy:
+        """This policy with a server's own reminder offsets, when it set any."""
+        return self if offsets is None else dataclasses.replace(self, reminder_offsets=offsets)
+
+
+def check_offsets(offsets: tuple[int, ...], horizon: timedelta) -> tuple[int, ...]:
+    """Reminder offsets (seconds before the start) a server or the bot may use: 1 to 5, none beyond the horizon
+    (a reminder earlier than the furthest possible start would never fire). Returns them largest first."""
+    limit = int(horizon.total_seconds())
+    if len(set(offsets)) > MAX_OFFSETS or any(not 0 <= o <= limit for o in offsets):
+        raise InvalidInput(
+            f"Reminders: at most {MAX_OFFSETS}, each from 0 (at the start) to {horizon.days} days before the start."
+        )
+    return tuple(sorted(set(offsets), reverse=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +160,7 @@ class ScheduledSpace:
             topics=clean_topics(topics),
             starts_at=starts_at,
             created_at=now,
-            reminder_offsets=tuple(sorted(set(policy.reminder_offsets), reverse=True)),
+            reminder_offsets=check_offsets(policy.reminder_offsets, policy.horizon),
             grace_seconds=int(policy.grace.total_seconds()),
             host_alert_seconds=int(policy.host_alert.total_seconds()),
         )
@@ -187,13 +203,15 @@ class ScheduledSpace:
         return self.is_upcoming and revision == self.revision
 
     def reschedule(self, actor: Actor, starts_at: datetime, now: datetime, policy: SchedulePolicy) -> datetime:
-        """Move the start; returns the old one. Every job planned before is stale from here on."""
+        """Move the start; returns the old one. Every job planned before is stale from here on, and the reminders
+        follow the policy as it is now (a server may have changed its offsets since)."""
         self._require_manager(actor, "reschedule")
         self._require_upcoming()
         _check_start(starts_at, now, policy)
         if starts_at == self.starts_at:
             raise Conflict("The Space already starts at that time.")
         old, self.starts_at = self.starts_at, starts_at
+        self.reminder_offsets = check_offsets(policy.reminder_offsets, policy.horizon)
         self.revision += 1
         return old
 

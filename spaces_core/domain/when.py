@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from spaces_core.domain.errors import InvalidInput
 
-__all__ = ["parse_when", "time_zone"]
+__all__ = ["parse_offsets", "parse_when", "time_zone"]
 
 _UNITS = {"d": 86400, "day": 86400, "days": 86400, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600}
 _UNITS |= {"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60}
@@ -47,6 +47,22 @@ def _relative(spec: str) -> timedelta:
             raise InvalidInput(_HELP)
         seconds += int(amount) * _UNITS[unit]
     return timedelta(seconds=seconds)
+
+
+_OFFSET = re.compile(r"^(?:\d+\s*[a-z]+\s*)+$|^0$")
+_OFFSET_HELP = "Write reminders as times before the start, separated by commas: `24h, 15m, 0` (0 = at the start)."
+
+
+def parse_offsets(text: str) -> tuple[int, ...]:
+    """`24h, 15m, 0` → seconds before the start, largest first, without repeats. Limits are checked elsewhere."""
+    parts = [" ".join(part.split()) for part in text.strip().lower().split(",")]
+    if len(text) > 200 or not all(_OFFSET.match(part) for part in parts):
+        raise InvalidInput(_OFFSET_HELP)
+    try:
+        seconds = {int(_relative(part).total_seconds()) if part != "0" else 0 for part in parts}
+    except InvalidInput as exc:
+        raise InvalidInput(_OFFSET_HELP) from exc
+    return tuple(sorted(seconds, reverse=True))
 
 
 def _clock(hour: str | None, minute: str | None, meridiem: str | None) -> time:

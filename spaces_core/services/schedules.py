@@ -62,8 +62,9 @@ class ScheduleService:
         async with self._uow_factory() as uow:
             zone = time_zone((await uow.prefs.get(actor.user_id)).timezone)
             starts_at = parse_when(when, now=now, zone=zone)
-            rule = (await uow.policies.get(guild_id)).hosting_rule
-            check_host_eligibility(rule, follower_count=await uow.follows.follower_count(actor.user_id), actor=actor)
+            guild = await uow.policies.get(guild_id)
+            count = await uow.follows.follower_count(actor.user_id)
+            check_host_eligibility(guild.hosting_rule, follower_count=count, actor=actor)
             schedule = ScheduledSpace.plan(
                 schedule_id=self._id_factory(),
                 guild_id=guild_id,
@@ -73,7 +74,7 @@ class ScheduleService:
                 topics=topics,
                 starts_at=starts_at,
                 now=now,
-                policy=self._policy,
+                policy=self._policy.for_guild(guild.reminder_offsets),
                 upcoming_of_host=await uow.schedules.count_upcoming_of_host(actor.user_id),
             )
             await uow.schedules.add(schedule)
@@ -94,12 +95,13 @@ class ScheduleService:
             zone = time_zone((await uow.prefs.get(actor.user_id)).timezone)
             starts_at = parse_when(when, now=now, zone=zone)
             schedule = await self._own(uow, actor, title)
-            old_revision = schedule.revision
-            old_start = schedule.reschedule(actor, starts_at, now, self._policy)
+            old_revision, old_keys = schedule.revision, schedule.job_keys()  # the offsets may change too
+            policy = self._policy.for_guild((await uow.policies.get(schedule.guild_id)).reminder_offsets)
+            old_start = schedule.reschedule(actor, starts_at, now, policy)
             await uow.schedules.save(schedule)
             audience = await _audience(uow, schedule)
             await uow.commit()
-        await self._planner.unplan(schedule.id, old_revision, schedule.job_keys())
+        await self._planner.unplan(schedule.id, old_revision, old_keys)
         await self._planner.plan(schedule.id, schedule.revision, schedule.jobs(now))
         await self._announcer.rescheduled(schedule, audience, old_start)
         return schedule

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 from spaces_core.domain.errors import InvalidInput, NotAllowed
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import MAX_GRACE_SECONDS, MAX_SPEAKER_LIMIT, GuildPolicy, HostingRule, MemberPrefs
-from spaces_core.domain.when import time_zone
+from spaces_core.domain.schedule import DEFAULT_HORIZON, check_offsets
+from spaces_core.domain.when import parse_offsets, time_zone
 from spaces_core.ports import UnitOfWorkFactory
 
 __all__ = ["SettingsService"]
@@ -21,7 +23,18 @@ def _bounded(name: str, value: object, low: int, high: int, label: str) -> int:
     return value
 
 
-def _apply(policy: GuildPolicy, changes: dict[str, object]) -> GuildPolicy:
+def _offsets(value: object, horizon: timedelta) -> tuple[int, ...] | None:
+    """Typed text (`24h, 15m, 0`; `default` goes back to the bot's), or seconds; None is the bot's default."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "default"):
+        return None
+    if isinstance(value, str):
+        return check_offsets(parse_offsets(value), horizon)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return check_offsets(tuple(value), horizon)
+    raise InvalidInput("reminder_offsets must be seconds before the start, such as `24h, 15m, 0`.")
+
+
+def _apply(policy: GuildPolicy, changes: dict[str, object], horizon: timedelta) -> GuildPolicy:
     """Validate every change before applying any, so a bad value never half-updates a policy."""
     fields: dict[str, object] = {}
     rule = policy.hosting_rule
@@ -34,6 +47,8 @@ def _apply(policy: GuildPolicy, changes: dict[str, object]) -> GuildPolicy:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise InvalidInput(f"{name} must be a Discord id.")
             fields[name] = value
+        elif name == "reminder_offsets":
+            fields[name] = _offsets(value, horizon)
         elif name == "min_followers":
             rule = dataclasses.replace(rule, min_followers=_bounded(name, value, 0, 10**9, "The follower minimum"))
         elif name == "required_role_ids":
@@ -48,19 +63,21 @@ def _apply(policy: GuildPolicy, changes: dict[str, object]) -> GuildPolicy:
 
 
 class SettingsService:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, horizon: timedelta = DEFAULT_HORIZON) -> None:
         self._uow_factory = uow_factory
+        self._horizon = horizon  # how far ahead Spaces may be scheduled: no reminder may be earlier
 
     async def policy(self, guild_id: int) -> GuildPolicy:
         async with self._uow_factory() as uow:
             return await uow.policies.get(guild_id)
 
     async def update_policy(self, guild_id: int, actor: Actor, **changes: object) -> GuildPolicy:
-        """Keys: the GuildPolicy fields, plus `min_followers` and `required_role_ids` for the hosting rule."""
+        """Keys: the GuildPolicy fields, plus `min_followers` and `required_role_ids` for the hosting rule.
+        `reminder_offsets` may be the text an admin typed (`24h, 15m, 0`, or `default`)."""
         if not actor.is_admin:
             raise NotAllowed("Only server admins (Manage Server) can change the Spaces settings.")
         async with self._uow_factory() as uow:
-            policy = _apply(await uow.policies.get(guild_id), changes)
+            policy = _apply(await uow.policies.get(guild_id), changes, self._horizon)
             await uow.policies.save(policy)
             await uow.commit()
         return policy

@@ -92,6 +92,7 @@ def policy_values(policy: GuildPolicy) -> dict[str, Any]:
         "live_board_message_id": policy.live_board_message_id,
         "min_followers": policy.hosting_rule.min_followers,
         "required_role_ids": sorted(policy.hosting_rule.required_role_ids),
+        "reminder_offsets": None if policy.reminder_offsets is None else list(policy.reminder_offsets),
     }
 
 
@@ -107,6 +108,7 @@ def policy_from_row(row: GuildPolicyRow) -> GuildPolicy:
         hosting_rule=HostingRule(
             min_followers=row.min_followers, required_role_ids=frozenset(int(r) for r in row.required_role_ids)
         ),
+        reminder_offsets=None if row.reminder_offsets is None else tuple(int(o) for o in row.reminder_offsets),
     )
 
 

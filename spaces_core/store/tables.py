@@ -111,6 +111,7 @@ class GuildPolicyRow(SQLModel, table=True):
     live_board_message_id: int | None = _snowflake(nullable=True)
     min_followers: int = 0
     required_role_ids: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    reminder_offsets: list[int] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 class HostBlockRow(SQLModel, table=True):
@@ -134,6 +135,7 @@ class ScheduledSpaceRow(SQLModel, table=True):
         Index("ix_scheduled_host_state", "host_id", "state"),
         Index("ix_scheduled_guild_state_start", "guild_id", "state", "starts_at"),
         Index("ix_scheduled_event", "event_id"),
+        Index("ix_scheduled_live_space", "live_space_id"),
     )
 
     id: str = Field(sa_column=Column(String(32), primary_key=True))

@@ -172,3 +172,21 @@ async def _stored(world: World) -> list[str]:
             return [row.state for row in await conn.execute(text("SELECT state FROM scheduled_spaces"))]
     finally:
         await engine.dispose()
+
+
+async def test_reminder_offsets_are_set_per_server(world):
+    bad: Any = await world.slash(world.chat_id, world.owner, "settings server", reminders="24h, 45d")
+    assert bad.ephemeral and "30 days before" in bad.content, bad.content
+    unread: Any = await world.slash(world.chat_id, world.owner, "settings server", reminders="soon", speaker_limit=3)
+    assert unread.ephemeral and "24h, 15m, 0" in unread.content
+    by_member: Any = await world.slash(world.chat_id, world["lee"], "settings server", reminders="1h")
+    assert by_member.ephemeral and "admins" in by_member.content
+    assert (await world.bot.bot.app.settings.policy(world.guild_id)).reminder_offsets is None  # nothing stored
+
+    saved: Any = await world.slash(world.chat_id, world.owner, "settings server", reminders="4s")
+    assert saved.ephemeral and "reminders: 4s" in saved.content, saved.content
+    await schedule(world, "in 6s")
+    await world.server.click(world["lee"], card(world)["id"], _button(card(world), "sp:remind:"))
+    await eventually(lambda: dms(world, "hana", "It's time"), timeout=10)
+    reminded = dms(world, "lee", "⏰")  # the server's one reminder, 4 s before; not the bot's 2 s and 0
+    assert len(reminded) == 1 and "starts in 1 minute" in reminded[0]["content"], reminded

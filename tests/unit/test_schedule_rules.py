@@ -10,7 +10,7 @@ import pytest
 
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed
 from spaces_core.domain.schedule import JobKind, ScheduledSpace, SchedulePolicy, ScheduleState, reminder_label
-from spaces_core.domain.when import parse_when, time_zone
+from spaces_core.domain.when import parse_offsets, parse_when, time_zone
 from tests.unit.builders import ADMIN, HOST, MOD, NOW, member
 
 POLICY = SchedulePolicy()
@@ -78,8 +78,33 @@ def test_offsets_already_passed_are_skipped():
 def test_offsets_come_from_the_server_policy():
     s = planned(timedelta(days=1), policy=SchedulePolicy(reminder_offsets=(3600, 300)))
     assert [j.offset for j in s.jobs(NOW) if j.kind is JobKind.REMIND] == [3600, 300]
-    with pytest.raises(InvalidInput):
-        SchedulePolicy(reminder_offsets=(8 * 86400,))
+    with pytest.raises(InvalidInput, match="at most 5"):
+        SchedulePolicy(reminder_offsets=(31 * 86400,))
+    with pytest.raises(InvalidInput, match="7 days before"):
+        SchedulePolicy(reminder_offsets=(8 * 86400,), horizon=timedelta(days=7))
+    with pytest.raises(InvalidInput, match="at most 5"):
+        SchedulePolicy(reminder_offsets=(1, 2, 3, 4, 5, 6))
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("24h, 15m, 0", (86400, 900, 0)), ("0", (0,)), (" 1h 30m ,2 days,15m,15 min", (172800, 5400, 900))],
+)
+def test_parse_offsets_reads_what_admins_type(text, seconds):
+    assert parse_offsets(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "15", "24h,,0", "-5m", "soon", "3 fortnights"])
+def test_unreadable_offsets_explain_the_form(text):
+    with pytest.raises(InvalidInput, match="24h, 15m, 0"):
+        parse_offsets(text)
+
+
+def test_reschedule_takes_the_offsets_the_server_has_now():
+    s = planned(timedelta(days=2))
+    s.reschedule(HOST, NOW + timedelta(days=3), NOW, SchedulePolicy(reminder_offsets=(7200, 0)))
+    assert s.reminder_offsets == (7200, 0)
+    assert [j.offset for j in s.jobs(NOW) if j.kind is JobKind.REMIND] == [7200, 0]
 
 
 def test_a_reminder_stays_useful_for_a_quarter_of_its_lead():

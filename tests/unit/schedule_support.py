@@ -1,0 +1,85 @@
+"""Scheduled Spaces over the in-memory fakes: a planner that only records, a Discord side that only records,
+and a ScheduleService wired to the live `SpaceService` of `services_support.App`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from spaces_core.domain.roles import Actor
+from spaces_core.domain.schedule import Job, ScheduledSpace, SchedulePolicy
+from spaces_core.domain.space import Space
+from spaces_core.services.schedules import ScheduleService
+from tests.unit.services_support import App
+
+__all__ = ["FakeAnnouncer", "FakePlanner", "Scheduling"]
+
+
+@dataclass
+class FakePlanner:
+    planned: dict[tuple[str, int, str], Job] = field(default_factory=dict)
+
+    async def plan(self, schedule_id: str, revision: int, jobs: Sequence[Job]) -> None:
+        self.planned |= {(schedule_id, revision, job.key): job for job in jobs}
+
+    async def unplan(self, schedule_id: str, revision: int, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.planned.pop((schedule_id, revision, key), None)
+
+    def offsets(self, schedule_id: str) -> list[int]:
+        return sorted(
+            (j.offset for (sid, _, k), j in self.planned.items() if sid == schedule_id and "remind" in k), reverse=True
+        )
+
+
+@dataclass
+class FakeAnnouncer:
+    said: list[tuple[str, str, tuple[int, ...]]] = field(default_factory=list)
+
+    async def scheduled(self, schedule: ScheduledSpace) -> int | None:
+        self.said.append(("scheduled", schedule.id, ()))
+        return 7000 + len(self.said)
+
+    async def remind(self, schedule: ScheduledSpace, audience: Sequence[int], offset: int) -> None:
+        self.said.append((f"remind:{offset}", schedule.id, tuple(audience)))
+
+    async def host_alert(self, schedule: ScheduledSpace) -> None:
+        self.said.append(("host_alert", schedule.id, ()))
+
+    async def start_prompt(self, schedule: ScheduledSpace) -> None:
+        self.said.append(("start", schedule.id, ()))
+
+    async def rescheduled(self, schedule: ScheduledSpace, audience: Sequence[int], old_start: datetime) -> None:
+        self.said.append(("rescheduled", schedule.id, tuple(audience)))
+
+    async def cancelled(self, schedule: ScheduledSpace, audience: Sequence[int], missed: bool) -> None:
+        self.said.append(("missed" if missed else "cancelled", schedule.id, tuple(audience)))
+
+    async def went_live(self, schedule: ScheduledSpace) -> None:
+        self.said.append(("live", schedule.id, ()))
+
+
+@dataclass
+class Scheduling:
+    app: App = field(default_factory=App)
+    planner: FakePlanner = field(default_factory=FakePlanner)
+    announcer: FakeAnnouncer = field(default_factory=FakeAnnouncer)
+    policy: SchedulePolicy = field(default_factory=SchedulePolicy)
+
+    def __post_init__(self) -> None:
+        ids = iter(f"{n:032x}" for n in range(1, 1000))
+        self.service = ScheduleService(
+            self.app.db.uow,
+            self.app.clock,
+            self.planner,
+            self.announcer,
+            self._start_live,
+            policy=self.policy,
+            id_factory=lambda: next(ids),
+        )
+
+    async def _start_live(self, schedule: ScheduledSpace, actor: Actor) -> Space:
+        return await self.app.spaces.start_space(
+            guild_id=schedule.guild_id, channel_id=schedule.channel_id, actor=actor, title=schedule.title, topics=""
+        )

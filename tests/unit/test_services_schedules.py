@@ -1,0 +1,68 @@
+"""ScheduleService over the in-memory fakes: per-server reminder offsets."""
+
+from __future__ import annotations
+
+import pytest
+
+from spaces_core.domain.errors import InvalidInput
+from spaces_core.domain.roles import Actor
+from spaces_core.domain.rules import GuildPolicy
+from tests.unit.schedule_support import Scheduling
+from tests.unit.services_support import GUILD, HOST, STAGE
+
+ADMIN = Actor(4, is_admin=True)
+
+
+async def _schedule(s: Scheduling, when: str = "in 2 days", guild_id: int = GUILD):
+    return await s.service.schedule(
+        guild_id=guild_id, channel_id=STAGE, actor=HOST, title="Beat-making Q&A", topics="", when=when
+    )
+
+
+async def test_a_server_without_offsets_keeps_the_bot_default():
+    s = Scheduling()
+    planned = await _schedule(s)
+    assert planned.reminder_offsets == (86400, 900, 0) and s.planner.offsets(planned.id) == [86400, 900, 0]
+
+
+async def test_the_servers_offsets_are_used_when_scheduling_and_rescheduling():
+    s = Scheduling()
+    policy = await s.app.settings.update_policy(GUILD, ADMIN, reminder_offsets="2h, 10m, 0")
+    assert policy.reminder_offsets == (7200, 600, 0)
+    planned = await _schedule(s)
+    assert (await s.service.get(planned.id)).reminder_offsets == (7200, 600, 0)
+    assert s.planner.offsets(planned.id) == [7200, 600, 0]
+    other = await _schedule(s, guild_id=GUILD + 1)  # another server: the default
+    assert other.reminder_offsets == (86400, 900, 0)
+
+    await s.app.settings.update_policy(GUILD, ADMIN, reminder_offsets="1d, 1h")
+    moved = await s.service.reschedule(actor=HOST, when="in 3 days", title="Beat")
+    assert moved.reminder_offsets == (86400, 3600)
+    assert s.planner.offsets(planned.id) == [86400, 3600]  # only the new revision's jobs are left
+
+    await s.app.settings.update_policy(GUILD, ADMIN, reminder_offsets="default")
+    assert (await s.app.settings.policy(GUILD)).reminder_offsets is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("24h, 15m, 0, 5m, 1m, 2m", "at most 5"),
+        ("31d", "30 days before"),
+        ("soon", "24h, 15m, 0"),
+        ("15", "24h, 15m, 0"),
+        ("", "24h, 15m, 0"),
+    ],
+)
+async def test_bad_offsets_are_refused_and_nothing_is_stored(typed, message):
+    s = Scheduling()
+    with pytest.raises(InvalidInput, match=message):
+        await s.app.settings.update_policy(GUILD, ADMIN, speaker_limit=5, reminder_offsets=typed)
+    assert await s.app.settings.policy(GUILD) == GuildPolicy(guild_id=GUILD)
+
+
+async def test_offsets_may_reach_the_horizon_and_passed_ones_are_skipped():
+    s = Scheduling()
+    await s.app.settings.update_policy(GUILD, ADMIN, reminder_offsets="30d, 1h")
+    planned = await _schedule(s, when="in 5h")
+    assert planned.reminder_offsets == (30 * 86400, 3600) and s.planner.offsets(planned.id) == [3600]
