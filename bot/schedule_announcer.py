@@ -24,6 +24,7 @@ from bot.schedule_render import (
     at,
     calendar_file,
     cancelled_text,
+    live_now_text,
     reminder_text,
     rescheduled_text,
     upcoming_embed,
@@ -112,10 +113,11 @@ class DiscordScheduleAnnouncer:
         if missed:
             await self._tell(schedule, [schedule.host_id], f"{text} Schedule it again with `/space schedule`.")
 
-    async def went_live(self, schedule: ScheduledSpace) -> None:
+    async def went_live(self, schedule: ScheduledSpace, audience: Sequence[int]) -> None:
         await self._client.wait_until_ready()
         await self._event_call(schedule, "start", lambda event: event.start())
         await self._edit_card(schedule, keep_button=False)
+        await self._tell(schedule, audience, live_now_text(schedule))
 
     # -- helpers -------------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ __all__ = [
     "at",
     "calendar_file",
     "cancelled_text",
+    "live_now_text",
     "reminder_text",
     "rescheduled_text",
     "upcoming_embed",
@@ -83,6 +84,11 @@ def cancelled_text(schedule: ScheduledSpace, missed: bool) -> str:
     if missed:
         return f"**{schedule.title}** by <@{schedule.host_id}> did not start: the host didn't show up. Sorry!"
     return f"**{schedule.title}** by <@{schedule.host_id}>, planned for {at(schedule.starts_at)}, is cancelled."
+
+
+def live_now_text(schedule: ScheduledSpace) -> str:
+    link = f"https://discord.com/channels/{schedule.guild_id}/{schedule.channel_id}"
+    return f"🔴 **{schedule.title}** by <@{schedule.host_id}> is live now — join the Stage: {link}"
 
 
 def _ics_text(value: str) -> str:

@@ -119,6 +119,9 @@ class ScheduleService:
         return schedule
 
     async def start_now(self, schedule_id: str, actor: Actor) -> Space:
+        """Open the live Space. Reminders still planned never fire (a host who starts early makes them wrong):
+        instead everyone in the audience is told once that it is live, except followers, who get the go-live
+        DM every live Space sends."""
         async with self._uow_factory() as uow:
             schedule = await self._load(uow, schedule_id)
             schedule.go_live(actor, self._clock.now())
@@ -128,9 +131,11 @@ class ScheduleService:
             old_revision = schedule.revision
             schedule.opened(space.id)
             await uow.schedules.save(schedule)
+            told = set(await uow.follows.followers_to_notify(schedule.host_id))
+            untold = [user_id for user_id in await _audience(uow, schedule) if user_id not in told]
             await uow.commit()
-        await self._planner.unplan(schedule.id, old_revision, [JobKind.MISSED.value])
-        await self._announcer.went_live(schedule)
+        await self._planner.unplan(schedule.id, old_revision, schedule.job_keys())
+        await self._announcer.went_live(schedule, untold)
         return space
 
     async def toggle_reminder(self, schedule_id: str, user_id: int) -> tuple[ScheduledSpace, bool]:

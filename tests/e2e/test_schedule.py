@@ -100,6 +100,10 @@ async def test_schedule_card_remind_me_interest_reminders_and_start_now(world):
     assert "You're live" in pressed.content, pressed.content
     await eventually(lambda: events(world)[0].status == ACTIVE)
     assert await world.bot.bot.app.spaces.live_in_channel(world.guild_id, world.stage_id) is not None
+    for name in ("lee", "maya"):  # Remind me and Interested: told it is live, once
+        await eventually(lambda name=name: dms(world, name, "is live now"))
+    await eventually(lambda: dms(world, "cole", "is live:"))  # the follower: the go-live DM only
+    assert not dms(world, "cole", "is live now") and not dms(world, "hana", "is live")
     await asyncio.sleep(3)  # past the grace: a started Space is not marked missed
     assert events(world)[0].status == ACTIVE and not dms(world, "cole", "did not start")
 

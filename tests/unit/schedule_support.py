@@ -56,8 +56,8 @@ class FakeAnnouncer:
     async def cancelled(self, schedule: ScheduledSpace, audience: Sequence[int], missed: bool) -> None:
         self.said.append(("missed" if missed else "cancelled", schedule.id, tuple(audience)))
 
-    async def went_live(self, schedule: ScheduledSpace) -> None:
-        self.said.append(("live", schedule.id, ()))
+    async def went_live(self, schedule: ScheduledSpace, audience: Sequence[int]) -> None:
+        self.said.append(("live", schedule.id, tuple(audience)))
 
 
 @dataclass

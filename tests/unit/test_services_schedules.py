@@ -66,3 +66,21 @@ async def test_offsets_may_reach_the_horizon_and_passed_ones_are_skipped():
     await s.app.settings.update_policy(GUILD, ADMIN, reminder_offsets="30d, 1h")
     planned = await _schedule(s, when="in 5h")
     assert planned.reminder_offsets == (30 * 86400, 3600) and s.planner.offsets(planned.id) == [3600]
+
+
+async def test_starting_early_tells_the_audience_once_and_followers_only_through_the_go_live_dm():
+    s = Scheduling()
+    fan, fan_without_dms, button, curious = 10, 11, 12, 13
+    for follower in (fan, fan_without_dms):
+        await s.app.follows.follow(follower, HOST.user_id)
+    await s.app.settings.set_live_dms(fan_without_dms, False)
+    planned = await _schedule(s, when="in 2h")
+    for member in (fan, fan_without_dms, button):  # a follower who also pressed Remind me is still told once
+        await s.service.toggle_reminder(planned.id, member)
+    assert planned.event_id is not None and await s.service.set_interest(planned.event_id, curious, True)
+
+    s.app.clock.advance(100 * 60)  # 20 minutes early: the 15 min and at-start reminders are still to come
+    space = await s.service.start_now(planned.id, HOST)
+    assert s.announcer.said[-1] == ("live", planned.id, (fan_without_dms, button, curious))
+    assert not any(sid == planned.id for sid, _, _ in s.planner.planned)  # no reminder left to fire
+    assert (await s.service.get(planned.id)).live_space_id == space.id
