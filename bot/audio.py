@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 
+from bot.recording import ReplayFiles, SpaceRecording
 from bot.voice_receive import VoiceReceiver
 from spaces_core.audio import MixedFrame, MixEngine, RelayHub, WebListeners
 from spaces_core.domain.space import Space
@@ -34,11 +36,14 @@ class SpaceAudio:
         self.listeners = WebListeners(self.hub, host=web_host, max_listeners=max_listeners)
         self.receiver = VoiceReceiver(asyncio.get_running_loop(), self.engine.push)
         self.speaking: frozenset[int] = frozenset()
+        self.recording: SpaceRecording | None = None  # set by AudioRooms when RECORDINGS_DIR is known
         self.engine.set_allowed(allowed_speakers(space))
 
     def update(self, space: Space) -> None:
         self.space = space
         self.engine.set_allowed(allowed_speakers(space))
+        if self.recording is not None:
+            self.recording.update(space)
 
     def _on_frame(self, mixed: MixedFrame) -> None:
         speaking = mixed.speaking()
@@ -49,15 +54,18 @@ class SpaceAudio:
         self.engine.start()
 
     async def stop(self) -> None:
+        if self.recording is not None:
+            await self.recording.close()
         await self.engine.stop()
         await self.listeners.close_all()
         await self.hub.stop()
 
 
 class AudioRooms:
-    def __init__(self, *, web_host: str = "127.0.0.1") -> None:
+    def __init__(self, *, web_host: str = "127.0.0.1", recordings_dir: Path | None = None) -> None:
         self._web_host = web_host
         self._rooms: dict[str, SpaceAudio] = {}
+        self.replays = ReplayFiles(recordings_dir) if recordings_dir is not None else None
 
     def get(self, space_id: str) -> SpaceAudio | None:
         return self._rooms.get(space_id)
@@ -69,6 +77,8 @@ class AudioRooms:
         room = self._rooms.get(space.id)
         if room is None:
             room = self._rooms[space.id] = SpaceAudio(space, web_host=self._web_host)
+            if self.replays is not None:
+                room.recording = SpaceRecording(room.engine, self.replays.path_of(space.id))
             room.start()
         room.update(space)
         return room
@@ -77,6 +87,12 @@ class AudioRooms:
         room = self._rooms.get(space.id)
         if room is not None:
             room.update(space)
+
+    async def follow_recording(self, space: Space) -> None:
+        """Start (or resume) the Space's recording as committed; the rest follows in ``update``."""
+        room = self._rooms.get(space.id)
+        if room is not None and room.recording is not None:
+            await room.recording.follow(space)
 
     async def close(self, space_id: str) -> None:
         room = self._rooms.pop(space_id, None)

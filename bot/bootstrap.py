@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from bot.audio import AudioRooms
 from bot.cards import CardUpdater, LiveBoard
@@ -74,7 +75,7 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     cards = CardUpdater(bot, card_refs, settings.card_edit_interval)
     board = LiveBoard(bot, live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
     stage = StageAdapter(bot)
-    audio = AudioRooms(web_host=settings.web_host)
+    audio = AudioRooms(web_host=settings.web_host, recordings_dir=Path(settings.recordings_dir))
     publisher = DiscordPublisher(
         bot,
         stage,

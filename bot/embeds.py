@@ -50,6 +50,8 @@ def card_embed(space: Space) -> discord.Embed:
     if space.started_at is not None:
         # A Discord timestamp counts up on every client by itself: no edit needed to show elapsed time.
         embed.add_field(name="Started", value=f"<t:{int(space.started_at.timestamp())}:R>", inline=True)
+    if space.recording:
+        embed.add_field(name="● Recording", value="Opt out: `/space record optout`", inline=True)
     if space.queue:
         embed.add_field(name="Requests to speak", value=f"{len(space.queue)} waiting", inline=True)
     if space.links:

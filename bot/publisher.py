@@ -60,6 +60,10 @@ class DiscordPublisher:
             ev.HostReturned: self._host_returned,
             ev.HostChanged: self._host_changed,
             ev.SpaceEnded: self._ended,
+            ev.RecordingStarted: self._recording_started,
+            ev.RecordingStopped: self._recording_stopped,
+            ev.RecordingOptOut: self._recording_opt_out,
+            ev.ReplayDeleted: self._replay_deleted,
         }
 
     async def publish(self, space: Space, events: Sequence[ev.DomainEvent]) -> None:
@@ -130,6 +134,27 @@ class DiscordPublisher:
         await self._stage.make_speaker(space, event.new_host_id)
         await self._stage.release(space)
         await self._notice(space, f"<@{event.new_host_id}> is now the host of **{space.title}**.")
+
+    async def _recording_started(self, space: Space, event: ev.RecordingStarted) -> None:
+        if self._audio is not None:
+            await self._audio.follow_recording(space)
+        await self._notice(
+            space,
+            f"● <@{event.by_id}> started recording **{space.title}**. Speakers who'd rather not be in the replay: "
+            "`/space record optout`.",
+        )
+
+    async def _recording_stopped(self, space: Space, event: ev.RecordingStopped) -> None:
+        if event.by_id is not None:  # at the end the card's summary says it; no separate notice
+            await self._notice(space, f"<@{event.by_id}> stopped recording **{space.title}**.")
+
+    async def _recording_opt_out(self, space: Space, event: ev.RecordingOptOut) -> None:
+        left = "is left out of" if event.opted_out else "is back in"
+        await self._notice(space, f"<@{event.user_id}>'s voice {left} the recording.")
+
+    async def _replay_deleted(self, space: Space, event: ev.ReplayDeleted) -> None:
+        if self._audio is not None and self._audio.replays is not None:
+            self._audio.replays.delete(space.id)
 
     async def _ended(self, space: Space, event: ev.SpaceEnded) -> None:
         await self._cards.finish(space, event.summary)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 __all__ = ["Settings", "SettingsError"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/spaces.db"
+DEFAULT_RECORDINGS_DIR = "data/recordings"
 
 
 class SettingsError(ValueError):
@@ -76,6 +77,8 @@ class Settings:
     reminder_offsets: tuple[int, ...] = (86400, 900, 0)
     host_alert_seconds: float = 1800.0
     schedule_grace_seconds: float = 900.0
+    # Where recorded Spaces are written (one Ogg/Opus file each) and served from as replays.
+    recordings_dir: str = DEFAULT_RECORDINGS_DIR
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,4 +106,5 @@ class Settings:
             reminder_offsets=_seconds_list(env, "REMINDER_OFFSETS", (86400, 900, 0)),
             host_alert_seconds=_float(env, "HOST_ALERT_SECONDS", 1800.0),
             schedule_grace_seconds=_float(env, "SCHEDULE_GRACE_SECONDS", 900.0),
+            recordings_dir=env.get("RECORDINGS_DIR", "").strip() or DEFAULT_RECORDINGS_DIR,
         )

@@ -97,6 +97,12 @@ class _Spaces:
     async def all_live(self) -> list[Space]:
         return self._live()
 
+    async def latest_recorded_in_channel(self, guild_id: int, channel_id: int) -> Space | None:
+        found = [
+            s for s in self._data.spaces.values() if s.recorded and (s.guild_id, s.channel_id) == (guild_id, channel_id)
+        ]
+        return copy.deepcopy(max(found, key=lambda s: (s.created_at, s.id))) if found else None
+
     async def save(self, space: Space) -> None:
         stored = self._committed.spaces.get(space.id)
         if stored is not None and stored.version != space.version:

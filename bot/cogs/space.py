@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs import recording
 from bot.cogs import schedule as scheduling
 from bot.cogs.common import actor_in, guild_only, resolve_space
 from bot.context import app_of
@@ -179,6 +180,17 @@ class SpaceCog(commands.Cog):
     @app_commands.describe(title="Which of your upcoming Spaces (default: the next one)")
     async def cancel(self, interaction: discord.Interaction, title: str | None = None) -> None:
         await scheduling.cancel(interaction, title)
+
+    # Recording and replays share the `/space` group; their bodies live in `bot.cogs.recording`.
+    @space.command(name="record", description="Recording: on/off (host, co-hosts), or leave your voice out")
+    @app_commands.describe(mode="on, off, optout (leave your voice out of the recording) or optin")
+    async def record(self, interaction: discord.Interaction, mode: recording.RecordMode) -> None:
+        await recording.record(interaction, mode)
+
+    @space.command(name="replay", description="The replay of the last recorded Space on this Stage")
+    @app_commands.describe(action="play (default) or delete (host only)")
+    async def replay(self, interaction: discord.Interaction, action: recording.ReplayAction = "play") -> None:
+        await recording.replay(interaction, action)
 
 
 def _names(guild: discord.Guild | None, user_ids: list[int]) -> dict[int, str]:

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from bot.audio import AudioRooms, SpaceAudio
 from bot.web.links import LinkRefused, LinkSigner
+from bot.web.replay import add_replay_routes, replay_path
 from spaces_core.audio import ListenerRejected
 from spaces_core.domain.space import Space
 
@@ -58,11 +59,16 @@ class WebServer:
     def listen_url(self, space: Space) -> str:
         return f"{self.base_url}/spaces/{space.id}"
 
+    def replay_url(self, space: Space) -> str:
+        return f"{self.base_url}{replay_path(space.id)}"
+
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_OFFER_BYTES)
         app.router.add_get("/spaces/{space_id}", self._listen_page)
         app.router.add_post("/spaces/{space_id}/offer", self._offer)
         app.router.add_get("/spaces/{space_id}/events", self._events)
+        if self._audio.replays is not None:
+            add_replay_routes(app, self._audio.replays.existing, lambda space_id: self._audio.get(space_id) is not None)
         return app
 
     async def start(self) -> None:

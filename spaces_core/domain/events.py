@@ -31,7 +31,11 @@ __all__ = [
     "MemberUnmuted",
     "MovedToAudience",
     "Reacted",
+    "RecordingOptOut",
+    "RecordingStarted",
+    "RecordingStopped",
     "RejoinRefused",
+    "ReplayDeleted",
     "SpaceEnded",
     "SpaceStarted",
     "SpaceSummary",
@@ -215,6 +219,33 @@ class CountsChanged:
     peak_listeners: int
 
 
+@dataclass(frozen=True, slots=True)
+class RecordingStarted:
+    space_id: str
+    by_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingStopped:
+    space_id: str
+    by_id: int | None  # None: the Space ended while recording
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingOptOut:
+    """A member's voice is left out of (opted_out) or back in (not opted_out) the recording."""
+
+    space_id: str
+    user_id: int
+    opted_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayDeleted:
+    space_id: str
+    by_id: int
+
+
 DomainEvent: TypeAlias = (
     SpaceStarted
     | MemberJoined
@@ -239,4 +270,8 @@ DomainEvent: TypeAlias = (
     | LinkPinned
     | LinkUnpinned
     | CountsChanged
+    | RecordingStarted
+    | RecordingStopped
+    | RecordingOptOut
+    | ReplayDeleted
 )

@@ -68,6 +68,12 @@ class Space:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     host_absent_since: datetime | None = None
+    # Recording (rules in `spaces_core.domain.recording`): on now; members whose voice is left out; whether
+    # it was ever on (a replay exists after the end); whether the host deleted that replay.
+    recording: bool = False
+    recording_opt_outs: set[int] = field(default_factory=set)
+    recorded: bool = False
+    replay_deleted: bool = False
     version: int = 0
 
     @classmethod
@@ -364,7 +370,9 @@ class Space:
         self.host_absent_since = None
         self.queue.clear()
         self.invites.clear()
-        return [ev.SpaceEnded(self.id, self.summary(now), reason)]
+        stopped: Events = [ev.RecordingStopped(self.id, None)] if self.recording else []
+        self.recording = False
+        return [*stopped, ev.SpaceEnded(self.id, self.summary(now), reason)]
 
     # Card extras
 

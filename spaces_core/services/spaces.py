@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import uuid4
 
+from spaces_core.domain import recording
 from spaces_core.domain.errors import AlreadyLive, Conflict, NotFound
 from spaces_core.domain.events import DomainEvent, RejoinRefused
 from spaces_core.domain.roles import Actor
@@ -263,6 +264,25 @@ class SpaceService:
     async def cards(self, space_id: str) -> list[tuple[int, int]]:
         async with self._uow_factory() as uow:
             return await uow.cards.cards(space_id)
+
+    # Recording
+
+    async def set_recording(self, space_id: str, actor: Actor, on: bool) -> Space:
+        return await self._act(space_id, lambda space, _: recording.set_recording(space, actor, on))
+
+    async def set_recording_opt_out(self, space_id: str, user_id: int, out: bool) -> Space:
+        return await self._act(space_id, lambda space, _: recording.set_opt_out(space, user_id, out))
+
+    async def latest_replay(self, guild_id: int, channel_id: int) -> Space:
+        """The last Space recorded on this Stage, once it has ended and while its replay is kept."""
+        async with self._uow_factory() as uow:
+            space = await uow.spaces.latest_recorded_in_channel(guild_id, channel_id)
+        if space is None or not recording.has_replay(space):
+            raise NotFound("There is no replay of a Space on this Stage.")
+        return space
+
+    async def delete_replay(self, space_id: str, actor: Actor) -> Space:
+        return await self._act(space_id, lambda space, _: recording.delete_replay(space, actor))
 
     # Helpers
 

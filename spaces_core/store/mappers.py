@@ -46,6 +46,10 @@ def space_values(space: Space) -> dict[str, Any]:
         "started_at": space.started_at,
         "ended_at": space.ended_at,
         "host_absent_since": space.host_absent_since,
+        "recording": space.recording,
+        "recording_opt_outs": sorted(space.recording_opt_outs),
+        "recorded": space.recorded,
+        "replay_deleted": space.replay_deleted,
     }
 
 
@@ -77,6 +81,10 @@ def space_from_row(row: SpaceRow) -> Space:
         started_at=_aware(row.started_at),
         ended_at=_aware(row.ended_at),
         host_absent_since=_aware(row.host_absent_since),
+        recording=row.recording,
+        recording_opt_outs={int(u) for u in row.recording_opt_outs},
+        recorded=row.recorded,
+        replay_deleted=row.replay_deleted,
         version=row.version,
     )
 

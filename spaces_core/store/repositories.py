@@ -59,6 +59,12 @@ class SqlSpaceRepository:
     async def all_live(self) -> list[Space]:
         return await self._many(col(SpaceRow.state) == _LIVE)
 
+    async def latest_recorded_in_channel(self, guild_id: int, channel_id: int) -> Space | None:
+        found = await self._many(
+            col(SpaceRow.recorded).is_(True), col(SpaceRow.guild_id) == guild_id, col(SpaceRow.channel_id) == channel_id
+        )
+        return found[-1] if found else None
+
     async def save(self, space: Space) -> None:
         """Compare-and-set on the version: a writer who read an older version changes nothing and is told."""
         statement = (

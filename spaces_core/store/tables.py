@@ -76,6 +76,10 @@ class SpaceRow(SQLModel, table=True):
     started_at: datetime | None = _utc(nullable=True)
     ended_at: datetime | None = _utc(nullable=True)
     host_absent_since: datetime | None = _utc(nullable=True)
+    recording: bool = False
+    recording_opt_outs: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recorded: bool = False
+    replay_deleted: bool = False
     version: int
 
 

@@ -1,0 +1,144 @@
+"""Recording as members see it: /space record on|off|optout, the replay file and page, deleting it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import av
+import numpy as np
+import pytest
+
+from demo.world import World, open_world
+from sandbox.speech import encode_opus, tone
+from tests.e2e.conftest import configure, eventually, live_space, start_space
+from tests.e2e.test_audio_receive import in_space, level_at, room_of
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    w = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db")
+    try:
+        await w.start_bot(recordings_dir=str(tmp_path / "recordings"))
+        await configure(w, feed_channel=w.feed_id, grace_seconds=1)
+        yield w
+    finally:
+        await w.close()
+
+
+def recordings(world: World) -> Path:
+    return Path(world.bot.bot.app.audio.replays.directory)
+
+
+def decoded(path: Path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        frames = [frame.to_ndarray() for frame in container.decode(audio=0)]
+    samples = np.concatenate([f.reshape(-1, 2) if f.shape[0] == 1 else f.T for f in frames])[:, 0]
+    return samples.astype(np.float64) / (32768.0 if samples.dtype == np.int16 else 1.0)
+
+
+async def record(world: World, who: str, mode: str) -> Any:
+    return await world.slash(world.stage_id, world[who], "space record", mode=mode)
+
+
+async def bring_up(world: World, name: str) -> None:
+    await world.server.join_voice(world.guild_id, world[name], world.stage_id)
+    await eventually(lambda: in_space(world, "present", name))
+    await world.server.raise_hand(world.guild_id, world[name])
+    await eventually(lambda: in_space(world, "queue", name))
+    await world.slash(world.stage_id, world["hana"], "stage approve", member=world[name])
+    await eventually(lambda: in_space(world, "speakers", name))
+
+
+async def speak(world: World, tones: dict[str, int], seconds: float) -> None:
+    await asyncio.gather(
+        *(world.server.speak(world.guild_id, world[name], encode_opus(tone(hz, seconds))) for name, hz in tones.items())
+    )
+
+
+def notices(world: World) -> list[str]:
+    return [m.get("content") or "" for m in world.server.messages(world.stage_id)]
+
+
+async def test_recording_leaves_out_the_opted_out_speaker_and_gives_a_seekable_replay(world: World) -> None:
+    await start_space(world)
+    await room_of(world)
+    space = await live_space(world)
+    await bring_up(world, "cole")
+    await world.server.join_voice(world.guild_id, world["lee"], world.stage_id)
+    await eventually(lambda: in_space(world, "present", "lee"))
+
+    refused = await record(world, "lee", "on")  # a listener
+    assert refused.ephemeral and "Only the host or a co-host" in refused.content, refused.content
+    out = await record(world, "cole", "optout")
+    assert out.ephemeral and "left out" in out.content, out.content
+    on = await record(world, "hana", "on")
+    assert on.ephemeral and "Recording is on" in on.content, on.content
+    await eventually(lambda: any("started recording" in text for text in notices(world)))
+    await eventually(
+        lambda: any(
+            f["name"] == "● Recording"
+            for m in world.server.messages(world.stage_id)
+            for e in m.get("embeds") or []
+            for f in e.get("fields") or []
+        )
+    )
+    await speak(world, {"hana": 440, "cole": 1000}, 2.0)
+    await world.slash(world.stage_id, world["hana"], "space end")
+
+    path = recordings(world) / f"{space.id}.ogg"
+    await eventually(lambda: path.is_file() and world.bot.bot.app.audio.get(space.id) is None)
+    heard = decoded(path)
+    assert len(heard) > 48_000, len(heard)
+    assert level_at(heard, 440) == 1.0
+    assert level_at(heard, 1000) < 0.01, "the opted-out speaker is in the recording"
+
+    replay = await world.slash(world.stage_id, world["cole"], "space replay")
+    assert replay.ephemeral and "/replays/" in replay.content, replay.content
+    assert [a["filename"] for a in replay.message["attachments"]] == [f"{space.id[:8]}-replay.ogg"]
+    web = world.bot.bot.app.web
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{web.base_url}/replays/{space.id}") as page:
+            assert page.status == 200 and "<audio" in await page.text()
+        headers = {"Range": "bytes=100-199"}
+        async with http.get(f"{web.base_url}/replays/{space.id}/audio.ogg", headers=headers) as part:
+            body = await part.read()
+            assert part.status == 206 and len(body) == 100
+            assert part.headers["Content-Range"] == f"bytes 100-199/{path.stat().st_size}"
+            assert body == path.read_bytes()[100:200]
+
+        not_host = await world.slash(world.stage_id, world["cole"], "space replay", action="delete")
+        assert not_host.ephemeral and "Only the host" in not_host.content and path.is_file()
+        deleted = await world.slash(world.stage_id, world["hana"], "space replay", action="delete")
+        assert deleted.ephemeral and "deleted" in deleted.content, deleted.content
+        assert not path.exists()
+        async with http.get(f"{web.base_url}/replays/{space.id}") as gone:
+            assert gone.status == 404
+    none_left = await world.slash(world.stage_id, world["hana"], "space replay")
+    assert "no replay" in none_left.content
+
+
+async def test_nothing_is_recorded_while_recording_is_off(world: World) -> None:
+    await start_space(world)
+    await room_of(world)
+    space = await live_space(world)
+    await speak(world, {"hana": 440}, 1.0)  # never on: nothing at all
+    assert not recordings(world).exists() or not any(recordings(world).iterdir())
+
+    await record(world, "hana", "on")
+    await speak(world, {"hana": 440}, 1.5)
+    off = await record(world, "hana", "off")
+    assert off.ephemeral and "Recording is off" in off.content
+    await eventually(lambda: any("stopped recording" in text for text in notices(world)))
+    await speak(world, {"hana": 1000}, 1.5)
+    await world.slash(world.stage_id, world["hana"], "space end")
+
+    path = recordings(world) / f"{space.id}.ogg"
+    await eventually(lambda: world.bot.bot.app.audio.get(space.id) is None)
+    heard = decoded(path)
+    assert level_at(heard, 440) == 1.0
+    assert level_at(heard, 1000) < 0.01, "audio spoken while recording was off was written"
+    assert len(heard) < 48_000 * 2.5, len(heard) / 48_000
