@@ -18,7 +18,7 @@ from bot.client import SpacesBot
 from bot.context import AppContext
 from bot.discord_connector import build_connector
 from bot.publisher import DiscordPublisher
-from bot.schedule_announcer import DiscordScheduleAnnouncer, live_starter
+from bot.schedule_announcer import CompletingPublisher, DiscordScheduleAnnouncer, live_starter
 from bot.settings import Settings
 from bot.stage import StageAdapter
 from bot.web import LinkSigner, WebServer
@@ -87,7 +87,11 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         followers_to_notify=follows.followers_to_notify,
         audio=audio,
     )
-    spaces = SpaceService(uow_factory, SystemClock(), publisher)
+
+    async def space_ended(space_id: str) -> bool:  # a scheduled Space's Discord event is completed
+        return await schedules.space_ended(space_id)
+
+    spaces = SpaceService(uow_factory, SystemClock(), CompletingPublisher(publisher, space_ended))
     web = None
     if settings.web_port is not None:
         web = WebServer(

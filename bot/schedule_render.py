@@ -34,6 +34,7 @@ _STATE_TITLES = {
     ScheduleState.LIVE: "🔴 LIVE",
     ScheduleState.MISSED: "Missed",
     ScheduleState.CANCELLED: "Cancelled",
+    ScheduleState.ENDED: "Ended",
 }
 
 
@@ -87,8 +88,7 @@ def cancelled_text(schedule: ScheduledSpace, missed: bool) -> str:
 
 
 def live_now_text(schedule: ScheduledSpace) -> str:
-    link = f"https://discord.com/channels/{schedule.guild_id}/{schedule.channel_id}"
-    return f"🔴 **{schedule.title}** by <@{schedule.host_id}> is live now — join the Stage: {link}"
+    return f"🔴 **{schedule.title}** by <@{schedule.host_id}> is live now — join the Stage: {_link(schedule)}"
 
 
 def _ics_text(value: str) -> str:

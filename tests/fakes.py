@@ -184,6 +184,10 @@ class _Schedules:
     async def by_event(self, event_id: int) -> ScheduledSpace | None:
         return next((copy.deepcopy(s) for s in self._data.schedules.values() if s.event_id == event_id), None)
 
+    async def by_live_space(self, space_id: str) -> ScheduledSpace | None:
+        found = (s for s in self._data.schedules.values() if s.live_space_id == space_id)
+        return copy.deepcopy(next(found, None))
+
     def _upcoming(self, keep: Callable[[ScheduledSpace], bool]) -> list[ScheduledSpace]:
         found = [s for s in self._data.schedules.values() if s.is_upcoming and keep(s)]
         return [copy.deepcopy(s) for s in sorted(found, key=lambda s: (s.starts_at, s.id))]

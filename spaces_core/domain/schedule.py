@@ -39,6 +39,7 @@ DEFAULT_HORIZON = timedelta(days=30)
 class ScheduleState(StrEnum):
     UPCOMING = "upcoming"
     LIVE = "live"
+    ENDED = "ended"  # it went live and the live Space has ended
     MISSED = "missed"
     CANCELLED = "cancelled"
 
@@ -235,6 +236,14 @@ class ScheduledSpace:
         self.state = ScheduleState.LIVE
         self.live_space_id = live_space_id
         self.revision += 1
+
+    def live_ended(self) -> bool:
+        """The live Space it opened has ended; False when it was not live (ended already, or never started)."""
+        if self.state is not ScheduleState.LIVE:
+            return False
+        self.state = ScheduleState.ENDED
+        self.revision += 1
+        return True
 
     def miss(self, now: datetime) -> bool:
         """Mark missed if the host let the grace pass; False when it started, was moved or is not due yet."""

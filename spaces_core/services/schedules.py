@@ -138,6 +138,17 @@ class ScheduleService:
         await self._announcer.went_live(schedule, untold)
         return space
 
+    async def space_ended(self, space_id: str) -> bool:
+        """A live Space ended: if it came from a schedule, that one is over and its Discord event completed."""
+        async with self._uow_factory() as uow:
+            schedule = await uow.schedules.by_live_space(space_id)
+            if schedule is None or not schedule.live_ended():
+                return False
+            await uow.schedules.save(schedule)
+            await uow.commit()
+        await self._announcer.ended(schedule)
+        return True
+
     async def toggle_reminder(self, schedule_id: str, user_id: int) -> tuple[ScheduledSpace, bool]:
         """Remind me: returns the Space and whether the member will now be reminded."""
         async with self._uow_factory() as uow:

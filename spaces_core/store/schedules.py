@@ -80,6 +80,10 @@ class SqlScheduleRepository:
         found = await self._many(col(ScheduledSpaceRow.event_id) == event_id)
         return found[0] if found else None
 
+    async def by_live_space(self, space_id: str) -> ScheduledSpace | None:
+        found = await self._many(col(ScheduledSpaceRow.live_space_id) == space_id)
+        return found[0] if found else None
+
     async def upcoming_in_guild(self, guild_id: int) -> list[ScheduledSpace]:
         return await self._many(col(ScheduledSpaceRow.guild_id) == guild_id, col(ScheduledSpaceRow.state) == _UPCOMING)
 

@@ -21,7 +21,7 @@ from tests.e2e.conftest import configure, eventually
 
 FAST = {"reminder_offsets": (2, 0), "host_alert_seconds": 1.0, "schedule_grace_seconds": 2.5}
 TITLE = "Beat-making Q&A"
-SCHEDULED, ACTIVE, CANCELED = 1, 2, 4
+SCHEDULED, ACTIVE, COMPLETED, CANCELED = 1, 2, 3, 4
 
 
 @pytest.fixture
@@ -106,6 +106,10 @@ async def test_schedule_card_remind_me_interest_reminders_and_start_now(world):
     assert not dms(world, "cole", "is live now") and not dms(world, "hana", "is live")
     await asyncio.sleep(3)  # past the grace: a started Space is not marked missed
     assert events(world)[0].status == ACTIVE and not dms(world, "cole", "did not start")
+    ended: Any = await world.slash(world.stage_id, world["hana"], "space end")
+    assert ended.ephemeral, ended.content
+    await eventually(lambda: events(world)[0].status == COMPLETED)
+    assert await _stored(world) == ["ended"]
 
 
 async def test_reschedule_silences_old_reminders_and_cancel_tells_the_audience(world):

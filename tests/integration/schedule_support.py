@@ -55,6 +55,9 @@ class Announced:
     async def went_live(self, schedule: ScheduledSpace, audience: Sequence[int]) -> None:
         self.said.append(("live", schedule.id, tuple(audience)))
 
+    async def ended(self, schedule: ScheduledSpace) -> None:
+        self.said.append(("ended", schedule.id, ()))
+
 
 @dataclass
 class Wired:

@@ -84,3 +84,14 @@ async def test_starting_early_tells_the_audience_once_and_followers_only_through
     assert s.announcer.said[-1] == ("live", planned.id, (fan_without_dms, button, curious))
     assert not any(sid == planned.id for sid, _, _ in s.planner.planned)  # no reminder left to fire
     assert (await s.service.get(planned.id)).live_space_id == space.id
+
+
+async def test_when_the_live_space_ends_its_schedule_ends_once():
+    s = Scheduling()
+    planned = await _schedule(s, when="in 10m")
+    space = await s.service.start_now(planned.id, HOST)
+    assert await s.service.space_ended(space.id)
+    assert s.announcer.said[-1] == ("ended", planned.id, ())
+    assert (await s.service.get(planned.id)).state.value == "ended"
+    assert not await s.service.space_ended(space.id) and not await s.service.space_ended("unscheduled")
+    assert [kind for kind, _, _ in s.announcer.said].count("ended") == 1
