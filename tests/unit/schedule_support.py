@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import Job, ScheduledSpace, SchedulePolicy
 from spaces_core.domain.space import Space
 from spaces_core.services.schedules import ScheduleService
+from tests.announcer_fake import Announced as FakeAnnouncer
 from tests.unit.services_support import App
 
 __all__ = ["FakeAnnouncer", "FakePlanner", "Scheduling"]
@@ -31,36 +31,6 @@ class FakePlanner:
         return sorted(
             (j.offset for (sid, _, k), j in self.planned.items() if sid == schedule_id and "remind" in k), reverse=True
         )
-
-
-@dataclass
-class FakeAnnouncer:
-    said: list[tuple[str, str, tuple[int, ...]]] = field(default_factory=list)
-
-    async def scheduled(self, schedule: ScheduledSpace) -> int | None:
-        self.said.append(("scheduled", schedule.id, ()))
-        return 7000 + len(self.said)
-
-    async def remind(self, schedule: ScheduledSpace, audience: Sequence[int], offset: int) -> None:
-        self.said.append((f"remind:{offset}", schedule.id, tuple(audience)))
-
-    async def host_alert(self, schedule: ScheduledSpace) -> None:
-        self.said.append(("host_alert", schedule.id, ()))
-
-    async def start_prompt(self, schedule: ScheduledSpace) -> None:
-        self.said.append(("start", schedule.id, ()))
-
-    async def rescheduled(self, schedule: ScheduledSpace, audience: Sequence[int], old_start: datetime) -> None:
-        self.said.append(("rescheduled", schedule.id, tuple(audience)))
-
-    async def cancelled(self, schedule: ScheduledSpace, audience: Sequence[int], missed: bool) -> None:
-        self.said.append(("missed" if missed else "cancelled", schedule.id, tuple(audience)))
-
-    async def went_live(self, schedule: ScheduledSpace, audience: Sequence[int]) -> None:
-        self.said.append(("live", schedule.id, tuple(audience)))
-
-    async def ended(self, schedule: ScheduledSpace) -> None:
-        self.said.append(("ended", schedule.id, ()))
 
 
 @dataclass
