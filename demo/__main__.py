@@ -56,6 +56,10 @@ async def play(world: World) -> None:
     say("cole", f"gets a DM: {server.dms(world['cole'])[-1]['content']}")
     say("Discord", f"card in #live-now: {last_embed_title(world, world.feed_id, '🔴 LIVE')}")
 
+    shared: Any = await world.slash(stage, world["maya"], "space share")
+    listen = next((line for line in (shared.content or "").splitlines() if "browser" in line), "")
+    if listen:
+        say("maya", f"/space share → {listen}")
     for name in ("lee", "maya"):
         await server.join_voice(gid, world[name], stage)
         say(name, "joins the Stage as a listener")
