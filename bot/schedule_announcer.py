@@ -168,7 +168,8 @@ class DiscordScheduleAnnouncer:
         try:
             async for message in channel.history(limit=CARD_SEARCH_DEPTH):
                 if self._client.user is not None and message.author.id == self._client.user.id:
-                    ids = [getattr(c, "custom_id", None) for row in message.components for c in row.children]
+                    rows = [row for row in message.components if isinstance(row, discord.ActionRow)]
+                    ids = [getattr(c, "custom_id", None) for row in rows for c in row.children]
                     if button in ids:
                         view = upcoming_view(schedule) if keep_button else None
                         await message.edit(embed=upcoming_embed(schedule), view=view, allowed_mentions=NO_MENTIONS)
