@@ -358,6 +358,7 @@ class Space:
         self.host_id = new
         self.host_absent_since = None
         self.muted.discard(new)  # a host who can't speak can't run the Space
+        self.muted.discard(old)  # the old host is gone and holds no stage place
         return [ev.HostChanged(self.id, old, new)]
 
     def end(self, actor: Actor | None, now: datetime, reason: ev.EndReason = "host_ended") -> Events:

@@ -41,7 +41,14 @@ def decoded(path: Path) -> np.ndarray:
 
 
 async def record(world: World, who: str, mode: str) -> Any:
-    return await world.slash(world.stage_id, world[who], "space record", mode=mode)
+    record = await world.slash(world.stage_id, world[who], "space record", mode=mode)
+    if mode in ("on", "off") and "Only" not in (record.content or ""):
+        # The reply comes with the commit; the recorder attaches to the mix right after. Wait for it, so a loaded
+        # machine cannot make the test speak into a recorder that is not there yet (or still there).
+        space = await live_space(world)
+        room = world.bot.bot.app.audio.get(space.id)
+        await eventually(lambda: room.recording is not None and room.recording.active == (mode == "on"))
+    return record
 
 
 async def bring_up(world: World, name: str) -> None:
