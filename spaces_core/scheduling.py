@@ -27,8 +27,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Table, create_engine, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -40,6 +40,7 @@ __all__ = ["LOCK_KEY", "ApsJobPlanner", "Runner", "sync_url"]
 log = logging.getLogger(__name__)
 Runner = Callable[[str, int, str], Coroutine[Any, Any, bool]]
 LOCK_KEY = 0x5350_4143_4553  # "SPACES": one scheduler per database
+_TABLE_LOCK_KEY = LOCK_KEY + 1  # held only while creating the job table
 _RUNNERS: dict[str, tuple[Runner, asyncio.AbstractEventLoop]] = {}
 _RUNNERS_LOCK = threading.Lock()
 # A job waits for its coroutine at most this long; past it the job is logged as failed (the loop is stuck).
@@ -106,8 +107,10 @@ class ApsJobPlanner:
             settings = connect_args.pop("server_settings")
             connect_args["options"] = " ".join(f"-c {k}={v}" for k, v in settings.items())
         engine = create_engine(self._url, connect_args=connect_args, pool_pre_ping=True)
+        store = SQLAlchemyJobStore(engine=engine, tablename="spaces_scheduler_jobs")
+        await asyncio.to_thread(self._create_job_table, engine, store.jobs_t)
         scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="spaces_scheduler_jobs")},
+            jobstores={"default": store},
             executors={"default": ThreadPoolExecutor(self._workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
@@ -116,6 +119,14 @@ class ApsJobPlanner:
         await asyncio.to_thread(scheduler.start, paused=True)
         self._scheduler = scheduler
         self._task = asyncio.create_task(self._hold(), name=f"scheduler-{self.name}")
+
+    def _create_job_table(self, engine: Engine, table: Table) -> None:
+        """apscheduler creates its table on start with check-then-create; two processes starting together on a
+        fresh PostgreSQL database race on that CREATE and one dies. Create it here, one process at a time."""
+        with engine.begin() as conn:
+            if self._is_postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _TABLE_LOCK_KEY})
+            table.create(conn, checkfirst=True)
 
     async def stop(self) -> None:
         if self._task is not None:
