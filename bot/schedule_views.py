@@ -6,11 +6,9 @@ before a restart still works. The services re-check everything (state, who is th
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import discord
 
+from bot.buttons import IdButton
 from bot.context import app_of
 from bot.replies import guarded, reply
 from spaces_core.domain.errors import InvalidInput
@@ -20,9 +18,6 @@ from spaces_core.services.schedules import ScheduleService
 
 __all__ = ["RemindMe", "StartNow", "register_schedule_components", "start_view", "upcoming_view"]
 
-SID = r"(?P<sid>[0-9a-f]{32})"
-Button = discord.ui.Button[Any]
-
 
 def schedules_of(client: discord.Client) -> ScheduleService:
     service = app_of(client).schedules
@@ -31,24 +26,14 @@ def schedules_of(client: discord.Client) -> ScheduleService:
     return service
 
 
-class RemindMe(discord.ui.DynamicItem[Button], template=rf"sp:remind:{SID}"):
-    def __init__(self, schedule_id: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Remind me", emoji="🔔", style=discord.ButtonStyle.primary, custom_id=f"sp:remind:{schedule_id}"
-            )
-        )
-        self.schedule_id = schedule_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Any:
-        return cls(match["sid"])
+class RemindMe(IdButton, action="remind"):
+    label = "Remind me"
+    emoji = "🔔"
+    style = discord.ButtonStyle.primary
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            schedule, on = await schedules_of(interaction.client).toggle_reminder(self.schedule_id, interaction.user.id)
+            schedule, on = await schedules_of(interaction.client).toggle_reminder(self.target_id, interaction.user.id)
             if on:
                 text = f"🔔 I'll DM you before **{schedule.title}** starts. Press again to stop."
             else:
@@ -58,27 +43,17 @@ class RemindMe(discord.ui.DynamicItem[Button], template=rf"sp:remind:{SID}"):
         await guarded(interaction, act, doing="set your reminder")
 
 
-class StartNow(discord.ui.DynamicItem[Button], template=rf"sp:go:{SID}"):
-    def __init__(self, schedule_id: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Start now", emoji="🎙️", style=discord.ButtonStyle.success, custom_id=f"sp:go:{schedule_id}"
-            )
-        )
-        self.schedule_id = schedule_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Any:
-        return cls(match["sid"])
+class StartNow(IdButton, action="go"):
+    label = "Start now"
+    emoji = "🎙️"
+    style = discord.ButtonStyle.success
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
             await interaction.response.defer(ephemeral=True, thinking=True)
             # Only the id matters here (the service checks it is the host's); the full Actor, with the roles
             # the hosting rule needs, is built from the guild member when the Space opens.
-            space = await schedules_of(interaction.client).start_now(self.schedule_id, Actor(interaction.user.id))
+            space = await schedules_of(interaction.client).start_now(self.target_id, Actor(interaction.user.id))
             await reply(interaction, f"You're live in <#{space.channel_id}>. Join it: you'll be on stage as the host.")
 
         await guarded(interaction, act, doing="start the Space")

@@ -12,6 +12,7 @@ from typing import Any
 
 import discord
 
+from bot.buttons import SID, IdButton
 from bot.context import app_of
 from bot.replies import guarded, reply
 from spaces_core.domain.rules import ALLOWED_REACTIONS
@@ -19,38 +20,24 @@ from spaces_core.domain.space import Space
 
 __all__ = ["approval_view", "card_view", "invite_view", "listen_url", "register_components", "share_text"]
 
-SID = r"(?P<sid>[0-9a-f]{32})"
 UID = r"(?P<uid>[0-9]{15,21})"
 Button = discord.ui.Button[Any]
 
 
-class RequestToSpeak(discord.ui.DynamicItem[Button], template=rf"sp:req:{SID}"):
-    def __init__(self, space_id: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Request to speak",
-                emoji="✋",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"sp:req:{space_id}",
-            )
-        )
-        self.space_id = space_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Any:
-        return cls(match["sid"])
+class RequestToSpeak(IdButton, action="req"):
+    label = "Request to speak"
+    emoji = "✋"
+    style = discord.ButtonStyle.primary
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
             spaces = app_of(interaction.client).spaces
-            space = await spaces.get(self.space_id)
+            space = await spaces.get(self.target_id)
             if interaction.user.id in space.queue:
-                await spaces.cancel_request(self.space_id, interaction.user.id)
+                await spaces.cancel_request(self.target_id, interaction.user.id)
                 await reply(interaction, "You lowered your hand.")
                 return
-            space = await spaces.request_to_speak(self.space_id, interaction.user.id)
+            space = await spaces.request_to_speak(self.target_id, interaction.user.id)
             position = space.queue.index(interaction.user.id) + 1
             await reply(
                 interaction,
@@ -87,28 +74,14 @@ class React(discord.ui.DynamicItem[Button], template=rf"sp:react:{SID}:(?P<idx>[
         await guarded(interaction, act, doing="add your reaction")
 
 
-class FollowHost(discord.ui.DynamicItem[Button], template=rf"sp:follow:{SID}"):
-    def __init__(self, space_id: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Follow host",
-                emoji="➕",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"sp:follow:{space_id}",
-            )
-        )
-        self.space_id = space_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Any:
-        return cls(match["sid"])
+class FollowHost(IdButton, action="follow"):
+    label = "Follow host"
+    emoji = "➕"
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
             app = app_of(interaction.client)
-            space = await app.spaces.get(self.space_id)
+            space = await app.spaces.get(self.target_id)
             await app.follows.follow(interaction.user.id, space.host_id)
             await reply(
                 interaction,
@@ -119,27 +92,13 @@ class FollowHost(discord.ui.DynamicItem[Button], template=rf"sp:follow:{SID}"):
         await guarded(interaction, act, doing="follow the host")
 
 
-class Share(discord.ui.DynamicItem[Button], template=rf"sp:share:{SID}"):
-    def __init__(self, space_id: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Share",
-                emoji="🔗",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"sp:share:{space_id}",
-            )
-        )
-        self.space_id = space_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Any:
-        return cls(match["sid"])
+class Share(IdButton, action="share"):
+    label = "Share"
+    emoji = "🔗"
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            space = await app_of(interaction.client).spaces.get(self.space_id)
+            space = await app_of(interaction.client).spaces.get(self.target_id)
             await reply(interaction, share_text(space, listen_url(interaction.client, space)))
 
         await guarded(interaction, act, doing="share this Space")
