@@ -11,6 +11,7 @@ from sandbox.errors import ApiError, bad_request, not_found
 from sandbox.models import CHANNEL_STAGE, CHANNEL_VOICE, Guild, VoiceState, utcnow
 from sandbox.permissions import (
     CONNECT,
+    DEAFEN_MEMBERS,
     MANAGE_NICKNAMES,
     MANAGE_ROLES,
     MOVE_MEMBERS,
@@ -31,7 +32,6 @@ from sandbox.rest.context import (
 __all__ = ["add_routes"]
 
 JSON = dict[str, Any]
-DEAFEN_MEMBERS = 1 << 23
 
 
 def _guild(request: web.Request) -> Guild:

@@ -9,7 +9,7 @@ from aiohttp import web
 from sandbox.errors import ApiError, bad_request, missing_permissions
 from sandbox.models import CHANNEL_DM, CHANNEL_VOICE, Channel
 from sandbox.payloads import channel_payload
-from sandbox.permissions import READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL
+from sandbox.permissions import MANAGE_MESSAGES, READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL
 from sandbox.rest.context import (
     API_PREFIX,
     caller,
@@ -23,7 +23,6 @@ from sandbox.rest.context import (
 __all__ = ["add_routes"]
 
 JSON = dict[str, Any]
-MANAGE_MESSAGES = 1 << 13
 
 
 def _readable_channel(request: web.Request, bits: int = VIEW_CHANNEL) -> Channel:
