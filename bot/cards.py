@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Hashable
 
 import discord
@@ -24,6 +24,7 @@ from spaces_core.domain.space import Space, SpaceSummary
 __all__ = ["CardUpdater", "Coalescer", "LiveBoard"]
 
 log = logging.getLogger(__name__)
+EDIT_HISTORY = 64
 CardRefs = Callable[[str], Awaitable[list[tuple[int, int]]]]
 
 
@@ -40,6 +41,11 @@ class Coalescer:
     def mark(self, key: Hashable) -> None:
         self._dirty.add(key)
         self._wake.set()
+
+    def forget(self, key: Hashable) -> None:
+        """Drop a key that will never change again (an ended Space), so a long-running bot holds nothing for it."""
+        self._dirty.discard(key)
+        self._last.pop(key, None)
 
     def start(self) -> None:
         if self._task is None:
@@ -86,8 +92,8 @@ class CardUpdater:
         self._card_refs = card_refs
         self._latest: dict[str, Space] = {}
         self._coalescer = Coalescer(self._flush, interval)
-        self.edits: Counter[str] = Counter()  # per Space id, read by tests and the benchmark
-        self.edit_times: dict[int, list[float]] = defaultdict(list)  # per card message: when it was edited
+        # When each card message was last edited (bounded), read by the benchmark to check the pacing.
+        self.edit_times: dict[int, deque[float]] = defaultdict(lambda: deque(maxlen=EDIT_HISTORY))
 
     def start(self) -> None:
         self._coalescer.start()
@@ -113,13 +119,14 @@ class CardUpdater:
         for channel_id, message_id in await self._card_refs(space.id):
             message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
             await message.edit(embed=card_embed(space), view=card_view(space))
-            self.edits[space.id] += 1
             self.edit_times[message_id].append(time.monotonic())
 
     async def finish(self, space: Space, summary: SpaceSummary) -> None:
         """Turn every card of an ended Space into its summary, at once and without buttons."""
         self._latest.pop(space.id, None)
+        self._coalescer.forget(space.id)
         for channel_id, message_id in await self._card_refs(space.id):
+            self.edit_times.pop(message_id, None)
             message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
             try:
                 await message.edit(embed=summary_embed(space, summary), view=None)
