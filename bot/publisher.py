@@ -16,6 +16,7 @@ from bot.audio import AudioRooms
 from bot.cards import CardUpdater, LiveBoard
 from bot.dms import DmSender
 from bot.stage import StageAdapter
+from bot.views import invite_view
 from spaces_core.domain import events as ev
 from spaces_core.domain.space import Space
 
@@ -111,8 +112,6 @@ class DiscordPublisher:
         self._dms.send_many([event.user_id], f"You can't join **{space.title}**: {event.reason}")
 
     async def _invited(self, space: Space, event: ev.SpeakerInvited) -> None:
-        from bot.views import invite_view  # views import the context, which imports this module's users
-
         await self._client.get_partial_messageable(space.channel_id).send(
             f"<@{event.user_id}>, the host invites you to speak in **{space.title}**. Accept?",
             view=invite_view(space, event.user_id),

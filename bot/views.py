@@ -13,6 +13,7 @@ from typing import Any
 import discord
 
 from bot.buttons import SID, IdButton
+from bot.cogs.common import actor_in
 from bot.context import app_of
 from bot.replies import guarded, reply
 from spaces_core.domain.rules import ALLOWED_REACTIONS
@@ -141,8 +142,6 @@ class Decide(discord.ui.DynamicItem[Button], template=rf"sp:(?P<verdict>ok|no):{
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            from bot.cogs.common import actor_in  # late import: cogs import this module
-
             app = app_of(interaction.client)
             actor = await actor_in(interaction)
             if self.approve:
