@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from demo.world import World, open_world
+from demo.world import World, eventually, open_world
 
 GRACE_SECONDS = 3
 
@@ -65,7 +65,7 @@ async def play(world: World) -> None:
         say(name, "joins the Stage as a listener")
     await server.raise_hand(gid, world["lee"])
     say("lee", "raises a hand")
-    await until(lambda: _queued(world, world["lee"]))
+    await eventually(lambda: _queued(world, world["lee"]))
     panel: Any = await world.slash(stage, world["hana"], "space panel")
     say("hana", f"opens the control panel: {panel.content.splitlines()[0]}")
     approve = next(c for row in panel.components for c in row["components"] if c["custom_id"].startswith("sp:ok:"))
@@ -74,13 +74,13 @@ async def play(world: World) -> None:
     say("Discord", "lee is brought up to speak (unsuppressed)")
 
     await server.join_voice(gid, world["cole"], stage)
-    await until(lambda: _present(world, world["cole"]))
+    await eventually(lambda: _present(world, world["cole"]))
     record = await world.slash(stage, world["hana"], "cohost add", member=world["cole"])
     say("hana", f"/cohost add cole → {record.content}")
 
     await server.leave_voice(gid, world["hana"])
     say("hana", f"leaves the Stage; the Space waits {GRACE_SECONDS} s for her")
-    await until(lambda: _hosted_by(world, world["cole"]), limit=GRACE_SECONDS + 10)
+    await eventually(lambda: _hosted_by(world, world["cole"]), timeout=GRACE_SECONDS + 10)
     notice = server.messages(stage)[-1]["content"]
     say("Spaces", f"in the Stage chat: {notice}")
 
@@ -91,16 +91,6 @@ async def play(world: World) -> None:
     summary = next(m for m in reversed(server.messages(stage)) if m.get("embeds"))["embeds"][0]
     for field in summary.get("fields", []):
         say("", f"{field['name']}: {field['value']}")
-
-
-async def until(check: Any, limit: float = 5.0) -> None:
-    """Poll an async condition: the bot works concurrently, so the script waits for what a member would see."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not await check():
-        if loop.time() > deadline:
-            raise TimeoutError("the demo waited too long for the bot")
-        await asyncio.sleep(0.05)
 
 
 async def _live(world: World) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,7 @@ from sandbox.permissions import (
     VIEW_CHANNEL,
 )
 
-__all__ = ["BOT_PERMISSIONS", "MODERATOR_PERMISSIONS", "World", "open_world"]
+__all__ = ["BOT_PERMISSIONS", "MODERATOR_PERMISSIONS", "World", "eventually", "open_world"]
 
 EVERYONE = (
     VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY | CONNECT | SPEAK | REQUEST_TO_SPEAK | USE_APPLICATION_COMMANDS
@@ -39,6 +40,21 @@ EVERYONE = (
 BOT_PERMISSIONS = EVERYONE | MANAGE_MESSAGES | EMBED_LINKS | MANAGE_CHANNELS | MUTE_MEMBERS | MOVE_MEMBERS
 BOT_PERMISSIONS |= ATTACH_FILES | MANAGE_EVENTS  # the upcoming card's .ics file; Discord events of scheduled Spaces
 MODERATOR_PERMISSIONS = EVERYONE | MUTE_MEMBERS
+
+
+async def eventually(check: Any, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a poll deadline, not an I/O timeout
+    """Poll an async or sync condition until it holds: the bot reacts concurrently to what members do."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.05)
 
 
 @dataclass

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from demo.world import World, open_world
+from demo.world import World, eventually, open_world
+
+__all__ = ["configure", "eventually", "live_space", "start_space", "voice"]
 
 
 async def configure(world: World, **options: object) -> None:
@@ -43,21 +43,6 @@ def voice(world: World, name: str) -> dict[str, object]:
     state = world.server.voice_state(world.guild_id, world[name])
     assert state is not None, f"{name} is not in a voice channel"
     return state
-
-
-async def eventually(check: Any, timeout: float = 5.0) -> None:
-    """Poll an async or sync condition until it holds: the bot reacts concurrently to what members do."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.05)
 
 
 async def live_space(world: World) -> Any:
