@@ -19,6 +19,7 @@ from payments.errors import (
 )
 from payments.models import CheckoutLink, CheckoutSession, ConnectAccount, Refund, StripeEvent
 from payments.stripe_gateway import StripeGateway
+from payments.tickets import StripeTicketPayments, to_payment_event
 from payments.webhooks import WebhookVerifier
 
 __all__ = [
@@ -38,7 +39,9 @@ __all__ = [
     "StripeEvent",
     "StripeGateway",
     "StripeObjectMissing",
+    "StripeTicketPayments",
     "UnsignedWebhook",
     "WebhookRejected",
     "WebhookVerifier",
+    "to_payment_event",
 ]

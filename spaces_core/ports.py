@@ -1,16 +1,18 @@
-"""Protocols the adapters implement (store, clock, publisher). Services depend only on these."""
+"""Protocols the adapters implement (store, clock, publisher, payments). Services depend only on these."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from spaces_core.domain.events import DomainEvent
+from spaces_core.domain.payment_events import CheckoutState, OpenCheckout, PaymentEvent, RefundResult
 from spaces_core.domain.rules import GuildPolicy, MemberPrefs
 from spaces_core.domain.schedule import Job, ScheduledSpace
 from spaces_core.domain.space import Space
+from spaces_core.domain.tickets import HolderChoice, Order, OrderState, PayoutAccount, TicketOffer, WaitlistEntry
 
 __all__ = [
     "BlockRepository",
@@ -19,11 +21,15 @@ __all__ = [
     "EventPublisher",
     "FollowRepository",
     "JobPlanner",
+    "PayoutRepository",
     "PolicyRepository",
     "PrefsRepository",
     "ScheduleAnnouncer",
     "ScheduleRepository",
     "SpaceRepository",
+    "TicketNotifier",
+    "TicketPayments",
+    "TicketRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
@@ -126,6 +132,94 @@ class ScheduleRepository(Protocol):
     async def forget_member(self, user_id: int) -> None: ...
 
 
+class TicketRepository(Protocol):
+    """Offers, orders, tickets, the waitlist and applied payment events. Every state change is conditional: the
+    methods that change an order return whether it changed, and callers act only on True."""
+
+    async def offer(self, schedule_id: str) -> TicketOffer | None: ...
+    async def add_offer(self, offer: TicketOffer) -> None: ...
+
+    async def set_terms(self, schedule_id: str, price_cents: int, quantity: int | None) -> bool:
+        """New price and cap; False (nothing changed) when the cap is now below the seats taken (a race)."""
+        ...
+
+    async def take_seat(self, schedule_id: str) -> bool:
+        """One more seat held, only if one is free (`seats_taken < quantity`, or no cap): the oversell guard."""
+        ...
+
+    async def lock_offer(self, schedule_id: str) -> None:
+        """Serialise seat releases with seat takes (row lock on PostgreSQL; SQLite has one writer anyway)."""
+        ...
+
+    async def add_order(self, order: Order) -> bool:
+        """False when the member already has an order holding a seat for this Space (nothing inserted)."""
+        ...
+
+    async def order(self, order_id: str) -> Order | None: ...
+    async def active_order(self, schedule_id: str, user_id: int) -> Order | None: ...
+
+    async def orders(
+        self,
+        *,
+        schedule_id: str | None = None,
+        states: Collection[OrderState] = (),
+        ids: Collection[str] = (),
+        expiring_before: datetime | None = None,
+    ) -> list[Order]:
+        """Orders matching every filter given, oldest first."""
+        ...
+
+    async def move(self, order: Order, to: OrderState, **changes: object) -> Order | None:
+        """Move the order to `to` if it is in one of `sources(to)`, setting `changes` (Order field names) with it;
+        seats are released here when `to` does not hold one. The changed order, or None when nothing changed."""
+        ...
+
+    async def set_checkout(self, order_id: str, session_id: str, url: str) -> bool: ...
+    async def set_choice(self, order_id: str, choice: HolderChoice, *, only_from: Collection[HolderChoice]) -> bool: ...
+
+    async def ask_holders(self, schedule_id: str) -> list[Order]:
+        """Every paid order of the Space gets the Keep-or-Refund question; returns them."""
+        ...
+
+    async def grant(self, order: Order, now: datetime) -> bool:
+        """Insert the ticket of a paid order; False if the member already holds one (never two)."""
+        ...
+
+    async def revoke(self, order: Order) -> None: ...
+    async def holders(self, schedule_id: str) -> list[int]: ...
+    async def is_holder(self, schedule_id: str, user_id: int) -> bool: ...
+
+    async def join_waitlist(self, schedule_id: str, user_id: int, now: datetime) -> tuple[int, bool]:
+        """(position from 1, whether the member was already waiting)."""
+        ...
+
+    async def waiting(self, schedule_id: str, *, limit: int = 1) -> list[WaitlistEntry]:
+        """First in line first, skipping members who hold a seat already."""
+        ...
+
+    async def leave_waitlist(self, schedule_id: str, user_id: int) -> WaitlistEntry | None: ...
+
+    async def restore_waitlist(self, entry: WaitlistEntry) -> None:
+        """Put a member back at their old place (their offer could not be made)."""
+        ...
+
+    async def clear_waitlist(self, schedule_id: str) -> list[int]: ...
+    async def offers_with_waitlist(self) -> list[str]: ...
+
+    async def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:
+        """Claim an event id for this transaction; False when it was applied before. On PostgreSQL a concurrent
+        duplicate waits here for the first one's commit, then gets False."""
+        ...
+
+    async def set_event_outcome(self, event_id: str, outcome: str) -> None: ...
+
+
+class PayoutRepository(Protocol):
+    async def get(self, host_id: int) -> PayoutAccount | None: ...
+    async def by_account(self, account_id: str) -> PayoutAccount | None: ...
+    async def save(self, account: PayoutAccount) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the `async with` block without `commit()` rolls back."""
 
@@ -144,6 +238,10 @@ class UnitOfWork(Protocol):
     def cards(self) -> CardRepository: ...
     @property
     def schedules(self) -> ScheduleRepository: ...
+    @property
+    def tickets(self) -> TicketRepository: ...
+    @property
+    def payouts(self) -> PayoutRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -190,4 +288,58 @@ class ScheduleAnnouncer(Protocol):
 
     async def ended(self, schedule: ScheduledSpace) -> None:
         """The live Space is over: its Discord event is completed."""
+        ...
+
+
+class TicketPayments(Protocol):
+    """The payment provider (Stripe Checkout, refunds, Connect). Every write takes an idempotency key derived from
+    our records, so a retry after a crash or a timeout makes no second Checkout, refund or account.
+    Failures raise `PaymentUnavailable` (the member's sentence in `.message`)."""
+
+    async def open_checkout(self, order: Order, *, title: str) -> OpenCheckout:
+        """A Checkout for the order: its amount, currency, expiry, fee and destination (key: the order id)."""
+        ...
+
+    async def expire_checkout(self, session_id: str) -> CheckoutState:
+        """Close an open Checkout; the final state either way (it may have been paid at the last moment)."""
+        ...
+
+    async def refund(self, order: Order) -> RefundResult:
+        """Refund the order's whole payment (key: the order id), taking a destination charge back from the host."""
+        ...
+
+    async def recent_checkouts(self, since: datetime) -> list[CheckoutState]: ...
+
+    async def recent_events(self, since: datetime) -> list[PaymentEvent]:
+        """Events of the handled types since then, oldest first (what webhooks should have brought)."""
+        ...
+
+    async def create_payout_account(self, host_id: int) -> str:
+        """A Connect Express account for the host (key: the host id, so at most one); its id."""
+        ...
+
+    async def payout_onboarding_link(self, account_id: str) -> str: ...
+    async def payout_account_ready(self, account_id: str) -> bool: ...
+
+
+class TicketNotifier(Protocol):
+    """The member-facing side (DMs). Called after the commit of what it announces, at most once per change."""
+
+    async def granted(self, order: Order, schedule: ScheduledSpace) -> None:
+        """Receipt: the member holds a ticket."""
+        ...
+
+    async def refunded(self, order: Order, schedule: ScheduledSpace) -> None:
+        """The refund went through (`order.refund_reason` says why)."""
+        ...
+
+    async def waitlist_offer(self, order: Order, schedule: ScheduledSpace) -> None:
+        """A seat was released for the member: pay at `order.checkout_url` before `order.expires_at`."""
+        ...
+
+    async def checkout_expired(self, order: Order, schedule: ScheduledSpace) -> None: ...
+    async def payment_failed(self, order: Order, schedule: ScheduledSpace) -> None: ...
+
+    async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
+        """The Space moved: Keep (the default) or Refund?"""
         ...

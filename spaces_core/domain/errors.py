@@ -14,6 +14,7 @@ __all__ = [
     "NotAllowed",
     "NotEligible",
     "NotFound",
+    "PaymentUnavailable",
     "SpaceFull",
     "SpaceNotLive",
     "SpacesError",
@@ -69,3 +70,7 @@ class ConcurrentUpdate(Conflict):
     A subclass of Conflict (as the spec asks of the store) so callers that only know Conflict still work, but
     distinct so a retry never repeats a rule violation such as "You already asked to speak.".
     """
+
+
+class PaymentUnavailable(SpacesError):
+    """The payment provider could not be reached or refused our request; nothing was charged or changed."""

@@ -59,6 +59,10 @@ class GuildPolicy:
     live_board_message_id: int | None = None
     # Seconds before a scheduled Space's start when its audience is reminded; None: the bot's REMINDER_OFFSETS.
     reminder_offsets: tuple[int, ...] | None = None
+    # Ticket terms of the server: the currency prices are in, and its share of each ticket (basis points) when
+    # the host is paid through Stripe Connect. Names checked in spaces_core.domain.tickets.
+    ticket_currency: str = "usd"
+    ticket_fee_bps: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from spaces_core.domain.errors import InvalidInput, NotAllowed
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import MAX_GRACE_SECONDS, MAX_SPEAKER_LIMIT, GuildPolicy, HostingRule, MemberPrefs
 from spaces_core.domain.schedule import DEFAULT_HORIZON, check_offsets
+from spaces_core.domain.tickets import check_currency, check_fee_bps
 from spaces_core.domain.when import parse_offsets, time_zone
 from spaces_core.ports import UnitOfWorkFactory
 
@@ -49,6 +50,10 @@ def _apply(policy: GuildPolicy, changes: dict[str, object], horizon: timedelta) 
             fields[name] = value
         elif name == "reminder_offsets":
             fields[name] = _offsets(value, horizon)
+        elif name == "ticket_currency":
+            fields[name] = check_currency(str(value))
+        elif name == "ticket_fee_bps":
+            fields[name] = check_fee_bps(value)
         elif name == "min_followers":
             rule = dataclasses.replace(rule, min_followers=_bounded(name, value, 0, 10**9, "The follower minimum"))
         elif name == "required_role_ids":

@@ -101,6 +101,8 @@ def policy_values(policy: GuildPolicy) -> dict[str, Any]:
         "min_followers": policy.hosting_rule.min_followers,
         "required_role_ids": sorted(policy.hosting_rule.required_role_ids),
         "reminder_offsets": None if policy.reminder_offsets is None else list(policy.reminder_offsets),
+        "ticket_currency": policy.ticket_currency,
+        "ticket_fee_bps": policy.ticket_fee_bps,
     }
 
 
@@ -117,6 +119,8 @@ def policy_from_row(row: GuildPolicyRow) -> GuildPolicy:
             min_followers=row.min_followers, required_role_ids=frozenset(int(r) for r in row.required_role_ids)
         ),
         reminder_offsets=None if row.reminder_offsets is None else tuple(int(o) for o in row.reminder_offsets),
+        ticket_currency=row.ticket_currency,
+        ticket_fee_bps=row.ticket_fee_bps,
     )
 
 

@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -19,8 +33,14 @@ __all__ = [
     "GuildPolicyRow",
     "HostBlockRow",
     "MemberPrefsRow",
+    "PaymentEventRow",
+    "PayoutAccountRow",
     "ScheduledSpaceRow",
     "SpaceRow",
+    "TicketOfferRow",
+    "TicketOrderRow",
+    "TicketRow",
+    "WaitlistRow",
     "metadata",
 ]
 
@@ -116,6 +136,8 @@ class GuildPolicyRow(SQLModel, table=True):
     min_followers: int = 0
     required_role_ids: list[int] = Field(sa_column=Column(JSON, nullable=False))
     reminder_offsets: list[int] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    ticket_currency: str = Field(default="usd", sa_column=Column(String(3), nullable=False, server_default="usd"))
+    ticket_fee_bps: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class HostBlockRow(SQLModel, table=True):
@@ -181,3 +203,107 @@ class DeliveryRow(SQLModel, table=True):
     revision: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     job_key: str = Field(sa_column=Column(String(32), primary_key=True))
     ran_at: datetime = _utc(nullable=False)
+
+
+# --- Tickets (spaces_core.domain.tickets) -------------------------------------------------------------------
+
+
+class TicketOfferRow(SQLModel, table=True):
+    """A scheduled Space's ticket terms. `seats_taken` moves only by conditional UPDATEs in the transactions that
+    create or end orders; the CHECK is the database's own guarantee that no Space is ever oversold."""
+
+    __tablename__ = "ticket_offers"
+    __table_args__ = (
+        CheckConstraint("seats_taken >= 0 AND (quantity IS NULL OR seats_taken <= quantity)", name="ck_seats"),
+    )
+
+    schedule_id: str = Field(sa_column=Column(String(32), ForeignKey("scheduled_spaces.id"), primary_key=True))
+    guild_id: int = _snowflake()
+    host_id: int = _snowflake()
+    price_cents: int = Field(sa_column=Column(Integer, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    quantity: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    seats_taken: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+
+
+class TicketOrderRow(SQLModel, table=True):
+    __tablename__ = "ticket_orders"
+    __table_args__ = (
+        # One order holding a seat per member and Space: a double click can't take two seats.
+        Index(
+            "uq_ticket_orders_active",
+            "schedule_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("seat"),
+            postgresql_where=text("seat"),
+        ),
+        Index("ix_ticket_orders_schedule_state", "schedule_id", "state"),
+        Index("ix_ticket_orders_state_expires", "state", "expires_at"),
+        Index("ix_ticket_orders_session", "checkout_session_id"),
+    )
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    schedule_id: str = Field(sa_column=Column(String(32), ForeignKey("ticket_offers.schedule_id"), nullable=False))
+    user_id: int = _snowflake()
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    amount_cents: int = Field(sa_column=Column(Integer, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    fee_cents: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    destination: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    seat: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    created_at: datetime = _utc(nullable=False)
+    expires_at: datetime = _utc(nullable=False)
+    checkout_session_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    checkout_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    payment_intent: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    paid_at: datetime | None = _utc(nullable=True)
+    refunded_at: datetime | None = _utc(nullable=True)
+    refund_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    refund_reason: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    choice: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
+
+
+class TicketRow(SQLModel, table=True):
+    """One row per ticket held: inserted by the pending/processing → paid transition, deleted when a refund is
+    decided. The primary key is the "one ticket per member and Space" rule."""
+
+    __tablename__ = "tickets"
+
+    schedule_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    user_id: int = _snowflake(primary_key=True)
+    order_id: str = Field(sa_column=Column(String(32), ForeignKey("ticket_orders.id"), nullable=False, unique=True))
+    granted_at: datetime = _utc(nullable=False)
+
+
+class WaitlistRow(SQLModel, table=True):
+    __tablename__ = "ticket_waitlist"
+    __table_args__ = (UniqueConstraint("schedule_id", "user_id", name="uq_ticket_waitlist_member"),)
+
+    # BIGINT on PostgreSQL; on SQLite only an INTEGER PRIMARY KEY is an auto-incrementing rowid.
+    seq: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    )
+    schedule_id: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    user_id: int = _snowflake()
+    joined_at: datetime = _utc(nullable=False)
+
+
+class PaymentEventRow(SQLModel, table=True):
+    """Every provider event applied, inserted in the transaction of its effects: the key makes it once."""
+
+    __tablename__ = "payment_events"
+
+    event_id: str = Field(sa_column=Column(String(255), primary_key=True))
+    type: str = Field(sa_column=Column(String(64), nullable=False))
+    received_at: datetime = _utc(nullable=False)
+    outcome: str = Field(sa_column=Column(String(16), nullable=False))
+
+
+class PayoutAccountRow(SQLModel, table=True):
+    __tablename__ = "payout_accounts"
+
+    host_id: int = _snowflake(primary_key=True)
+    account_id: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    ready: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))

@@ -16,6 +16,7 @@ from spaces_core.store.repositories import (
     SqlSpaceRepository,
 )
 from spaces_core.store.schedules import SqlScheduleRepository
+from spaces_core.store.tickets import SqlPayoutRepository, SqlTicketRepository
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -34,6 +35,8 @@ class SqlUnitOfWork:
         self.blocks = SqlBlockRepository(session=session)
         self.cards = SqlCardRepository(session=session)
         self.schedules = SqlScheduleRepository(session=session)
+        self.tickets = SqlTicketRepository(session=session)
+        self.payouts = SqlPayoutRepository(session=session)
         return self
 
     async def __aexit__(

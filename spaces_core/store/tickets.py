@@ -1,0 +1,364 @@
+"""SQL repositories of ticketed Spaces: offers and seats, orders, tickets, the waitlist, payment events, payouts.
+
+The guarantees live in single statements, so they hold on SQLite and on PostgreSQL under any concurrency:
+a seat is taken by `UPDATE ... SET seats_taken = seats_taken + 1 WHERE seats_taken < quantity` (plus a CHECK),
+an order changes state by `UPDATE ... WHERE state IN (sources)` and reports whether it did, and the "at most
+one" rules (active order, ticket, event id) are unique keys hit by `INSERT ... ON CONFLICT DO NOTHING`, which on
+PostgreSQL waits for a concurrent inserter of the same key to commit and then inserts nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from spaces_core.domain.tickets import (
+    RELEASES_SEAT,
+    HolderChoice,
+    Order,
+    OrderState,
+    PayoutAccount,
+    RefundReason,
+    TicketOffer,
+    WaitlistEntry,
+    sources,
+)
+from spaces_core.store.tables import (
+    PaymentEventRow,
+    PayoutAccountRow,
+    TicketOfferRow,
+    TicketOrderRow,
+    TicketRow,
+    WaitlistRow,
+)
+
+__all__ = ["SqlPayoutRepository", "SqlTicketRepository"]
+
+_ORDER_COLUMNS = tuple(TicketOrderRow.__table__.columns)  # type: ignore[attr-defined]
+_ENUMS: Mapping[str, type[Any]] = {"state": OrderState, "refund_reason": RefundReason, "choice": HolderChoice}
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _order(row: Mapping[Any, Any]) -> Order:
+    values = {str(k): v for k, v in row.items()}
+    for name, kind in _ENUMS.items():
+        if values[name] is not None:
+            values[name] = kind(values[name])
+    for name in ("created_at", "expires_at", "paid_at", "refunded_at"):
+        values[name] = _aware(values[name])
+    return Order(**values)
+
+
+def _order_values(order: Order) -> dict[str, Any]:
+    return {column.name: _column_value(getattr(order, column.name)) for column in _ORDER_COLUMNS}
+
+
+def _column_value(value: object) -> object:
+    return value.value if isinstance(value, (OrderState, RefundReason, HolderChoice)) else value
+
+
+def _offer(row: TicketOfferRow) -> TicketOffer:
+    return TicketOffer(
+        schedule_id=row.schedule_id,
+        guild_id=row.guild_id,
+        host_id=row.host_id,
+        price_cents=row.price_cents,
+        currency=row.currency,
+        quantity=row.quantity,
+        seats_taken=row.seats_taken,
+    )
+
+
+class SqlTicketRepository:
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+        self._dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+
+    def _insert(self, table: type[Any]) -> Any:
+        """INSERT with ON CONFLICT support, in this database's dialect."""
+        return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
+
+    async def _rowcount(self, statement: Any) -> int:
+        result = cast(CursorResult[Any], await self._session.execute(statement))
+        return result.rowcount
+
+    # --- offers and seats ------------------------------------------------------------------------------------
+
+    async def offer(self, schedule_id: str) -> TicketOffer | None:
+        statement = select(TicketOfferRow).where(col(TicketOfferRow.schedule_id) == schedule_id)
+        row = (await self._session.execute(statement.execution_options(populate_existing=True))).scalar()
+        return _offer(row) if row is not None else None
+
+    async def add_offer(self, offer: TicketOffer) -> None:
+        self._session.add(
+            TicketOfferRow(
+                schedule_id=offer.schedule_id,
+                guild_id=offer.guild_id,
+                host_id=offer.host_id,
+                price_cents=offer.price_cents,
+                currency=offer.currency,
+                quantity=offer.quantity,
+                seats_taken=offer.seats_taken,
+            )
+        )
+        await self._session.flush()
+
+    async def set_terms(self, schedule_id: str, price_cents: int, quantity: int | None) -> bool:
+        statement = update(TicketOfferRow).where(col(TicketOfferRow.schedule_id) == schedule_id)
+        if quantity is not None:
+            statement = statement.where(col(TicketOfferRow.seats_taken) <= quantity)
+        values = {"price_cents": price_cents, "quantity": quantity}
+        return await self._rowcount(statement.values(values).execution_options(synchronize_session=False)) == 1
+
+    async def take_seat(self, schedule_id: str) -> bool:
+        quantity, taken = col(TicketOfferRow.quantity), col(TicketOfferRow.seats_taken)
+        statement = (
+            update(TicketOfferRow)
+            .where(col(TicketOfferRow.schedule_id) == schedule_id)
+            .where(quantity.is_(None) | (taken < quantity))
+            .values(seats_taken=col(TicketOfferRow.seats_taken) + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return await self._rowcount(statement) == 1
+
+    async def lock_offer(self, schedule_id: str) -> None:
+        # FOR UPDATE on PostgreSQL; SQLAlchemy leaves it out on SQLite, whose single writer needs no row lock.
+        statement = select(col(TicketOfferRow.schedule_id)).where(col(TicketOfferRow.schedule_id) == schedule_id)
+        await self._session.execute(statement.with_for_update())
+
+    async def _release_seat(self, schedule_id: str) -> None:
+        statement = (
+            update(TicketOfferRow)
+            .where(col(TicketOfferRow.schedule_id) == schedule_id, col(TicketOfferRow.seats_taken) > 0)
+            .values(seats_taken=col(TicketOfferRow.seats_taken) - 1)
+            .execution_options(synchronize_session=False)
+        )
+        await self._session.execute(statement)
+
+    # --- orders ----------------------------------------------------------------------------------------------
+
+    async def add_order(self, order: Order) -> bool:
+        statement = self._insert(TicketOrderRow).values(_order_values(order)).on_conflict_do_nothing()
+        inserted = await self._session.execute(statement.returning(col(TicketOrderRow.id)))
+        return inserted.first() is not None
+
+    async def order(self, order_id: str) -> Order | None:
+        found = await self.orders(ids=(order_id,))
+        return found[0] if found else None
+
+    async def active_order(self, schedule_id: str, user_id: int) -> Order | None:
+        statement = select(*_ORDER_COLUMNS).where(
+            col(TicketOrderRow.schedule_id) == schedule_id,
+            col(TicketOrderRow.user_id) == user_id,
+            col(TicketOrderRow.seat).is_(True),
+        )
+        row = (await self._session.execute(statement)).mappings().first()
+        return _order(row) if row is not None else None
+
+    async def orders(
+        self,
+        *,
+        schedule_id: str | None = None,
+        states: Collection[OrderState] = (),
+        ids: Collection[str] = (),
+        expiring_before: datetime | None = None,
+    ) -> list[Order]:
+        statement = select(*_ORDER_COLUMNS)
+        if schedule_id is not None:
+            statement = statement.where(col(TicketOrderRow.schedule_id) == schedule_id)
+        if states:
+            statement = statement.where(col(TicketOrderRow.state).in_([s.value for s in states]))
+        if ids:
+            statement = statement.where(col(TicketOrderRow.id).in_(list(ids)))
+        if expiring_before is not None:
+            statement = statement.where(col(TicketOrderRow.expires_at) < expiring_before)
+        statement = statement.order_by(col(TicketOrderRow.created_at), col(TicketOrderRow.id))
+        return [_order(row) for row in (await self._session.execute(statement)).mappings()]
+
+    async def move(self, order: Order, to: OrderState, **changes: object) -> Order | None:
+        releases = to in RELEASES_SEAT
+        if releases:
+            await self.lock_offer(order.schedule_id)  # offer row first, as a buyer does: no lock-order deadlock
+        statement = (
+            update(TicketOrderRow)
+            .where(
+                col(TicketOrderRow.id) == order.id,
+                col(TicketOrderRow.state).in_([s.value for s in sources(to)]),
+            )
+            .values(state=to.value, **{name: _column_value(value) for name, value in changes.items()})
+            .returning(*_ORDER_COLUMNS)
+            .execution_options(synchronize_session=False)
+        )
+        row = (await self._session.execute(statement)).mappings().first()
+        if row is None:
+            return None
+        if releases and row["seat"]:
+            give_back = (
+                update(TicketOrderRow)
+                .where(col(TicketOrderRow.id) == order.id, col(TicketOrderRow.seat).is_(True))
+                .values(seat=False)
+                .execution_options(synchronize_session=False)
+            )
+            if await self._rowcount(give_back) == 1:
+                await self._release_seat(order.schedule_id)
+            return _order({**row, "seat": False})
+        return _order(row)
+
+    async def set_checkout(self, order_id: str, session_id: str, url: str) -> bool:
+        statement = (
+            update(TicketOrderRow)
+            .where(col(TicketOrderRow.id) == order_id, col(TicketOrderRow.state) == OrderState.PENDING.value)
+            .values(checkout_session_id=session_id, checkout_url=url)
+            .execution_options(synchronize_session=False)
+        )
+        return await self._rowcount(statement) == 1
+
+    async def set_choice(self, order_id: str, choice: HolderChoice, *, only_from: Collection[HolderChoice]) -> bool:
+        statement = (
+            update(TicketOrderRow)
+            .where(
+                col(TicketOrderRow.id) == order_id,
+                col(TicketOrderRow.state) == OrderState.PAID.value,
+                col(TicketOrderRow.choice).in_([c.value for c in only_from]),
+            )
+            .values(choice=choice.value)
+            .execution_options(synchronize_session=False)
+        )
+        return await self._rowcount(statement) == 1
+
+    async def ask_holders(self, schedule_id: str) -> list[Order]:
+        statement = (
+            update(TicketOrderRow)
+            .where(col(TicketOrderRow.schedule_id) == schedule_id, col(TicketOrderRow.state) == OrderState.PAID.value)
+            .values(choice=HolderChoice.ASK.value)
+            .returning(*_ORDER_COLUMNS)
+            .execution_options(synchronize_session=False)
+        )
+        orders = [_order(row) for row in (await self._session.execute(statement)).mappings()]
+        return sorted(orders, key=lambda o: (o.created_at, o.id))
+
+    # --- tickets ---------------------------------------------------------------------------------------------
+
+    async def grant(self, order: Order, now: datetime) -> bool:
+        values = {"schedule_id": order.schedule_id, "user_id": order.user_id, "order_id": order.id, "granted_at": now}
+        statement = self._insert(TicketRow).values(values).on_conflict_do_nothing()
+        return (await self._session.execute(statement.returning(col(TicketRow.order_id)))).first() is not None
+
+    async def revoke(self, order: Order) -> None:
+        await self._session.execute(delete(TicketRow).where(col(TicketRow.order_id) == order.id))
+
+    async def holders(self, schedule_id: str) -> list[int]:
+        statement = select(col(TicketRow.user_id)).where(col(TicketRow.schedule_id) == schedule_id)
+        return sorted(int(u) for u in (await self._session.execute(statement)).scalars())
+
+    async def is_holder(self, schedule_id: str, user_id: int) -> bool:
+        return await self._session.get(TicketRow, (schedule_id, user_id)) is not None
+
+    # --- waitlist --------------------------------------------------------------------------------------------
+
+    async def join_waitlist(self, schedule_id: str, user_id: int, now: datetime) -> tuple[int, bool]:
+        values = {"schedule_id": schedule_id, "user_id": user_id, "joined_at": now}
+        statement = self._insert(WaitlistRow).values(values).on_conflict_do_nothing()
+        fresh = (await self._session.execute(statement.returning(col(WaitlistRow.seq)))).first() is not None
+        mine = select(col(WaitlistRow.seq)).where(
+            col(WaitlistRow.schedule_id) == schedule_id, col(WaitlistRow.user_id) == user_id
+        )
+        ahead = select(func.count()).where(
+            col(WaitlistRow.schedule_id) == schedule_id, col(WaitlistRow.seq) <= mine.scalar_subquery()
+        )
+        return int((await self._session.execute(ahead)).scalar_one()), not fresh
+
+    async def waiting(self, schedule_id: str, *, limit: int = 1) -> list[WaitlistEntry]:
+        seated = select(col(TicketOrderRow.id)).where(
+            col(TicketOrderRow.schedule_id) == col(WaitlistRow.schedule_id),
+            col(TicketOrderRow.user_id) == col(WaitlistRow.user_id),
+            col(TicketOrderRow.seat).is_(True),
+        )
+        statement = (
+            select(WaitlistRow)
+            .where(col(WaitlistRow.schedule_id) == schedule_id, ~seated.exists())
+            .order_by(col(WaitlistRow.seq))
+            .limit(limit)
+            # Two releases at once on PostgreSQL: each takes a different member instead of both taking the first.
+            .with_for_update(skip_locked=True, of=WaitlistRow)
+            .execution_options(populate_existing=True)
+        )
+        rows = (await self._session.execute(statement)).scalars()
+        return [WaitlistEntry(r.seq or 0, r.schedule_id, r.user_id, _aware(r.joined_at) or r.joined_at) for r in rows]
+
+    async def leave_waitlist(self, schedule_id: str, user_id: int) -> WaitlistEntry | None:
+        statement = (
+            delete(WaitlistRow)
+            .where(col(WaitlistRow.schedule_id) == schedule_id, col(WaitlistRow.user_id) == user_id)
+            .returning(col(WaitlistRow.seq), col(WaitlistRow.joined_at))
+        )
+        row = (await self._session.execute(statement)).first()
+        if row is None:
+            return None
+        seq, joined_at = row
+        return WaitlistEntry(seq or 0, schedule_id, user_id, _aware(joined_at) or joined_at)
+
+    async def restore_waitlist(self, entry: WaitlistEntry) -> None:
+        values = {
+            "seq": entry.seq,
+            "schedule_id": entry.schedule_id,
+            "user_id": entry.user_id,
+            "joined_at": entry.joined_at,
+        }
+        await self._session.execute(self._insert(WaitlistRow).values(values).on_conflict_do_nothing())
+
+    async def clear_waitlist(self, schedule_id: str) -> list[int]:
+        statement = delete(WaitlistRow).where(col(WaitlistRow.schedule_id) == schedule_id)
+        removed = await self._session.execute(statement.returning(col(WaitlistRow.user_id)))
+        return sorted(int(u) for u in removed.scalars())
+
+    async def offers_with_waitlist(self) -> list[str]:
+        statement = select(col(WaitlistRow.schedule_id)).distinct()
+        return sorted(str(s) for s in (await self._session.execute(statement)).scalars())
+
+    # --- payment events --------------------------------------------------------------------------------------
+
+    async def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:
+        values = {"event_id": event_id, "type": event_type, "received_at": now, "outcome": "pending"}
+        statement = self._insert(PaymentEventRow).values(values).on_conflict_do_nothing()
+        return (await self._session.execute(statement.returning(col(PaymentEventRow.event_id)))).first() is not None
+
+    async def set_event_outcome(self, event_id: str, outcome: str) -> None:
+        statement = (
+            update(PaymentEventRow)
+            .where(col(PaymentEventRow.event_id) == event_id)
+            .values(outcome=outcome)
+            .execution_options(synchronize_session=False)
+        )
+        await self._session.execute(statement)
+
+
+class SqlPayoutRepository:
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, host_id: int) -> PayoutAccount | None:
+        row = await self._session.get(PayoutAccountRow, host_id, populate_existing=True)
+        return PayoutAccount(row.host_id, row.account_id, row.ready) if row is not None else None
+
+    async def by_account(self, account_id: str) -> PayoutAccount | None:
+        statement = select(PayoutAccountRow).where(col(PayoutAccountRow.account_id) == account_id)
+        row = (await self._session.execute(statement)).scalar()
+        return PayoutAccount(row.host_id, row.account_id, row.ready) if row is not None else None
+
+    async def save(self, account: PayoutAccount) -> None:
+        await self._session.merge(
+            PayoutAccountRow(host_id=account.host_id, account_id=account.account_id, ready=account.ready)
+        )
+        await self._session.flush()

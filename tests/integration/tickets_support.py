@@ -1,0 +1,175 @@
+"""Ticketed Spaces wired for real: the store (SQLite or PostgreSQL), the real `stripe` SDK through StripeGateway
+against `stripe_sandbox.LocalStripe`, and a webhook endpoint that does what the bot's route does (verify the
+signature on the raw body, convert, `TicketService.apply`). Only the Discord side is a recording stand-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+from payments import StripeGateway, StripeTicketPayments, WebhookRejected, WebhookVerifier, to_payment_event
+from spaces_core.domain.roles import Actor
+from spaces_core.domain.schedule import ScheduledSpace, SchedulePolicy
+from spaces_core.domain.tickets import Checkout, Order
+from spaces_core.ports import UnitOfWorkFactory
+from spaces_core.services.payouts import PayoutService
+from spaces_core.services.tickets import TicketService
+from stripe_sandbox import LocalStripe
+
+__all__ = ["GUILD", "HOST", "StripeClock", "Told", "Wired", "add_schedule", "wired"]
+
+GUILD, STAGE = 900, 901
+HOST = Actor(1)
+BASE = "https://spaces.example"
+
+
+class StripeClock:
+    """Our clock, following the local Stripe server's (which tests move forward to expire Checkouts)."""
+
+    def __init__(self, server: LocalStripe) -> None:
+        self._server = server
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self._server.now(), UTC)
+
+
+@dataclass
+class Told:
+    """The TicketNotifier port as the bot implements it, recorded: (kind, member, order id, link)."""
+
+    said: list[tuple[str, int, str, str | None]] = field(default_factory=list)
+
+    def _add(self, kind: str, order: Order) -> None:
+        self.said.append((kind, order.user_id, order.id, order.checkout_url))
+
+    async def granted(self, order: Order, schedule: ScheduledSpace) -> None:
+        self._add("granted", order)
+
+    async def refunded(self, order: Order, schedule: ScheduledSpace) -> None:
+        self._add("refunded", order)
+
+    async def waitlist_offer(self, order: Order, schedule: ScheduledSpace) -> None:
+        self._add("waitlist_offer", order)
+
+    async def checkout_expired(self, order: Order, schedule: ScheduledSpace) -> None:
+        self._add("checkout_expired", order)
+
+    async def payment_failed(self, order: Order, schedule: ScheduledSpace) -> None:
+        self._add("payment_failed", order)
+
+    async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
+        self._add("keep_or_refund", order)
+
+    def of(self, kind: str) -> list[int]:
+        return [member for k, member, _, _ in self.said if k == kind]
+
+    def links(self, kind: str) -> list[str | None]:
+        return [link for k, _, _, link in self.said if k == kind]
+
+
+@dataclass
+class Wired:
+    stripe: LocalStripe
+    gateway: StripeGateway
+    payments: StripeTicketPayments
+    service: TicketService
+    payouts: PayoutService
+    told: Told
+    uows: UnitOfWorkFactory
+    outcomes: list[str] = field(default_factory=list)
+
+    def new_service(self) -> TicketService:
+        """Another process (a restart): same database and Stripe, nothing in memory."""
+        return TicketService(self.uows, StripeClock(self.stripe), self.payments, self.told)
+
+    async def pay(self, checkout: Checkout, *, delayed: bool = False) -> None:
+        session = self.stripe.objects("checkout.session")
+        session_id = next(s["id"] for s in session if s["client_reference_id"] == checkout.order_id)
+        await self.stripe.pay(session_id, delayed=delayed)
+
+    def session_of(self, order_id: str) -> dict[str, object]:
+        return next(s for s in self.stripe.objects("checkout.session") if s["client_reference_id"] == order_id)
+
+    async def order(self, order_id: str) -> Order:
+        async with self.uows() as uow:
+            order = await uow.tickets.order(order_id)
+        assert order is not None
+        return order
+
+    async def seats_taken(self, schedule_id: str) -> int:
+        async with self.uows() as uow:
+            offer = await uow.tickets.offer(schedule_id)
+        assert offer is not None
+        return offer.seats_taken
+
+
+def payments_for(gateway: StripeGateway) -> StripeTicketPayments:
+    return StripeTicketPayments(
+        gateway,
+        success_url=f"{BASE}/tickets/paid",
+        cancel_url=f"{BASE}/tickets/cancelled",
+        onboarding_return_url=f"{BASE}/payouts/done",
+        onboarding_refresh_url=f"{BASE}/payouts/again",
+    )
+
+
+@asynccontextmanager
+async def wired(uows: UnitOfWorkFactory) -> AsyncIterator[Wired]:
+    async with LocalStripe() as server:
+        gateway = StripeGateway(server.api_key, api_base=server.url, max_network_retries=0)
+        payments = payments_for(gateway)
+        told = Told()
+        service = TicketService(uows, StripeClock(server), payments, told)
+        w = Wired(server, gateway, payments, service, PayoutService(uows, payments), told, uows)
+        runner = await _webhook_endpoint(w, server)
+        try:
+            yield w
+        finally:
+            await runner.cleanup()
+            await gateway.aclose()
+
+
+async def _webhook_endpoint(w: Wired, server: LocalStripe) -> web.AppRunner:
+    verifier: list[WebhookVerifier] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            event = to_payment_event(verifier[0].verify(await request.read(), request.headers.get("Stripe-Signature")))
+        except WebhookRejected as error:
+            return web.json_response({"error": error.message}, status=400)
+        outcome = await w.service.apply(event)
+        w.outcomes.append(outcome.value)
+        return web.json_response({"outcome": outcome.value})
+
+    app = web.Application()
+    app.router.add_post("/stripe/webhook", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    endpoint = server.add_webhook_endpoint(f"http://127.0.0.1:{runner.addresses[0][1]}/stripe/webhook")
+    verifier.append(WebhookVerifier(endpoint.secret))
+    return runner
+
+
+async def add_schedule(uows: UnitOfWorkFactory, now: datetime, *, schedule_id: str = "sched1") -> ScheduledSpace:
+    schedule = ScheduledSpace.plan(
+        schedule_id=schedule_id,
+        guild_id=GUILD,
+        channel_id=STAGE,
+        host_id=HOST.user_id,
+        title="Beat-making Q&A",
+        topics="beats",
+        starts_at=now + timedelta(days=1),
+        now=now,
+        policy=SchedulePolicy(),
+        upcoming_of_host=0,
+    )
+    async with uows() as uow:
+        await uow.schedules.add(schedule)
+        await uow.commit()
+    return schedule
