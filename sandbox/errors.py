@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ApiError", "bad_request", "missing_permissions", "not_found", "unauthorized"]
+__all__ = ["ApiError", "ConnectRefused", "bad_request", "missing_permissions", "not_found", "unauthorized"]
 
 # https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
 _UNKNOWN_CODES = {
@@ -50,3 +50,13 @@ def unauthorized() -> ApiError:
 
 def bad_request(code: int, message: str) -> ApiError:
     return ApiError(400, code, message)
+
+
+class ConnectRefused(PermissionError):
+    """A member tried to join a voice or Stage channel they lack Connect on (after overwrites): Discord's client
+    greys the channel out and cannot join it, so the harness refuses the same way instead of joining."""
+
+    def __init__(self, user_id: int, channel_id: int, channel_name: str) -> None:
+        super().__init__(f"member {user_id} lacks the Connect permission on #{channel_name} ({channel_id})")
+        self.user_id = user_id
+        self.channel_id = channel_id

@@ -22,6 +22,7 @@ from aiohttp import WSMsgType, web
 
 from sandbox.models import CHANNEL_STAGE, CHANNEL_VOICE, Application, VoiceState
 from sandbox.payloads import guild_create_payload, user_payload
+from sandbox.permissions import CONNECT, channel_permissions
 from sandbox.state import World
 
 __all__ = ["GatewayHub", "Session"]
@@ -218,6 +219,8 @@ class GatewayHub:
         member = guild.members[user_id]
         stage = channel.type == CHANNEL_STAGE
         moved = old is None or old.channel_id != channel_id
+        if moved and not channel_permissions(guild, channel, user_id) & CONNECT:
+            return  # like Discord: no voice state, no voice server; the client's connect() times out
         state = VoiceState(
             guild_id=guild.id,
             user_id=user_id,

@@ -27,6 +27,7 @@ __all__ = [
     "VIEW_CHANNEL",
     "base_permissions",
     "channel_permissions",
+    "top_role_position",
 ]
 
 CREATE_INSTANT_INVITE = 1 << 0
@@ -91,6 +92,15 @@ def base_permissions(guild: Guild, user_id: int) -> int:
         if role is not None:
             perms |= role.permissions
     return ALL if perms & ADMINISTRATOR else perms
+
+
+def top_role_position(guild: Guild, user_id: int) -> float:
+    """The position of the member's highest role (the hierarchy rule); the owner is above every role."""
+    if user_id == guild.owner_id:
+        return float("inf")
+    member = guild.members.get(user_id)
+    positions = [guild.roles[r].position for r in (member.roles if member else []) if r in guild.roles]
+    return max(positions, default=0)
 
 
 def _apply_overwrites(guild: Guild, channel: Channel, user_id: int, perms: int) -> int:

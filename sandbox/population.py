@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from sandbox.errors import ConnectRefused
 from sandbox.models import (
     CHANNEL_CATEGORY,
     CHANNEL_STAGE,
@@ -21,7 +22,7 @@ from sandbox.models import (
     utcnow,
 )
 from sandbox.payloads import channel_payload, guild_create_payload, role_payload, user_payload
-from sandbox.permissions import DEFAULT_EVERYONE
+from sandbox.permissions import CONNECT, DEFAULT_EVERYONE, channel_permissions
 from sandbox.state import World
 
 if TYPE_CHECKING:
@@ -124,11 +125,15 @@ class Population:
 
     # -- what members do ----------------------------------------------------------------------------------
     async def join_voice(self, guild_id: int, user_id: int, channel_id: int, *, self_mute: bool = False) -> None:
-        """The member joins (or moves to) a voice or Stage channel; on a Stage everyone starts as audience."""
+        """The member joins (or moves to) a voice or Stage channel; on a Stage everyone starts as audience.
+
+        Raises ``ConnectRefused`` when the member lacks Connect there (a gated Stage, say), as Discord would."""
         guild = self.world.guild(guild_id)
         channel = guild.channels[channel_id]
         if channel.type not in (CHANNEL_VOICE, CHANNEL_STAGE):
             raise ValueError(f"channel {channel_id} is not a voice or Stage channel")
+        if not channel_permissions(guild, channel, user_id) & CONNECT:
+            raise ConnectRefused(user_id, channel_id, channel.name)
         member = guild.members[user_id]
         state = VoiceState(
             guild.id, user_id, channel_id, secrets.token_hex(16), self_mute=self_mute,

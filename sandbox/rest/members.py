@@ -28,6 +28,7 @@ from sandbox.rest.context import (
     require_guild_permission,
     snowflake,
 )
+from sandbox.rest.roles import require_role_changes_allowed
 
 __all__ = ["add_routes"]
 
@@ -91,7 +92,9 @@ async def edit_member(request: web.Request) -> web.Response:
         member.nick = body["nick"] or None
     if "roles" in body:
         require_guild_permission(request, guild, MANAGE_ROLES)
-        member.roles = [int(r) for r in body["roles"] or [] if int(r) in guild.roles]
+        wanted = [int(r) for r in body["roles"] or [] if int(r) in guild.roles]
+        require_role_changes_allowed(request, guild, member.roles, wanted)
+        member.roles = wanted
     for key, bit in (("mute", MUTE_MEMBERS), ("deaf", DEAFEN_MEMBERS)):
         if key in body and body[key] is not None:
             require_guild_permission(request, guild, bit)
