@@ -49,6 +49,22 @@ def _seconds_list(env: Mapping[str, str], name: str, default: tuple[int, ...]) -
         raise SettingsError(f"{name} must be whole seconds separated by commas, not {raw!r}") from exc
 
 
+def _stripe(env: Mapping[str, str]) -> dict[str, str]:
+    key = env.get("STRIPE_SECRET_KEY", "").strip()
+    secret = env.get("STRIPE_WEBHOOK_SECRET", "").strip()
+    base = env.get("STRIPE_API_BASE", "").strip().rstrip("/")
+    if key and not key.startswith(("sk_", "rk_")):
+        raise SettingsError("STRIPE_SECRET_KEY must be a Stripe secret (sk_...) or restricted (rk_...) key")
+    if secret and not secret.startswith("whsec_"):
+        raise SettingsError("STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_...)")
+    if bool(key) != bool(secret):
+        missing = "STRIPE_WEBHOOK_SECRET" if key else "STRIPE_SECRET_KEY"
+        raise SettingsError(f"Ticketed Spaces need both Stripe settings: {missing} is not set")
+    if base and not base.startswith(("http://", "https://")):
+        raise SettingsError(f"STRIPE_API_BASE must be an http(s) URL, not {base!r}")
+    return {"stripe_secret_key": key, "stripe_webhook_secret": secret, "stripe_api_base": base}
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     discord_token: str
@@ -79,6 +95,17 @@ class Settings:
     schedule_grace_seconds: float = 900.0
     # Where recorded Spaces are written (one Ogg/Opus file each) and served from as replays.
     recordings_dir: str = DEFAULT_RECORDINGS_DIR
+    # Ticketed Spaces (Stripe): both the secret key and the webhook signing secret, or tickets are off. The API
+    # base is empty for api.stripe.com; the demo and the tests point it at the local Stripe-compatible server.
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    # Seconds between two reconciliations with Stripe (repairs what lost webhooks missed; also once at start-up).
+    ticket_reconcile_seconds: float = 180.0
+
+    @property
+    def tickets_enabled(self) -> bool:
+        return bool(self.stripe_secret_key and self.stripe_webhook_secret)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,7 +117,7 @@ class Settings:
         ca_file = env.get("DISCORD_CA_FILE", "").strip() or None
         if endpoint and not ca_file:
             raise SettingsError("DISCORD_ENDPOINT needs DISCORD_CA_FILE: the CA that signs that server's certificate")
-        return cls(
+        settings = cls(
             discord_token=token,
             discord_endpoint=endpoint,
             discord_ca_file=ca_file,
@@ -107,4 +134,9 @@ class Settings:
             host_alert_seconds=_float(env, "HOST_ALERT_SECONDS", 1800.0),
             schedule_grace_seconds=_float(env, "SCHEDULE_GRACE_SECONDS", 900.0),
             recordings_dir=env.get("RECORDINGS_DIR", "").strip() or DEFAULT_RECORDINGS_DIR,
+            ticket_reconcile_seconds=_float(env, "TICKET_RECONCILE_SECONDS", 180.0),
+            **_stripe(env),
         )
+        if settings.tickets_enabled and settings.web_port is None:
+            raise SettingsError("Ticketed Spaces need WEB_PORT: Stripe's webhooks arrive on the bot's web server")
+        return settings
