@@ -4,17 +4,20 @@
     POST /spaces/{id}/offer    {"sdp": offer, "ticket": optional} -> {"sdp": answer}
     GET  /spaces/{id}/events   text/event-stream of the page's state (title, speakers and who is talking,
                                listeners, reactions, pinned links), sent when it changes
+    POST /stripe/webhook       Stripe's ticket payment events, when tickets are on (``bot.web.stripe_webhook``)
 
 The audio answer comes from the Space's ``WebListeners`` (one shared Opus encode; ICE on the web host only).
-A ticketed Space needs a signed personal link (``bot.web.links``) on both the offer and the event stream.
+A ticketed Space needs a signed personal link (``bot.web.links``) on both the offer and the event stream, and
+the member it was issued to must still be allowed in (a refunded ticket closes the link at once).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -23,12 +26,15 @@ from aiohttp import web
 from bot.audio import AudioRooms, SpaceAudio
 from bot.web.links import LinkRefused, LinkSigner
 from bot.web.replay import add_replay_routes, replay_path
+from bot.web.stripe_webhook import StripeWebhook
 from spaces_core.audio import ListenerRejected
 from spaces_core.domain.space import Space
 
 __all__ = ["WebServer"]
 
 log = logging.getLogger(__name__)
+Ticketed = Callable[[Space], bool | Awaitable[bool]]
+MayAttend = Callable[[Space, int], Awaitable[bool]]
 STATE_INTERVAL = 0.25  # seconds between two looks at the state: speaking lights follow speech closely enough
 MAX_OFFER_BYTES = 64 * 1024
 
@@ -43,12 +49,15 @@ class WebServer:
         port: int,
         name_of: Callable[[int, int], str],
         public_base_url: str = "",
-        ticketed: Callable[[Space], bool] = lambda space: False,
+        ticketed: Ticketed = lambda space: False,
+        may_attend: MayAttend | None = None,
+        webhook: StripeWebhook | None = None,
     ) -> None:
         self._audio, self._signer = audio, signer
         self.host, self.port = host, port
         self._public_base_url = public_base_url.rstrip("/")
-        self._name_of, self._ticketed = name_of, ticketed
+        self._name_of, self._ticketed, self._may_attend = name_of, ticketed, may_attend
+        self._webhook = webhook
         self._runner: web.AppRunner | None = None
         self._page = resources.files("bot.web").joinpath("static/listen.html").read_text(encoding="utf-8")
 
@@ -58,6 +67,10 @@ class WebServer:
 
     def listen_url(self, space: Space) -> str:
         return f"{self.base_url}/spaces/{space.id}"
+
+    def personal_url(self, space_id: str, member_id: int) -> str:
+        """A member's own signed link to a ticketed Space's listen page (see ``bot.web.links``)."""
+        return f"{self.base_url}/spaces/{space_id}?ticket={self._signer.sign(space_id, member_id)}"
 
     def replay_url(self, space: Space) -> str:
         return f"{self.base_url}{replay_path(space.id)}"
@@ -69,6 +82,8 @@ class WebServer:
         app.router.add_get("/spaces/{space_id}/events", self._events)
         if self._audio.replays is not None:
             add_replay_routes(app, self._audio.replays.existing, lambda space_id: self._audio.get(space_id) is not None)
+        if self._webhook is not None:
+            self._webhook.add_routes(app)
         return app
 
     async def start(self) -> None:
@@ -84,22 +99,25 @@ class WebServer:
         if runner is not None:
             await runner.cleanup()
 
-    def _room(self, request: web.Request) -> SpaceAudio:
+    async def _room(self, request: web.Request) -> SpaceAudio:
         room = self._audio.get(request.match_info["space_id"])
         if room is None:
             raise web.HTTPNotFound(text="This Space is not live.")
-        if self._ticketed(room.space):
+        ticketed = self._ticketed(room.space)
+        if await ticketed if inspect.isawaitable(ticketed) else ticketed:
             try:
-                self._signer.verify(request.query.get("ticket", ""), room.space.id)
+                member = self._signer.verify(request.query.get("ticket", ""), room.space.id)
             except LinkRefused as refused:
                 raise web.HTTPForbidden(text=str(refused)) from None
+            if self._may_attend is not None and not await self._may_attend(room.space, member):
+                raise web.HTTPForbidden(text="This link's ticket is no longer valid (refunded?).")
         return room
 
     async def _listen_page(self, request: web.Request) -> web.Response:
         return web.Response(text=self._page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
     async def _offer(self, request: web.Request) -> web.Response:
-        room = self._room(request)
+        room = await self._room(request)
         try:
             body = await request.json()
             sdp = str(body["sdp"])
@@ -112,7 +130,7 @@ class WebServer:
         return web.json_response({"sdp": answer})
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
-        room = self._room(request)
+        room = await self._room(request)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
         await response.prepare(request)
         last = ""
