@@ -1,14 +1,17 @@
 """A small Discord server on the local Discord-compatible server, with the real Spaces bot connected to it.
 
 Used by the demo and by the end-to-end tests. The bot is built exactly as in production (`bot.bootstrap`);
-only its settings point Discord traffic at the local server and its CA.
+only its settings point Discord traffic at the local server and its CA, and (with `stripe=True`) Stripe traffic
+at a local Stripe-compatible server whose webhooks go to the bot's web server, signed with the bot's secret.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import inspect
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +25,7 @@ from sandbox.permissions import (
     MANAGE_CHANNELS,
     MANAGE_EVENTS,
     MANAGE_MESSAGES,
+    MANAGE_ROLES,
     MOVE_MEMBERS,
     MUTE_MEMBERS,
     READ_MESSAGE_HISTORY,
@@ -31,6 +35,7 @@ from sandbox.permissions import (
     USE_APPLICATION_COMMANDS,
     VIEW_CHANNEL,
 )
+from stripe_sandbox import LocalStripe, WebhookEndpoint
 
 __all__ = ["BOT_PERMISSIONS", "MODERATOR_PERMISSIONS", "World", "eventually", "open_world"]
 
@@ -39,6 +44,7 @@ EVERYONE = (
 )
 BOT_PERMISSIONS = EVERYONE | MANAGE_MESSAGES | EMBED_LINKS | MANAGE_CHANNELS | MUTE_MEMBERS | MOVE_MEMBERS
 BOT_PERMISSIONS |= ATTACH_FILES | MANAGE_EVENTS  # the upcoming card's .ics file; Discord events of scheduled Spaces
+BOT_PERMISSIONS |= MANAGE_ROLES  # ticketed Spaces: the holders' role and the Stage's Connect overwrites
 MODERATOR_PERMISSIONS = EVERYONE | MUTE_MEMBERS
 
 
@@ -72,6 +78,10 @@ class World:
     _task: asyncio.Task[None] | None = None
     token: str = ""
     settings_overrides: dict[str, Any] = field(default_factory=dict)
+    # The local Stripe server (None: tickets are off), the bot's webhook signing secret and Stripe's endpoint.
+    stripe: LocalStripe | None = None
+    webhook_secret: str = ""
+    webhook: WebhookEndpoint | None = None
 
     async def slash(self, channel_id: int, user_id: int, path: str, **options: object) -> InteractionRecord:
         """A member runs a slash command; returns once the bot's answer is complete (deferred ones included)."""
@@ -93,6 +103,10 @@ class World:
     ) -> Runtime:
         """`more`: further `Settings` fields (e.g. short reminder offsets), kept for restarts of the same world."""
         self.settings_overrides.update(more)
+        if self.stripe is not None:  # a test may still override one of them (a wrong secret, say)
+            self.settings_overrides.setdefault("stripe_secret_key", self.stripe.api_key)
+            self.settings_overrides.setdefault("stripe_webhook_secret", self.webhook_secret)
+            self.settings_overrides.setdefault("stripe_api_base", self.stripe.url)
         settings = Settings(
             discord_token=self.token,
             discord_endpoint=self.server.endpoint,
@@ -106,7 +120,23 @@ class World:
         self.runtime = await build(settings, guild_ready_timeout=0.1)
         self._task = asyncio.create_task(self.runtime.bot.start(self.token), name="spaces-bot")
         await asyncio.wait_for(self.runtime.bot.wait_until_ready(), timeout=20)
+        self._point_webhook()
         return self.runtime
+
+    def _point_webhook(self) -> None:
+        """Stripe's webhook endpoint at the bot's web server, as an operator registers it in Stripe's dashboard.
+        A restart binds a new port: the same endpoint (id, secret) follows it, like an updated dashboard URL."""
+        web = self.bot.bot.app.web
+        if self.stripe is None or web is None:
+            return
+        url = f"{web.base_url}/stripe/webhook"
+        endpoints = self.stripe.webhooks.endpoints
+        if self.webhook is None:
+            self.webhook = self.stripe.add_webhook_endpoint(url, secret=self.webhook_secret)
+            return
+        moved = dataclasses.replace(self.webhook, url=url)
+        endpoints[:] = [moved if e.id == moved.id else e for e in endpoints]
+        self.webhook = moved
 
     async def stop_bot(self) -> None:
         if self.runtime is not None:
@@ -119,11 +149,19 @@ class World:
     async def close(self) -> None:
         await self.stop_bot()
         await self.server.stop()
+        if self.stripe is not None:
+            await self.stripe.stop()
 
 
 async def open_world(
-    database_url: str, *, community: bool = True, bot_permissions: int = BOT_PERMISSIONS, members: int = 0
+    database_url: str,
+    *,
+    community: bool = True,
+    bot_permissions: int = BOT_PERMISSIONS,
+    members: int = 0,
+    stripe: bool = False,
 ) -> World:
+    """`stripe`: run a local Stripe-compatible server too and turn ticketed Spaces on in the bot's settings."""
     server = LocalDiscord()
     await server.start()
     account = server.add_bot(name="Spaces")
@@ -149,4 +187,8 @@ async def open_world(
     world.people["mo"] = server.add_member(gid, "mo", roles=(mod_role,))
     for index in range(members):
         server.add_member(gid, f"member{index}")
+    if stripe:
+        world.stripe = LocalStripe()
+        await world.stripe.start()
+        world.webhook_secret = f"whsec_{secrets.token_urlsafe(24)}"
     return world
