@@ -69,6 +69,8 @@ async def callback(request: web.Request) -> web.Response:
         raise ApiError(400, 40060, "Interaction has already been acknowledged.")
     body = await read_body(request)
     kind, data = int(body.get("type", 0)), body.get("data") or {}
+    if "attachments" in body:  # multipart: the uploaded files, as stored, replace the metadata sent in `data`
+        data["attachments"] = body["attachments"]
     channel = world.channel(record.channel_id)
     message: JSON | None = None
     if kind == 4:
