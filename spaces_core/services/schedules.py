@@ -181,6 +181,11 @@ class ScheduleService:
         async with self._uow_factory() as uow:
             return await self._load(uow, schedule_id)
 
+    async def of_live_space(self, space_id: str) -> ScheduledSpace | None:
+        """The scheduled Space a live Space was opened from (None for one opened with `/space start`)."""
+        async with self._uow_factory() as uow:
+            return await uow.schedules.by_live_space(space_id)
+
     async def resync(self) -> int:
         """Plan again the future jobs of every upcoming Space (after a crash between commit and planning).
         Job ids are deterministic, so jobs already stored are replaced by identical ones, never doubled."""
