@@ -7,10 +7,11 @@ inside one), which is why it is a coroutine.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.audio import AudioRooms
 from bot.cards import CardUpdater, LiveBoard
@@ -21,15 +22,27 @@ from bot.publisher import DiscordPublisher
 from bot.schedule_announcer import CompletingPublisher, DiscordScheduleAnnouncer, live_starter
 from bot.settings import Settings
 from bot.stage import StageAdapter
+from bot.ticket_desk import TicketDesk
+from bot.ticket_gate import TicketGate
+from bot.ticket_hooks import TicketedAnnouncer
+from bot.ticket_notifier import DiscordTicketNotifier
 from bot.web import LinkSigner, WebServer
+from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
+from bot.web.stripe_webhook import StripeWebhook
+from payments import StripeEvent, StripeGateway, WebhookVerifier
+from payments.tickets import StripeTicketPayments, to_payment_event
 from spaces_core.clock import SystemClock
 from spaces_core.domain.schedule import SchedulePolicy
-from spaces_core.ports import UnitOfWorkFactory
+from spaces_core.domain.space import Space
+from spaces_core.domain.tickets import TicketOffer
+from spaces_core.ports import ScheduleAnnouncer, UnitOfWorkFactory
 from spaces_core.scheduling import ApsJobPlanner
 from spaces_core.services.follows import FollowService
+from spaces_core.services.payouts import PayoutService
 from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
+from spaces_core.services.tickets import TicketService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
 __all__ = ["Runtime", "build", "run"]
@@ -45,6 +58,27 @@ class Runtime:
     async def close(self) -> None:
         await self.bot.close()
         await self.dispose()
+
+
+@dataclass(slots=True)
+class _Ticketing:
+    """Ticketed Spaces' parts, built only with both Stripe settings. The desk needs the schedules, which need
+    the ticket hooks, so it comes last; until then nothing can call it (the bot is not started)."""
+
+    gateway: StripeGateway
+    service: TicketService
+    payouts: PayoutService
+    gate: TicketGate
+    webhook: StripeWebhook
+    desk: TicketDesk | None = None
+
+    def spawn(self, work: Coroutine[Any, Any, object], name: str) -> None:
+        assert self.desk is not None, "built in bootstrap.build before the bot starts"
+        self.desk.spawn(work, name)
+
+    def changed(self, schedule_id: str) -> None:
+        if self.desk is not None:
+            self.desk.changed(schedule_id)
 
 
 async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
@@ -72,7 +106,11 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     async def feed_channel(guild_id: int) -> int | None:
         return (await config.policy(guild_id)).feed_channel_id
 
-    cards = CardUpdater(bot, card_refs, settings.card_edit_interval)
+    async def offer_of_space(space: Space) -> TicketOffer | None:
+        desk = ticketing.desk if ticketing is not None else None
+        return await desk.offer_of_space(space) if desk is not None else None
+
+    cards = CardUpdater(bot, card_refs, settings.card_edit_interval, offer_of_space)
     board = LiveBoard(bot, live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
     stage = StageAdapter(bot)
     audio = AudioRooms(web_host=settings.web_host, recordings_dir=Path(settings.recordings_dir))
@@ -92,22 +130,107 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         return await schedules.space_ended(space_id)
 
     spaces = SpaceService(uow_factory, SystemClock(), CompletingPublisher(publisher, space_ended))
-    web = None
+    signer = LinkSigner(settings.link_secret)
+    web: WebServer | None = None
+
+    def personal_link(space_id: str, member_id: int) -> str | None:
+        return web.personal_url(space_id, member_id) if web is not None else None
+
+    ticketing = _ticketing(settings, uow_factory, bot, config, personal_link) if settings.tickets_enabled else None
     if settings.web_port is not None:
         web = WebServer(
             audio,
-            LinkSigner(settings.link_secret),
+            signer,
             host=settings.web_host,
             port=settings.web_port,
             public_base_url=settings.public_base_url,
             name_of=lambda guild_id, user_id: _display_name(bot, guild_id, user_id),
+            ticketed=lambda space: _ticketed(ticketing, space),
+            may_attend=lambda space, user_id: _may_attend(ticketing, space, user_id),
+            webhook=ticketing.webhook if ticketing is not None else None,
         )
-    schedules, planner = _schedules(settings, uow_factory, bot, spaces, config, feed_channel)
+    schedules, planner, announcer = _schedules(settings, uow_factory, bot, spaces, config, feed_channel, ticketing)
     bot.app = AppContext(
         spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage, audio=audio, web=web
     )
     bot.app.schedules, bot.app.planner = schedules, planner
-    return Runtime(bot=bot, dispose=engine.dispose)
+    dispose: Callable[[], Awaitable[None]] = engine.dispose
+    if ticketing is not None:
+        ticketing.desk = TicketDesk(
+            bot,
+            tickets=ticketing.service,
+            schedules=schedules,
+            spaces=spaces,
+            gate=ticketing.gate,
+            cards=cards,
+            announcer=announcer,
+            interval=settings.ticket_reconcile_seconds,
+            card_interval=settings.card_edit_interval,
+        )
+        bot.app.tickets, bot.app.payouts, bot.app.tickets_desk = ticketing.service, ticketing.payouts, ticketing.desk
+        dispose = _both(engine.dispose, ticketing.gateway.aclose)
+        if web is None:
+            log.warning("tickets without WEB_PORT: no webhooks; payments become tickets at reconciliation only")
+    return Runtime(bot=bot, dispose=dispose)
+
+
+def _ticketing(
+    settings: Settings,
+    uow_factory: UnitOfWorkFactory,
+    bot: SpacesBot,
+    config: SettingsService,
+    personal_link: Callable[[str, int], str | None],
+) -> _Ticketing:
+    """Stripe (the real SDK, at `STRIPE_API_BASE` when set), the ticket and payout services, the gate, the
+    notifier and the webhook. Stripe sends members back to pages on our web server."""
+    base = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port or 0}"
+    gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
+    payments = StripeTicketPayments(
+        gateway,
+        success_url=base + PAID_PATH,
+        cancel_url=base + CANCELLED_PATH,
+        onboarding_return_url=base + PAYOUTS_DONE_PATH,
+        onboarding_refresh_url=base + PAYOUTS_REFRESH_PATH,
+    )
+
+    async def holders(schedule_id: str) -> list[int]:
+        return await service.holders(schedule_id)
+
+    async def moderator_role(guild_id: int) -> int | None:
+        return (await config.policy(guild_id)).moderator_role_id
+
+    gate = TicketGate(bot, bot.dms, holders=holders, moderator_role=moderator_role)
+    notifier = DiscordTicketNotifier(
+        bot.dms, gate, personal_link=personal_link, changed=lambda schedule_id: parts.changed(schedule_id)
+    )
+    service = TicketService(uow_factory, SystemClock(), payments, notifier)
+
+    async def apply(event: StripeEvent) -> str:
+        return await service.apply(to_payment_event(event))
+
+    webhook = StripeWebhook(WebhookVerifier(settings.stripe_webhook_secret), apply)
+    parts = _Ticketing(gateway, service, PayoutService(uow_factory, payments), gate, webhook)
+    return parts
+
+
+async def _ticketed(ticketing: _Ticketing | None, space: Space) -> bool:
+    desk = ticketing.desk if ticketing is not None else None
+    return desk is not None and await desk.ticketed(space)
+
+
+async def _may_attend(ticketing: _Ticketing | None, space: Space, user_id: int) -> bool:
+    desk = ticketing.desk if ticketing is not None else None
+    return desk is None or await desk.may_attend(space, user_id)
+
+
+def _both(first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    async def dispose() -> None:
+        try:
+            await first()
+        finally:
+            await second()
+
+    return dispose
 
 
 def _schedules(
@@ -117,8 +240,10 @@ def _schedules(
     spaces: SpaceService,
     config: SettingsService,
     feed_channel: Callable[[int], Awaitable[int | None]],
-) -> tuple[ScheduleService, ApsJobPlanner]:
-    """Scheduled Spaces: jobs in the same database as everything else (started and stopped by the client)."""
+    ticketing: _Ticketing | None,
+) -> tuple[ScheduleService, ApsJobPlanner, DiscordScheduleAnnouncer]:
+    """Scheduled Spaces: jobs in the same database as everything else (started and stopped by the client).
+    With tickets, the announcer is wrapped so cancel, reschedule, go-live and end act on the tickets too."""
 
     async def run_job(schedule_id: str, revision: int, key: str) -> bool:
         return await schedules.fire(schedule_id, revision, key)
@@ -129,10 +254,25 @@ def _schedules(
         host_alert=timedelta(seconds=settings.host_alert_seconds),
         grace=timedelta(seconds=settings.schedule_grace_seconds),
     )
-    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel)
+    offers = ticketing.service.offer if ticketing is not None else None
+    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers)
+    hooked: ScheduleAnnouncer = announcer
+    if ticketing is not None:
+        hooked = TicketedAnnouncer(
+            announcer,
+            tickets=ticketing.service,
+            gate=ticketing.gate,
+            spaces=spaces,
+            dms=bot.dms,
+            spawn=ticketing.spawn,
+            changed=ticketing.changed,
+            personal_link=lambda space_id, member_id: (
+                bot.app.web.personal_url(space_id, member_id) if bot.app.web is not None else None
+            ),
+        )
     start_live = live_starter(bot, spaces.start_space, spaces.reconcile, config.policy)
-    schedules = ScheduleService(uow_factory, SystemClock(), planner, announcer, start_live, policy=policy)
-    return schedules, planner
+    schedules = ScheduleService(uow_factory, SystemClock(), planner, hooked, start_live, policy=policy)
+    return schedules, planner, announcer
 
 
 def _display_name(bot: SpacesBot, guild_id: int, user_id: int) -> str:

@@ -20,12 +20,14 @@ from bot.embeds import board_embed, card_embed, summary_embed
 from bot.views import card_view
 from spaces_core.domain.rules import GuildPolicy
 from spaces_core.domain.space import Space, SpaceSummary
+from spaces_core.domain.tickets import TicketOffer
 
 __all__ = ["CardUpdater", "Coalescer", "LiveBoard"]
 
 log = logging.getLogger(__name__)
 EDIT_HISTORY = 64
 CardRefs = Callable[[str], Awaitable[list[tuple[int, int]]]]
+OfferOf = Callable[[Space], Awaitable[TicketOffer | None]]
 
 
 class Coalescer:
@@ -87,9 +89,12 @@ class Coalescer:
 
 
 class CardUpdater:
-    def __init__(self, client: discord.Client, card_refs: CardRefs, interval: float) -> None:
+    def __init__(
+        self, client: discord.Client, card_refs: CardRefs, interval: float, offer_of: OfferOf | None = None
+    ) -> None:
         self._client = client
         self._card_refs = card_refs
+        self._offer_of = offer_of  # a ticketed Space's card shows its price, seats left and Buy ticket
         self._latest: dict[str, Space] = {}
         self._coalescer = Coalescer(self._flush, interval)
         # When each card message was last edited (bounded), read by the benchmark to check the pacing.
@@ -105,10 +110,16 @@ class CardUpdater:
         self._latest[space.id] = space
         self._coalescer.mark(space.id)
 
+    async def _offer(self, space: Space) -> TicketOffer | None:
+        return await self._offer_of(space) if self._offer_of is not None else None
+
     async def post(self, space: Space, channel_id: int) -> int:
         channel = self._client.get_partial_messageable(channel_id)
+        offer = await self._offer(space)
         message = await channel.send(
-            embed=card_embed(space), view=card_view(space), allowed_mentions=discord.AllowedMentions.none()
+            embed=card_embed(space, offer),
+            view=card_view(space, offer),
+            allowed_mentions=discord.AllowedMentions.none(),
         )
         return message.id
 
@@ -116,9 +127,10 @@ class CardUpdater:
         space = self._latest.get(str(key))
         if space is None:
             return
+        offer = await self._offer(space)
         for channel_id, message_id in await self._card_refs(space.id):
             message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
-            await message.edit(embed=card_embed(space), view=card_view(space))
+            await message.edit(embed=card_embed(space, offer), view=card_view(space, offer))
             self.edit_times[message_id].append(time.monotonic())
 
     async def finish(self, space: Space, summary: SpaceSummary) -> None:

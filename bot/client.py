@@ -15,9 +15,11 @@ from bot.cogs.presence import PresenceCog
 from bot.cogs.schedule import ScheduleCog
 from bot.cogs.settings import SettingsCog
 from bot.cogs.space import SpaceCog
+from bot.cogs.tickets import PayoutsCog, TicketDoorCog
 from bot.context import AppContext
 from bot.dms import DmSender
 from bot.schedule_views import register_schedule_components
+from bot.ticket_views import register_ticket_components
 from bot.views import register_components
 
 __all__ = ["SpacesBot", "bot_intents"]
@@ -60,10 +62,13 @@ class SpacesBot(commands.Bot):
             SettingsCog(self),
             PresenceCog(self),
             ScheduleCog(self),
+            PayoutsCog(self),
+            TicketDoorCog(self),
         ):
             await self.add_cog(cog)
         register_components(self)
         register_schedule_components(self)
+        register_ticket_components(self)
         if self._dev_guild_id is not None:
             guild = discord.Object(self._dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -78,6 +83,8 @@ class SpacesBot(commands.Bot):
         if self.app.planner is not None and self.app.schedules is not None:
             await self.app.planner.start()
             await self.app.schedules.resync()  # jobs lost between a commit and a crash are planned again
+        if self.app.tickets_desk is not None:
+            self.app.tickets_desk.start()  # reconciles once ready (a payment made while we were down), then often
         self._ticker = asyncio.create_task(self._succession_loop(), name="succession")
 
     async def _succession_loop(self) -> None:
@@ -94,6 +101,8 @@ class SpacesBot(commands.Bot):
             await asyncio.gather(self._ticker, return_exceptions=True)
         if self.app.planner is not None:
             await self.app.planner.stop()  # first: a reminder still running can queue its DMs
+        if self.app.tickets_desk is not None:
+            await self.app.tickets_desk.stop()
         await self.app.cards.stop()
         await self.app.board.stop()
         await self.dms.stop()

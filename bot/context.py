@@ -12,14 +12,17 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from spaces_core.services.follows import FollowService
+from spaces_core.services.payouts import PayoutService
 from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
+from spaces_core.services.tickets import TicketService
 
 if TYPE_CHECKING:
     from bot.audio import AudioRooms
     from bot.cards import CardUpdater, LiveBoard
     from bot.stage import StageAdapter
+    from bot.ticket_desk import TicketDesk
     from bot.web import WebServer
     from spaces_core.scheduling import ApsJobPlanner
 
@@ -38,6 +41,10 @@ class AppContext:
     web: WebServer | None = None  # listen page and WebRTC signalling (off without WEB_PORT)
     schedules: ScheduleService | None = None  # scheduled Spaces, reminders (bot.schedule_announcer)
     planner: ApsJobPlanner | None = None  # their persistent jobs: started and stopped by the client
+    # Ticketed Spaces (None without STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET: the commands say how to enable them)
+    tickets: TicketService | None = None
+    payouts: PayoutService | None = None
+    tickets_desk: TicketDesk | None = None  # reconciliation, gating and card redraws: started and stopped by the client
 
 
 def app_of(client: discord.Client | Any) -> AppContext:

@@ -33,7 +33,7 @@ class DmSender:
     def __init__(self, client: discord.Client, pace: float = 0.05) -> None:
         self._client = client
         self._pace = pace  # seconds between two DMs; discord.py also honours 429s by itself
-        self._queue: asyncio.Queue[tuple[int, str, _Batch | None]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[int, str, _Batch | None, discord.ui.View | None]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
         self.refused = 0
@@ -43,7 +43,11 @@ class DmSender:
         ids = list(user_ids)
         batch = _Batch(len(ids), on_refused) if on_refused is not None else None
         for user_id in ids:
-            self._queue.put_nowait((user_id, text, batch))
+            self._queue.put_nowait((user_id, text, batch, None))
+
+    def send(self, user_id: int, text: str, *, view: discord.ui.View | None = None) -> None:
+        """Queue one DM, with buttons (`view`) when the member has something to answer (Keep / Refund...)."""
+        self._queue.put_nowait((user_id, text, None, view))
 
     def start(self) -> None:
         if self._task is None:
@@ -60,10 +64,13 @@ class DmSender:
 
     async def _run(self) -> None:
         while True:
-            user_id, text, batch = await self._queue.get()
+            user_id, text, batch, view = await self._queue.get()
             try:
                 user = self._client.get_user(user_id) or await self._client.fetch_user(user_id)
-                await user.send(text, allowed_mentions=discord.AllowedMentions.none())
+                if view is None:
+                    await user.send(text, allowed_mentions=discord.AllowedMentions.none())
+                else:
+                    await user.send(text, view=view, allowed_mentions=discord.AllowedMentions.none())
                 self.sent += 1
             except discord.HTTPException as exc:
                 self.refused += 1

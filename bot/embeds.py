@@ -11,7 +11,9 @@ from datetime import timedelta
 
 import discord
 
+from bot.ticket_render import HOLDERS_ONLY, offer_line
 from spaces_core.domain.space import Space, SpaceSummary
+from spaces_core.domain.tickets import TicketOffer
 
 __all__ = ["board_embed", "card_embed", "format_duration", "summary_embed"]
 
@@ -39,7 +41,8 @@ def format_duration(duration: timedelta) -> str:
     return f"{secs} s"
 
 
-def card_embed(space: Space) -> discord.Embed:
+def card_embed(space: Space, offer: TicketOffer | None = None) -> discord.Embed:
+    """The live card; with `offer` (a ticketed Space), who may join and what a ticket costs."""
     embed = discord.Embed(title=f"🔴 LIVE · {space.title}", colour=LIVE_COLOUR)
     if space.topics:
         embed.description = " · ".join(f"`{topic}`" for topic in space.topics)
@@ -59,7 +62,10 @@ def card_embed(space: Space) -> discord.Embed:
     tallies = "  ".join(f"{emoji} {count}" for emoji, count in space.reactions.items() if count)
     if tallies:
         embed.add_field(name="Reactions", value=tallies, inline=False)
-    embed.set_footer(text=f"Join the Stage to listen · Space {space.id[:8]}")
+    if offer is not None:
+        embed.add_field(name=HOLDERS_ONLY, value=offer_line(offer), inline=False)
+    how = "Buy a ticket, then join the Stage" if offer is not None else "Join the Stage to listen"
+    embed.set_footer(text=f"{how} · Space {space.id[:8]}")
     return embed
 
 

@@ -5,8 +5,9 @@ The service has committed before any of this runs, so one failing Discord call (
 deleted by a moderator) is logged and the other effects still happen. DMs go through the shared `DmSender`
 queue; members who refuse DMs are mentioned together in the feed channel (or the Stage's chat) instead.
 
-The upcoming card is found again in its channel's recent history by its Remind me button rather than stored:
-the card table belongs to live Spaces, and a card scrolled out of reach only loses its edit, not the notices.
+The upcoming card is found again in its channel's recent history by its buttons (Remind me, Buy ticket) rather
+than stored: the card table belongs to live Spaces, and a card scrolled out of reach only loses its edit, not the
+notices. A ticketed Space's card also shows its price and seats left (`offers`), redrawn by `refresh_card`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import discord
+from discord.utils import MISSING
 
 from bot.actors import actor_for
 from bot.dms import DmSender
@@ -36,6 +38,7 @@ from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import GuildPolicy
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.space import Space
+from spaces_core.domain.tickets import TicketOffer
 from spaces_core.ports import EventPublisher
 
 __all__ = ["CompletingPublisher", "DiscordScheduleAnnouncer", "live_starter"]
@@ -45,13 +48,18 @@ NO_MENTIONS = discord.AllowedMentions.none()
 MENTIONS_PER_MESSAGE = 40  # 40 mentions (~900 characters) leave room for the notice under Discord's 2,000
 CARD_SEARCH_DEPTH = 100
 FeedChannel = Callable[[int], Awaitable[int | None]]
+Offers = Callable[[str], Awaitable[TicketOffer | None]]
+CARD_BUTTONS = ("sp:remind:", "sp:buy:", "sp:wait:")
 
 
 class DiscordScheduleAnnouncer:
-    def __init__(self, client: discord.Client, dms: DmSender, *, feed_channel: FeedChannel) -> None:
+    def __init__(
+        self, client: discord.Client, dms: DmSender, *, feed_channel: FeedChannel, offers: Offers | None = None
+    ) -> None:
         self._client = client
         self._dms = dms
         self._feed_channel = feed_channel
+        self._offers = offers
 
     # -- the port ------------------------------------------------------------------------------------------
 
@@ -64,9 +72,10 @@ class DiscordScheduleAnnouncer:
             log.warning("no Discord event for scheduled Space %s: %s", schedule.id, exc)
         try:
             channel = self._client.get_partial_messageable(await self._notice_channel(schedule))
+            offer = await self._offer(schedule)
             await channel.send(
-                embed=upcoming_embed(schedule),
-                view=upcoming_view(schedule),
+                embed=upcoming_embed(schedule, offer),
+                view=upcoming_view(schedule, offer) or MISSING,
                 file=calendar_file(schedule, discord.utils.utcnow()),
                 allowed_mentions=NO_MENTIONS,
             )
@@ -103,13 +112,13 @@ class DiscordScheduleAnnouncer:
     async def rescheduled(self, schedule: ScheduledSpace, audience: Sequence[int], old_start: datetime) -> None:
         await self._client.wait_until_ready()
         await self._event_call(schedule, "move", lambda event: event.edit(start_time=schedule.starts_at))
-        await self._edit_card(schedule, keep_button=True)
+        await self.refresh_card(schedule)
         await self._tell(schedule, audience, rescheduled_text(schedule, old_start))
 
     async def cancelled(self, schedule: ScheduledSpace, audience: Sequence[int], missed: bool) -> None:
         await self._client.wait_until_ready()
         await self._event_call(schedule, "cancel", lambda event: event.cancel())
-        await self._edit_card(schedule, keep_button=False)
+        await self.refresh_card(schedule)
         text = cancelled_text(schedule, missed)
         await self._tell(schedule, audience, text)
         if missed:
@@ -118,7 +127,7 @@ class DiscordScheduleAnnouncer:
     async def went_live(self, schedule: ScheduledSpace, audience: Sequence[int]) -> None:
         await self._client.wait_until_ready()
         await self._event_call(schedule, "start", lambda event: event.start())
-        await self._edit_card(schedule, keep_button=False)
+        await self.refresh_card(schedule)
         await self._tell(schedule, audience, live_now_text(schedule))
 
     async def ended(self, schedule: ScheduledSpace) -> None:
@@ -162,17 +171,24 @@ class DiscordScheduleAnnouncer:
     async def _notice_channel(self, schedule: ScheduledSpace) -> int:
         return await self._feed_channel(schedule.guild_id) or schedule.channel_id
 
-    async def _edit_card(self, schedule: ScheduledSpace, *, keep_button: bool) -> None:
-        button = f"sp:remind:{schedule.id}"
+    async def _offer(self, schedule: ScheduledSpace) -> TicketOffer | None:
+        return await self._offers(schedule.id) if self._offers is not None else None
+
+    async def refresh_card(self, schedule: ScheduledSpace) -> None:
+        """Redraw the card for the schedule's state and tickets: Remind me only while upcoming, Buy ticket while
+        tickets are on sale, no buttons once it is over."""
+        buttons = {f"{prefix}{schedule.id}" for prefix in CARD_BUTTONS}
         channel = self._client.get_partial_messageable(await self._notice_channel(schedule))
         try:
+            offer = await self._offer(schedule)
             async for message in channel.history(limit=CARD_SEARCH_DEPTH):
                 if self._client.user is not None and message.author.id == self._client.user.id:
                     rows = [row for row in message.components if isinstance(row, discord.ActionRow)]
-                    ids = [getattr(c, "custom_id", None) for row in rows for c in row.children]
-                    if button in ids:
-                        view = upcoming_view(schedule) if keep_button else None
-                        await message.edit(embed=upcoming_embed(schedule), view=view, allowed_mentions=NO_MENTIONS)
+                    ids = {getattr(c, "custom_id", None) for row in rows for c in row.children}
+                    if buttons & ids:
+                        view = upcoming_view(schedule, offer)
+                        embed = upcoming_embed(schedule, offer)
+                        await message.edit(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
                         return
         except discord.HTTPException as exc:
             log.warning("card of scheduled Space %s not updated: %s", schedule.id, exc)

@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 import discord
 
 from bot.embeds import LIVE_COLOUR
+from bot.ticket_render import HOLDERS_ONLY, offer_line
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState, reminder_label
+from spaces_core.domain.tickets import TicketOffer
 
 __all__ = [
     "ICS_NAME",
@@ -48,7 +50,8 @@ def _link(schedule: ScheduledSpace) -> str:
     return f"https://discord.com/channels/{schedule.guild_id}/{schedule.channel_id}"
 
 
-def upcoming_embed(schedule: ScheduledSpace) -> discord.Embed:
+def upcoming_embed(schedule: ScheduledSpace, offer: TicketOffer | None = None) -> discord.Embed:
+    """The scheduled Space's card; with `offer`, its price and seats left (it is for ticket holders only)."""
     live = schedule.state is ScheduleState.LIVE
     colour = UPCOMING_COLOUR if schedule.is_upcoming else LIVE_COLOUR if live else CLOSED_COLOUR
     embed = discord.Embed(title=f"{_STATE_TITLES[schedule.state]} · {schedule.title}", colour=colour)
@@ -57,6 +60,8 @@ def upcoming_embed(schedule: ScheduledSpace) -> discord.Embed:
     embed.add_field(name="Host", value=f"<@{schedule.host_id}>", inline=True)
     embed.add_field(name="Stage", value=f"<#{schedule.channel_id}>", inline=True)
     embed.add_field(name="Starts", value=at(schedule.starts_at), inline=False)
+    if offer is not None:
+        embed.add_field(name=HOLDERS_ONLY, value=offer_line(offer), inline=False)
     if schedule.is_upcoming:
         embed.set_footer(text=f"Press Remind me for a DM before it starts · Space {schedule.id[:8]}")
     return embed

@@ -11,9 +11,11 @@ import discord
 from bot.buttons import IdButton
 from bot.context import app_of
 from bot.replies import guarded, reply
+from bot.ticket_views import ticket_button
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.roles import Actor
-from spaces_core.domain.schedule import ScheduledSpace
+from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
+from spaces_core.domain.tickets import TicketOffer
 from spaces_core.services.schedules import ScheduleService
 
 __all__ = ["RemindMe", "StartNow", "register_schedule_components", "start_view", "upcoming_view"]
@@ -59,10 +61,14 @@ class StartNow(IdButton, action="go"):
         await guarded(interaction, act, doing="start the Space")
 
 
-def upcoming_view(schedule: ScheduledSpace) -> discord.ui.View:
+def upcoming_view(schedule: ScheduledSpace, offer: TicketOffer | None = None) -> discord.ui.View | None:
+    """Remind me while it is upcoming; Buy ticket (or Join waitlist) while tickets are on sale, live included."""
     view = discord.ui.View(timeout=None)
-    view.add_item(RemindMe(schedule.id))
-    return view
+    if schedule.is_upcoming:
+        view.add_item(RemindMe(schedule.id))
+    if offer is not None and schedule.state in (ScheduleState.UPCOMING, ScheduleState.LIVE):
+        view.add_item(ticket_button(offer))
+    return view if view.children else None
 
 
 def start_view(schedule: ScheduledSpace) -> discord.ui.View:

@@ -16,10 +16,20 @@ from bot.buttons import SID, IdButton
 from bot.cogs.common import actor_in
 from bot.context import app_of
 from bot.replies import guarded, reply
+from bot.ticket_views import ticket_button
 from spaces_core.domain.rules import ALLOWED_REACTIONS
 from spaces_core.domain.space import Space
+from spaces_core.domain.tickets import TicketOffer
 
-__all__ = ["approval_view", "card_view", "invite_view", "listen_url", "register_components", "share_text"]
+__all__ = [
+    "approval_view",
+    "card_view",
+    "invite_view",
+    "listen_url",
+    "register_components",
+    "share_for",
+    "share_text",
+]
 
 UID = r"(?P<uid>[0-9]{15,21})"
 Button = discord.ui.Button[Any]
@@ -100,7 +110,7 @@ class Share(IdButton, action="share"):
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
             space = await app_of(interaction.client).spaces.get(self.target_id)
-            await reply(interaction, share_text(space, listen_url(interaction.client, space)))
+            await reply(interaction, await share_for(interaction, space))
 
         await guarded(interaction, act, doing="share this Space")
 
@@ -116,6 +126,23 @@ def share_text(space: Space, listen_url: str | None = None) -> str:
     text = f"Share this Space: **{space.title}** — {link}\nAnyone in this server can open the link to join the Stage."
     if listen_url:
         text += f"\nListen in a browser, no Discord account needed: {listen_url}"
+    return text
+
+
+async def share_for(interaction: discord.Interaction, space: Space) -> str:
+    """The share text for whoever asks. A ticketed Space's web page needs a personal signed link: given only to
+    those who may attend (holders, host, co-hosts, moderators); the others are told how to get a ticket."""
+    app = app_of(interaction.client)
+    desk = app.tickets_desk
+    if desk is None or not await desk.ticketed(space):
+        return share_text(space, listen_url(interaction.client, space))
+    link = f"https://discord.com/channels/{space.guild_id}/{space.channel_id}"
+    text = f"**{space.title}** is for ticket holders only — {link}"
+    if not await desk.may_attend(space, interaction.user.id):
+        return text + "\nGet a ticket with the **Buy ticket** button on its card, then join the Stage."
+    if app.web is not None:
+        personal = app.web.personal_url(space.id, interaction.user.id)
+        text += f"\nListen in a browser with your personal link (it's yours: don't share it): {personal}"
     return text
 
 
@@ -188,8 +215,10 @@ class AnswerInvite(discord.ui.DynamicItem[Button], template=rf"sp:inv:(?P<answer
         await guarded(interaction, act, doing="answer the invitation")
 
 
-def card_view(space: Space) -> discord.ui.View:
+def card_view(space: Space, offer: TicketOffer | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
+    if offer is not None:
+        view.add_item(ticket_button(offer))
     view.add_item(RequestToSpeak(space.id))
     view.add_item(FollowHost(space.id))
     view.add_item(Share(space.id))

@@ -45,6 +45,8 @@ class SettingsCog(commands.Cog):
         host_role="Role needed to host (admins always can)",
         moderator_role="Role whose members moderate Spaces",
         reminders="Reminders before scheduled Spaces, e.g. 24h, 15m, 0 (0 = at the start; 'default' resets)",
+        ticket_currency="Currency of ticket prices, e.g. usd, eur, gbp",
+        ticket_fee="The server's share of each ticket paid to a host's own Stripe account, in % (0-50)",
     )
     async def server(
         self,
@@ -57,6 +59,8 @@ class SettingsCog(commands.Cog):
         host_role: discord.Role | None = None,
         moderator_role: discord.Role | None = None,
         reminders: str | None = None,
+        ticket_currency: str | None = None,
+        ticket_fee: app_commands.Range[float, 0, 50] | None = None,
     ) -> None:
         async def act() -> None:
             changes: dict[str, object] = {
@@ -68,6 +72,8 @@ class SettingsCog(commands.Cog):
                 "required_role_ids": frozenset({host_role.id}) if host_role else None,
                 "moderator_role_id": moderator_role.id if moderator_role else None,
                 "reminder_offsets": reminders,
+                "ticket_currency": ticket_currency,
+                "ticket_fee_bps": round(ticket_fee * 100) if ticket_fee is not None else None,
             }
             given = {key: value for key, value in changes.items() if value is not None}
             app = app_of(interaction.client)
@@ -93,6 +99,9 @@ def _describe(policy: object) -> str:
         lines.append(f"min_followers: {rule.min_followers}, host roles: {sorted(rule.required_role_ids) or 'any'}")
     offsets = getattr(policy, "reminder_offsets", None)
     lines.append(f"reminders: {', '.join(_duration(o) for o in offsets) if offsets else 'the bot default'}")
+    currency, fee = getattr(policy, "ticket_currency", None), getattr(policy, "ticket_fee_bps", None)
+    if currency is not None and fee is not None:
+        lines.append(f"tickets: prices in {currency.upper()}, server fee {fee / 100:g} % (with host payouts)")
     return "Server settings saved:\n" + "\n".join(lines)
 
 

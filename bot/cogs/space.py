@@ -11,12 +11,13 @@ from discord.ext import commands
 
 from bot.cogs import recording
 from bot.cogs import schedule as scheduling
+from bot.cogs import tickets as ticketing
 from bot.cogs.common import actor_in, guild_only, resolve_space
 from bot.context import app_of
 from bot.embeds import card_embed, summary_embed
 from bot.permissions import require_bot_permissions
 from bot.replies import guarded, reply
-from bot.views import approval_view, listen_url, share_text
+from bot.views import approval_view, share_for
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.roles import Action, require
 from spaces_core.domain.space import Space
@@ -112,7 +113,7 @@ class SpaceCog(commands.Cog):
     async def share(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
             space = await resolve_space(interaction)
-            await reply(interaction, share_text(space, listen_url(interaction.client, space)))
+            await reply(interaction, await share_for(interaction, space))
 
         await guarded(interaction, act, doing="share the Space")
 
@@ -180,6 +181,29 @@ class SpaceCog(commands.Cog):
     @app_commands.describe(title="Which of your upcoming Spaces (default: the next one)")
     async def cancel(self, interaction: discord.Interaction, title: str | None = None) -> None:
         await scheduling.cancel(interaction, title)
+
+    # Tickets share the `/space` group; their bodies live in `bot.cogs.tickets`. Prices and quantities are plain
+    # integers checked by the service, so a wrong one gets the rule in words rather than Discord's bare refusal.
+    @space.command(name="tickets", description="Sell tickets to your upcoming Space (host): price and seats")
+    @app_commands.describe(
+        price="Price of a ticket in whole units of the server's currency (1 to 999)",
+        quantity="How many tickets (empty: no limit)",
+        space="Which of your Spaces, by title (default: your next one)",
+    )
+    async def tickets(
+        self, interaction: discord.Interaction, price: int, quantity: int | None = None, space: str | None = None
+    ) -> None:
+        await ticketing.set_tickets(interaction, price, quantity, space)
+
+    @space.command(name="sales", description="Tickets sold, gross, refunds, fees and net, with a CSV (host)")
+    @app_commands.describe(space="Which Space, by title (default: your live or next one)")
+    async def sales(self, interaction: discord.Interaction, space: str | None = None) -> None:
+        await ticketing.sales(interaction, space)
+
+    @space.command(name="refund", description="Refund one member's ticket (host)")
+    @app_commands.describe(member="Whose ticket", space="Which Space, by title (default: your live or next one)")
+    async def refund(self, interaction: discord.Interaction, member: discord.Member, space: str | None = None) -> None:
+        await ticketing.refund(interaction, member, space)
 
     # Recording and replays share the `/space` group; their bodies live in `bot.cogs.recording`.
     @space.command(name="record", description="Recording: on/off (host, co-hosts), or leave your voice out")

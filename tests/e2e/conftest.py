@@ -12,6 +12,8 @@ from demo.world import World, eventually, open_world
 
 __all__ = ["configure", "eventually", "live_space", "start_space", "voice"]
 
+TICKET_SCHEDULES = {"reminder_offsets": (0,), "host_alert_seconds": 1.0, "schedule_grace_seconds": 60.0}
+
 
 async def configure(world: World, **options: object) -> None:
     record = await world.slash(world.chat_id, world.owner, "settings server", **options)
@@ -24,6 +26,19 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     try:
         await w.start_bot()
         await configure(w, feed_channel=w.feed_id, grace_seconds=1)
+        yield w
+    finally:
+        await w.close()
+
+
+@pytest.fixture
+async def ticket_world(tmp_path: Path) -> AsyncIterator[World]:
+    """With the local Stripe server and tickets on; scheduled Spaces prompt the host right at the start (no
+    reminders before) and wait a minute for Start now, so no slow test sees a missed start."""
+    w = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db", stripe=True)
+    try:
+        await w.start_bot(**TICKET_SCHEDULES)
+        await configure(w, feed_channel=w.feed_id)
         yield w
     finally:
         await w.close()

@@ -1,0 +1,278 @@
+"""Who may connect to a ticketed Space's Stage: a per-Space role, the Stage's Connect overwrites, and the doorman.
+
+- The role (`🎟 <title> · <id prefix>`, no permissions) is given to each holder when paid and taken back on refund.
+  The host, the co-hosts and the bot itself get it too when the doors close, so one role overwrite lets in
+  everyone who must be there (no per-member overwrites to track and undo).
+- When the Space goes live the Stage gets `@everyone` deny Connect, and allow Connect for the role and for the
+  moderator roles (the server's moderator role and every role with Mute Members or Manage Server, the same
+  people `bot.actors` treats as moderators). Order matters: the role's allow and the bot's own role come first,
+  or the bot would deny itself Connect and Discord would then refuse it the remaining overwrites.
+- When the Space ends or is cancelled, the overwrites go (Connect back to "inherit") and the role is deleted.
+- `reconcile` redoes all of it from the database at start-up, so gating holds across restarts.
+- A non-holder who still stands on the Stage (there before the doors closed, or let in by an admin's own
+  overwrite) is moved out and told how to buy.
+
+Discord calls fail one by one (a member who left, a role deleted by an admin): each is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable
+
+import discord
+
+from bot.dms import DmSender
+from spaces_core.domain.schedule import ScheduledSpace
+
+__all__ = ["ROLE_PREFIX", "TicketGate", "role_name"]
+
+log = logging.getLogger(__name__)
+ROLE_PREFIX = "🎟 "
+_ROLE_NAME = re.compile(rf"^{ROLE_PREFIX}.* · (?P<sid>[0-9a-f]{{8}})$")
+Holders = Callable[[str], Awaitable[list[int]]]
+ModeratorRole = Callable[[int], Awaitable[int | None]]
+
+
+def role_name(schedule: ScheduledSpace) -> str:
+    """Members see it on their profile, so it is the title; the id prefix tells two Spaces of one title apart."""
+    return f"{ROLE_PREFIX}{schedule.title[:60]} · {schedule.id[:8]}"
+
+
+def _schedule_prefix(role: discord.Role) -> str | None:
+    match = _ROLE_NAME.match(role.name)
+    return match["sid"] if match else None
+
+
+class TicketGate:
+    def __init__(
+        self, client: discord.Client, dms: DmSender, *, holders: Holders, moderator_role: ModeratorRole
+    ) -> None:
+        self._client = client
+        self._dms = dms
+        self._holders = holders
+        self._moderator_role = moderator_role
+        self._gated: dict[int, ScheduledSpace] = {}  # Stage channel id -> the ticketed Space live on it
+
+    # -- the role -------------------------------------------------------------------------------------------
+
+    def _guild(self, schedule: ScheduledSpace) -> discord.Guild | None:
+        return self._client.get_guild(schedule.guild_id)
+
+    def find_role(self, schedule: ScheduledSpace) -> discord.Role | None:
+        guild = self._guild(schedule)
+        if guild is None:
+            return None
+        return next((r for r in guild.roles if _schedule_prefix(r) == schedule.id[:8]), None)
+
+    async def _role(self, schedule: ScheduledSpace) -> discord.Role | None:
+        role = self.find_role(schedule)
+        guild = self._guild(schedule)
+        if role is not None or guild is None:
+            return role
+        return await guild.create_role(
+            name=role_name(schedule),
+            permissions=discord.Permissions.none(),
+            mentionable=False,
+            reason=f"Ticket holders of Space {schedule.id}",
+        )
+
+    async def _member(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
+        member = guild.get_member(user_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(user_id)
+            except discord.NotFound:
+                return None
+        return member
+
+    async def grant(self, schedule: ScheduledSpace, user_id: int) -> bool:
+        """Give the member the Space's role (creating it on the first sale). False when Discord refused."""
+        guild = self._guild(schedule)
+        try:
+            role = await self._role(schedule)
+            member = await self._member(guild, user_id) if guild is not None else None
+            if role is None or member is None:
+                return False
+            if role not in member.roles:
+                await member.add_roles(role, reason=f"Ticket for Space {schedule.id}")
+            return True
+        except discord.HTTPException as exc:
+            log.warning("ticket role for %s in Space %s not given: %s", user_id, schedule.id, exc)
+            return False
+
+    async def revoke(self, schedule: ScheduledSpace, user_id: int) -> None:
+        guild, role = self._guild(schedule), self.find_role(schedule)
+        if guild is None or role is None:
+            return
+        try:
+            member = await self._member(guild, user_id)
+            if member is not None and role in member.roles:
+                await member.remove_roles(role, reason=f"Ticket for Space {schedule.id} refunded")
+            if member is not None and self.is_gated(schedule) and self._stands_on(member, schedule):
+                await member.move_to(None, reason="Ticket refunded")
+        except discord.HTTPException as exc:
+            log.warning("ticket role of %s in Space %s not taken back: %s", user_id, schedule.id, exc)
+
+    # -- the doors ------------------------------------------------------------------------------------------
+
+    def is_gated(self, schedule: ScheduledSpace) -> bool:
+        gated = self._gated.get(schedule.channel_id)
+        return gated is not None and gated.id == schedule.id
+
+    def gated_on(self, channel_id: int) -> ScheduledSpace | None:
+        return self._gated.get(channel_id)
+
+    def gated_in(self, guild_id: int) -> list[ScheduledSpace]:
+        """The ticketed Spaces live in a server now (as they were when their doors closed)."""
+        return [schedule for schedule in self._gated.values() if schedule.guild_id == guild_id]
+
+    def _stage(self, schedule: ScheduledSpace) -> discord.StageChannel | discord.VoiceChannel | None:
+        channel = self._client.get_channel(schedule.channel_id)
+        return channel if isinstance(channel, discord.StageChannel | discord.VoiceChannel) else None
+
+    @staticmethod
+    def _stands_on(member: discord.Member, schedule: ScheduledSpace) -> bool:
+        return (
+            member.voice is not None
+            and member.voice.channel is not None
+            and (member.voice.channel.id == schedule.channel_id)
+        )
+
+    async def _moderator_roles(self, guild: discord.Guild) -> list[discord.Role]:
+        configured = await self._moderator_role(guild.id)
+        return [
+            role
+            for role in guild.roles
+            if not role.is_default()
+            and (role.id == configured or role.permissions.mute_members or role.permissions.manage_guild)
+        ]
+
+    async def close_doors(self, schedule: ScheduledSpace, insiders: Iterable[int]) -> None:
+        """Only the role (holders, and `insiders`: host, co-hosts) and moderators may connect from now on."""
+        stage, guild = self._stage(schedule), self._guild(schedule)
+        if stage is None or guild is None:
+            log.warning("ticketed Space %s: its Stage %s is gone", schedule.id, schedule.channel_id)
+            return
+        role = await self._role(schedule)
+        if role is None:
+            return
+        for user_id in {*insiders, guild.me.id}:
+            await self.grant(schedule, user_id)
+        await stage.set_permissions(role, connect=True, reason=f"Ticket holders of Space {schedule.id}")
+        for moderators in await self._moderator_roles(guild):
+            await self._set_connect(stage, moderators, True)
+        await self._set_connect(stage, guild.default_role, False)
+        self._gated[stage.id] = schedule
+        await self.turn_away_strangers(schedule)
+
+    async def open_doors(self, schedule: ScheduledSpace) -> None:
+        """Remove the overwrites (everyone back to the channel's usual rights) and delete the Space's role."""
+        self._gated.pop(schedule.channel_id, None)
+        stage, guild, role = self._stage(schedule), self._guild(schedule), self.find_role(schedule)
+        try:
+            if stage is not None and guild is not None:
+                await self._set_connect(stage, guild.default_role, None)
+                for moderators in await self._moderator_roles(guild):
+                    await self._set_connect(stage, moderators, None)
+                if role is not None:
+                    await stage.set_permissions(role, overwrite=None, reason=f"Space {schedule.id} is over")
+            if role is not None:
+                await role.delete(reason=f"Space {schedule.id} is over")
+        except discord.HTTPException as exc:
+            log.warning("doors of Space %s not fully opened: %s", schedule.id, exc)
+
+    @staticmethod
+    async def _set_connect(
+        stage: discord.StageChannel | discord.VoiceChannel, target: discord.Role, value: bool | None
+    ) -> None:
+        """Change only Connect in the target's overwrite, keeping whatever else an admin set there."""
+        overwrite = stage.overwrites_for(target)
+        if overwrite.connect is value:
+            return
+        overwrite.update(connect=value)
+        await stage.set_permissions(target, overwrite=None if overwrite.is_empty() else overwrite)
+
+    # -- the doorman ----------------------------------------------------------------------------------------
+
+    async def may_stay(self, member: discord.Member, schedule: ScheduledSpace) -> bool:
+        if member.bot or member.guild_permissions.administrator or member.guild_permissions.manage_guild:
+            return True
+        role = self.find_role(schedule)
+        if role is not None and role in member.roles:
+            return True
+        configured = await self._moderator_role(member.guild.id)
+        return member.guild_permissions.mute_members or any(r.id == configured for r in member.roles)
+
+    async def turn_away(self, member: discord.Member, schedule: ScheduledSpace) -> bool:
+        """Move a member without a ticket off the gated Stage and DM them how to get one. True if moved."""
+        if await self.may_stay(member, schedule) or not self._stands_on(member, schedule):
+            return False
+        try:
+            await member.move_to(None, reason=f"No ticket for Space {schedule.id}")
+        except discord.HTTPException as exc:
+            log.warning("could not move %s off ticketed Space %s: %s", member.id, schedule.id, exc)
+            return False
+        self._dms.send_many([member.id], turned_away_text(schedule))
+        return True
+
+    async def turn_away_strangers(self, schedule: ScheduledSpace) -> int:
+        stage = self._stage(schedule)
+        if stage is None:
+            return 0
+        moved = 0
+        for member in list(stage.members):
+            moved += await self.turn_away(member, schedule)
+        return moved
+
+    # -- after a restart ------------------------------------------------------------------------------------
+
+    async def reconcile(self, live: Iterable[tuple[ScheduledSpace, list[int]]], active_ids: set[str]) -> None:
+        """`live`: each ticketed Space live now with its insiders (host, co-hosts); `active_ids`: ids of every
+        ticketed Space still upcoming or live. Holders get their role back (or lose one they should not have),
+        live Stages are gated again, and doors and roles left by Spaces that ended meanwhile are removed."""
+        live = list(live)
+        for schedule, insiders in live:
+            await self._sync_role(schedule, set(insiders))
+            await self.close_doors(schedule, insiders)
+        live_channels = {schedule.channel_id for schedule, _ in live}
+        prefixes = {schedule_id[:8] for schedule_id in active_ids}
+        for guild in self._client.guilds:
+            for role in list(guild.roles):
+                prefix = _schedule_prefix(role)
+                if prefix is None or prefix in prefixes:
+                    continue
+                await self._remove_leftover(guild, role, live_channels)
+
+    async def _sync_role(self, schedule: ScheduledSpace, insiders: set[int]) -> None:
+        holders = set(await self._holders(schedule.id))
+        role = self.find_role(schedule)
+        for user_id in holders - {m.id for m in (role.members if role is not None else [])}:
+            await self.grant(schedule, user_id)
+        role = self.find_role(schedule)
+        me = self._client.user.id if self._client.user is not None else 0
+        for member in list(role.members if role is not None else []):
+            if member.id not in holders | insiders | {me}:
+                await self.revoke(schedule, member.id)
+
+    async def _remove_leftover(self, guild: discord.Guild, role: discord.Role, live_channels: set[int]) -> None:
+        log.info("removing the leftover ticket role %r and its overwrites", role.name)
+        try:
+            for channel in guild.channels:
+                if not isinstance(channel, discord.StageChannel | discord.VoiceChannel) or channel.id in live_channels:
+                    continue
+                if role in channel.overwrites:
+                    await self._set_connect(channel, guild.default_role, None)
+                    await channel.set_permissions(role, overwrite=None, reason="Ticketed Space is over")
+            await role.delete(reason="Ticketed Space is over")
+        except discord.HTTPException as exc:
+            log.warning("leftover ticket role %r not removed: %s", role.name, exc)
+
+
+def turned_away_text(schedule: ScheduledSpace) -> str:
+    link = f"https://discord.com/channels/{schedule.guild_id}/{schedule.channel_id}"
+    return (
+        f"🎟️ **{schedule.title}** is for ticket holders only, so I moved you off the Stage. "
+        f"Buy a ticket with the **Buy ticket** button on its card (or `/spaces upcoming`), then join again: {link}"
+    )
