@@ -1,6 +1,8 @@
-"""`python -m demo`: a short scripted Space, played by simulated members, with the real bot answering.
+"""`python -m demo`: a short scripted Space, played by simulated members, with the real bot answering; then a
+ticketed Space sold end to end (Buy ticket, Stripe Checkout paid, the signed webhook, the receipt, the gated Stage).
 
-Everything runs on this machine: the local Discord-compatible server, the unmodified discord.py bot, SQLite.
+Everything runs on this machine: the local Discord-compatible server, the unmodified discord.py bot, SQLite, and
+a local Stripe-compatible server driven by the real `stripe` SDK.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from demo.tickets import sell_a_ticket
 from demo.world import World, eventually, open_world
 
 GRACE_SECONDS = 3
@@ -112,12 +115,19 @@ async def _hosted_by(world: World, user_id: int) -> bool:
     return space is not None and space.host_id == user_id
 
 
-async def main(database_dir: Path) -> None:
-    world = await open_world(f"sqlite+aiosqlite:///{database_dir}/spaces.db")
+# Scheduled Spaces prompt their host right at the start (no earlier reminders in a demo of seconds).
+SCHEDULES = {"reminder_offsets": (0,), "host_alert_seconds": 1.0, "schedule_grace_seconds": 120.0}
+
+
+async def main(database_dir: Path, tickets: bool = True) -> None:
+    world = await open_world(f"sqlite+aiosqlite:///{database_dir}/spaces.db", stripe=tickets)
     try:
-        await world.start_bot()
+        await world.start_bot(**SCHEDULES)
         print(f"Spaces bot connected to the local Discord-compatible server at {world.server.endpoint}")
         await play(world)
+        if world.stripe is not None:
+            print(f"\nTicketed Space (local Stripe-compatible server at {world.stripe.url}):")
+            await sell_a_ticket(world, say)
         print("Demo finished: the real bot ran a whole Space with no account anywhere.")
     finally:
         await world.close()
@@ -126,10 +136,11 @@ async def main(database_dir: Path) -> None:
 def cli() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--verbose", action="store_true", help="show the bot's own log lines")
+    parser.add_argument("--no-tickets", action="store_true", help="skip the ticketed Space (no local Stripe server)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="spaces-demo-") as tmp:
-        asyncio.run(main(Path(tmp)))
+        asyncio.run(main(Path(tmp), tickets=not args.no_tickets))
     return 0
 
 
