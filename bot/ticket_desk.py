@@ -98,24 +98,24 @@ class TicketDesk:
         repaired = await self.tickets.reconcile()
         if repaired:
             log.info("ticket reconciliation repaired %d order(s)", repaired)
-        live, active = await self._ticketed_spaces()
-        await self.gate.reconcile(live, active)
+        live, upcoming = await self._ticketed_spaces()
+        await self.gate.reconcile(live, upcoming)
         return repaired
 
-    async def _ticketed_spaces(self) -> tuple[list[tuple[ScheduledSpace, list[int]]], set[str]]:
-        """Ticketed Spaces live now (with host and co-hosts), and the ids of all those still on sale."""
+    async def _ticketed_spaces(self) -> tuple[list[tuple[ScheduledSpace, list[int]]], list[ScheduledSpace]]:
+        """Ticketed Spaces live now (with host and co-hosts), and those still upcoming."""
         live: list[tuple[ScheduledSpace, list[int]]] = []
-        active: set[str] = set()
         for space in await self.spaces.all_live():
             schedule = await self.schedules.of_live_space(space.id)
             if schedule is not None and await self.tickets.offer(schedule.id) is not None:
                 live.append((schedule, [space.host_id, *space.cohosts]))
-                active.add(schedule.id)
-        for guild in self._client.guilds:
-            for schedule in await self.schedules.upcoming(guild.id, 0):
-                if await self.tickets.offer(schedule.id) is not None:
-                    active.add(schedule.id)
-        return live, active
+        upcoming = [
+            schedule
+            for guild in self._client.guilds
+            for schedule in await self.schedules.upcoming(guild.id, 0)
+            if await self.tickets.offer(schedule.id) is not None
+        ]
+        return live, upcoming
 
     # -- who may listen ---------------------------------------------------------------------------------------
 

@@ -173,15 +173,21 @@ class TicketGate:
         stage, guild, role = self._stage(schedule), self._guild(schedule), self.find_role(schedule)
         try:
             if stage is not None and guild is not None:
-                await self._set_connect(stage, guild.default_role, None)
-                for moderators in await self._moderator_roles(guild):
-                    await self._set_connect(stage, moderators, None)
-                if role is not None:
-                    await stage.set_permissions(role, overwrite=None, reason=f"Space {schedule.id} is over")
+                await self._unlock(stage, guild, role)
             if role is not None:
                 await role.delete(reason=f"Space {schedule.id} is over")
         except discord.HTTPException as exc:
             log.warning("doors of Space %s not fully opened: %s", schedule.id, exc)
+
+    async def _unlock(
+        self, stage: discord.StageChannel | discord.VoiceChannel, guild: discord.Guild, role: discord.Role | None
+    ) -> None:
+        """@everyone first, so nobody is locked out for a moment while the allows are taken away."""
+        await self._set_connect(stage, guild.default_role, None)
+        for moderators in await self._moderator_roles(guild):
+            await self._set_connect(stage, moderators, None)
+        if role is not None:
+            await stage.set_permissions(role, overwrite=None, reason="Ticketed Space is over")
 
     @staticmethod
     async def _set_connect(
@@ -228,28 +234,31 @@ class TicketGate:
 
     # -- after a restart ------------------------------------------------------------------------------------
 
-    async def reconcile(self, live: Iterable[tuple[ScheduledSpace, list[int]]], active_ids: set[str]) -> None:
-        """`live`: each ticketed Space live now with its insiders (host, co-hosts); `active_ids`: ids of every
-        ticketed Space still upcoming or live. Holders get their role back (or lose one they should not have),
-        live Stages are gated again, and doors and roles left by Spaces that ended meanwhile are removed."""
-        live = list(live)
+    async def reconcile(
+        self, live: Iterable[tuple[ScheduledSpace, list[int]]], upcoming: Iterable[ScheduledSpace]
+    ) -> None:
+        """`live`: each ticketed Space live now with its insiders (host, co-hosts); `upcoming`: those not live yet.
+        Holders get their role back (or lose one they should not have), live Stages are gated again, and doors and
+        roles left by Spaces that ended while the bot was away are removed."""
+        live, upcoming = list(live), list(upcoming)
+        for schedule in upcoming:
+            await self._sync_role(schedule, set())
         for schedule, insiders in live:
             await self._sync_role(schedule, set(insiders))
             await self.close_doors(schedule, insiders)
         live_channels = {schedule.channel_id for schedule, _ in live}
-        prefixes = {schedule_id[:8] for schedule_id in active_ids}
+        prefixes = {schedule.id[:8] for schedule in [*upcoming, *(s for s, _ in live)]}
         for guild in self._client.guilds:
             for role in list(guild.roles):
                 prefix = _schedule_prefix(role)
-                if prefix is None or prefix in prefixes:
-                    continue
-                await self._remove_leftover(guild, role, live_channels)
+                if prefix is not None and prefix not in prefixes:
+                    await self._remove_leftover(guild, role, live_channels)
 
     async def _sync_role(self, schedule: ScheduledSpace, insiders: set[int]) -> None:
         holders = set(await self._holders(schedule.id))
         role = self.find_role(schedule)
         for user_id in holders - {m.id for m in (role.members if role is not None else [])}:
-            await self.grant(schedule, user_id)
+            await self.grant(schedule, user_id)  # creates the role only when someone is missing it
         role = self.find_role(schedule)
         me = self._client.user.id if self._client.user is not None else 0
         for member in list(role.members if role is not None else []):
@@ -263,8 +272,7 @@ class TicketGate:
                 if not isinstance(channel, discord.StageChannel | discord.VoiceChannel) or channel.id in live_channels:
                     continue
                 if role in channel.overwrites:
-                    await self._set_connect(channel, guild.default_role, None)
-                    await channel.set_permissions(role, overwrite=None, reason="Ticketed Space is over")
+                    await self._unlock(channel, guild, role)
             await role.delete(reason="Ticketed Space is over")
         except discord.HTTPException as exc:
             log.warning("leftover ticket role %r not removed: %s", role.name, exc)
