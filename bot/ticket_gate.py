@@ -17,8 +17,10 @@ Discord calls fail one by one (a member who left, a role deleted by an admin): e
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 
 import discord
@@ -54,6 +56,10 @@ class TicketGate:
         self._holders = holders
         self._moderator_role = moderator_role
         self._gated: dict[int, ScheduledSpace] = {}  # Stage channel id -> the ticketed Space live on it
+        # Two payments settling at once must not make two roles: creation is serialised per Space, and a role just
+        # made is remembered until the gateway's GUILD_ROLE_CREATE has put it in discord.py's cache.
+        self._creating: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._made: dict[str, discord.Role] = {}
 
     # -- the role -------------------------------------------------------------------------------------------
 
@@ -64,19 +70,27 @@ class TicketGate:
         guild = self._guild(schedule)
         if guild is None:
             return None
-        return next((r for r in guild.roles if _schedule_prefix(r) == schedule.id[:8]), None)
+        cached = next((r for r in guild.roles if _schedule_prefix(r) == schedule.id[:8]), None)
+        return cached or self._made.get(schedule.id)
 
     async def _role(self, schedule: ScheduledSpace) -> discord.Role | None:
-        role = self.find_role(schedule)
-        guild = self._guild(schedule)
-        if role is not None or guild is None:
+        async with self._creating[schedule.id]:
+            role = self.find_role(schedule)
+            guild = self._guild(schedule)
+            if role is not None or guild is None:
+                return role
+            role = await guild.create_role(
+                name=role_name(schedule),
+                permissions=discord.Permissions.none(),
+                mentionable=False,
+                reason=f"Ticket holders of Space {schedule.id}",
+            )
+            self._made[schedule.id] = role
             return role
-        return await guild.create_role(
-            name=role_name(schedule),
-            permissions=discord.Permissions.none(),
-            mentionable=False,
-            reason=f"Ticket holders of Space {schedule.id}",
-        )
+
+    def _forget(self, schedule_id: str) -> None:
+        self._made.pop(schedule_id, None)
+        self._creating.pop(schedule_id, None)
 
     async def _member(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
         member = guild.get_member(user_id)
@@ -98,6 +112,10 @@ class TicketGate:
             if role not in member.roles:
                 await member.add_roles(role, reason=f"Ticket for Space {schedule.id}")
             return True
+        except discord.NotFound as exc:  # the role was deleted by someone: made again at the next grant
+            self._forget(schedule.id)
+            log.warning("ticket role for %s in Space %s not given: %s", user_id, schedule.id, exc)
+            return False
         except discord.HTTPException as exc:
             log.warning("ticket role for %s in Space %s not given: %s", user_id, schedule.id, exc)
             return False
@@ -178,6 +196,8 @@ class TicketGate:
                 await role.delete(reason=f"Space {schedule.id} is over")
         except discord.HTTPException as exc:
             log.warning("doors of Space %s not fully opened: %s", schedule.id, exc)
+        finally:
+            self._forget(schedule.id)
 
     async def _unlock(
         self, stage: discord.StageChannel | discord.VoiceChannel, guild: discord.Guild, role: discord.Role | None

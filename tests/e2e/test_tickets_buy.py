@@ -3,6 +3,7 @@ receipt; the same webhook five times, forged and stale ones; the bot down betwee
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from demo.world import World, eventually
@@ -96,3 +97,37 @@ def _schedule_id(world: World) -> str:
     button = ticket_button(card(world))
     assert button is not None
     return button.rsplit(":", 1)[1]
+
+
+async def test_two_payments_settling_at_once_share_one_role(ticket_world: World) -> None:
+    world = ticket_world
+    stripe = stripe_of(world)
+    await schedule(world)
+    await sell(world, price=5)
+    sessions = [await buy(world, name) for name in ("cole", "lee", "maya")]
+    stripe.automatic_delivery = False
+    for session in sessions:
+        await stripe.pay(session)
+    completed = stripe.events("checkout.session.completed")
+    results = await asyncio.gather(*(stripe.deliver(event["id"]) for event in completed))
+    assert [d.status for delivered in results for d in delivered] == [200, 200, 200]
+
+    await eventually(lambda: all(has_role(world, n) for n in ("cole", "lee", "maya")))
+    guild = world.server.guild(world.guild_id)
+    assert len([r for r in guild.roles.values() if r.name.startswith("🎟 ")]) == 1
+
+
+async def test_concurrent_grants_of_a_new_space_make_one_role(ticket_world: World) -> None:
+    """The first sales of a Space settle together (several webhooks at once): the gate serialises the role's
+    creation, or each would create its own role and only one of them would open the Stage."""
+    world = ticket_world
+    await schedule(world)
+    await sell(world, price=5)
+    app = world.bot.bot.app
+    assert app.tickets_desk is not None and app.schedules is not None
+    [planned] = await app.schedules.upcoming(world.guild_id, 0)
+    granted = await asyncio.gather(*(app.tickets_desk.gate.grant(planned, world[n]) for n in ("cole", "lee", "maya")))
+    assert granted == [True, True, True]
+    await eventually(lambda: all(has_role(world, n) for n in ("cole", "lee", "maya")))
+    guild = world.server.guild(world.guild_id)
+    assert len([r for r in guild.roles.values() if r.name.startswith("🎟 ")]) == 1
