@@ -177,11 +177,15 @@ class TicketCore:
             async with self.uow_factory() as uow:
                 schedule = await load_schedule(uow, schedule_id)
                 offer = await uow.tickets.offer(schedule_id)
-                waiting = await uow.tickets.waiting(schedule_id)
-                if offer is None or not waiting or not _on_sale(schedule):
+                if offer is None or not _on_sale(schedule):
                     return offered
+                # The seat first, then the member: the same lock order as a buyer's (offer row, then the waitlist
+                # row their order removes), so a member pressing Buy while being promoted can't deadlock with it.
                 if not await uow.tickets.take_seat(schedule_id):
                     return offered
+                waiting = await uow.tickets.waiting(schedule_id)
+                if not waiting:
+                    return offered  # leaving the block without commit gives the seat back
                 entry = waiting[0]
                 order = await self.new_order(uow, schedule, offer, entry.user_id, now)
                 if not await uow.tickets.add_order(order):

@@ -1,6 +1,6 @@
-"""Buying a ticket end to end on SQLite with the real stripe SDK against the local Stripe server and signed
-webhooks: pay → event → one ticket; duplicates, reordering, async payments, a lost webhook and a process killed
-between Stripe's success and our grant all end with exactly one ticket."""
+"""Buying a ticket end to end on SQLite and PostgreSQL with the real stripe SDK against the local Stripe server
+and signed webhooks: pay → event → one ticket; duplicates, reordering, async payments, a lost webhook and a
+process killed between Stripe's success and our grant all end with exactly one ticket."""
 
 from __future__ import annotations
 
@@ -9,26 +9,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tickets_support import HOST, StripeClock, Wired, add_schedule, wired
+from tickets_support import HOST, STORES, StripeClock, Wired, add_schedule, store, wired
 
 from payments import StripeEvent, to_payment_event
 from spaces_core.domain.payment_events import EventOutcome
 from spaces_core.domain.tickets import AlreadyHolder, Checkout, OrderState
 from spaces_core.ports import UnitOfWorkFactory
-from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
 FAN, OTHER = 10, 11
 
 
-@pytest.fixture
-async def uows(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    url = f"sqlite+aiosqlite:///{tmp_path}/spaces.db"
-    await migrate(url)
-    engine = create_engine(url)
-    try:
-        yield make_uow_factory(engine)
-    finally:
-        await engine.dispose()
+@pytest.fixture(params=STORES)
+async def uows(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
+    async with store(request.param, tmp_path) as factory:
+        yield factory
 
 
 @pytest.fixture

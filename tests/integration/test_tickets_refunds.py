@@ -1,6 +1,6 @@
-"""Refunds, the waitlist, payouts and bad input, on SQLite with the real stripe SDK against the local Stripe
-server: cancel refunds every holder once, reschedule asks Keep / Refund, released seats go to the waitlist in
-order, and refused input changes nothing."""
+"""Refunds, the waitlist, payouts and bad input, on SQLite and PostgreSQL with the real stripe SDK against the
+local Stripe server: cancel refunds every holder once, reschedule asks Keep / Refund, released seats go to the
+waitlist in order, and refused input changes nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tickets_support import HOST, StripeClock, Wired, add_schedule, payments_for, wired
+from tickets_support import HOST, STORES, StripeClock, Wired, add_schedule, payments_for, store, wired
 
 from payments import StripeGateway
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, PaymentUnavailable, SpaceNotLive
@@ -18,21 +18,15 @@ from spaces_core.domain.tickets import Checkout, OrderState, RefundReason, Waitl
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.tickets import TicketService
-from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
 A, B, C = 10, 11, 12
 ADMIN = Actor(99, is_admin=True)
 
 
-@pytest.fixture
-async def uows(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    url = f"sqlite+aiosqlite:///{tmp_path}/spaces.db"
-    await migrate(url)
-    engine = create_engine(url)
-    try:
-        yield make_uow_factory(engine)
-    finally:
-        await engine.dispose()
+@pytest.fixture(params=STORES)
+async def uows(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
+    async with store(request.param, tmp_path) as factory:
+        yield factory
 
 
 @pytest.fixture

@@ -5,11 +5,16 @@ signature on the raw body, convert, `TicketService.apply`). Only the Discord sid
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import asyncpg
+import pytest
 from aiohttp import web
 
 from payments import StripeGateway, StripeTicketPayments, WebhookRejected, WebhookVerifier, to_payment_event
@@ -19,9 +24,26 @@ from spaces_core.domain.tickets import Checkout, Order
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services.payouts import PayoutService
 from spaces_core.services.tickets import TicketService
+from spaces_core.store.database import create_engine, make_uow_factory, migrate
 from stripe_sandbox import LocalStripe
 
-__all__ = ["GUILD", "HOST", "StripeClock", "Told", "Wired", "add_schedule", "wired"]
+__all__ = [
+    "GUILD",
+    "HOST",
+    "PG_URL",
+    "STORES",
+    "StripeClock",
+    "Told",
+    "Wired",
+    "add_schedule",
+    "pg_schema",
+    "store",
+    "wired",
+]
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# Parametrise a `uows` fixture with these: every scenario runs on SQLite and on PostgreSQL.
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 GUILD, STAGE = 900, 901
 HOST = Actor(1)
@@ -173,3 +195,40 @@ async def add_schedule(uows: UnitOfWorkFactory, now: datetime, *, schedule_id: s
         await uow.schedules.add(schedule)
         await uow.commit()
     return schedule
+
+
+@asynccontextmanager
+async def pg_schema() -> AsyncIterator[dict[str, Any]]:
+    """A fresh schema on the machine's PostgreSQL, migrated; yields the connect_args that select it."""
+    schema = f"spaces_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncpg.connect(PG_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:  # pragma: no cover - depends on the machine
+        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {error}")
+    await admin.execute(f'CREATE SCHEMA "{schema}"')
+    connect_args: dict[str, Any] = {"server_settings": {"search_path": schema}}
+    try:
+        await migrate(PG_URL, connect_args=connect_args)
+        yield connect_args
+    finally:
+        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await admin.close()
+
+
+@asynccontextmanager
+async def store(kind: str, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path}/spaces.db"
+        await migrate(url)
+        engine = create_engine(url)
+        try:
+            yield make_uow_factory(engine)
+        finally:
+            await engine.dispose()
+        return
+    async with pg_schema() as connect_args:
+        engine = create_engine(PG_URL, connect_args=connect_args)
+        try:
+            yield make_uow_factory(engine)
+        finally:
+            await engine.dispose()
