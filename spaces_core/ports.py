@@ -197,6 +197,7 @@ class TicketRepository(Protocol):
         """First in line first, skipping members who hold a seat already."""
         ...
 
+    async def has_waiting(self, schedule_id: str) -> bool: ...
     async def leave_waitlist(self, schedule_id: str, user_id: int) -> WaitlistEntry | None: ...
 
     async def restore_waitlist(self, entry: WaitlistEntry) -> None:
@@ -206,12 +207,11 @@ class TicketRepository(Protocol):
     async def clear_waitlist(self, schedule_id: str) -> list[int]: ...
     async def offers_with_waitlist(self) -> list[str]: ...
 
-    async def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:
-        """Claim an event id for this transaction; False when it was applied before. On PostgreSQL a concurrent
-        duplicate waits here for the first one's commit, then gets False."""
+    async def record_event(self, event_id: str, event_type: str, outcome: str, now: datetime) -> bool:
+        """Record an event id as applied, in the transaction of its effects; False (nothing inserted) when it was
+        recorded before: the caller must then roll back. On PostgreSQL a concurrent duplicate waits here for the
+        first one's commit, then gets False."""
         ...
-
-    async def set_event_outcome(self, event_id: str, outcome: str) -> None: ...
 
 
 class PayoutRepository(Protocol):

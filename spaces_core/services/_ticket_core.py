@@ -39,17 +39,20 @@ Note = Literal["granted", "refunded", "waitlist_offer", "checkout_expired", "pay
 
 @dataclass
 class AfterCommit:
-    """Effects decided inside a transaction, run only once it has committed."""
+    """Effects decided inside a transaction, run only once it has committed. Notes carry the Space, read in that
+    transaction, so telling a member costs no second one."""
 
-    notes: list[tuple[Note, Order]] = field(default_factory=list)
+    notes: list[tuple[Note, Order, ScheduledSpace]] = field(default_factory=list)
     refunds: list[Order] = field(default_factory=list)
     promote: set[str] = field(default_factory=set)
 
-    def note(self, kind: Note, order: Order) -> None:
-        self.notes.append((kind, order))
+    def note(self, kind: Note, order: Order, schedule: ScheduledSpace) -> None:
+        self.notes.append((kind, order, schedule))
 
-    def seat_released(self, order: Order) -> None:
-        self.promote.add(order.schedule_id)
+    async def seat_released(self, uow: UnitOfWork, order: Order) -> None:
+        """Promote the waitlist after the commit, if anyone is on it (most releases find nobody waiting)."""
+        if await uow.tickets.has_waiting(order.schedule_id):
+            self.promote.add(order.schedule_id)
 
 
 async def load_schedule(uow: UnitOfWork, schedule_id: str) -> ScheduledSpace:
@@ -118,8 +121,8 @@ class TicketCore:
         """Run what a committed transaction decided. Refunds and promotions may decide more; all of it runs."""
         while effects.notes or effects.refunds or effects.promote:
             notes, effects.notes = effects.notes, []
-            for kind, order in notes:
-                await self.tell(kind, order)
+            for kind, order, schedule in notes:
+                await self.tell(kind, order, schedule)
             refunds, effects.refunds = effects.refunds, []
             for order in refunds:
                 await self.refund_now(order, effects)
@@ -127,11 +130,9 @@ class TicketCore:
             for schedule_id in sorted(promote):
                 await self.promote(schedule_id)
 
-    async def tell(self, kind: Note, order: Order) -> None:
+    async def tell(self, kind: Note, order: Order, schedule: ScheduledSpace) -> None:
         """A member-facing message; its failure (DMs closed, Discord down) never undoes what was committed."""
         try:
-            async with self.uow_factory() as uow:
-                schedule = await load_schedule(uow, order.schedule_id)
             await getattr(self.notifier, kind)(order, schedule)
         except Exception:
             log.exception("could not tell member %s (%s, order %s)", order.user_id, kind, order.id)
@@ -151,10 +152,10 @@ class TicketCore:
             done = await uow.tickets.move(
                 order, OrderState.REFUNDED, refunded_at=self.clock.now(), refund_id=result.refund_id
             )
+            if done is not None:
+                effects.note("refunded", done, await load_schedule(uow, order.schedule_id))
+                await effects.seat_released(uow, done)
             await uow.commit()
-        if done is not None:
-            effects.note("refunded", done)
-            effects.seat_released(done)
         return True
 
     async def decide_refund(
@@ -198,7 +199,7 @@ class TicketCore:
                 return offered
             if checkout is not None:
                 offered += 1
-                await self.tell("waitlist_offer", _with_link(order, checkout))
+                await self.tell("waitlist_offer", _with_link(order, checkout), schedule)
 
 
 def _on_sale(schedule: ScheduledSpace) -> bool:

@@ -86,10 +86,10 @@ class Reconciler:
             effects = AfterCommit()
             async with self._core.uow_factory() as uow:
                 expired = await uow.tickets.move(order, OrderState.EXPIRED)
+                if expired is not None:
+                    await effects.seat_released(uow, expired)
                 await uow.commit()
-            if expired is not None:
-                effects.seat_released(expired)
-                await self._core.after(effects)
+            await self._core.after(effects)
             return expired is not None
         try:
             state = await self._core.payments.expire_checkout(order.checkout_session_id)

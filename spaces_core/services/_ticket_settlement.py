@@ -99,8 +99,7 @@ async def _pay(
         log.error("order %s paid but member %s already holds a ticket: refunding it", order.id, order.user_id)
         await core.decide_refund(uow, paid, RefundReason.LATE, effects)
         return _APPLIED
-    await uow.tickets.leave_waitlist(order.schedule_id, order.user_id)
-    effects.note("granted", paid)
+    effects.note("granted", paid, schedule)  # (a member with an order is never on the waitlist: buy removed them)
     return _APPLIED
 
 
@@ -108,8 +107,8 @@ async def _expire(uow: UnitOfWork, order: Order, effects: AfterCommit) -> EventO
     expired = await uow.tickets.move(order, OrderState.EXPIRED)
     if expired is None:
         return _UNCHANGED
-    effects.note("checkout_expired", expired)
-    effects.seat_released(expired)
+    effects.note("checkout_expired", expired, await load_schedule(uow, order.schedule_id))
+    await effects.seat_released(uow, expired)
     return _APPLIED
 
 
@@ -117,8 +116,8 @@ async def _fail(uow: UnitOfWork, order: Order, state: CheckoutState, effects: Af
     failed = await uow.tickets.move(order, OrderState.FAILED, payment_intent=state.payment_intent)
     if failed is None:
         return _UNCHANGED
-    effects.note("payment_failed", failed)
-    effects.seat_released(failed)
+    effects.note("payment_failed", failed, await load_schedule(uow, order.schedule_id))
+    await effects.seat_released(uow, failed)
     return _APPLIED
 
 
@@ -142,6 +141,6 @@ async def settle_charge(
     if refunded is None:
         return _UNCHANGED
     await uow.tickets.revoke(order)
-    effects.note("refunded", refunded)
-    effects.seat_released(refunded)
+    effects.note("refunded", refunded, await load_schedule(uow, order.schedule_id))
+    await effects.seat_released(uow, refunded)
     return _APPLIED

@@ -119,17 +119,18 @@ class TicketService:
     # --- Stripe's side ----------------------------------------------------------------------------------
 
     async def apply(self, event: PaymentEvent) -> EventOutcome:
-        """Apply one provider event, exactly once per event id: the id is recorded in the same transaction as the
-        effects (a concurrent duplicate waits for that commit, then finds the id and does nothing)."""
+        """Apply one provider event, exactly once per event id: the id is recorded in the transaction of the
+        effects, as its last statement. A repeat finds the order already moved (its conditional UPDATE changes
+        nothing; on PostgreSQL a concurrent one first waits for the row lock) and then hits the id's key: it is
+        rolled back, and its after-commit effects are dropped with it."""
         if event.type not in HANDLED_EVENTS:
             return EventOutcome.IGNORED
         now = self._clock.now()
         effects = AfterCommit()
         async with self._uow_factory() as uow:
-            if not await uow.tickets.record_event(event.id, event.type, now):
-                return EventOutcome.DUPLICATE
             outcome = await settle_event(self._core, uow, event, now, effects)
-            await uow.tickets.set_event_outcome(event.id, outcome.value)
+            if not await uow.tickets.record_event(event.id, event.type, outcome.value, now):
+                return EventOutcome.DUPLICATE  # leaving without commit rolls back whatever the repeat did
             await uow.commit()
         log.info("payment event %s (%s): %s", event.id, event.type, outcome.value)
         await self._core.after(effects)
@@ -164,10 +165,11 @@ class TicketService:
     async def rescheduled(self, schedule_id: str) -> list[Order]:
         """The Space moved: every holder is asked Keep or Refund (no answer keeps the ticket)."""
         async with self._uow_factory() as uow:
+            schedule = await load_schedule(uow, schedule_id)
             asked = await uow.tickets.ask_holders(schedule_id)
             await uow.commit()
         for order in asked:
-            await self._core.tell("keep_or_refund", order)
+            await self._core.tell("keep_or_refund", order, schedule)
         return asked
 
     async def keep(self, *, order_id: str, user_id: int) -> Order:

@@ -9,11 +9,12 @@ PostgreSQL waits for a concurrent inserter of the same key to commit and then in
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +42,14 @@ from spaces_core.store.tables import (
 
 __all__ = ["SqlPayoutRepository", "SqlTicketRepository"]
 
-_ORDER_COLUMNS = tuple(TicketOrderRow.__table__.columns)  # type: ignore[attr-defined]
+# Core tables, not ORM entities, in the statements: the ORM's bulk-update machinery and row instances cost more
+# Python time than the queries themselves on the webhook path (see bench/bench_webhooks.py).
+_offers = cast(Table, TicketOfferRow.__table__)  # type: ignore[attr-defined]
+_orders = cast(Table, TicketOrderRow.__table__)  # type: ignore[attr-defined]
+_tickets = cast(Table, TicketRow.__table__)  # type: ignore[attr-defined]
+_waitlist = cast(Table, WaitlistRow.__table__)  # type: ignore[attr-defined]
+_events = cast(Table, PaymentEventRow.__table__)  # type: ignore[attr-defined]
+_ORDER_COLUMNS = tuple(_orders.columns)
 _ENUMS: Mapping[str, type[Any]] = {"state": OrderState, "refund_reason": RefundReason, "choice": HolderChoice}
 
 
@@ -68,24 +76,12 @@ def _column_value(value: object) -> object:
     return value.value if isinstance(value, (OrderState, RefundReason, HolderChoice)) else value
 
 
-def _offer(row: TicketOfferRow) -> TicketOffer:
-    return TicketOffer(
-        schedule_id=row.schedule_id,
-        guild_id=row.guild_id,
-        host_id=row.host_id,
-        price_cents=row.price_cents,
-        currency=row.currency,
-        quantity=row.quantity,
-        seats_taken=row.seats_taken,
-    )
-
-
 class SqlTicketRepository:
     def __init__(self, *, session: AsyncSession) -> None:
         self._session = session
         self._dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
 
-    def _insert(self, table: type[Any]) -> Any:
+    def _insert(self, table: Table) -> Any:
         """INSERT with ON CONFLICT support, in this database's dialect."""
         return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
 
@@ -96,61 +92,48 @@ class SqlTicketRepository:
     # --- offers and seats ------------------------------------------------------------------------------------
 
     async def offer(self, schedule_id: str) -> TicketOffer | None:
-        statement = select(TicketOfferRow).where(col(TicketOfferRow.schedule_id) == schedule_id)
-        row = (await self._session.execute(statement.execution_options(populate_existing=True))).scalar()
-        return _offer(row) if row is not None else None
+        statement = select(_offers).where(_offers.c.schedule_id == schedule_id)
+        row = (await self._session.execute(statement)).mappings().first()
+        return TicketOffer(**row) if row is not None else None
 
     async def add_offer(self, offer: TicketOffer) -> None:
-        self._session.add(
-            TicketOfferRow(
-                schedule_id=offer.schedule_id,
-                guild_id=offer.guild_id,
-                host_id=offer.host_id,
-                price_cents=offer.price_cents,
-                currency=offer.currency,
-                quantity=offer.quantity,
-                seats_taken=offer.seats_taken,
-            )
-        )
-        await self._session.flush()
+        await self._session.execute(_offers.insert().values(dataclasses.asdict(offer)))
 
     async def set_terms(self, schedule_id: str, price_cents: int, quantity: int | None) -> bool:
-        statement = update(TicketOfferRow).where(col(TicketOfferRow.schedule_id) == schedule_id)
+        statement = update(_offers).where(_offers.c.schedule_id == schedule_id)
         if quantity is not None:
-            statement = statement.where(col(TicketOfferRow.seats_taken) <= quantity)
+            statement = statement.where(_offers.c.seats_taken <= quantity)
         values = {"price_cents": price_cents, "quantity": quantity}
-        return await self._rowcount(statement.values(values).execution_options(synchronize_session=False)) == 1
+        return await self._rowcount(statement.values(values)) == 1
 
     async def take_seat(self, schedule_id: str) -> bool:
-        quantity, taken = col(TicketOfferRow.quantity), col(TicketOfferRow.seats_taken)
+        quantity, taken = _offers.c.quantity, _offers.c.seats_taken
         statement = (
-            update(TicketOfferRow)
-            .where(col(TicketOfferRow.schedule_id) == schedule_id)
+            update(_offers)
+            .where(_offers.c.schedule_id == schedule_id)
             .where(quantity.is_(None) | (taken < quantity))
-            .values(seats_taken=col(TicketOfferRow.seats_taken) + 1)
-            .execution_options(synchronize_session=False)
+            .values(seats_taken=_offers.c.seats_taken + 1)
         )
         return await self._rowcount(statement) == 1
 
     async def lock_offer(self, schedule_id: str) -> None:
         # FOR UPDATE on PostgreSQL; SQLAlchemy leaves it out on SQLite, whose single writer needs no row lock.
-        statement = select(col(TicketOfferRow.schedule_id)).where(col(TicketOfferRow.schedule_id) == schedule_id)
+        statement = select(_offers.c.schedule_id).where(_offers.c.schedule_id == schedule_id)
         await self._session.execute(statement.with_for_update())
 
     async def _release_seat(self, schedule_id: str) -> None:
         statement = (
-            update(TicketOfferRow)
-            .where(col(TicketOfferRow.schedule_id) == schedule_id, col(TicketOfferRow.seats_taken) > 0)
-            .values(seats_taken=col(TicketOfferRow.seats_taken) - 1)
-            .execution_options(synchronize_session=False)
+            update(_offers)
+            .where(_offers.c.schedule_id == schedule_id, _offers.c.seats_taken > 0)
+            .values(seats_taken=_offers.c.seats_taken - 1)
         )
         await self._session.execute(statement)
 
     # --- orders ----------------------------------------------------------------------------------------------
 
     async def add_order(self, order: Order) -> bool:
-        statement = self._insert(TicketOrderRow).values(_order_values(order)).on_conflict_do_nothing()
-        inserted = await self._session.execute(statement.returning(col(TicketOrderRow.id)))
+        statement = self._insert(_orders).values(_order_values(order)).on_conflict_do_nothing()
+        inserted = await self._session.execute(statement.returning(_orders.c.id))
         return inserted.first() is not None
 
     async def order(self, order_id: str) -> Order | None:
@@ -159,9 +142,9 @@ class SqlTicketRepository:
 
     async def active_order(self, schedule_id: str, user_id: int) -> Order | None:
         statement = select(*_ORDER_COLUMNS).where(
-            col(TicketOrderRow.schedule_id) == schedule_id,
-            col(TicketOrderRow.user_id) == user_id,
-            col(TicketOrderRow.seat).is_(True),
+            _orders.c.schedule_id == schedule_id,
+            _orders.c.user_id == user_id,
+            _orders.c.seat.is_(True),
         )
         row = (await self._session.execute(statement)).mappings().first()
         return _order(row) if row is not None else None
@@ -176,74 +159,62 @@ class SqlTicketRepository:
     ) -> list[Order]:
         statement = select(*_ORDER_COLUMNS)
         if schedule_id is not None:
-            statement = statement.where(col(TicketOrderRow.schedule_id) == schedule_id)
+            statement = statement.where(_orders.c.schedule_id == schedule_id)
         if states:
-            statement = statement.where(col(TicketOrderRow.state).in_([s.value for s in states]))
+            statement = statement.where(_orders.c.state.in_([s.value for s in states]))
         if ids:
-            statement = statement.where(col(TicketOrderRow.id).in_(list(ids)))
+            statement = statement.where(_orders.c.id.in_(list(ids)))
         if expiring_before is not None:
-            statement = statement.where(col(TicketOrderRow.expires_at) < expiring_before)
-        statement = statement.order_by(col(TicketOrderRow.created_at), col(TicketOrderRow.id))
+            statement = statement.where(_orders.c.expires_at < expiring_before)
+        statement = statement.order_by(_orders.c.created_at, _orders.c.id)
         return [_order(row) for row in (await self._session.execute(statement)).mappings()]
 
     async def move(self, order: Order, to: OrderState, **changes: object) -> Order | None:
-        releases = to in RELEASES_SEAT
-        if releases:
-            await self.lock_offer(order.schedule_id)  # offer row first, as a buyer does: no lock-order deadlock
-        statement = (
-            update(TicketOrderRow)
-            .where(
-                col(TicketOrderRow.id) == order.id,
-                col(TicketOrderRow.state).in_([s.value for s in sources(to)]),
-            )
-            .values(state=to.value, **{name: _column_value(value) for name, value in changes.items()})
-            .returning(*_ORDER_COLUMNS)
-            .execution_options(synchronize_session=False)
+        values = {"state": to.value, **{name: _column_value(value) for name, value in changes.items()}}
+        conditional = update(_orders).where(
+            _orders.c.id == order.id, _orders.c.state.in_([s.value for s in sources(to)])
         )
-        row = (await self._session.execute(statement)).mappings().first()
-        if row is None:
-            return None
-        if releases and row["seat"]:
-            give_back = (
-                update(TicketOrderRow)
-                .where(col(TicketOrderRow.id) == order.id, col(TicketOrderRow.seat).is_(True))
-                .values(seat=False)
-                .execution_options(synchronize_session=False)
-            )
-            if await self._rowcount(give_back) == 1:
-                await self._release_seat(order.schedule_id)
-            return _order({**row, "seat": False})
-        return _order(row)
+        if to not in RELEASES_SEAT:
+            return await self._moved(conditional.values(values))
+        await self.lock_offer(order.schedule_id)  # offer row first, as a buyer does: no lock-order deadlock
+        # One statement for the usual case (the order held its seat: give it back with the move); a second only
+        # for an order that had none (refund_due after a late payment).
+        released = await self._moved(conditional.where(_orders.c.seat.is_(True)).values({**values, "seat": False}))
+        if released is not None:
+            await self._release_seat(order.schedule_id)
+            return released
+        return await self._moved(conditional.where(_orders.c.seat.is_(False)).values(values))
+
+    async def _moved(self, statement: Any) -> Order | None:
+        row = (await self._session.execute(statement.returning(*_ORDER_COLUMNS))).mappings().first()
+        return _order(row) if row is not None else None
 
     async def set_checkout(self, order_id: str, session_id: str, url: str) -> bool:
         statement = (
-            update(TicketOrderRow)
-            .where(col(TicketOrderRow.id) == order_id, col(TicketOrderRow.state) == OrderState.PENDING.value)
+            update(_orders)
+            .where(_orders.c.id == order_id, _orders.c.state == OrderState.PENDING.value)
             .values(checkout_session_id=session_id, checkout_url=url)
-            .execution_options(synchronize_session=False)
         )
         return await self._rowcount(statement) == 1
 
     async def set_choice(self, order_id: str, choice: HolderChoice, *, only_from: Collection[HolderChoice]) -> bool:
         statement = (
-            update(TicketOrderRow)
+            update(_orders)
             .where(
-                col(TicketOrderRow.id) == order_id,
-                col(TicketOrderRow.state) == OrderState.PAID.value,
-                col(TicketOrderRow.choice).in_([c.value for c in only_from]),
+                _orders.c.id == order_id,
+                _orders.c.state == OrderState.PAID.value,
+                _orders.c.choice.in_([c.value for c in only_from]),
             )
             .values(choice=choice.value)
-            .execution_options(synchronize_session=False)
         )
         return await self._rowcount(statement) == 1
 
     async def ask_holders(self, schedule_id: str) -> list[Order]:
         statement = (
-            update(TicketOrderRow)
-            .where(col(TicketOrderRow.schedule_id) == schedule_id, col(TicketOrderRow.state) == OrderState.PAID.value)
+            update(_orders)
+            .where(_orders.c.schedule_id == schedule_id, _orders.c.state == OrderState.PAID.value)
             .values(choice=HolderChoice.ASK.value)
             .returning(*_ORDER_COLUMNS)
-            .execution_options(synchronize_session=False)
         )
         orders = [_order(row) for row in (await self._session.execute(statement)).mappings()]
         return sorted(orders, key=lambda o: (o.created_at, o.id))
@@ -252,56 +223,61 @@ class SqlTicketRepository:
 
     async def grant(self, order: Order, now: datetime) -> bool:
         values = {"schedule_id": order.schedule_id, "user_id": order.user_id, "order_id": order.id, "granted_at": now}
-        statement = self._insert(TicketRow).values(values).on_conflict_do_nothing()
-        return (await self._session.execute(statement.returning(col(TicketRow.order_id)))).first() is not None
+        statement = self._insert(_tickets).values(values).on_conflict_do_nothing()
+        return (await self._session.execute(statement.returning(_tickets.c.order_id))).first() is not None
 
     async def revoke(self, order: Order) -> None:
-        await self._session.execute(delete(TicketRow).where(col(TicketRow.order_id) == order.id))
+        await self._session.execute(delete(_tickets).where(_tickets.c.order_id == order.id))
 
     async def holders(self, schedule_id: str) -> list[int]:
-        statement = select(col(TicketRow.user_id)).where(col(TicketRow.schedule_id) == schedule_id)
+        statement = select(_tickets.c.user_id).where(_tickets.c.schedule_id == schedule_id)
         return sorted(int(u) for u in (await self._session.execute(statement)).scalars())
 
     async def is_holder(self, schedule_id: str, user_id: int) -> bool:
-        return await self._session.get(TicketRow, (schedule_id, user_id)) is not None
+        statement = select(exists().where(_tickets.c.schedule_id == schedule_id, _tickets.c.user_id == user_id))
+        return bool((await self._session.execute(statement)).scalar())
 
     # --- waitlist --------------------------------------------------------------------------------------------
 
     async def join_waitlist(self, schedule_id: str, user_id: int, now: datetime) -> tuple[int, bool]:
         values = {"schedule_id": schedule_id, "user_id": user_id, "joined_at": now}
-        statement = self._insert(WaitlistRow).values(values).on_conflict_do_nothing()
-        fresh = (await self._session.execute(statement.returning(col(WaitlistRow.seq)))).first() is not None
-        mine = select(col(WaitlistRow.seq)).where(
-            col(WaitlistRow.schedule_id) == schedule_id, col(WaitlistRow.user_id) == user_id
-        )
+        statement = self._insert(_waitlist).values(values).on_conflict_do_nothing()
+        fresh = (await self._session.execute(statement.returning(_waitlist.c.seq))).first() is not None
+        mine = select(_waitlist.c.seq).where(_waitlist.c.schedule_id == schedule_id, _waitlist.c.user_id == user_id)
         ahead = select(func.count()).where(
-            col(WaitlistRow.schedule_id) == schedule_id, col(WaitlistRow.seq) <= mine.scalar_subquery()
+            _waitlist.c.schedule_id == schedule_id, _waitlist.c.seq <= mine.scalar_subquery()
         )
         return int((await self._session.execute(ahead)).scalar_one()), not fresh
 
     async def waiting(self, schedule_id: str, *, limit: int = 1) -> list[WaitlistEntry]:
-        seated = select(col(TicketOrderRow.id)).where(
-            col(TicketOrderRow.schedule_id) == col(WaitlistRow.schedule_id),
-            col(TicketOrderRow.user_id) == col(WaitlistRow.user_id),
-            col(TicketOrderRow.seat).is_(True),
+        seated = select(_orders.c.id).where(
+            _orders.c.schedule_id == _waitlist.c.schedule_id,
+            _orders.c.user_id == _waitlist.c.user_id,
+            _orders.c.seat.is_(True),
         )
         statement = (
-            select(WaitlistRow)
-            .where(col(WaitlistRow.schedule_id) == schedule_id, ~seated.exists())
-            .order_by(col(WaitlistRow.seq))
+            select(_waitlist)
+            .where(_waitlist.c.schedule_id == schedule_id, ~seated.exists())
+            .order_by(_waitlist.c.seq)
             .limit(limit)
             # Two releases at once on PostgreSQL: each takes a different member instead of both taking the first.
-            .with_for_update(skip_locked=True, of=WaitlistRow)
-            .execution_options(populate_existing=True)
+            .with_for_update(skip_locked=True, of=_waitlist)
         )
-        rows = (await self._session.execute(statement)).scalars()
-        return [WaitlistEntry(r.seq or 0, r.schedule_id, r.user_id, _aware(r.joined_at) or r.joined_at) for r in rows]
+        rows = (await self._session.execute(statement)).mappings()
+        return [
+            WaitlistEntry(r["seq"], r["schedule_id"], r["user_id"], _aware(r["joined_at"]) or r["joined_at"])
+            for r in rows
+        ]
+
+    async def has_waiting(self, schedule_id: str) -> bool:
+        statement = select(exists().where(_waitlist.c.schedule_id == schedule_id))
+        return bool((await self._session.execute(statement)).scalar())
 
     async def leave_waitlist(self, schedule_id: str, user_id: int) -> WaitlistEntry | None:
         statement = (
-            delete(WaitlistRow)
-            .where(col(WaitlistRow.schedule_id) == schedule_id, col(WaitlistRow.user_id) == user_id)
-            .returning(col(WaitlistRow.seq), col(WaitlistRow.joined_at))
+            delete(_waitlist)
+            .where(_waitlist.c.schedule_id == schedule_id, _waitlist.c.user_id == user_id)
+            .returning(_waitlist.c.seq, _waitlist.c.joined_at)
         )
         row = (await self._session.execute(statement)).first()
         if row is None:
@@ -316,32 +292,23 @@ class SqlTicketRepository:
             "user_id": entry.user_id,
             "joined_at": entry.joined_at,
         }
-        await self._session.execute(self._insert(WaitlistRow).values(values).on_conflict_do_nothing())
+        await self._session.execute(self._insert(_waitlist).values(values).on_conflict_do_nothing())
 
     async def clear_waitlist(self, schedule_id: str) -> list[int]:
-        statement = delete(WaitlistRow).where(col(WaitlistRow.schedule_id) == schedule_id)
-        removed = await self._session.execute(statement.returning(col(WaitlistRow.user_id)))
+        statement = delete(_waitlist).where(_waitlist.c.schedule_id == schedule_id)
+        removed = await self._session.execute(statement.returning(_waitlist.c.user_id))
         return sorted(int(u) for u in removed.scalars())
 
     async def offers_with_waitlist(self) -> list[str]:
-        statement = select(col(WaitlistRow.schedule_id)).distinct()
+        statement = select(_waitlist.c.schedule_id).distinct()
         return sorted(str(s) for s in (await self._session.execute(statement)).scalars())
 
     # --- payment events --------------------------------------------------------------------------------------
 
-    async def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:
-        values = {"event_id": event_id, "type": event_type, "received_at": now, "outcome": "pending"}
-        statement = self._insert(PaymentEventRow).values(values).on_conflict_do_nothing()
-        return (await self._session.execute(statement.returning(col(PaymentEventRow.event_id)))).first() is not None
-
-    async def set_event_outcome(self, event_id: str, outcome: str) -> None:
-        statement = (
-            update(PaymentEventRow)
-            .where(col(PaymentEventRow.event_id) == event_id)
-            .values(outcome=outcome)
-            .execution_options(synchronize_session=False)
-        )
-        await self._session.execute(statement)
+    async def record_event(self, event_id: str, event_type: str, outcome: str, now: datetime) -> bool:
+        values = {"event_id": event_id, "type": event_type, "received_at": now, "outcome": outcome}
+        statement = self._insert(_events).values(values).on_conflict_do_nothing()
+        return (await self._session.execute(statement.returning(_events.c.event_id))).first() is not None
 
 
 class SqlPayoutRepository:

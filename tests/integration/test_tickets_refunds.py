@@ -78,6 +78,26 @@ async def test_cancel_refunds_every_holder_once(w: Wired):
     assert await w.seats_taken("sched1") == 0
 
 
+async def test_a_payment_made_as_the_space_is_cancelled_is_refunded(w: Wired):
+    """The buyer pays, the webhook is lost, the host cancels: closing the Checkout finds it paid; no ticket, the
+    money goes back once."""
+    await w.service.set_offer(actor=HOST, schedule_id="sched1", price=5, quantity=None)
+    w.stripe.lose_next("checkout.session.completed")
+    bought = await w.service.buy(schedule_id="sched1", user_id=A)
+    assert isinstance(bought, Checkout)
+    await w.pay(bought)
+    await _set_state(w, ScheduleState.CANCELLED)
+
+    assert await w.service.refund_all("sched1", reason=RefundReason.CANCELLED) == 0  # no ticket existed
+    await w.service.reconcile()
+
+    order = await w.order(bought.order_id)
+    assert (order.state, order.refund_reason) == (OrderState.REFUNDED, RefundReason.CANCELLED)
+    assert _refunds(w) == [bought.order_id]
+    assert w.told.of("granted") == [] and w.told.of("refunded") == [A]
+    assert await w.service.holders("sched1") == [] and await w.seats_taken("sched1") == 0
+
+
 async def test_refund_all_only_for_a_cancelled_or_missed_space(w: Wired):
     await w.service.set_offer(actor=HOST, schedule_id="sched1", price=5, quantity=None)
     await _holder(w, A)
