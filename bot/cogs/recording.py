@@ -11,10 +11,11 @@ from bot.context import app_of
 from bot.replies import guarded, reply
 from spaces_core.domain.space import Space
 
-__all__ = ["RecordMode", "ReplayAction", "record", "replay"]
+__all__ = ["REPLAY_LINK_TTL", "RecordMode", "ReplayAction", "record", "replay"]
 
 RecordMode = Literal["on", "off", "optout", "optin"]
 ReplayAction = Literal["play", "delete"]
+REPLAY_LINK_TTL = 24 * 3600  # a day to open it; asking again gives a new one
 NO_MENTIONS = discord.AllowedMentions.none()
 _DONE = {
     "on": "Recording is on. Everyone in the Space has been told; speakers can opt out.",
@@ -59,13 +60,16 @@ def _stage_of(interaction: discord.Interaction) -> int:
 
 
 async def _send_replay(interaction: discord.Interaction, space: Space) -> None:
+    """Privately: the file if Discord takes it, and a personal link to the page (signed, for this member)."""
     app = app_of(interaction.client)
-    web = app.web
-    page = f"\nListen and seek in a browser: {web.replay_url(space)}" if web is not None else ""
     path = app.audio.replays.existing(space.id) if app.audio is not None and app.audio.replays is not None else None
     if path is None:
         await reply(interaction, f"The replay of **{space.title}** isn't on this bot's disk any more.")
         return
+    page = ""
+    if app.web is not None:
+        link = app.web.replay_url(space, interaction.user.id, ttl_seconds=REPLAY_LINK_TTL)
+        page = f"\nYour personal link to listen and seek in a browser (for 24 hours; keep it to yourself): {link}"
     limit = interaction.guild.filesize_limit if interaction.guild is not None else 10 * 1024 * 1024
     if path.stat().st_size > limit:
         await reply(interaction, f"The replay of **{space.title}** is too big to attach here.{page}")

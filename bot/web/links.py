@@ -1,8 +1,14 @@
-"""Personal, expiring links to a ticketed Space: ``space.member.expires.signature``, HMAC-SHA256.
+"""Personal, expiring links, HMAC-SHA256, each for one purpose: listening to a ticketed Space, or its replay.
 
-Handed out privately in Discord to a ticket holder; the listen page sends it with its offer. The signature covers
-the Space, the member and the expiry, so a link cannot be moved to another Space, lent under another name, or
-kept alive past its time. Compared with ``hmac.compare_digest`` so timing tells nothing about the signature.
+    listen   ``space.member.expires.signature``          (the format links were first handed out in)
+    replay   ``replay.space.member.expires.signature``
+
+Handed out privately in Discord; the page sends the token back. The signature covers the purpose, the Space, the
+member and the expiry, so a link cannot be moved to another Space, lent under another name, kept alive past its
+time, or used for something it was not given for (a listen link never opens a replay, nor the reverse). Listen
+links keep their first format so the ones already handed out stay valid; bodies of different purposes never
+collide (three fields against four, no field holds a dot). Compared with ``hmac.compare_digest`` over bytes, so
+timing tells nothing about the signature and no odd character in a forged link can raise.
 """
 
 from __future__ import annotations
@@ -12,12 +18,20 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
+from typing import Literal
 
-__all__ = ["LinkRefused", "LinkSigner"]
+__all__ = ["LinkRefused", "LinkSigner", "Purpose"]
+
+Purpose = Literal["listen", "replay"]
+_RENEW: dict[Purpose, str] = {"listen": "/space share", "replay": "/space replay"}
+_WRONG_PURPOSE: dict[Purpose, str] = {
+    "listen": "This link opens a replay, not the live Space: ask for a link to listen with /space share.",
+    "replay": "This link is for listening live, not for the replay: ask for the replay's link with /space replay.",
+}
 
 
 class LinkRefused(Exception):
-    """The link is forged, expired, or for another Space; the message is what the page shows."""
+    """The link is forged, expired, for another Space or another purpose; the message is what the page shows."""
 
 
 class LinkSigner:
@@ -25,24 +39,30 @@ class LinkSigner:
         self._key = (secret or secrets.token_hex(32)).encode()
         self._clock = clock
 
-    def sign(self, space_id: str, member_id: int, *, ttl_seconds: float = 6 * 3600) -> str:
+    def sign(self, space_id: str, member_id: int, *, ttl_seconds: float = 6 * 3600, purpose: Purpose = "listen") -> str:
         expires = int(self._clock() + ttl_seconds)
-        body = f"{space_id}.{member_id}.{expires}"
+        fields = [space_id, str(member_id), str(expires)]
+        body = ".".join(fields if purpose == "listen" else [purpose, *fields])
         return f"{body}.{self._mac(body)}"
 
-    def verify(self, token: str, space_id: str) -> int:
-        """The member the link was issued to, or LinkRefused."""
+    def verify(self, token: str, space_id: str, *, purpose: Purpose = "listen") -> int:
+        """The member the link was issued to, or LinkRefused with the reason in the member's terms."""
+        if not token:
+            raise LinkRefused(f"This page needs your personal link: ask for one in Discord with {_RENEW[purpose]}.")
         parts = token.split(".")
-        if len(parts) != 4:
+        if len(parts) not in (4, 5):
             raise LinkRefused("This link is not valid.")
-        body, signature = ".".join(parts[:3]), parts[3]
-        if not hmac.compare_digest(signature, self._mac(body)):
+        body, signature = ".".join(parts[:-1]), parts[-1]
+        if not hmac.compare_digest(signature.encode(), self._mac(body).encode()):
             raise LinkRefused("This link is not valid.")
-        linked_space, member, expires = parts[:3]
+        linked_purpose = parts[0] if len(parts) == 5 else "listen"
+        if linked_purpose != purpose:
+            raise LinkRefused(_WRONG_PURPOSE[purpose])
+        linked_space, member, expires = parts[-4:-1]
         if linked_space != space_id:
             raise LinkRefused("This link is for another Space.")
         if int(expires) < self._clock():
-            raise LinkRefused("This link has expired: ask for a new one in Discord with /space share.")
+            raise LinkRefused(f"This link has expired: ask for a new one in Discord with {_RENEW[purpose]}.")
         return int(member)
 
     def _mac(self, body: str) -> str:

@@ -72,8 +72,10 @@ class WebServer:
         """A member's own signed link to a ticketed Space's listen page (see ``bot.web.links``)."""
         return f"{self.base_url}/spaces/{space_id}?ticket={self._signer.sign(space_id, member_id)}"
 
-    def replay_url(self, space: Space) -> str:
-        return f"{self.base_url}{replay_path(space.id)}"
+    def replay_url(self, space: Space, member_id: int, *, ttl_seconds: float) -> str:
+        """A personal link to the replay, handed out privately by `/space replay`."""
+        token = self._signer.sign(space.id, member_id, ttl_seconds=ttl_seconds, purpose="replay")
+        return f"{self.base_url}{replay_path(space.id, token)}"
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_OFFER_BYTES)
@@ -81,7 +83,9 @@ class WebServer:
         app.router.add_post("/spaces/{space_id}/offer", self._offer)
         app.router.add_get("/spaces/{space_id}/events", self._events)
         if self._audio.replays is not None:
-            add_replay_routes(app, self._audio.replays.existing, lambda space_id: self._audio.get(space_id) is not None)
+            add_replay_routes(
+                app, self._signer, self._audio.replays.existing, lambda space_id: self._audio.get(space_id) is not None
+            )
         if self._webhook is not None:
             self._webhook.add_routes(app)
         return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,18 @@ async def speak(world: World, tones: dict[str, int], seconds: float) -> None:
     )
 
 
+def replay_link(content: str) -> str:
+    """The personal link in `/space replay`'s private answer."""
+    found = re.search(r"https?://\S+/replays/\S+", content)
+    assert found is not None, content
+    return found.group(0)
+
+
+def audio_of(link: str) -> str:
+    page, query = link.split("?", 1)
+    return f"{page}/audio.ogg?{query}"
+
+
 def notices(world: World) -> list[str]:
     return [m.get("content") or "" for m in world.server.messages(world.stage_id)]
 
@@ -104,14 +117,17 @@ async def test_recording_leaves_out_the_opted_out_speaker_and_gives_a_seekable_r
     assert level_at(heard, 1000) < 0.01, "the opted-out speaker is in the recording"
 
     replay = await world.slash(world.stage_id, world["cole"], "space replay")
-    assert replay.ephemeral and "/replays/" in replay.content, replay.content
+    assert replay.ephemeral and "personal link" in replay.content, replay.content
     assert [a["filename"] for a in replay.message["attachments"]] == [f"{space.id[:8]}-replay.ogg"]
+    link = replay_link(replay.content)
     web = world.bot.bot.app.web
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"{web.base_url}/replays/{space.id}") as page:
+        async with http.get(link) as page:
             assert page.status == 200 and "<audio" in await page.text()
+        async with http.get(f"{web.base_url}/replays/{space.id}") as unsigned:
+            assert unsigned.status == 403 and "/space replay" in await unsigned.text()
         headers = {"Range": "bytes=100-199"}
-        async with http.get(f"{web.base_url}/replays/{space.id}/audio.ogg", headers=headers) as part:
+        async with http.get(audio_of(link), headers=headers) as part:
             body = await part.read()
             assert part.status == 206 and len(body) == 100
             assert part.headers["Content-Range"] == f"bytes 100-199/{path.stat().st_size}"
@@ -122,7 +138,7 @@ async def test_recording_leaves_out_the_opted_out_speaker_and_gives_a_seekable_r
         deleted = await world.slash(world.stage_id, world["hana"], "space replay", action="delete")
         assert deleted.ephemeral and "deleted" in deleted.content, deleted.content
         assert not path.exists()
-        async with http.get(f"{web.base_url}/replays/{space.id}") as gone:
+        async with http.get(link) as gone:
             assert gone.status == 404
     none_left = await world.slash(world.stage_id, world["hana"], "space replay")
     assert "no replay" in none_left.content
