@@ -78,7 +78,7 @@ class AudioRooms:
         if room is None:
             room = self._rooms[space.id] = SpaceAudio(space, web_host=self._web_host)
             if self.replays is not None:
-                room.recording = SpaceRecording(room.engine, self.replays.path_of(space.id))
+                room.recording = SpaceRecording(room.engine, self.replays, space.id)
             room.start()
         room.update(space)
         return room

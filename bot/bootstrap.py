@@ -16,9 +16,11 @@ from typing import Any
 from bot.audio import AudioRooms
 from bot.cards import CardUpdater, LiveBoard
 from bot.client import SpacesBot
+from bot.cogs.recording import RecordingCog
 from bot.context import AppContext
 from bot.discord_connector import build_connector
 from bot.publisher import DiscordPublisher
+from bot.recording import ReplayRetention
 from bot.schedule_announcer import CompletingPublisher, DiscordScheduleAnnouncer, live_starter
 from bot.settings import Settings
 from bot.stage import StageAdapter
@@ -171,6 +173,9 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         dispose = _both(engine.dispose, ticketing.gateway.aclose)
         if web is None:
             log.warning("tickets without WEB_PORT: no webhooks; payments become tickets at reconciliation only")
+    keep = timedelta(days=settings.recordings_retention_days)
+    retention = ReplayRetention(spaces, audio.replays, keep) if audio.replays is not None else None
+    await bot.add_cog(RecordingCog(bot, retention))  # live audio back after a restart; replay retention
     return Runtime(bot=bot, dispose=dispose)
 
 

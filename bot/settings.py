@@ -30,6 +30,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from exc
 
 
+def _days(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if not 0 < value <= 36_500:  # also refuses NaN and infinity
+        raise SettingsError(f"{name} must be a number of days above 0 and at most 36500, not {value}")
+    return value
+
+
 def _int_or_none(env: Mapping[str, str], name: str) -> int | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -93,6 +100,8 @@ class Settings:
     reminder_offsets: tuple[int, ...] = (86400, 900, 0)
     host_alert_seconds: float = 1800.0
     schedule_grace_seconds: float = 900.0
+    # Replays are kept this many days after their Space ended, then deleted (file and record) by a periodic sweep.
+    recordings_retention_days: float = 30.0
     # Where recorded Spaces are written (one Ogg/Opus file each) and served from as replays.
     recordings_dir: str = DEFAULT_RECORDINGS_DIR
     # Ticketed Spaces (Stripe): both the secret key and the webhook signing secret, or tickets are off. The API
@@ -133,6 +142,7 @@ class Settings:
             reminder_offsets=_seconds_list(env, "REMINDER_OFFSETS", (86400, 900, 0)),
             host_alert_seconds=_float(env, "HOST_ALERT_SECONDS", 1800.0),
             schedule_grace_seconds=_float(env, "SCHEDULE_GRACE_SECONDS", 900.0),
+            recordings_retention_days=_days(env, "RECORDINGS_RETENTION_DAYS", 30.0),
             recordings_dir=env.get("RECORDINGS_DIR", "").strip() or DEFAULT_RECORDINGS_DIR,
             ticket_reconcile_seconds=_float(env, "TICKET_RECONCILE_SECONDS", 180.0),
             **_stripe(env),

@@ -1,18 +1,28 @@
-"""`/space record on|off|optout|optin` and `/space replay [delete]`: the bodies behind the `/space` subcommands."""
+"""Recording as members use it, and the bot's side of keeping it going.
+
+`/space record on|off|optout|optin` and `/space replay [delete]`: the bodies behind the `/space` subcommands.
+`RecordingCog`: after every (re)start, the live Spaces' audio comes back (the bot rejoins their Stages and a
+recording that was on goes on in a new part), and the replay retention sweep runs.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Literal
 
 import discord
+from discord.ext import commands
 
 from bot.cogs.common import actor_in, guild_only, resolve_space
 from bot.context import app_of
+from bot.recording import ReplayRetention
 from bot.replies import guarded, reply
+from spaces_core.domain.errors import NotFound
 from spaces_core.domain.space import Space
 
-__all__ = ["REPLAY_LINK_TTL", "RecordMode", "ReplayAction", "record", "replay"]
+__all__ = ["REPLAY_LINK_TTL", "RecordMode", "RecordingCog", "ReplayAction", "record", "replay"]
 
+log = logging.getLogger(__name__)
 RecordMode = Literal["on", "off", "optout", "optin"]
 ReplayAction = Literal["play", "delete"]
 REPLAY_LINK_TTL = 24 * 3600  # a day to open it; asking again gives a new one
@@ -62,7 +72,15 @@ def _stage_of(interaction: discord.Interaction) -> int:
 async def _send_replay(interaction: discord.Interaction, space: Space) -> None:
     """Privately: the file if Discord takes it, and a personal link to the page (signed, for this member)."""
     app = app_of(interaction.client)
-    path = app.audio.replays.existing(space.id) if app.audio is not None and app.audio.replays is not None else None
+    replays = app.audio.replays if app.audio is not None else None
+    path = None
+    if replays is not None and space.id not in replays.writing:  # its last part may still be closing
+        path = replays.existing(space.id)
+        if path is None and replays.parts(space.id):
+            # It ended while the bot restarted: join it now rather than at the next sweep. A long Space takes
+            # a second or two, so the answer is deferred past Discord's three-second limit first.
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            path = await replays.finish(space.id)
     if path is None:
         await reply(interaction, f"The replay of **{space.title}** isn't on this bot's disk any more.")
         return
@@ -74,9 +92,59 @@ async def _send_replay(interaction: discord.Interaction, space: Space) -> None:
     if path.stat().st_size > limit:
         await reply(interaction, f"The replay of **{space.title}** is too big to attach here.{page}")
         return
-    await interaction.response.send_message(
-        f"Replay of **{space.title}**.{page}",
-        file=discord.File(path, filename=f"{space.id[:8]}-replay.ogg"),
-        ephemeral=True,
-        allowed_mentions=NO_MENTIONS,
-    )
+    content, file = f"Replay of **{space.title}**.{page}", discord.File(path, filename=f"{space.id[:8]}-replay.ogg")
+    if interaction.response.is_done():
+        await interaction.edit_original_response(content=content, attachments=[file], allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(content, file=file, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+class RecordingCog(commands.Cog):
+    """No commands: the live Spaces' audio and recordings after a (re)start, and the retention sweep."""
+
+    def __init__(self, client: discord.Client, retention: ReplayRetention | None) -> None:
+        self.client, self.retention = client, retention
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        await self.resume_live_audio()
+        if self.retention is not None:
+            self.retention.start()  # its first pass also joins the parts of Spaces that ended meanwhile
+
+    async def cog_unload(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
+
+    async def resume_live_audio(self) -> None:
+        """Rejoin every live Space's Stage whose audio this process does not receive yet; record where it's on.
+
+        The room is registered before anything is awaited on it, so every commit from then on reaches it through
+        the publisher; the Space is read again afterwards, so a change committed in between is not missed.
+        """
+        app = app_of(self.client)
+        if app.audio is None:
+            return
+        for space in await app.spaces.all_live():
+            if app.audio.get(space.id) is not None or app.stage.channel(space) is None:
+                continue
+            try:
+                await self._resume(space)
+            except Exception:  # one Space's trouble must not keep the others silent
+                log.exception("could not resume the audio of Space %s", space.id)
+
+    async def _resume(self, space: Space) -> None:
+        app = app_of(self.client)
+        assert app.audio is not None
+        room = app.audio.open(space)
+        await app.stage.listen(space, room.receiver)
+        try:
+            space = await app.spaces.get(space.id)
+        except NotFound:
+            space = room.space
+        app.audio.update(space)
+        if not space.is_live:  # ended while the bot was rejoining: its end found no room to close
+            await app.audio.close(space.id)  # joins what was recorded into the replay
+            await app.stage.close(space)
+            return
+        await app.audio.follow_recording(space)
+        log.info("Space %s: audio resumed after a start (recording %s)", space.id, space.recording)

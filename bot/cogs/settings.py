@@ -9,6 +9,7 @@ from discord.ext import commands
 from bot.cogs import schedule as scheduling
 from bot.cogs.common import actor_in, guild_only
 from bot.context import app_of
+from bot.recording import delete_replays_hosted_by
 from bot.replies import guarded, reply
 
 __all__ = ["SettingsCog"]
@@ -82,11 +83,18 @@ class SettingsCog(commands.Cog):
 
         await guarded(interaction, act, doing="change the server settings")
 
-    @privacy.command(name="delete", description="Delete your follows and preferences from Spaces")
+    @privacy.command(name="delete", description="Delete your follows, preferences and the replays of your Spaces")
     async def delete(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            await app_of(interaction.client).settings.delete_member_data(interaction.user.id)
-            await reply(interaction, "Done: your follows (both ways) and your preferences are deleted.")
+            app = app_of(interaction.client)
+            await app.settings.delete_member_data(interaction.user.id)
+            replays = app.audio.replays if app.audio is not None else None
+            gone = await delete_replays_hosted_by(app.spaces, replays, interaction.user.id)
+            await reply(
+                interaction,
+                f"Done: your follows (both ways), your preferences and the replays of Spaces you hosted ({gone}) "
+                "are deleted.",
+            )
 
         await guarded(interaction, act, doing="delete your data")
 

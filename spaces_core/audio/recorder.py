@@ -6,6 +6,9 @@ its own (its own limiter), so an opted-out voice is never in the file, not even 
 queued on the loop and encoded and written by PyAV's libopus/Ogg muxer in a worker thread every few hundred
 milliseconds, so the 20 ms heartbeat never waits for the disk. One extra encode per recorded Space, none per
 listener. ``stop()`` writes what is queued and closes the file; a recording never started writes nothing.
+
+``join_parts`` makes one replay of the parts a Space's recording was written in (a new part each time the bot
+started recording it, e.g. after a restart): a remux, packets copied as they are, no decode and no re-encode.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fractions
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,7 +26,9 @@ import av
 from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, Pcm, to_int16
 from spaces_core.audio.mixer import MixedFrame, Mixer, SpeakerId
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "join_parts"]
+
+log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL: Final = 0.2
 MAX_QUEUED_FRAMES: Final = 500  # 10 s: a disk that stalls longer loses audio rather than the bot's memory
@@ -104,3 +110,60 @@ class Recorder:
         self._write(frames)
         self._container.mux(self._stream.encode(None))
         self._container.close()
+
+
+def join_parts(parts: Sequence[Path], destination: Path) -> int:
+    """Remux the parts, in order, into one Ogg/Opus stream at ``destination``; returns the packets written.
+
+    Each part starts at its own zero and ends with the encoder's flush packet, whose duration trims the last
+    frame. Inside the joined stream, the parts' packets are shifted to follow each other 20 ms apart and every
+    part but the last drops its flush packet (only a stream's end may be trimmed in Ogg), so players see one
+    gap-free, seekable timeline; a seam costs a few milliseconds of the next part's encoder warm-up. A part cut
+    short by a crash is read up to its last whole page; an empty or unreadable part is skipped. Nothing written
+    (0) leaves no file behind.
+    """
+    written, next_pts = 0, 0
+    with av.open(str(destination), "w", format="ogg") as output:
+        stream: Any = None
+        for index, part in enumerate(parts):
+            with _opened(part) as source:
+                if source is None:
+                    continue
+                packets = _whole_packets(source)
+                if index < len(parts) - 1:
+                    packets = packets[:-1]
+                if not packets:
+                    continue
+                if stream is None:
+                    stream = output.add_stream_from_template(source.streams.audio[0])
+                shift = next_pts - packets[0].pts
+                for packet in packets:
+                    packet.pts += shift
+                    packet.dts = packet.pts
+                    packet.stream = stream
+                    output.mux(packet)
+                next_pts = packets[-1].pts + FRAME_SAMPLES
+                written += len(packets)
+    if not written:
+        destination.unlink(missing_ok=True)
+    return written
+
+
+@contextlib.contextmanager
+def _opened(part: Path) -> Iterator[Any]:
+    try:
+        source = av.open(str(part))
+        source.streams.audio[0]
+    except (av.FFmpegError, IndexError) as exc:
+        log.warning("recording part %s is unreadable, left out of the replay: %s", part.name, exc)
+        yield None
+        return
+    with source:
+        yield source
+
+
+def _whole_packets(source: Any) -> list[Any]:
+    packets: list[Any] = []
+    with contextlib.suppress(av.FFmpegError):  # a page torn by a crash: keep what came before it
+        packets.extend(p for p in source.demux(source.streams.audio[0]) if p.pts is not None and p.size)
+    return packets

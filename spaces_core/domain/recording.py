@@ -6,12 +6,14 @@ roles. Like the aggregate's methods they change the Space, return the events and
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from spaces_core.domain import events as ev
 from spaces_core.domain.errors import Conflict, NotAllowed, NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.space import Space, SpaceState
 
-__all__ = ["delete_replay", "has_replay", "set_opt_out", "set_recording"]
+__all__ = ["delete_replay", "has_replay", "may_delete_replay", "replay_expired", "set_opt_out", "set_recording"]
 
 
 def set_recording(space: Space, actor: Actor, on: bool) -> list[ev.DomainEvent]:
@@ -48,9 +50,19 @@ def has_replay(space: Space) -> bool:
     return space.state == SpaceState.ENDED and space.recorded and not space.replay_deleted
 
 
+def replay_expired(space: Space, now: datetime, keep: timedelta) -> bool:
+    """A replay is kept for `keep` after its Space ended (RECORDINGS_RETENTION_DAYS); after that it goes."""
+    return has_replay(space) and space.ended_at is not None and now - space.ended_at >= keep
+
+
+def may_delete_replay(space: Space, user_id: int) -> bool:
+    """The host at the end, or the member who opened the Space: the ones whose replay it is."""
+    return user_id in (space.host_id, space.original_host_id)
+
+
 def delete_replay(space: Space, actor: Actor) -> list[ev.DomainEvent]:
     """The host at the end, or the member who opened the Space, may delete it; nobody else."""
-    if actor.user_id not in (space.host_id, space.original_host_id):
+    if not may_delete_replay(space, actor.user_id):
         raise NotAllowed("Only the host can delete the replay.")
     if space.state == SpaceState.LIVE:
         raise Conflict("The replay exists once the Space has ended; turn recording off with `/space record off`.")

@@ -165,3 +165,91 @@ async def test_nothing_is_recorded_while_recording_is_off(world: World) -> None:
     assert level_at(heard, 440) == 1.0
     assert level_at(heard, 1000) < 0.01, "audio spoken while recording was off was written"
     assert len(heard) < 48_000 * 2.5, len(heard) / 48_000
+
+
+def parts_of(directory: Path, space_id: str) -> list[Path]:
+    return sorted(directory.glob(f"{space_id}-part*.ogg"))
+
+
+async def test_a_restart_mid_space_keeps_recording_and_the_replay_holds_both_halves(world: World) -> None:
+    await start_space(world)
+    await room_of(world)
+    space = await live_space(world)
+    await bring_up(world, "cole")
+    await record(world, "cole", "optout")
+    await record(world, "hana", "on")
+    await speak(world, {"hana": 440, "cole": 1000}, 2.0)
+
+    directory = recordings(world)
+    await world.stop_bot()
+    assert [p.name for p in parts_of(directory, space.id)] == [f"{space.id}-part1.ogg"]
+    assert not (directory / f"{space.id}.ogg").exists()  # still live: no replay yet
+    await world.start_bot()
+    room = await room_of(world)  # the bot is back on the Stage, receiving
+    await eventually(lambda: room.recording is not None and room.recording.active)
+    await speak(world, {"hana": 660, "cole": 1000}, 2.0)
+    await world.slash(world.stage_id, world["hana"], "space end")
+
+    path = recordings(world) / f"{space.id}.ogg"
+    await eventually(lambda: world.bot.bot.app.audio.get(space.id) is None and path.is_file())
+    assert parts_of(directory, space.id) == []  # joined into the replay and removed
+    heard = decoded(path)
+    half = len(heard) // 2
+    assert 3.5 * 48_000 < len(heard) < 5.5 * 48_000, len(heard) / 48_000
+    assert level_at(heard[:half], 440) == 1.0 and level_at(heard[:half], 660) < 0.01
+    assert level_at(heard[half:], 660) == 1.0 and level_at(heard[half:], 440) < 0.01
+    assert level_at(heard, 1000) < 0.01, "the opted-out speaker is in the recording"
+    replay = await world.slash(world.stage_id, world["lee"], "space replay")
+    assert "personal link" in replay.content and replay.message["attachments"], replay.content
+
+
+async def recorded_and_ended(world: World) -> Path:
+    await start_space(world)
+    await room_of(world)
+    space = await live_space(world)
+    await record(world, "hana", "on")
+    await speak(world, {"hana": 440}, 1.0)
+    await world.slash(world.stage_id, world["hana"], "space end")
+    path = recordings(world) / f"{space.id}.ogg"
+    await eventually(lambda: path.is_file())
+    return path
+
+
+async def test_privacy_delete_takes_the_replays_of_the_spaces_the_member_hosted(world: World) -> None:
+    path = await recorded_and_ended(world)
+    others = await world.slash(world.chat_id, world["cole"], "privacy delete")
+    assert others.ephemeral and "Spaces you hosted (0)" in others.content, others.content
+    assert path.is_file()
+    mine = await world.slash(world.chat_id, world["hana"], "privacy delete")
+    assert mine.ephemeral and "Spaces you hosted (1)" in mine.content, mine.content
+    assert not path.exists()
+    gone = await world.slash(world.stage_id, world["hana"], "space replay")
+    assert "no replay" in gone.content, gone.content
+
+
+async def test_replays_older_than_the_retention_are_swept_periodically(tmp_path: Path) -> None:
+    world = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db")
+    try:
+        retention_seconds = 4.0  # RECORDINGS_RETENTION_DAYS as a fraction: swept every second
+        await world.start_bot(recordings_dir=str(tmp_path / "rec"), recordings_retention_days=retention_seconds / 86400)
+        path = await recorded_and_ended(world)
+        kept = await world.slash(world.stage_id, world["lee"], "space replay")
+        assert "personal link" in kept.content, kept.content
+        await eventually(lambda: not path.exists(), timeout=retention_seconds + 5)
+        gone = await world.slash(world.stage_id, world["lee"], "space replay")
+        assert "no replay" in gone.content, gone.content  # the record went with the file
+    finally:
+        await world.close()
+
+
+async def test_a_replay_still_in_parts_is_joined_when_asked_for(world: World) -> None:
+    path = await recorded_and_ended(world)
+    space_id = path.stem
+    # The state a Space ending during a restart leaves until the sweep: its parts, no replay yet.
+    path.rename(path.with_name(f"{space_id}-part1.ogg"))
+    (path.with_name(f"{space_id}-part2.ogg")).write_bytes(path.with_name(f"{space_id}-part1.ogg").read_bytes())
+    replay = await world.slash(world.stage_id, world["lee"], "space replay")
+    assert replay.ephemeral and "personal link" in (replay.content or ""), replay.content
+    assert [a["filename"] for a in replay.message["attachments"]] == [f"{space_id[:8]}-replay.ogg"]
+    assert parts_of(path.parent, space_id) == []
+    assert 1.8 * 48_000 < len(decoded(path)) < 2.4 * 48_000  # both parts, once each
