@@ -213,6 +213,10 @@ class TicketRepository(Protocol):
         first one's commit, then gets False."""
         ...
 
+    async def known_events(self, event_ids: Collection[str]) -> set[str]:
+        """Which of these event ids were applied already."""
+        ...
+
 
 class PayoutRepository(Protocol):
     async def get(self, host_id: int) -> PayoutAccount | None: ...

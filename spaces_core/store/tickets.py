@@ -17,9 +17,11 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from spaces_core.domain.errors import Conflict
 from spaces_core.domain.tickets import (
     RELEASES_SEAT,
     HolderChoice,
@@ -97,7 +99,10 @@ class SqlTicketRepository:
         return TicketOffer(**row) if row is not None else None
 
     async def add_offer(self, offer: TicketOffer) -> None:
-        await self._session.execute(_offers.insert().values(dataclasses.asdict(offer)))
+        try:
+            await self._session.execute(_offers.insert().values(dataclasses.asdict(offer)))
+        except IntegrityError as error:  # two first set_offer calls at once: the other one made it
+            raise Conflict("Someone changed this Space's tickets at the same moment; try again.") from error
 
     async def set_terms(self, schedule_id: str, price_cents: int, quantity: int | None) -> bool:
         statement = update(_offers).where(_offers.c.schedule_id == schedule_id)
@@ -309,6 +314,14 @@ class SqlTicketRepository:
         values = {"event_id": event_id, "type": event_type, "received_at": now, "outcome": outcome}
         statement = self._insert(_events).values(values).on_conflict_do_nothing()
         return (await self._session.execute(statement.returning(_events.c.event_id))).first() is not None
+
+    async def known_events(self, event_ids: Collection[str]) -> set[str]:
+        known: set[str] = set()
+        ids = list(event_ids)
+        for start in range(0, len(ids), 500):  # bounded IN lists
+            statement = select(_events.c.event_id).where(_events.c.event_id.in_(ids[start : start + 500]))
+            known.update(str(i) for i in (await self._session.execute(statement)).scalars())
+        return known
 
 
 class SqlPayoutRepository:
