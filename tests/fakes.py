@@ -79,11 +79,11 @@ class _Spaces:
         self._data.spaces[space.id] = copy.deepcopy(space)
         self.touched.add(space.id)
 
-    async def get(self, space_id: str) -> Space | None:
+    async def get(self, space_id: str, *, for_update: bool = False) -> Space | None:
         space = self._data.spaces.get(space_id)
         return copy.deepcopy(space) if space else None
 
-    async def live_in_channel(self, guild_id: int, channel_id: int) -> Space | None:
+    async def live_in_channel(self, guild_id: int, channel_id: int, *, for_update: bool = False) -> Space | None:
         found = [s for s in self._live() if (s.guild_id, s.channel_id) == (guild_id, channel_id)]
         return found[0] if found else None
 

@@ -26,7 +26,7 @@ Change = Callable[[Space, UnitOfWork, datetime], Awaitable[list[DomainEvent]]]
 
 def by_id(space_id: str) -> Load:
     async def load(uow: UnitOfWork) -> Space | None:
-        space = await uow.spaces.get(space_id)
+        space = await uow.spaces.get(space_id, for_update=True)
         if space is None:
             raise NotFound("That Space doesn't exist any more.")
         return space

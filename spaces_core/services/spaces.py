@@ -29,7 +29,7 @@ def _new_id() -> str:
 
 def _in_channel(guild_id: int, channel_id: int) -> Load:
     async def load(uow: UnitOfWork) -> Space | None:
-        return await uow.spaces.live_in_channel(guild_id, channel_id)
+        return await uow.spaces.live_in_channel(guild_id, channel_id, for_update=True)
 
     return load
 
@@ -115,7 +115,7 @@ class SpaceService:
 
     async def live_in_channel(self, guild_id: int, channel_id: int) -> Space | None:
         async with self._uow_factory() as uow:
-            return await uow.spaces.live_in_channel(guild_id, channel_id)
+            return await uow.spaces.live_in_channel(guild_id, channel_id, for_update=True)
 
     async def live_in_guild(self, guild_id: int) -> list[Space]:
         """Busiest first, then the longest running, as the Live now board shows them."""

@@ -39,13 +39,16 @@ class SqlSpaceRepository:
         except IntegrityError as exc:  # the partial unique index: one live Space per Stage
             raise Conflict("Another Space went live on this Stage at the same moment.") from exc
 
-    async def get(self, space_id: str) -> Space | None:
-        found = await self._many(col(SpaceRow.id) == space_id)
+    async def get(self, space_id: str, *, for_update: bool = False) -> Space | None:
+        found = await self._many(col(SpaceRow.id) == space_id, for_update=for_update)
         return found[0] if found else None
 
-    async def live_in_channel(self, guild_id: int, channel_id: int) -> Space | None:
+    async def live_in_channel(self, guild_id: int, channel_id: int, *, for_update: bool = False) -> Space | None:
         found = await self._many(
-            col(SpaceRow.state) == _LIVE, col(SpaceRow.guild_id) == guild_id, col(SpaceRow.channel_id) == channel_id
+            col(SpaceRow.state) == _LIVE,
+            col(SpaceRow.guild_id) == guild_id,
+            col(SpaceRow.channel_id) == channel_id,
+            for_update=for_update,
         )
         return found[0] if found else None
 
@@ -78,13 +81,17 @@ class SqlSpaceRepository:
             raise ConcurrentUpdate("Someone else changed this Space at the same moment; try again.")
         space.version += 1
 
-    async def _many(self, *conditions: object) -> list[Space]:
+    async def _many(self, *conditions: object, for_update: bool = False) -> list[Space]:
         statement = (
             select(SpaceRow)
             .where(*conditions)  # type: ignore[arg-type]
             .order_by(col(SpaceRow.created_at), col(SpaceRow.id))
             .execution_options(populate_existing=True)
         )
+        if for_update:
+            # PostgreSQL: a row lock, so concurrent writers queue (twenty hands raised at once on a loaded
+            # machine outran the optimistic retries). SQLite has no FOR UPDATE; its writers are serialized anyway.
+            statement = statement.with_for_update()
         rows = (await self._session.execute(statement)).scalars().all()
         return [space_from_row(row) for row in rows]
 

@@ -96,3 +96,36 @@ async def test_concurrent_starts_on_one_stage(uow_factory: UnitOfWorkFactory) ->
     results = await asyncio.gather(*starts, return_exceptions=True)
     assert sum(not isinstance(r, BaseException) for r in results) == 1
     assert len(await service.all_live()) == 1
+
+
+async def test_a_writer_holding_the_space_makes_the_next_one_wait(uow_factory: UnitOfWorkFactory) -> None:
+    """`for_update`: the second writer reads only after the first commits, so it sees the new version."""
+    saved = await check_round_trip(uow_factory)
+    first_has_it, second_read = asyncio.Event(), asyncio.Event()
+    versions: list[int] = []
+
+    async def first() -> None:
+        async with uow_factory() as uow:
+            space = await uow.spaces.get(saved.id, for_update=True)
+            assert space is not None
+            first_has_it.set()
+            await asyncio.sleep(0.3)
+            assert not second_read.is_set(), "the second writer read the row while the first held it"
+            space.title = "First"
+            await uow.spaces.save(space)
+            await uow.commit()
+
+    async def second() -> None:
+        await first_has_it.wait()
+        async with uow_factory() as uow:
+            space = await uow.spaces.get(saved.id, for_update=True)
+            second_read.set()
+            assert space is not None
+            versions.append(space.version)
+            space.title = "Second"
+            await uow.spaces.save(space)  # no ConcurrentUpdate: it read the committed version
+            await uow.commit()
+
+    await asyncio.gather(first(), second())
+    stored = await SpaceService(uow_factory, Ticking(), Recorder()).get(saved.id)
+    assert stored.title == "Second" and versions == [saved.version + 1]
