@@ -222,15 +222,35 @@ class ScheduledSpace:
         self.state = ScheduleState.CANCELLED
         self.revision += 1
 
+    @property
+    def opens_at(self) -> datetime:
+        """The host may start it this long before its start: as early as the host alert (30 min by default)."""
+        return self.starts_at - timedelta(seconds=self.host_alert_seconds)
+
+    def startable(self, now: datetime) -> bool:
+        """Upcoming, and inside the window in which its host may start it: from `opens_at` until the grace ends."""
+        return self.is_upcoming and self.opens_at <= now < self.starts_at + self.grace
+
     def go_live(self, actor: Actor, now: datetime) -> None:
         if actor.user_id != self.host_id:
             raise NotAllowed("Only the host can start this Space.")
         self._require_upcoming()
-        opens = self.starts_at - timedelta(seconds=self.host_alert_seconds)
-        if now < opens:
-            raise Conflict(f"You can start this Space from <t:{int(opens.timestamp())}:t> on.")
-        if now >= self.starts_at + self.grace:
+        if now < self.opens_at:
+            raise Conflict(f"You can start this Space from <t:{int(self.opens_at.timestamp())}:t> on.")
+        if not self.startable(now):
             raise Conflict("This Space was missed: schedule it again with `/space schedule`.")
+
+    def opening(self, *, title: str | None = None, topics: str | None = None) -> ScheduledSpace:
+        """What the live Space opens with: the planned title and topics, or those the host typed as they start it
+        (blank means "keep"). A copy: the schedule itself keeps the name its audience, its Discord event and its
+        ticket holders know it by."""
+        typed_topics = clean_topics(topics) if topics else ()
+        return dataclasses.replace(
+            self,
+            title=clean_title(title) if title and title.strip() else self.title,
+            topics=typed_topics or self.topics,
+            reminded=set(),
+        )
 
     def opened(self, live_space_id: str) -> None:
         self.state = ScheduleState.LIVE

@@ -118,14 +118,36 @@ class ScheduleService:
         await self._announcer.cancelled(schedule, audience, missed=False)
         return schedule
 
-    async def start_now(self, schedule_id: str, actor: Actor) -> Space:
-        """Open the live Space. Reminders still planned never fire (a host who starts early makes them wrong):
-        instead everyone in the audience is told once that it is live, except followers, who get the go-live
-        DM every live Space sends."""
+    async def startable_by(
+        self, *, guild_id: int, host_id: int, channel_id: int | None = None
+    ) -> ScheduledSpace | None:
+        """The host's scheduled Space that `/space start` opens instead of a new one: on that Stage (on any Stage
+        of the server when `channel_id` is None) and inside the window in which Start now works, from the host
+        alert (30 min) before its start until its grace is over. Opening an unscheduled Space then would leave
+        the scheduled one to be marked missed (and its tickets refunded) while the host is live on its Stage.
+        The soonest when there are several: one already due goes before one still to come."""
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            mine = await uow.schedules.upcoming_of_host(host_id)
+        fits = [
+            schedule
+            for schedule in mine
+            if schedule.guild_id == guild_id
+            and (channel_id is None or schedule.channel_id == channel_id)
+            and schedule.startable(now)
+        ]
+        return min(fits, key=lambda schedule: (schedule.starts_at, schedule.id), default=None)
+
+    async def start_now(
+        self, schedule_id: str, actor: Actor, *, title: str | None = None, topics: str | None = None
+    ) -> Space:
+        """Open the live Space (with `title` / `topics` instead of the planned ones when given). Reminders still
+        planned never fire (a host who starts early makes them wrong): instead everyone in the audience is told
+        once that it is live, except followers, who get the go-live DM every live Space sends."""
         async with self._uow_factory() as uow:
             schedule = await self._load(uow, schedule_id)
             schedule.go_live(actor, self._clock.now())
-        space = await self._start_live(schedule, actor)
+        space = await self._start_live(schedule.opening(title=title, topics=topics), actor)
         async with self._uow_factory() as uow:
             schedule = await self._load(uow, schedule_id)
             old_revision = schedule.revision

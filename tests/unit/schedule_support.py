@@ -54,5 +54,9 @@ class Scheduling:
 
     async def _start_live(self, schedule: ScheduledSpace, actor: Actor) -> Space:
         return await self.app.spaces.start_space(
-            guild_id=schedule.guild_id, channel_id=schedule.channel_id, actor=actor, title=schedule.title, topics=""
+            guild_id=schedule.guild_id,
+            channel_id=schedule.channel_id,
+            actor=actor,
+            title=schedule.title,
+            topics=list(schedule.topics),
         )

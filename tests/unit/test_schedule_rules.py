@@ -157,6 +157,28 @@ def test_go_live_window_and_missed_after_the_grace():
         s.go_live(HOST, start + timedelta(minutes=16))
 
 
+def test_startable_from_the_host_alert_until_the_grace_ends():
+    s = planned(timedelta(hours=2))
+    start = NOW + timedelta(hours=2)
+    assert s.opens_at == start - timedelta(minutes=30)
+    assert not s.startable(start - timedelta(minutes=31))
+    assert s.startable(start - timedelta(minutes=30)) and s.startable(start + timedelta(minutes=14, seconds=59))
+    assert not s.startable(start + timedelta(minutes=15))
+    s.opened("b" * 32)
+    assert not s.startable(start)
+
+
+def test_opening_keeps_the_planned_title_and_topics_unless_new_ones_are_typed():
+    s = planned(timedelta(hours=2))
+    kept = s.opening(title="   ", topics=None)
+    assert (kept.title, kept.topics) == ("Beat-making Q&A", ("beats", "q&a"))
+    typed = s.opening(title=" Beats  live ", topics="drums")
+    assert (typed.title, typed.topics) == ("Beats live", ("drums",))
+    assert (s.title, s.topics) == ("Beat-making Q&A", ("beats", "q&a"))  # the schedule keeps its own
+    with pytest.raises(InvalidInput, match="at most"):
+        s.opening(title="x" * 71)
+
+
 def test_opened_space_is_never_marked_missed():
     s = planned(timedelta(hours=2))
     s.opened("b" * 32)

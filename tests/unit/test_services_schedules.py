@@ -1,4 +1,5 @@
-"""ScheduleService over the in-memory fakes: per-server reminder offsets."""
+"""ScheduleService over the in-memory fakes: per-server reminder offsets, starting early, and which scheduled
+Space `/space start` opens."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from tests.unit.services_support import GUILD, HOST, STAGE
 ADMIN = Actor(4, is_admin=True)
 
 
-async def _schedule(s: Scheduling, when: str = "in 2 days", guild_id: int = GUILD):
+async def _schedule(
+    s: Scheduling,
+    when: str = "in 2 days",
+    guild_id: int = GUILD,
+    channel_id: int = STAGE,
+    title: str = "Beat-making Q&A",
+):
     return await s.service.schedule(
-        guild_id=guild_id, channel_id=STAGE, actor=HOST, title="Beat-making Q&A", topics="", when=when
+        guild_id=guild_id, channel_id=channel_id, actor=HOST, title=title, topics="beats", when=when
     )
 
 
@@ -95,3 +102,45 @@ async def test_when_the_live_space_ends_its_schedule_ends_once():
     assert (await s.service.get(planned.id)).state.value == "ended"
     assert not await s.service.space_ended(space.id) and not await s.service.space_ended("unscheduled")
     assert [kind for kind, _, _ in s.announcer.said].count("ended") == 1
+
+
+async def test_space_start_finds_the_hosts_space_due_on_that_stage_and_nothing_further_out():
+    s = Scheduling()
+    later = await _schedule(s, when="in 2h", title="Later")
+    soon = await _schedule(s, when="in 20m", title="Soon")
+    elsewhere = await _schedule(s, when="in 10m", channel_id=STAGE + 1, title="Elsewhere")
+    await _schedule(s, when="in 10m", guild_id=GUILD + 1, title="Other server")
+
+    def found(channel_id: int | None = STAGE, host_id: int = HOST.user_id):
+        return s.service.startable_by(guild_id=GUILD, host_id=host_id, channel_id=channel_id)
+
+    assert (await found()).id == soon.id  # 20 min ahead: inside the 30 min in which Start now works
+    assert (await found(STAGE + 1)).id == elsewhere.id
+    assert (await found(None)).id == elsewhere.id  # no Stage meant: the soonest of the server
+    assert await found(STAGE + 2) is None and await found(host_id=HOST.user_id + 1) is None
+    s.app.clock.advance(20 * 60 + 14 * 60)  # "Soon" is 14 min overdue (grace 15), "Later" 1 h 26 min away
+    assert (await found()).id == soon.id
+    s.app.clock.advance(60)  # the grace of "Soon" is over: it is for the missed-start job now
+    assert await found() is None
+    s.app.clock.advance(60 * 60)  # "Later" is 25 min away
+    assert (await found()).id == later.id
+
+
+async def test_start_now_opens_with_what_the_host_typed_and_the_schedule_keeps_its_name():
+    s = Scheduling()
+    planned = await _schedule(s, when="in 10m")
+    space = await s.service.start_now(planned.id, HOST, title="Beats, live", topics="drums, 808")
+    assert (space.title, space.topics) == ("Beats, live", ("drums", "808"))
+    stored = await s.service.get(planned.id)
+    assert (stored.title, stored.topics, stored.live_space_id) == ("Beat-making Q&A", ("beats",), space.id)
+    assert s.announcer.said[-1][:2] == ("live", planned.id)
+
+
+async def test_start_now_with_nothing_typed_keeps_the_planned_title_and_a_bad_title_changes_nothing():
+    s = Scheduling()
+    planned = await _schedule(s, when="in 10m")
+    with pytest.raises(InvalidInput, match="at most 70"):
+        await s.service.start_now(planned.id, HOST, title="x" * 80)
+    assert (await s.service.get(planned.id)).is_upcoming and await s.app.spaces.live_of_host(HOST.user_id) is None
+    space = await s.service.start_now(planned.id, HOST, title=None, topics="")
+    assert (space.title, space.topics) == ("Beat-making Q&A", ("beats",))
