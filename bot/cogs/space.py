@@ -18,8 +18,9 @@ from bot.embeds import card_embed, summary_embed
 from bot.permissions import require_bot_permissions
 from bot.replies import guarded, reply
 from bot.views import approval_view, share_for
-from spaces_core.domain.errors import InvalidInput
-from spaces_core.domain.roles import Action, require
+from spaces_core.domain.errors import InvalidInput, NotFound
+from spaces_core.domain.roles import Action, Actor, require
+from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.space import Space
 
 __all__ = ["SpaceCog"]
@@ -61,16 +62,16 @@ class SpaceCog(commands.Cog):
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
-    @space.command(name="start", description="Go live: open a Space on a Stage channel")
+    @space.command(name="start", description="Go live: open a Space on a Stage channel (or your scheduled one)")
     @app_commands.describe(
-        title="What is this Space about? (70 characters at most)",
+        title="What is this Space about? (70 characters at most; your scheduled Space keeps its own if empty)",
         topics="Up to 3 topics, separated by commas",
         channel="The Stage to use (default: the one you are in)",
     )
     async def start(
         self,
         interaction: discord.Interaction,
-        title: str,
+        title: str | None = None,
         topics: str | None = None,
         channel: Vocal | None = None,
     ) -> None:
@@ -79,6 +80,12 @@ class SpaceCog(commands.Cog):
             guild_id = guild_only(interaction)
             actor = await actor_in(interaction)
             await interaction.response.defer(ephemeral=True, thinking=True)
+            scheduled = await _scheduled_to_open(interaction, channel, actor)
+            if scheduled is not None:
+                await _open_scheduled(interaction, scheduled, actor, title, topics)
+                return
+            if not title or not title.strip():
+                raise InvalidInput("Give your Space a title: `/space start title:...`.")
             stage = await pick_channel(interaction, channel, title)
             require_bot_permissions(stage)
             try:
@@ -86,9 +93,7 @@ class SpaceCog(commands.Cog):
                     guild_id=guild_id, channel_id=stage.id, actor=actor, title=title, topics=topics or ""
                 )
             except discord.HTTPException:
-                live = await app.spaces.live_of_host(actor.user_id)
-                if live is not None:  # the Stage did not open: don't leave a Space nobody can reach
-                    await app.spaces.end_space(live.id, actor)
+                await _end_unopened(interaction, actor)
                 raise
             # Members already standing on the Stage are counted (and, on a voice channel, muted) right away.
             present = {member.id for member in stage.members if not member.bot}
@@ -226,7 +231,80 @@ def _names(guild: discord.Guild | None, user_ids: list[int]) -> dict[int, str]:
 
 
 def _started_text(space: Space, user: discord.Member | discord.User) -> str:
+    return f"You're live in <#{space.channel_id}>. {_where_you_are(space, user)}"
+
+
+def _where_you_are(space: Space, user: discord.Member | discord.User) -> str:
     voice = user.voice if isinstance(user, discord.Member) else None
     if voice is not None and voice.channel is not None and voice.channel.id == space.channel_id:
-        return f"You're live in <#{space.channel_id}>. You're on stage as the host."
-    return f"You're live in <#{space.channel_id}>. Join it: you'll be brought up to speak as the host."
+        return "You're on stage as the host."
+    return "Join it: you'll be brought up to speak as the host."
+
+
+async def _end_unopened(interaction: discord.Interaction, actor: Actor) -> None:
+    """The Stage did not open: don't leave a Space nobody can reach."""
+    app = app_of(interaction.client)
+    live = await app.spaces.live_of_host(actor.user_id)
+    if live is not None:
+        await app.spaces.end_space(live.id, actor)
+
+
+# -- a scheduled Space opened with /space start --------------------------------------------------------------
+
+
+async def _scheduled_to_open(
+    interaction: discord.Interaction, given: Vocal | None, actor: Actor
+) -> ScheduledSpace | None:
+    """The host's scheduled Space due about now on the Stage they mean (the one given, the one they stand in, or
+    any Stage when neither): the schedule service decides which one, if any, may be opened now."""
+    app = app_of(interaction.client)
+    if app.schedules is None or interaction.guild_id is None:
+        return None
+    user = interaction.user
+    standing = user.voice.channel if isinstance(user, discord.Member) and user.voice is not None else None
+    meant = given or standing
+    return await app.schedules.startable_by(
+        guild_id=interaction.guild_id, host_id=actor.user_id, channel_id=meant.id if meant is not None else None
+    )
+
+
+async def _open_scheduled(
+    interaction: discord.Interaction, scheduled: ScheduledSpace, actor: Actor, title: str | None, topics: str | None
+) -> None:
+    """The same path as Start now, so its audience is told, its Discord event goes live and its tickets gate the
+    Stage. What the host typed (title, topics) replaces the planned ones for the live Space only."""
+    app = app_of(interaction.client)
+    assert app.schedules is not None  # _scheduled_to_open found it there
+    stage = interaction.guild.get_channel(scheduled.channel_id) if interaction.guild is not None else None
+    if stage is None:
+        raise NotFound(
+            f"The Stage of your scheduled Space **{scheduled.title}** is gone: cancel it with `/space cancel`, or "
+            "pick another Stage with the `channel` option."
+        )
+    require_bot_permissions(stage)
+    try:
+        space = await app.schedules.start_now(scheduled.id, actor, title=title, topics=topics)
+    except discord.HTTPException:
+        await _end_unopened(interaction, actor)
+        raise
+    offer = await app.tickets.offer(scheduled.id) if app.tickets is not None else None
+    text = _opened_text(scheduled, space, interaction.user, ticketed=offer is not None)
+    await reply(interaction, text, embed=card_embed(space, offer))
+
+
+def _opened_text(
+    scheduled: ScheduledSpace, space: Space, user: discord.Member | discord.User, *, ticketed: bool
+) -> str:
+    due = int(scheduled.starts_at.timestamp())
+    lines = [
+        f"You're live in <#{space.channel_id}> with your scheduled Space **{scheduled.title}** (due <t:{due}:R>): "
+        "its Discord event is live and everyone waiting for it is told."
+    ]
+    if space.title != scheduled.title:
+        lines.append(
+            f"It runs as **{space.title}**, the title you typed; its event and reminders keep the planned one."
+        )
+    if ticketed:
+        lines.append("🎟️ Only ticket holders, your co-hosts and moderators can join the Stage.")
+    lines.append(_where_you_are(space, user))
+    return "\n".join(lines)
