@@ -26,7 +26,7 @@ from bot.settings import Settings
 from bot.stage import StageAdapter
 from bot.ticket_desk import TicketDesk
 from bot.ticket_gate import TicketGate
-from bot.ticket_hooks import TicketedAnnouncer
+from bot.ticket_hooks import CohostDoor, TicketedAnnouncer
 from bot.ticket_notifier import DiscordTicketNotifier
 from bot.web import LinkSigner, WebServer
 from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
@@ -34,10 +34,10 @@ from bot.web.stripe_webhook import StripeWebhook
 from payments import StripeEvent, StripeGateway, WebhookVerifier
 from payments.tickets import StripeTicketPayments, to_payment_event
 from spaces_core.clock import SystemClock
-from spaces_core.domain.schedule import SchedulePolicy
+from spaces_core.domain.schedule import ScheduledSpace, SchedulePolicy
 from spaces_core.domain.space import Space
 from spaces_core.domain.tickets import TicketOffer
-from spaces_core.ports import ScheduleAnnouncer, UnitOfWorkFactory
+from spaces_core.ports import EventPublisher, ScheduleAnnouncer, UnitOfWorkFactory
 from spaces_core.scheduling import ApsJobPlanner
 from spaces_core.services.follows import FollowService
 from spaces_core.services.payouts import PayoutService
@@ -131,7 +131,9 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     async def space_ended(space_id: str) -> bool:  # a scheduled Space's Discord event is completed
         return await schedules.space_ended(space_id)
 
-    spaces = SpaceService(uow_factory, SystemClock(), CompletingPublisher(publisher, space_ended))
+    async def of_live_space(space_id: str) -> ScheduledSpace | None:
+        return await schedules.of_live_space(space_id)
+
     signer = LinkSigner(settings.link_secret)
     web: WebServer | None = None
 
@@ -139,6 +141,10 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         return web.personal_url(space_id, member_id) if web is not None else None
 
     ticketing = _ticketing(settings, uow_factory, bot, config, personal_link) if settings.tickets_enabled else None
+    events: EventPublisher = CompletingPublisher(publisher, space_ended)
+    if ticketing is not None:  # a co-host added to a live ticketed Space is let onto its Stage at once
+        events = CohostDoor(events, gate=ticketing.gate, tickets=ticketing.service, schedule_of=of_live_space)
+    spaces = SpaceService(uow_factory, SystemClock(), events)
     if settings.web_port is not None:
         web = WebServer(
             audio,

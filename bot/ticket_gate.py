@@ -8,6 +8,11 @@
   people `bot.actors` treats as moderators). Order matters: the role's allow and the bot's own role come first,
   or the bot would deny itself Connect and Discord would then refuse it the remaining overwrites.
 - When the Space ends or is cancelled, the overwrites go (Connect back to "inherit") and the role is deleted.
+- A co-host added while it is live is let in at once (`let_in`: the role), not at the next reconciliation. The
+  host and everyone made co-host ("insiders") keep the role until the Space ends, whatever happens to their own
+  ticket and even once they are no longer co-host: a co-host who drops loses the co-host role (the Space's rule
+  for everyone who leaves), and the host, who vouched for them, expects them to be able to come back. Insiders are
+  remembered by this process; after a restart only the live Space's current host and co-hosts are known.
 - `reconcile` redoes all of it from the database at start-up, so gating holds across restarts.
 - A non-holder who still stands on the Stage (there before the doors closed, or let in by an admin's own
   overwrite) is moved out and told how to buy.
@@ -56,6 +61,8 @@ class TicketGate:
         self._holders = holders
         self._moderator_role = moderator_role
         self._gated: dict[int, ScheduledSpace] = {}  # Stage channel id -> the ticketed Space live on it
+        # Schedule id -> the host and everyone made co-host while it was live: let in without needing a ticket.
+        self._insiders: dict[str, set[int]] = {}
         # Two payments settling at once must not make two roles: creation is serialised per Space, and a role just
         # made is remembered until the gateway's GUILD_ROLE_CREATE has put it in discord.py's cache.
         self._creating: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -122,7 +129,7 @@ class TicketGate:
 
     async def revoke(self, schedule: ScheduledSpace, user_id: int) -> None:
         guild, role = self._guild(schedule), self.find_role(schedule)
-        if guild is None or role is None:
+        if guild is None or role is None or user_id in self._insiders.get(schedule.id, ()):
             return
         try:
             member = await self._member(guild, user_id)
@@ -167,6 +174,11 @@ class TicketGate:
             and (role.id == configured or role.permissions.mute_members or role.permissions.manage_guild)
         ]
 
+    async def let_in(self, schedule: ScheduledSpace, user_id: int) -> bool:
+        """A co-host added while the Space is live: the role at once, kept until it ends, ticket or not."""
+        self._insiders.setdefault(schedule.id, set()).add(user_id)
+        return await self.grant(schedule, user_id)
+
     async def close_doors(self, schedule: ScheduledSpace, insiders: Iterable[int]) -> None:
         """Only the role (holders, and `insiders`: host, co-hosts) and moderators may connect from now on."""
         stage, guild = self._stage(schedule), self._guild(schedule)
@@ -176,7 +188,10 @@ class TicketGate:
         role = await self._role(schedule)
         if role is None:
             return
-        for user_id in {*insiders, guild.me.id}:
+        # Added to, not replaced: a co-host let in while these insiders were being read stays in.
+        inside = self._insiders.setdefault(schedule.id, set())
+        inside.update(insiders)
+        for user_id in {*inside, guild.me.id}:
             await self.grant(schedule, user_id)
         await stage.set_permissions(role, connect=True, reason=f"Ticket holders of Space {schedule.id}")
         for moderators in await self._moderator_roles(guild):
@@ -198,6 +213,7 @@ class TicketGate:
             log.warning("doors of Space %s not fully opened: %s", schedule.id, exc)
         finally:
             self._forget(schedule.id)
+            self._insiders.pop(schedule.id, None)
 
     async def _unlock(
         self, stage: discord.StageChannel | discord.VoiceChannel, guild: discord.Guild, role: discord.Role | None
@@ -257,15 +273,17 @@ class TicketGate:
     async def reconcile(
         self, live: Iterable[tuple[ScheduledSpace, list[int]]], upcoming: Iterable[ScheduledSpace]
     ) -> None:
-        """`live`: each ticketed Space live now with its insiders (host, co-hosts); `upcoming`: those not live yet.
+        """`live`: each ticketed Space live now with its host and co-hosts; `upcoming`: those not live yet.
         Holders get their role back (or lose one they should not have), live Stages are gated again, and doors and
         roles left by Spaces that ended while the bot was away are removed."""
         live, upcoming = list(live), list(upcoming)
         for schedule in upcoming:
             await self._sync_role(schedule, set())
         for schedule, insiders in live:
-            await self._sync_role(schedule, set(insiders))
-            await self.close_doors(schedule, insiders)
+            inside = self._insiders.setdefault(schedule.id, set())
+            inside.update(insiders)
+            await self._sync_role(schedule, set(inside))
+            await self.close_doors(schedule, inside)
         live_channels = {schedule.channel_id for schedule, _ in live}
         prefixes = {schedule.id[:8] for schedule in [*upcoming, *(s for s, _ in live)]}
         for guild in self._client.guilds:
