@@ -1,15 +1,17 @@
 """Web listeners over WebRTC (aiortc), all sharing the one Opus encode of the mix.
 
-``RelayTrack`` is an aiortc audio track whose ``recv()`` returns the relay hub's already-encoded Opus frame as
-an ``av.Packet`` (pts = the frame's 48 kHz timestamp). aiortc's ``RTCRtpSender`` sends a Packet through its
-codec's ``pack()``, which only wraps the bytes, so no listener ever re-encodes: the per-listener cost is SRTP
-and a UDP send. (aiortc still constructs one idle Opus encoder object per sender; it is never fed a frame.)
-There is no per-listener timer either: each sender asks for the next frame as soon as it sent the last, so
-the hub's publish (the mix engine's 20 ms heartbeat) is the only clock.
-
 ``WebListeners`` answers a listener's SDP offer with a peer connection that sends a ``RelayTrack``, on host
 candidates of one configured address (no STUN/TURN: this relay is for the embedded deployment; production
 fans out through Janus), and drops peers that fail, close or never connect.
+
+Two ways a listener's packets leave, both carrying the hub's shared bytes (nobody re-encodes):
+- the fast path (default): when aiortc's sender starts, i.e. right after DTLS connects, the listener's track
+  hands it to ``SrtpFanout`` (``webrtc_fanout``), which sends every listener's packet in one loop per frame;
+  the track then yields nothing and aiortc's sender sends no RTP of its own (it keeps doing RTCP);
+- aiortc's own sender, for anything the fast path cannot take (``SrtpFanout.add`` returns None) or when it is
+  turned off: ``RelayTrack.recv()`` returns the hub's frame as an ``av.Packet`` (pts = the 48 kHz timestamp),
+  which the sender's codec ``pack()`` only wraps. (aiortc still constructs one idle Opus encoder object per
+  sender; it is never fed a frame.) The hub's publish (the mix engine's 20 ms heartbeat) is the only clock.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fractions
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -35,6 +39,7 @@ from av.stream import Stream
 
 from spaces_core.audio.format import SAMPLE_RATE
 from spaces_core.audio.relay import EncodedFrame, RelayClosed, RelayHub, Subscription
+from spaces_core.audio.webrtc_fanout import FanoutLeg, SrtpFanout
 from spaces_core.audio.webrtc_ice import gather_host_candidates
 
 __all__ = ["ListenerRejected", "RelayTrack", "WebListeners", "to_packet"]
@@ -73,14 +78,27 @@ class RelayTrack(MediaStreamTrack):
         self._queue_frames = queue_frames
         self._subscription: Subscription | None = None
         self.frames_sent = 0
+        # Set by whoever owns the peer: asked once, at the first recv, to take this listener onto the fast path.
+        self.take_over: Callable[[], FanoutLeg | None] | None = None
+        self.leg: FanoutLeg | None = None
 
     @property
     def dropped(self) -> int:
-        """Frames this listener lost because it fell more than the queue behind."""
+        """Frames this listener lost because it fell more than the queue behind (or its socket was full)."""
+        if self.leg is not None:
+            return self.leg.dropped
         return 0 if self._subscription is None else self._subscription.dropped
 
     async def recv(self) -> av.Packet[Stream]:
         if self.readyState != "live":
+            raise MediaStreamError
+        if self._subscription is None and self.leg is None and self.take_over is not None:
+            # The first recv comes from aiortc's sender starting, right after DTLS connected: the moment
+            # the fast path can take the listener. From then on this track never yields a packet.
+            self.leg = self.take_over()
+        if self.leg is not None:
+            await self.leg.wait_closed()
+            self.stop()
             raise MediaStreamError
         if self._subscription is None:
             # Subscribed at the first recv, i.e. once the sender starts after DTLS: frames published while
@@ -102,6 +120,8 @@ class RelayTrack(MediaStreamTrack):
         super().stop()
         if self._subscription is not None:
             self._hub.unsubscribe(self._subscription)
+        if self.leg is not None:
+            self.leg.close()
 
 
 @dataclass(eq=False)
@@ -123,12 +143,14 @@ class WebListeners:
         max_listeners: int = 500,
         queue_frames: int = LISTENER_QUEUE_FRAMES,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        fast_path: bool = True,
     ) -> None:
         self._hub = hub
         self._host = host
         self._max_listeners = max_listeners
         self._queue_frames = queue_frames
         self._connect_timeout = connect_timeout
+        self._fanout = SrtpFanout(hub, queue_frames=queue_frames) if fast_path else None
         self._listeners: dict[RTCPeerConnection, _Listener] = {}
         self._wake = asyncio.Event()
         self._reaper: asyncio.Task[None] | None = None
@@ -141,6 +163,11 @@ class WebListeners:
     @property
     def tracks(self) -> list[RelayTrack]:
         return [listener.track for listener in self._listeners.values()]
+
+    @property
+    def fanout(self) -> SrtpFanout | None:
+        """The fast path's sender, if on: its ``count`` is how many listeners it serves now."""
+        return self._fanout
 
     async def offer(self, sdp: str) -> str:
         """Answer a listener's offer (receive-only audio, complete ICE, not trickled) with our SDP."""
@@ -179,6 +206,8 @@ class WebListeners:
                 await reaper
         listeners, self._listeners = list(self._listeners.values()), {}
         await asyncio.gather(*(self._close(listener) for listener in listeners))
+        if self._fanout is not None:
+            await self._fanout.close()
 
     async def _answer(self, pc: RTCPeerConnection, track: RelayTrack, sdp: str) -> str:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
@@ -187,6 +216,8 @@ class WebListeners:
         opus = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType.lower() == "audio/opus"]
         transceiver.setCodecPreferences(opus)
         pc.addTrack(track)
+        if self._fanout is not None:
+            track.take_over = functools.partial(self._fanout.add, transceiver)
         await gather_host_candidates(pc, self._host)
         await pc.setLocalDescription(await pc.createAnswer())
         return pc.localDescription.sdp

@@ -29,7 +29,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 async def test_chromium_plays_the_space_and_lights_the_speaker(world: World) -> None:
     await start_space(world)
-    await room_of(world)
+    room = await room_of(world)
     space = await live_space(world)
     web = world.bot.bot.app.web
     assert web is not None
@@ -45,6 +45,8 @@ async def test_chromium_plays_the_space_and_lights_the_speaker(world: World) -> 
             return abs(await browser.evaluate("window.spaces.peakHz()") - 440) < 12
 
         await eventually(hears_the_tone, timeout=8)
+        # What the browser decodes came through the per-packet fan-out, not aiortc's sender.
+        assert room.listeners.fanout is not None and room.listeners.fanout.count == 1
         lit = "Array.from(document.querySelectorAll('li.speaking')).map(li => li.textContent)"
         await eventually(lambda: _equals(browser.evaluate(lit), ["hana"]), timeout=5)
     finally:
