@@ -270,10 +270,12 @@ class SrtpFanout:
                 leg.send_errors += 1
                 failed.append(leg)
                 continue
+            else:
+                leg.packets += 1
+                leg.octets += size
+            # A dropped packet still used its number (and SRTP index): the listener sees it as network loss.
             leg.sequence = (leg.sequence + 1) & 0xFFFF
             leg.rtp_timestamp = rtp_timestamp
-            leg.packets += 1
-            leg.octets += size
         self._after_frame(failed)
 
     def _after_frame(self, failed: list[FanoutLeg]) -> None:
