@@ -1,18 +1,19 @@
-"""Benchmark: N web listeners of one Space at 50 packets/s, three ways of feeding their aiortc senders.
+"""Benchmark: N web listeners of one Space at 50 packets/s, three ways of sending to them, side by side in one run.
 
-Run: `.venv/bin/python -m bench.bench_listeners` (defaults: 1, 10, 25, 50 listeners, 5 s each; see
-docs/BENCHMARKS_AUDIO.md). Loopback only. The server side (this process) runs one mode at a time:
+Run: `.venv/bin/python -m bench.bench_listeners` (see docs/BENCHMARKS.md for the defaults and figures).
+Loopback only; every count and time is bounded. The server (this process) runs one mode at a time:
 
-- ``ours``: ``WebListeners`` — the mix is encoded once, every listener's ``RelayTrack`` hands the shared
-  Opus bytes to its sender as an ``av.Packet`` (no encode per listener);
-- ``stock``: aiortc's ``MediaRelay`` over a PCM track, the usual recipe — each sender runs its own Opus encoder;
-- ``shared``: aiortc's ``MediaRelay`` over one encoded-packet track — one encode, aiortc's own fan-out.
+- ``ours``: ``WebListeners`` as the bot runs it — one Opus encode; aiortc does signalling, ICE, DTLS and RTCP
+  per listener, and ``SrtpFanout`` sends every connected listener's packet in one loop per frame;
+- ``shared``: aiortc's ``MediaRelay`` over one encoded-packet track (a ``RelayTrack``): one encode, aiortc's own
+  per-listener sender (this is also what ``WebListeners`` does with ``fast_path=False``);
+- ``stock``: aiortc's ``MediaRelay`` over a PCM track, the usual recipe — each sender runs its own Opus encoder.
 
-The listeners are real aiortc peers in a child process (so their decoding does not count as server CPU). They
-time every RTP packet as it arrives (by wrapping ``RTCRtpReceiver._handle_rtp_packet`` on each receiver, a
-private hook used by this script only) and report per-listener packet rate, loss (from sequence numbers) and
-p99 of |inter-arrival - 20 ms|. Server CPU is ``time.process_time`` (all threads) over the same window,
-divided by the wall time: 1.0 is one core busy. Not a test: figures are printed, never asserted.
+The listeners are real aiortc peers in child processes (``bench/listener_peers.py``), so their work is not server
+CPU; above a few, they take RTP off the socket before aiortc's receive path (see that module). Server CPU is
+``time.process_time`` of this process over the measured window divided by wall time (1.0 = one core busy);
+listeners per core = N / that. A row qualifies when no packet was lost, every listener got 50 packets/s and the
+worst listener's p99 of |inter-arrival - 20 ms| is under 20 ms. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -23,24 +24,20 @@ import collections
 import contextlib
 import fractions
 import json
+import os
 import resource
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import av
 import numpy as np
-from aiortc import (
-    MediaStreamTrack,
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCSessionDescription,
-)
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
+from bench import listener_peers
 from spaces_core.audio.codec import OpusEncoder
 from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, Pcm, to_int16
 from spaces_core.audio.relay import RelayHub
@@ -48,25 +45,17 @@ from spaces_core.audio.webrtc import RelayTrack, WebListeners
 from spaces_core.audio.webrtc_ice import gather_host_candidates
 
 LOOPBACK = "127.0.0.1"
-MAX_LISTENERS = 100  # bounded: one child process, two event loops, a small machine
+LIMITS = {"ours": 3000, "shared": 400, "stock": 200}  # bounded: two event loops' worth of peers, a small machine
+PEERS_PER_PROCESS = 1000
 MAX_SECONDS = 30.0
-WARMUP_SECONDS = 1.0
-MODES = ("ours", "stock", "shared")
-_PIPE_LIMIT = 1 << 24  # one JSON line carries every SDP: ~6 kB each, far past asyncio's 64 kB default
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+WARMUP_SECONDS = 2.0
+JITTER_LIMIT_MS = 20.0
 
 
 def tone(index: int) -> Pcm:
     t = (np.arange(FRAME_SAMPLES) + index * FRAME_SAMPLES) / SAMPLE_RATE
     mono = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     return np.repeat(mono[:, None], CHANNELS, axis=1)
-
-
-# --- server side -------------------------------------------------------------------------------------------
 
 
 class PcmTrack(MediaStreamTrack):
@@ -107,12 +96,23 @@ class Server:
         self.mode = mode
         self.hub = RelayHub()
         self.encoder = OpusEncoder()
-        self.listeners = WebListeners(self.hub, host=LOOPBACK)
+        self.listeners = WebListeners(self.hub, host=LOOPBACK, max_listeners=LIMITS["ours"], connect_timeout=300)
         self.pcm = PcmTrack()
         self.relay = MediaRelay()
         self.shared_source = RelayTrack(self.hub)
         self.peers: list[RTCPeerConnection] = []
+        self.fanout_seconds = 0.0  # CPU time inside the fan-out's per-frame loop (ours)
         self._pacer: asyncio.Task[None] | None = None
+        fanout = self.listeners.fanout
+        if fanout is not None:
+            send_frame = fanout.send_frame
+
+            def timed_send_frame(frame: Any) -> None:
+                started = time.thread_time()
+                send_frame(frame)
+                self.fanout_seconds += time.thread_time() - started
+
+            fanout.send_frame = timed_send_frame  # type: ignore[method-assign]
 
     def start(self) -> None:
         self._pacer = asyncio.create_task(self._pace())
@@ -128,6 +128,10 @@ class Server:
         await gather_host_candidates(pc, LOOPBACK)
         await pc.setLocalDescription(await pc.createAnswer())
         return str(pc.localDescription.sdp)
+
+    @property
+    def fast_listeners(self) -> int:
+        return 0 if self.listeners.fanout is None else self.listeners.fanout.count
 
     async def stop(self) -> None:
         if self._pacer is not None:
@@ -155,203 +159,178 @@ class Server:
             await asyncio.sleep(max(0.0, deadline - loop.time()))
 
 
-async def run_one(mode: str, listeners: int, seconds: float) -> dict[str, Any]:
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.bench_listeners",
-        "--receivers",
-        str(listeners),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        limit=_PIPE_LIMIT,
-    )
-    assert child.stdin is not None
-    assert child.stdout is not None
-    server = Server(mode)
-    server.start()
+class Child:
+    """One process of listener peers and the JSON-lines conversation with it."""
 
-    async def read() -> Any:
-        line = await child.stdout.readline()  # type: ignore[union-attr]
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, peers: int, full: int) -> Child:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.bench_listeners",
+            "--peers",
+            str(peers),
+            "--full",
+            str(full),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=listener_peers.PIPE_LIMIT,
+        )
+        return cls(process)
+
+    async def read(self) -> Any:
+        assert self.process.stdout is not None
+        line = await self.process.stdout.readline()
         if not line:
-            raise RuntimeError("the listeners' process ended early")
+            raise RuntimeError("a listeners' process ended early")
         return json.loads(line)
 
-    def write(message: Any) -> None:
-        child.stdin.write((json.dumps(message) + "\n").encode())  # type: ignore[union-attr]
+    async def write(self, message: Any) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(message) + "\n").encode())
+        await self.process.stdin.drain()
 
-    try:
-        async with asyncio.timeout(seconds + 60):
-            offers = (await read())["offers"]
-            write({"answers": [await server.answer(sdp) for sdp in offers]})
-            await child.stdin.drain()
-            await read()  # {"ready": ...}: every peer connected
-            await asyncio.sleep(WARMUP_SECONDS)
-            write({"measure": seconds})
-            await child.stdin.drain()
-            wall, cpu = time.perf_counter(), time.process_time()
-            result: dict[str, Any] = await read()
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    finally:
-        child.stdin.close()
-        await server.stop()
+    async def connect(self, server: Server) -> None:
+        while "offers" in (message := await self.read()):
+            await self.write({"answers": [await server.answer(sdp) for sdp in message["offers"]]})
+        assert message == {"ready": True}
+
+    async def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         try:
-            async with asyncio.timeout(10):
-                await child.wait()
+            async with asyncio.timeout(60):
+                await self.process.wait()
         except TimeoutError:
-            child.kill()
-            await child.wait()
-    result.update(
+            self.process.kill()
+            await self.process.wait()
+
+
+async def run_one(mode: str, listeners: int, seconds: float) -> dict[str, Any]:
+    sizes = [min(PEERS_PER_PROCESS, listeners - start) for start in range(0, listeners, PEERS_PER_PROCESS)]
+    children = [await Child.start(size, listener_peers.FULL_PEERS if i == 0 else 0) for i, size in enumerate(sizes)]
+    server = Server(mode)
+    server.start()
+    try:
+        async with asyncio.timeout(listeners * 0.25 + seconds + 120):
+            await asyncio.gather(*(child.connect(server) for child in children))
+            await asyncio.sleep(WARMUP_SECONDS)
+            fanout_seconds = server.fanout_seconds
+            wall, cpu = time.perf_counter(), time.process_time()
+            await asyncio.gather(*(child.write({"measure": seconds}) for child in children))
+            results = await asyncio.gather(*(child.read() for child in children))
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            fanout_seconds = server.fanout_seconds - fanout_seconds
+            fast = server.fast_listeners
+    finally:
+        await server.stop()
+        await asyncio.gather(*(child.close() for child in children))
+    per_listener = [stats for result in results for stats in result["listeners"]]
+    summary = summarize(per_listener)
+    summary.update(
         mode=mode,
         listeners=listeners,
-        server_cpu_cores=cpu / wall,
-        server_cpu_ms_per_listener_second=1000 * cpu / wall / listeners,
+        fast=fast,
+        tones_hz=[tone for result in results for tone in result["tones_hz"]],
+        server_cores=cpu / wall,
+        fanout_share=fanout_seconds / cpu if cpu else 0.0,
+        fanout_us_per_packet=1e6 * fanout_seconds / (wall / FRAME_SECONDS) / listeners,
+        receivers_cores=sum(result["cpu_cores"] for result in results),
         server_max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
-    return result
+    summary["per_core"] = listeners / summary["server_cores"]
+    summary["qualifies"] = (
+        summary["lost"] == 0 and summary["bad"] == 0 and summary["rate_min"] >= 49.5 and summary["p99_worst"] < 20
+    )
+    return summary
 
 
-# --- listeners' side (child process) -----------------------------------------------------------------------
-
-
-class Arrivals:
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self.sequences: list[int] = []
-
-    def clear(self) -> None:
-        self.times.clear()
-        self.sequences.clear()
-
-    def stats(self, seconds: float) -> dict[str, float]:
-        unwrapped = np.unwrap(np.array(self.sequences, dtype=np.float64), period=1 << 16)
-        expected = int(unwrapped.max() - unwrapped.min()) + 1 if len(unwrapped) else 0
-        deltas = np.diff(self.times) * 1000.0
-        jitter = np.abs(deltas - FRAME_SECONDS * 1000.0).tolist()
-        return {
-            "rate": len(self.times) / seconds,
-            "lost": max(0, expected - len(set(unwrapped.tolist()))),
-            "expected": expected,
-            "p99_jitter_ms": percentile(jitter, 0.99),
-            "max_gap_ms": float(deltas.max()) if len(deltas) else float("nan"),
-        }
-
-
-def record_arrivals(pc: RTCPeerConnection, arrivals: Arrivals) -> None:
-    receiver = pc.getReceivers()[0]
-    original: Callable[..., Awaitable[None]] = receiver._handle_rtp_packet
-
-    async def timed(packet: Any, arrival_time_ms: int) -> None:
-        arrivals.times.append(time.perf_counter())
-        arrivals.sequences.append(packet.sequence_number)
-        await original(packet, arrival_time_ms)
-
-    receiver._handle_rtp_packet = timed  # type: ignore[method-assign]
-
-
-async def drain(track: MediaStreamTrack) -> None:
-    """Like a browser playing the audio: take every decoded frame so aiortc's queue does not grow."""
-    try:
-        while True:
-            await track.recv()
-    except MediaStreamError:
-        return
-
-
-async def receivers(count: int) -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=_PIPE_LIMIT)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-
-    async def read() -> Any:
-        return json.loads(await reader.readline())
-
-    peers = [RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(count)]
-    drains: list[asyncio.Task[None]] = []
-    try:
-        offers = []
-        for pc in peers:
-            pc.addTransceiver("audio", direction="recvonly")
-            await gather_host_candidates(pc, LOOPBACK)
-            await pc.setLocalDescription(await pc.createOffer())
-            offers.append(pc.localDescription.sdp)
-        print(json.dumps({"offers": offers}), flush=True)
-        answers = (await read())["answers"]
-        arrivals = [Arrivals() for _ in peers]
-        for pc, answer, record in zip(peers, answers, arrivals, strict=True):
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-            record_arrivals(pc, record)
-            drains.append(asyncio.create_task(drain(pc.getReceivers()[0].track)))
-        async with asyncio.timeout(30):
-            while any(pc.connectionState != "connected" for pc in peers):  # noqa: ASYNC110 - a bench's wait
-                await asyncio.sleep(0.05)
-        print(json.dumps({"ready": True}), flush=True)
-        seconds = min(float((await read())["measure"]), MAX_SECONDS)
-        for record in arrivals:
-            record.clear()
-        cpu = time.process_time()
-        await asyncio.sleep(seconds)
-        cpu = time.process_time() - cpu
-        per_listener = [record.stats(seconds) for record in arrivals]
-        print(json.dumps(summarize(per_listener, seconds, cpu)), flush=True)
-        await reader.read()  # until the server closes our stdin
-    finally:
-        for task in drains:
-            task.cancel()
-        await asyncio.gather(*drains, return_exceptions=True)
-        await asyncio.gather(*(pc.close() for pc in peers))
-
-
-def summarize(per_listener: list[dict[str, float]], seconds: float, cpu: float) -> dict[str, Any]:
+def summarize(per_listener: list[dict[str, float]]) -> dict[str, Any]:
     rates = [s["rate"] for s in per_listener]
-    expected = sum(s["expected"] for s in per_listener)
-    lost = sum(s["lost"] for s in per_listener)
     p99s = [s["p99_jitter_ms"] for s in per_listener]
     return {
         "rate_min": min(rates),
         "rate_median": statistics.median(rates),
-        "loss_percent": 100.0 * lost / expected if expected else float("nan"),
-        "p99_jitter_ms_median": statistics.median(p99s),
-        "p99_jitter_ms_worst": max(p99s),
+        "lost": int(sum(s["lost"] for s in per_listener)),
+        "bad": int(sum(s["bad"] for s in per_listener)),
+        "p99_median": statistics.median(p99s),
+        "p99_worst": max(p99s),
         "max_gap_ms": max(s["max_gap_ms"] for s in per_listener),
-        "receivers_cpu_cores": cpu / seconds,
     }
 
 
-# --- entry point -------------------------------------------------------------------------------------------
+HEADER = (
+    "  mode     N | pkt/s min  med | lost bad | p99 jit med worst  maxgap | srv cores  lst/core | "
+    "fan-out µs/pkt share | rcv cores | tone Hz"
+)
 
 
-def row(result: dict[str, Any]) -> str:
+def row(r: dict[str, Any]) -> str:
+    tones = ",".join(f"{hz:.0f}" for hz in r["tones_hz"])
+    fanout = f"{r['fanout_us_per_packet']:8.1f} {100 * r['fanout_share']:4.0f}%" if r["mode"] == "ours" else " " * 14
     return (
-        f"{result['mode']:>6} {result['listeners']:>4} | {result['rate_min']:6.1f} {result['rate_median']:6.1f}"
-        f" | {result['loss_percent']:6.2f} | {result['p99_jitter_ms_median']:6.2f} {result['p99_jitter_ms_worst']:6.2f}"
-        f" {result['max_gap_ms']:7.1f} | {result['server_cpu_cores']:5.3f}"
-        f" {result['server_cpu_ms_per_listener_second']:6.2f} | {result['receivers_cpu_cores']:5.2f}"
+        f"{r['mode']:>6} {r['listeners']:>5} | {r['rate_min']:6.1f} {r['rate_median']:6.1f}"
+        f" | {r['lost']:4d} {r['bad']:3d} | {r['p99_median']:6.2f} {r['p99_worst']:6.2f} {r['max_gap_ms']:7.1f}"
+        f" | {r['server_cores']:6.3f} {r['per_core']:7.0f}{'' if r['qualifies'] else '*'}"
+        f" | {fanout} | {r['receivers_cores']:6.2f}    | {tones}"
     )
 
 
-async def bench(modes: list[str], counts: list[int], seconds: float) -> None:
-    print("  mode    N | pkt/s min  med |  loss% | p99 jit med  worst  maxgap | srv cores ms/lst/s | rcv cores")
-    for count in counts:
-        for mode in modes:
-            print(row(await run_one(mode, count, seconds)), flush=True)
+async def bench(plan: list[tuple[str, int]], seconds: float) -> None:
+    print(HEADER, flush=True)
+    results = []
+    for mode, count in plan:
+        result = await run_one(mode, count, seconds)
+        results.append(result)
+        print(row(result), flush=True)
+        if mode == "ours" and result["fast"] != count:
+            print(f"   (only {result['fast']} of {count} listeners were on the fast path)", flush=True)
+    print("* = does not qualify (loss, bad SRTP, < 49.5 pkt/s or worst p99 jitter ≥ 20 ms)")
+    for mode in dict.fromkeys(mode for mode, _ in plan):
+        good = [r for r in results if r["mode"] == mode and r["qualifies"]]
+        if good:
+            best = max(good, key=lambda r: r["listeners"])
+            print(f"{mode}: {best['per_core']:.0f} listeners per core (at N = {best['listeners']}, qualifying)")
+        else:
+            print(f"{mode}: no qualifying run")
+
+
+def parse_plan(args: argparse.Namespace) -> list[tuple[str, int]]:
+    plans = {mode: [int(n) for n in getattr(args, mode).split(",") if n] for mode in LIMITS}
+    for mode, counts in plans.items():
+        if not all(1 <= n <= LIMITS[mode] for n in counts):
+            raise SystemExit(f"--{mode}: counts in 1..{LIMITS[mode]}")
+    # Interleaved by mode at each step, so the modes see the machine in the same state.
+    longest = max(len(counts) for counts in plans.values())
+    return [(mode, counts[i]) for i in range(longest) for mode, counts in plans.items() if i < len(counts)]
+
+
+def pin(*, server: bool) -> None:
+    """Listeners yield to the server: they are the instrument, and must not take its core when the machine is busy."""
+    if not server:
+        os.nice(10)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--listeners", default="1,10,25,50", help="comma-separated listener counts")
-    parser.add_argument("--modes", default=",".join(MODES))
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured window per run")
-    parser.add_argument("--receivers", type=int, help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--ours", default="100,500,1000,2000", help="listener counts for WebListeners (fast path)")
+    parser.add_argument("--shared", default="100,200,400", help="listener counts for MediaRelay, one encode")
+    parser.add_argument("--stock", default="25,50,100", help="listener counts for MediaRelay, one encoder each")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured window per run")
+    parser.add_argument("--peers", type=int, help=argparse.SUPPRESS)  # a child process of listeners
+    parser.add_argument("--full", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.receivers is not None:
-        asyncio.run(receivers(min(args.receivers, MAX_LISTENERS)))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a socket or two per listener, on both sides
+    pin(server=args.peers is None)
+    if args.peers is not None:
+        with asyncio.Runner(loop_factory=listener_peers.new_event_loop) as runner:
+            runner.run(listener_peers.run(min(args.peers, listener_peers.BATCH * 100), args.full))
         return
-    counts = [int(n) for n in args.listeners.split(",")]
-    modes = args.modes.split(",")
-    if not all(1 <= n <= MAX_LISTENERS for n in counts) or not set(modes) <= set(MODES):
-        parser.error(f"listener counts in 1..{MAX_LISTENERS}; modes among {', '.join(MODES)}")
-    asyncio.run(bench(modes, counts, min(args.seconds, MAX_SECONDS)))
+    asyncio.run(bench(parse_plan(args), min(args.seconds, MAX_SECONDS)))
 
 
 if __name__ == "__main__":

@@ -6,27 +6,30 @@ an ``await``: about 35 µs of CPU, so one core carries some 550 listeners. Most 
 two things that must happen per listener, SRTP with its keys and one ``sendto`` (together ~6 µs here).
 
 What aiortc still does for each listener: signalling, ICE (and its consent checks), the DTLS handshake that keys
-SRTP, RTCP in both directions (its sender reports read the packet/octet counters this module keeps current),
-and teardown. Once a listener's DTLS transport is connected, ``SrtpFanout.add`` takes over its media: each frame
-is, per listener, the RTP header aiortc would have written (its SSRC, payload type and header extensions, our
-sequence and timestamp, since aiortc's sender never sends a packet of its own) → libsrtp ``srtp_protect`` in
-place, on the very session aiortc's ``RTCDtlsTransport`` keyed → a non-blocking ``sendto`` on the socket of the
-ICE pair aioice selected. A send that would block drops that listener's packet (counted), a broken socket drops
-that listener; neither holds up the others. ``sendmmsg`` cannot batch here: every listener has a socket of its
-own (one ICE candidate per peer), and it sends one packet per frame.
+SRTP, receiving RTCP (receiver reports reach its sender as before), and teardown. Once a listener's DTLS transport
+is connected, ``SrtpFanout.add`` takes over its media: each frame is, per listener, the RTP header aiortc would
+have written (its SSRC, payload type and header extensions, our sequence and timestamp, since aiortc's sender
+never sends a packet of its own) → libsrtp ``srtp_protect`` in place, on the very session aiortc's
+``RTCDtlsTransport`` keyed → a non-blocking ``sendto`` on the socket of the ICE pair aioice selected. A send that
+would block drops that listener's packet (counted), a broken socket drops that listener; neither holds up the
+others. The RTCP sender reports are sent from here too, every 5 s per listener (aiortc sends one a second, at
+several times the cost of a packet), spread over the frames. ``sendmmsg`` cannot batch here: every listener has
+a socket of its own (one ICE candidate per peer) and gets one packet per frame.
 
 Reached below the public API (each checked at hand-over; on a mismatch ``add`` returns None and the caller keeps
 the listener on aiortc's own sender): ``RTCDtlsTransport._tx_srtp``, the transceiver's negotiated ``_codecs``
 and ``_headerExtensions``, aioice's ``Connection._nominated`` pair, pylibsrtp's cffi binding and session pointer,
-and the sender's four name-mangled RTCP counters.
+and the sender's name-mangled CNAME and counters and its ``_send_rtcp``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
+import random
 import socket
 import struct
 from typing import Any, Final
@@ -34,7 +37,15 @@ from typing import Any, Final
 from aiortc import RTCRtpTransceiver, clock
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from aiortc.rtcrtpsender import random_sequence_number
-from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+from aiortc.rtp import (
+    HeaderExtensionsMap,
+    RtcpByePacket,
+    RtcpSdesPacket,
+    RtcpSenderInfo,
+    RtcpSourceInfo,
+    RtcpSrPacket,
+    RtpPacket,
+)
 from aiortc.utils import random32
 from pylibsrtp import Session
 
@@ -47,30 +58,29 @@ _log = logging.getLogger(__name__)
 _binding: Any = importlib.import_module("pylibsrtp._binding")  # cffi, no type information
 _ffi: Any = _binding.ffi
 _srtp_protect: Any = _binding.lib.srtp_protect
+_srtp_protect_rtcp: Any = _binding.lib.srtp_protect_rtcp
 _PROTECT_SIGNATURE: Final = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"  # libsrtp 2.x
 
 _BUFFER_SIZE: Final = 1500
 _SRTP_TRAILER_MAX: Final = 16 + 128  # pylibsrtp's own bound (auth tag + MKI)
 _SEQUENCE_AND_TIMESTAMP: Final = struct.Struct("!HI")  # RTP header bytes 2..7
-_MARKER: Final = 0x80  # in header byte 1
-SYNC_EVERY_FRAMES: Final = 5  # the sender's RTCP counters and the ICE pair are refreshed every 100 ms
+_SENDER_INFO: Final = struct.Struct("!QIII")  # RTCP SR bytes 8..27: NTP time, RTP time, packets, octets
+REPORT_EVERY_FRAMES: Final = 250  # a sender report per listener every 5 s, Chromium's interval for audio
+SYNC_EVERY_FRAMES: Final = 50  # once a second: the sender's counters (for its getStats) and the ICE pair
 DEFAULT_QUEUE_FRAMES: Final = 10  # as the per-listener tracks: a stalled loop skips ahead rather than bursts
-
-# The sender's counters its RTCP task puts into each sender report (aiortc 1.16, name-mangled).
-_SENDER_COUNTERS: Final = (
-    "_RTCRtpSender__ntp_timestamp",
-    "_RTCRtpSender__rtp_timestamp",
-    "_RTCRtpSender__packet_count",
-    "_RTCRtpSender__octet_count",
-)
+_SENDER_INTERNALS: Final = ("_RTCRtpSender__packet_count", "_RTCRtpSender__octet_count", "_RTCRtpSender__cname")
 
 
 class _Unsupported(Exception):
     """This listener cannot take the fast path (why is logged); aiortc's sender keeps it."""
 
 
+async def _no_rtcp(packets: object) -> None:
+    """Stands in for the sender's ``_send_rtcp``: its reports would carry aiortc's counters, not ours."""
+
+
 class FanoutLeg:
-    """One listener's state on the fast path: its RTP header, SRTP context, socket, counters."""
+    """One listener on the fast path: its RTP header, SRTP context, socket and counters."""
 
     __slots__ = (
         "_closed",
@@ -87,6 +97,8 @@ class FanoutLeg:
         "header_len",
         "octets",
         "packets",
+        "report",
+        "report_phase",
         "rtp_timestamp",
         "send_errors",
         "sendto",
@@ -99,24 +111,29 @@ class FanoutLeg:
     )
 
     def __init__(self, transceiver: RTCRtpTransceiver) -> None:
-        sender = transceiver.sender
+        sender: Any = transceiver.sender  # Any: its RTCP state is reached by name-mangled attributes
         dtls = sender.transport
         if dtls.state != "connected":
             raise _Unsupported(f"its DTLS transport is {dtls.state}, not connected")
         session = getattr(dtls, "_tx_srtp", None)
         if not isinstance(session, Session) or not hasattr(session, "_srtp"):
             raise _Unsupported("aiortc's DTLS transport has no SRTP session where 1.16 keeps it")
+        if not all(hasattr(sender, name) for name in _SENDER_INTERNALS):
+            raise _Unsupported("aiortc's sender keeps its RTCP state elsewhere than 1.16 did")
         self._connection = getattr(dtls.transport, "_connection", None)
         self._pair = _selected_pair(self._connection)
-        if not all(hasattr(sender, name) for name in _SENDER_COUNTERS):
-            raise _Unsupported("aiortc's sender keeps its RTCP counters elsewhere than 1.16 did")
-        self._sender: Any = sender
+        self._sender = sender
         self._dtls = dtls
         self._session = session  # held: the libsrtp context below lives as long as this object
         self.srtp: Any = session._srtp[0]
         self.ssrc: int = sender._ssrc
         self.header, self.steady_header = _header_templates(transceiver, self.ssrc)
         self.header_len = len(self.header)
+        self.report = bytes(RtcpSrPacket(ssrc=self.ssrc, sender_info=RtcpSenderInfo(0, 0, 0, 0)))
+        cname = sender._RTCRtpSender__cname
+        if cname is not None:  # as aiortc's own reports: SR then SDES with the CNAME of the answer's a=ssrc
+            self.report += bytes(RtcpSdesPacket(chunks=[RtcpSourceInfo(self.ssrc, items=[(1, cname.encode())])]))
+        self.report_phase = random.randrange(REPORT_EVERY_FRAMES)  # spread over frames, not all at once
         self.sequence = random_sequence_number()  # as aiortc's sender would: low half, no early wrap
         self.timestamp_origin = random32()
         self.socket, self.address = _dup_socket(self._pair)
@@ -129,6 +146,9 @@ class FanoutLeg:
         self._closed = asyncio.Event()
         self._on_state: Any = None
         self._fanout: SrtpFanout | None = None
+        # Its RTCP task keeps ticking (cancelling it would send a BYE, or hang stop() if it has not started yet)
+        # but sends nothing: this leg sends the reports, with the counters of what it sent.
+        sender._send_rtcp = _no_rtcp
 
     @property
     def closed(self) -> bool:
@@ -144,13 +164,10 @@ class FanoutLeg:
     async def wait_closed(self) -> None:
         await self._closed.wait()
 
-    def _sync(self, ntp_time: int) -> bool:
-        """Hand the sender's RTCP task our counters and follow an ICE re-nomination; False if ICE is gone."""
-        sender = self._sender
-        sender._RTCRtpSender__ntp_timestamp = ntp_time
-        sender._RTCRtpSender__rtp_timestamp = self.rtp_timestamp
-        sender._RTCRtpSender__packet_count = self.packets
-        sender._RTCRtpSender__octet_count = self.octets
+    def _sync(self) -> bool:
+        """Give the sender our counters (its getStats) and follow an ICE re-nomination; False if ICE is gone."""
+        self._sender._RTCRtpSender__packet_count = self.packets
+        self._sender._RTCRtpSender__octet_count = self.octets
         try:
             pair = _selected_pair(self._connection)
         except _Unsupported:
@@ -165,11 +182,21 @@ class FanoutLeg:
     def _release(self) -> None:
         if self._closed.is_set():
             return
+        if self._dtls.state == "connected":  # we are the ones leaving (the Space ended): say so, as aiortc would
+            self._send_rtcp(bytes(RtcpByePacket(sources=[self.ssrc])))
         self.socket.close()
         if self._on_state is not None:
             self._dtls.remove_listener("statechange", self._on_state)
             self._on_state = None
         self._closed.set()
+
+    def _send_rtcp(self, packet: bytes) -> None:
+        buffer = _ffi.new("char[]", _BUFFER_SIZE)
+        length = _ffi.new("int *", len(packet))
+        _ffi.memmove(buffer, packet, len(packet))
+        if not _srtp_protect_rtcp(self.srtp, buffer, length):
+            with contextlib.suppress(OSError):
+                self.sendto(_ffi.buffer(buffer, length[0]), self.address)
 
 
 class SrtpFanout:
@@ -180,6 +207,7 @@ class SrtpFanout:
         self._queue_frames = queue_frames
         self._legs: dict[FanoutLeg, None] = {}  # insertion-ordered, O(1) removal
         self._fresh: list[FanoutLeg] = []  # legs whose first packet (marker bit set) is still to go
+        self._reporting: list[dict[FanoutLeg, None]] = [{} for _ in range(REPORT_EVERY_FRAMES)]  # by phase
         self._subscription: Subscription | None = None
         self._buffer: Any = _ffi.new("char[]", _BUFFER_SIZE)
         self._view = memoryview(_ffi.buffer(self._buffer))
@@ -221,6 +249,7 @@ class SrtpFanout:
         leg._dtls.on("statechange", on_state)
         leg._fanout = self
         self._legs[leg] = None
+        self._reporting[leg.report_phase][leg] = None
         self._fresh.append(leg)
         return leg
 
@@ -228,6 +257,7 @@ class SrtpFanout:
         """Stop sending to ``leg`` (idempotent); whoever waits on ``leg.wait_closed()`` wakes."""
         if leg in self._legs:
             del self._legs[leg]
+            del self._reporting[leg.report_phase][leg]
             leg._release()
 
     async def close(self) -> None:
@@ -285,11 +315,28 @@ class SrtpFanout:
         for leg in self._fresh:
             leg.header = leg.steady_header
         self._fresh.clear()
+        self._report(self._reporting[self._frames % REPORT_EVERY_FRAMES])
         self._frames += 1
         if self._frames % SYNC_EVERY_FRAMES == 0:
-            ntp_time = clock.current_ntp_time()
-            for leg in [leg for leg in self._legs if not leg._sync(ntp_time)]:
+            for leg in [leg for leg in self._legs if not leg._sync()]:
                 self.remove(leg)
+
+    def _report(self, legs: dict[FanoutLeg, None]) -> None:
+        """RTCP sender reports for this frame's share of the legs: what each was sent, and when (RFC 3550 6.4.1)."""
+        if not legs:
+            return
+        ntp_time = clock.current_ntp_time()  # the instant of the RTP timestamp each leg just sent
+        buffer, view, length, pack_into = self._buffer, self._view, self._length, _SENDER_INFO.pack_into
+        for leg in legs:
+            if not leg.packets:
+                continue
+            end = len(leg.report)
+            view[:end] = leg.report
+            pack_into(view, 8, ntp_time, leg.rtp_timestamp, leg.packets & 0xFFFFFFFF, leg.octets & 0xFFFFFFFF)
+            length[0] = end
+            if not _srtp_protect_rtcp(leg.srtp, buffer, length):
+                with contextlib.suppress(OSError):  # a report lost is no loss: the next comes in 5 s
+                    leg.sendto(view[: length[0]], leg.address)
 
 
 def available() -> bool:

@@ -245,7 +245,7 @@ async def test_sender_reports_count_what_the_fanout_sent(
 ) -> None:
     (listener,) = listeners(1)
     leg = await listener.join(fanout)
-    await wait_until(lambda: len(listener.reports) >= 2)  # aiortc's sender reports, every 0.5-1.5 s
+    await wait_until(lambda: len(listener.reports) >= 1, seconds=12)  # one every 5 s, the first within 5 s
 
     report = listener.reports[-1]
     assert report.ssrc == leg.ssrc
