@@ -68,7 +68,13 @@ _SENDER_INFO: Final = struct.Struct("!QIII")  # RTCP SR bytes 8..27: NTP time, R
 REPORT_EVERY_FRAMES: Final = 250  # a sender report per listener every 5 s, Chromium's interval for audio
 SYNC_EVERY_FRAMES: Final = 50  # once a second: the sender's counters (for its getStats) and the ICE pair
 DEFAULT_QUEUE_FRAMES: Final = 10  # as the per-listener tracks: a stalled loop skips ahead rather than bursts
-_SENDER_INTERNALS: Final = ("_RTCRtpSender__packet_count", "_RTCRtpSender__octet_count", "_RTCRtpSender__cname")
+_SENDER_INTERNALS: Final = (
+    "_RTCRtpSender__packet_count",
+    "_RTCRtpSender__octet_count",
+    "_RTCRtpSender__cname",
+    "_RTCRtpSender__rtcp_started",
+    "_RTCRtpSender__rtcp_task",
+)
 
 
 class _Unsupported(Exception):
@@ -146,8 +152,8 @@ class FanoutLeg:
         self._closed = asyncio.Event()
         self._on_state: Any = None
         self._fanout: SrtpFanout | None = None
-        # Its RTCP task keeps ticking (cancelling it would send a BYE, or hang stop() if it has not started yet)
-        # but sends nothing: this leg sends the reports, with the counters of what it sent.
+        # Its RTCP task sends nothing from now on (and is cancelled at the first sync): this leg sends the
+        # reports, with the counters of what it sent.
         sender._send_rtcp = _no_rtcp
 
     @property
@@ -166,8 +172,14 @@ class FanoutLeg:
 
     def _sync(self) -> bool:
         """Give the sender our counters (its getStats) and follow an ICE re-nomination; False if ICE is gone."""
-        self._sender._RTCRtpSender__packet_count = self.packets
-        self._sender._RTCRtpSender__octet_count = self.octets
+        sender = self._sender
+        sender._RTCRtpSender__packet_count = self.packets
+        sender._RTCRtpSender__octet_count = self.octets
+        rtcp = sender._RTCRtpSender__rtcp_task
+        if rtcp is not None and not rtcp.done() and sender._RTCRtpSender__rtcp_started.is_set():
+            # Its reports are ours now; once it has started (so stop() will not wait for it forever), its
+            # once-a-second wake-ups can go too. Its parting BYE goes to the no-op; ``_release`` sends ours.
+            rtcp.cancel()
         try:
             pair = _selected_pair(self._connection)
         except _Unsupported:
