@@ -2,8 +2,9 @@
 
 Why it exists: through aiortc's sender every listener costs, per 20 ms packet, a track ``recv`` coroutine, an
 ``RtpPacket`` object, ``RTCDtlsTransport._send_rtp`` → ``RTCIceTransport`` → aioice → asyncio's transport, each
-an ``await``: about 35 µs of CPU, so one core carries some 550 listeners. Most of that is Python around the
-two things that must happen per listener, SRTP with its keys and one ``sendto`` (together ~6 µs here).
+an ``await``: some 35-40 µs of CPU, so one core carries about 550 listeners. Most of that is Python around the
+two things that must happen per listener, SRTP with its keys and one ``sendto``; this loop spends ~11 µs per
+packet, ~9 of them in those two (docs/BENCHMARKS.md has the figures and the profile).
 
 What aiortc still does for each listener: signalling, ICE (and its consent checks), the DTLS handshake that keys
 SRTP, receiving RTCP (receiver reports reach its sender as before), and teardown. Once a listener's DTLS transport
@@ -19,7 +20,7 @@ a socket of its own (one ICE candidate per peer) and gets one packet per frame.
 Reached below the public API (each checked at hand-over; on a mismatch ``add`` returns None and the caller keeps
 the listener on aiortc's own sender): ``RTCDtlsTransport._tx_srtp``, the transceiver's negotiated ``_codecs``
 and ``_headerExtensions``, aioice's ``Connection._nominated`` pair, pylibsrtp's cffi binding and session pointer,
-and the sender's name-mangled CNAME and counters and its ``_send_rtcp``.
+and the sender's name-mangled CNAME, counters and RTCP task, and its ``_send_rtcp``.
 """
 
 from __future__ import annotations
