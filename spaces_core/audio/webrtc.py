@@ -7,7 +7,8 @@ fans out through Janus), and drops peers that fail, close or never connect.
 Two ways a listener's packets leave, both carrying the hub's shared bytes (nobody re-encodes):
 - the fast path (default): when aiortc's sender starts, i.e. right after DTLS connects, the listener's track
   hands it to ``SrtpFanout`` (``webrtc_fanout``), which sends every listener's packet in one loop per frame;
-  the track then yields nothing and aiortc's sender sends no RTP of its own (it keeps doing RTCP);
+  the track then yields nothing and aiortc's sender sends neither RTP nor sender reports of its own (the
+  fan-out sends both; the listener's receiver reports still reach aiortc);
 - aiortc's own sender, for anything the fast path cannot take (``SrtpFanout.add`` returns None) or when it is
   turned off: ``RelayTrack.recv()`` returns the hub's frame as an ``av.Packet`` (pts = the 48 kHz timestamp),
   which the sender's codec ``pack()`` only wraps. (aiortc still constructs one idle Opus encoder object per
