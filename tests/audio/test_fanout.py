@@ -277,7 +277,7 @@ async def test_a_listener_that_disconnects_is_removed(
 
 
 async def test_a_listener_whose_peer_vanished_does_not_hold_up_the_others(
-    source: ToneSource, fanout: SrtpFanout, listeners: Callable[[int], list[Listener]]
+    fanout: SrtpFanout, listeners: Callable[[int], list[Listener]]
 ) -> None:
     first, vanished, last = listeners(3)
     legs = [await listener.join(fanout) for listener in (first, vanished, last)]
@@ -287,14 +287,12 @@ async def test_a_listener_whose_peer_vanished_does_not_hold_up_the_others(
     # keeps sending into the void until ICE consent expires (30 s).
     for pair in vanished.pc.getTransceivers()[0].receiver.transport.transport._connection._nominated.values():
         pair.protocol.transport.close()
-    published, counts = len(source.published), [len(first.packets), len(last.packets)]
-    await wait_until(lambda: len(source.published) >= published + 50)
-    await asyncio.sleep(5 * FRAME_SECONDS)  # the last frames in flight
+    counts = [len(first.packets), len(last.packets)]
+    await wait_until(lambda: all(len(lst.packets) >= n + 50 for lst, n in zip((first, last), counts, strict=True)))
 
-    assert fanout.count == 3 and legs[1].packets >= 60
-    for listener, count in zip((first, last), counts, strict=True):
-        assert len(listener.packets) - count >= 50  # every frame published meanwhile
-        assert_in_order(listener.packets)
+    assert fanout.count == 3 and legs[1].packets >= 60  # still sent to: nobody told the server
+    for listener in (first, last):
+        assert_in_order(listener.packets)  # every frame, in order, before and after the other one vanished
 
 
 async def test_a_broken_socket_drops_that_listener_only(
@@ -334,11 +332,11 @@ async def test_a_full_socket_loses_its_own_packets_and_nobody_waits(
     leg.socket, leg.sendto, leg.address = full, full.sendto, str(tmp_path / "never-read")  # type: ignore[assignment]
     before, sent = len(healthy.packets), leg.packets
     try:
-        await wait_until(lambda: len(healthy.packets) >= before + 25)
+        await wait_until(lambda: leg.dropped >= 25 and len(healthy.packets) >= before + 25)
     finally:
         never_read.close()
 
-    assert leg.dropped >= 25 and leg.packets == sent  # refused, counted, not retried
+    assert leg.packets == sent  # refused, counted as dropped, not retried
     assert fanout.count == 2 and not leg.closed  # a full buffer is congestion, not a dead listener
     assert_in_order(healthy.packets)
 
