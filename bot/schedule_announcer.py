@@ -89,15 +89,19 @@ class DiscordScheduleAnnouncer:
     async def host_alert(self, schedule: ScheduledSpace) -> None:
         grace = max(1, schedule.grace_seconds // 60)
         text = (
-            f"🎙️ Your Space **{schedule.title}** starts {at(schedule.starts_at)}. At the start I'll send you a "
-            f"Start now button; after {grace} min without you it counts as missed."
+            f"🎙️ Your Space **{schedule.title}** starts {at(schedule.starts_at)}. You can open it from now on with "
+            f"`/space start` on its Stage; at the start I'll also send you a Start now button. After {grace} min "
+            "without you it counts as missed."
         )
         await self._tell(schedule, [schedule.host_id], text)
 
     async def start_prompt(self, schedule: ScheduledSpace) -> None:
         await self._client.wait_until_ready()
         deadline = int((schedule.starts_at + timedelta(seconds=schedule.grace_seconds)).timestamp())
-        text = f"🎙️ It's time: **{schedule.title}**. Press Start now to go live (until <t:{deadline}:t>)."
+        text = (
+            f"🎙️ It's time: **{schedule.title}**. Press Start now (or use `/space start` on its Stage) to go live "
+            f"(until <t:{deadline}:t>)."
+        )
         try:
             user = self._client.get_user(schedule.host_id) or await self._client.fetch_user(schedule.host_id)
             await user.send(text, view=start_view(schedule), allowed_mentions=NO_MENTIONS)
