@@ -66,9 +66,23 @@ def test_a_body_changed_after_signing_is_forged():
 
 
 def test_a_signed_body_that_is_no_event_is_malformed():
-    for body in ("not json", json.dumps({"object": "checkout.session"})):
+    for body in ("not json", json.dumps({"object": "checkout.session"}), "[1, 2]", '"event"', json.dumps({})):
         with pytest.raises(MalformedWebhook):
             WebhookVerifier(SECRET).verify(body.encode(), signed(body))
+
+
+def test_a_body_that_is_not_utf8_is_malformed():
+    with pytest.raises(MalformedWebhook):
+        WebhookVerifier(SECRET).verify(b"\xff\xfe{}", signed("{}"))
+
+
+def test_the_event_is_read_from_the_verified_bytes_as_sent():
+    body = json.dumps({**EVENT, "data": {"object": {"id": "cs_test_1", "object": "checkout.session", "n": [1, {}]}}})
+
+    event = WebhookVerifier(SECRET).verify(body.encode(), signed(body))
+
+    assert event.object == {"id": "cs_test_1", "object": "checkout.session", "n": [1, {}]}
+    assert event.created.timestamp() == EVENT["created"]
 
 
 async def test_a_payment_is_delivered_signed(gateway: StripeGateway, stripe_server: LocalStripe, hook: Hook):
