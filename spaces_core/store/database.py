@@ -12,9 +12,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from spaces_core.ports import UnitOfWork, UnitOfWorkFactory
 from spaces_core.store.uow import SqlUnitOfWork
@@ -46,10 +47,24 @@ def create_engine(url: str = DEFAULT_URL, *, connect_args: Mapping[str, Any] | N
     """`connect_args` go to the driver (e.g. asyncpg `server_settings` to pick a schema in tests)."""
     url = async_url(url)
     _prepare_sqlite_file(url)
-    engine = create_async_engine(url, connect_args=dict(connect_args or {}), pool_pre_ping=True)
+    engine = create_async_engine(url, connect_args=dict(connect_args or {}))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if engine.dialect.driver == "asyncpg":
+        event.listen(engine.sync_engine, "checkout", _drop_if_closed)
     return engine
+
+
+def _drop_if_closed(_dbapi: Any, entry: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+    """A pooled connection the server has closed (a restart, pg_terminate_backend, an idle timeout) is replaced
+    at checkout, so the next unit of work does not fail on it. asyncpg has already seen the close on the event
+    loop, so this costs no round trip. `pool_pre_ping` did the same with three (BEGIN, a ping, ROLLBACK: ~0.2 ms
+    of CPU on every checkout, 7 % of a webhook's cost; see docs/BENCHMARKS.md). A close asyncpg has not seen yet
+    (the very moment of a restart) fails that one unit of work instead: SQLAlchemy then replaces every pooled
+    connection, and a webhook answers 500, so Stripe delivers it again."""
+    driver = entry.driver_connection
+    if driver is not None and driver.is_closed():
+        raise exc.DisconnectionError("the database server closed this connection")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
