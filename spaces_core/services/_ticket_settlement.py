@@ -11,10 +11,10 @@ import logging
 from datetime import datetime
 
 from spaces_core.domain.payment_events import ChargeState, CheckoutState, EventOutcome, EventType, PaymentEvent
-from spaces_core.domain.schedule import ScheduleState
+from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
 from spaces_core.domain.tickets import Order, OrderState, RefundReason
 from spaces_core.ports import UnitOfWork
-from spaces_core.services._ticket_core import AfterCommit, TicketCore, load_schedule
+from spaces_core.services._ticket_core import AfterCommit, TicketCore
 
 __all__ = ["settle_charge", "settle_checkout", "settle_event"]
 
@@ -50,19 +50,20 @@ async def settle_checkout(
     effects: AfterCommit,
 ) -> EventOutcome:
     """`kind`: the event type, or None for a session read from Stripe (its status alone says what happened)."""
-    order = await uow.tickets.order(state.order_id) if state.order_id else None
-    if order is None:
+    found = await uow.tickets.order_and_schedule(state.order_id) if state.order_id else None
+    if found is None:
         return EventOutcome.IGNORED
+    order, schedule = found
     why = state.mismatch(order)
     if why is not None:
         log.warning("Stripe checkout %s ignored: %s", state.session_id, why)
         return EventOutcome.MISMATCH
     if kind is EventType.ASYNC_FAILED:
-        return await _fail(uow, order, state, effects)
+        return await _fail(uow, order, schedule, state, effects)
     if state.status == "expired" and kind in (None, EventType.CHECKOUT_EXPIRED):
-        return await _expire(uow, order, effects)
+        return await _expire(uow, order, schedule, effects)
     if state.paid and kind in (None, EventType.CHECKOUT_COMPLETED, EventType.ASYNC_SUCCEEDED):
-        return await _pay(core, uow, order, state, now, effects)
+        return await _pay(core, uow, order, schedule, state, now, effects)
     if state.status == "complete" and kind in (None, EventType.CHECKOUT_COMPLETED):
         settling = await uow.tickets.move(
             order, OrderState.PROCESSING, payment_intent=state.payment_intent, checkout_session_id=state.session_id
@@ -72,14 +73,19 @@ async def settle_checkout(
 
 
 async def _pay(
-    core: TicketCore, uow: UnitOfWork, order: Order, state: CheckoutState, now: datetime, effects: AfterCommit
+    core: TicketCore,
+    uow: UnitOfWork,
+    order: Order,
+    schedule: ScheduledSpace,
+    state: CheckoutState,
+    now: datetime,
+    effects: AfterCommit,
 ) -> EventOutcome:
     changes: dict[str, object] = {
         "payment_intent": state.payment_intent,
         "checkout_session_id": state.session_id,
         "paid_at": now,
     }
-    schedule = await load_schedule(uow, order.schedule_id)
     if order.state in (OrderState.EXPIRED, OrderState.FAILED) or schedule.state not in (
         ScheduleState.UPCOMING,
         ScheduleState.LIVE,
@@ -103,20 +109,22 @@ async def _pay(
     return _APPLIED
 
 
-async def _expire(uow: UnitOfWork, order: Order, effects: AfterCommit) -> EventOutcome:
+async def _expire(uow: UnitOfWork, order: Order, schedule: ScheduledSpace, effects: AfterCommit) -> EventOutcome:
     expired = await uow.tickets.move(order, OrderState.EXPIRED)
     if expired is None:
         return _UNCHANGED
-    effects.note("checkout_expired", expired, await load_schedule(uow, order.schedule_id))
+    effects.note("checkout_expired", expired, schedule)
     await effects.seat_released(uow, expired)
     return _APPLIED
 
 
-async def _fail(uow: UnitOfWork, order: Order, state: CheckoutState, effects: AfterCommit) -> EventOutcome:
+async def _fail(
+    uow: UnitOfWork, order: Order, schedule: ScheduledSpace, state: CheckoutState, effects: AfterCommit
+) -> EventOutcome:
     failed = await uow.tickets.move(order, OrderState.FAILED, payment_intent=state.payment_intent)
     if failed is None:
         return _UNCHANGED
-    effects.note("payment_failed", failed, await load_schedule(uow, order.schedule_id))
+    effects.note("payment_failed", failed, schedule)
     await effects.seat_released(uow, failed)
     return _APPLIED
 
@@ -125,9 +133,10 @@ async def settle_charge(
     core: TicketCore, uow: UnitOfWork, charge: ChargeState, now: datetime, effects: AfterCommit
 ) -> EventOutcome:
     """`charge.refunded`: the refund we asked for (or one made on Stripe's dashboard) went through."""
-    order = await uow.tickets.order(charge.order_id) if charge.order_id else None
-    if order is None:
+    found = await uow.tickets.order_and_schedule(charge.order_id) if charge.order_id else None
+    if found is None:
         return EventOutcome.IGNORED
+    order, schedule = found
     why = charge.mismatch(order)
     if why is not None:
         log.warning("Stripe charge %s ignored: %s", charge.charge_id, why)
@@ -141,6 +150,6 @@ async def settle_charge(
     if refunded is None:
         return _UNCHANGED
     await uow.tickets.revoke(order)
-    effects.note("refunded", refunded, await load_schedule(uow, order.schedule_id))
+    effects.note("refunded", refunded, schedule)
     await effects.seat_released(uow, refunded)
     return _APPLIED

@@ -10,11 +10,13 @@ PostgreSQL waits for a concurrent inserter of the same key to commit and then in
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping
+import functools
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, exists, func, select, update
+from sqlalchemy import Table, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from spaces_core.domain.errors import Conflict
+from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.tickets import (
     RELEASES_SEAT,
     HolderChoice,
@@ -33,9 +36,11 @@ from spaces_core.domain.tickets import (
     WaitlistEntry,
     sources,
 )
+from spaces_core.store.schedules import _from_row as _schedule
 from spaces_core.store.tables import (
     PaymentEventRow,
     PayoutAccountRow,
+    ScheduledSpaceRow,
     TicketOfferRow,
     TicketOrderRow,
     TicketRow,
@@ -45,14 +50,59 @@ from spaces_core.store.tables import (
 __all__ = ["SqlPayoutRepository", "SqlTicketRepository"]
 
 # Core tables, not ORM entities, in the statements: the ORM's bulk-update machinery and row instances cost more
-# Python time than the queries themselves on the webhook path (see bench/bench_webhooks.py).
+# Python time than the queries themselves on the webhook path (see bench/bench_webhooks.py). The statements of
+# that path are built once (below, with bind parameters) rather than per call: building one costs about as much
+# CPU as sending it. Bind parameter names never equal a column name (SQLAlchemy would read such a key as a SET).
 _offers = cast(Table, TicketOfferRow.__table__)  # type: ignore[attr-defined]
 _orders = cast(Table, TicketOrderRow.__table__)  # type: ignore[attr-defined]
 _tickets = cast(Table, TicketRow.__table__)  # type: ignore[attr-defined]
 _waitlist = cast(Table, WaitlistRow.__table__)  # type: ignore[attr-defined]
 _events = cast(Table, PaymentEventRow.__table__)  # type: ignore[attr-defined]
+_schedules = cast(Table, ScheduledSpaceRow.__table__)  # type: ignore[attr-defined]
 _ORDER_COLUMNS = tuple(_orders.columns)
+_ORDER_NAMES = tuple(c.name for c in _ORDER_COLUMNS)
+_SCHEDULE_NAMES = tuple(c.name for c in _schedules.columns)
 _ENUMS: Mapping[str, type[Any]] = {"state": OrderState, "refund_reason": RefundReason, "choice": HolderChoice}
+
+_ORDER_BY_ID = select(*_ORDER_COLUMNS).where(_orders.c.id == bindparam("p_order"))
+# The order and its Space in one statement: every webhook needs both (the Space's state decides whether a payment
+# becomes a ticket, and the member's DM names it).
+_ORDER_AND_SCHEDULE = (
+    select(*_ORDER_COLUMNS, *(c.label(f"schedule_{c.name}") for c in _schedules.columns))
+    .join_from(_orders, _schedules, _orders.c.schedule_id == _schedules.c.id)
+    .where(_orders.c.id == bindparam("p_order"))
+)
+_LOCK_OFFER = select(_offers.c.schedule_id).where(_offers.c.schedule_id == bindparam("p_schedule")).with_for_update()
+_RELEASE_SEAT = (
+    update(_offers)
+    .where(_offers.c.schedule_id == bindparam("p_schedule"), _offers.c.seats_taken > 0)
+    .values(seats_taken=_offers.c.seats_taken - 1)
+)
+_REVOKE = delete(_tickets).where(_tickets.c.order_id == bindparam("p_order"))
+_HAS_WAITING = select(exists().where(_waitlist.c.schedule_id == bindparam("p_schedule")))
+
+
+@functools.cache
+def _move_statement(to: OrderState, names: tuple[str, ...], seat: bool | None) -> Any:
+    """UPDATE the order to `to` if it is in one of `sources(to)` (and holds a seat or not, when `seat` says),
+    setting the columns `names` from parameters ``p_<name>``; a seat-holder gives its seat up with the move."""
+    statement = update(_orders).where(
+        _orders.c.id == bindparam("p_order"), _orders.c.state.in_([s.value for s in sources(to)])
+    )
+    values: dict[str, Any] = {"state": to.value, **{name: bindparam(f"p_{name}") for name in names}}
+    if seat is not None:
+        statement = statement.where(_orders.c.seat.is_(seat))
+        if seat:
+            values["seat"] = False
+    return statement.values(values).returning(*_ORDER_COLUMNS)
+
+
+@functools.cache
+def _insert_statement(dialect: str, table: Table, returned: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING `returned`, every column from a parameter ``p_<column>``."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values: dict[str, Any] = {column.name: bindparam(f"p_{column.name}") for column in table.columns}
+    return insert(table).values(values).on_conflict_do_nothing().returning(table.c[returned])
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -61,7 +111,15 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def _order(row: Mapping[Any, Any]) -> Order:
-    values = {str(k): v for k, v in row.items()}
+    return _order_of({str(k): v for k, v in row.items()})
+
+
+def _order_at(row: Sequence[Any]) -> Order:
+    """The order from a row that starts with `_ORDER_COLUMNS` (the prebuilt statements select them first)."""
+    return _order_of(dict(zip(_ORDER_NAMES, row[: len(_ORDER_NAMES)], strict=True)))
+
+
+def _order_of(values: dict[str, Any]) -> Order:
     for name, kind in _ENUMS.items():
         if values[name] is not None:
             values[name] = kind(values[name])
@@ -123,16 +181,7 @@ class SqlTicketRepository:
 
     async def lock_offer(self, schedule_id: str) -> None:
         # FOR UPDATE on PostgreSQL; SQLAlchemy leaves it out on SQLite, whose single writer needs no row lock.
-        statement = select(_offers.c.schedule_id).where(_offers.c.schedule_id == schedule_id)
-        await self._session.execute(statement.with_for_update())
-
-    async def _release_seat(self, schedule_id: str) -> None:
-        statement = (
-            update(_offers)
-            .where(_offers.c.schedule_id == schedule_id, _offers.c.seats_taken > 0)
-            .values(seats_taken=_offers.c.seats_taken - 1)
-        )
-        await self._session.execute(statement)
+        await self._session.execute(_LOCK_OFFER, {"p_schedule": schedule_id})
 
     # --- orders ----------------------------------------------------------------------------------------------
 
@@ -142,8 +191,16 @@ class SqlTicketRepository:
         return inserted.first() is not None
 
     async def order(self, order_id: str) -> Order | None:
-        found = await self.orders(ids=(order_id,))
-        return found[0] if found else None
+        row = (await self._session.execute(_ORDER_BY_ID, {"p_order": order_id})).first()
+        return _order_at(row) if row is not None else None
+
+    async def order_and_schedule(self, order_id: str) -> tuple[Order, ScheduledSpace] | None:
+        row = (await self._session.execute(_ORDER_AND_SCHEDULE, {"p_order": order_id})).first()
+        if row is None:
+            return None
+        # The schedule store's own mapping (it reads attributes), so the two reads of a Space can't drift apart.
+        schedule = SimpleNamespace(**dict(zip(_SCHEDULE_NAMES, row[len(_ORDER_NAMES) :], strict=True)))
+        return _order_at(row), _schedule(cast(ScheduledSpaceRow, schedule))
 
     async def active_order(self, schedule_id: str, user_id: int) -> Order | None:
         statement = select(*_ORDER_COLUMNS).where(
@@ -175,24 +232,22 @@ class SqlTicketRepository:
         return [_order(row) for row in (await self._session.execute(statement)).mappings()]
 
     async def move(self, order: Order, to: OrderState, **changes: object) -> Order | None:
-        values = {"state": to.value, **{name: _column_value(value) for name, value in changes.items()}}
-        conditional = update(_orders).where(
-            _orders.c.id == order.id, _orders.c.state.in_([s.value for s in sources(to)])
-        )
+        names = tuple(sorted(changes))
+        values = {"p_order": order.id, **{f"p_{name}": _column_value(changes[name]) for name in names}}
         if to not in RELEASES_SEAT:
-            return await self._moved(conditional.values(values))
+            return await self._moved(_move_statement(to, names, None), values)
         await self.lock_offer(order.schedule_id)  # offer row first, as a buyer does: no lock-order deadlock
         # One statement for the usual case (the order held its seat: give it back with the move); a second only
         # for an order that had none (refund_due after a late payment).
-        released = await self._moved(conditional.where(_orders.c.seat.is_(True)).values({**values, "seat": False}))
+        released = await self._moved(_move_statement(to, names, True), values)
         if released is not None:
-            await self._release_seat(order.schedule_id)
+            await self._session.execute(_RELEASE_SEAT, {"p_schedule": order.schedule_id})
             return released
-        return await self._moved(conditional.where(_orders.c.seat.is_(False)).values(values))
+        return await self._moved(_move_statement(to, names, False), values)
 
-    async def _moved(self, statement: Any) -> Order | None:
-        row = (await self._session.execute(statement.returning(*_ORDER_COLUMNS))).mappings().first()
-        return _order(row) if row is not None else None
+    async def _moved(self, statement: Any, values: Mapping[str, object]) -> Order | None:
+        row = (await self._session.execute(statement, values)).first()
+        return _order_at(row) if row is not None else None
 
     async def set_checkout(self, order_id: str, session_id: str, url: str) -> bool:
         statement = (
@@ -227,12 +282,12 @@ class SqlTicketRepository:
     # --- tickets ---------------------------------------------------------------------------------------------
 
     async def grant(self, order: Order, now: datetime) -> bool:
-        values = {"schedule_id": order.schedule_id, "user_id": order.user_id, "order_id": order.id, "granted_at": now}
-        statement = self._insert(_tickets).values(values).on_conflict_do_nothing()
-        return (await self._session.execute(statement.returning(_tickets.c.order_id))).first() is not None
+        values = {"p_schedule_id": order.schedule_id, "p_user_id": order.user_id, "p_order_id": order.id}
+        statement = _insert_statement(self._dialect, _tickets, "order_id")
+        return (await self._session.execute(statement, {**values, "p_granted_at": now})).first() is not None
 
     async def revoke(self, order: Order) -> None:
-        await self._session.execute(delete(_tickets).where(_tickets.c.order_id == order.id))
+        await self._session.execute(_REVOKE, {"p_order": order.id})
 
     async def holders(self, schedule_id: str) -> list[int]:
         statement = select(_tickets.c.user_id).where(_tickets.c.schedule_id == schedule_id)
@@ -275,8 +330,7 @@ class SqlTicketRepository:
         ]
 
     async def has_waiting(self, schedule_id: str) -> bool:
-        statement = select(exists().where(_waitlist.c.schedule_id == schedule_id))
-        return bool((await self._session.execute(statement)).scalar())
+        return bool((await self._session.execute(_HAS_WAITING, {"p_schedule": schedule_id})).scalar())
 
     async def leave_waitlist(self, schedule_id: str, user_id: int) -> WaitlistEntry | None:
         statement = (
@@ -311,9 +365,9 @@ class SqlTicketRepository:
     # --- payment events --------------------------------------------------------------------------------------
 
     async def record_event(self, event_id: str, event_type: str, outcome: str, now: datetime) -> bool:
-        values = {"event_id": event_id, "type": event_type, "received_at": now, "outcome": outcome}
-        statement = self._insert(_events).values(values).on_conflict_do_nothing()
-        return (await self._session.execute(statement.returning(_events.c.event_id))).first() is not None
+        values = {"p_event_id": event_id, "p_type": event_type, "p_received_at": now, "p_outcome": outcome}
+        statement = _insert_statement(self._dialect, _events, "event_id")
+        return (await self._session.execute(statement, values)).first() is not None
 
     async def known_events(self, event_ids: Collection[str]) -> set[str]:
         known: set[str] = set()
