@@ -97,10 +97,11 @@ async def _pay(
         }.get(schedule.state, RefundReason.LATE)
         due = await core.decide_refund(uow, order, reason, effects, **changes)
         return _APPLIED if due is not None else _UNCHANGED
-    paid = await uow.tickets.move(order, OrderState.PAID, **changes)
-    if paid is None:
+    settled = await uow.tickets.pay(order, now, **changes)
+    if settled is None:
         return _UNCHANGED
-    if not await uow.tickets.grant(paid, now):
+    paid, granted = settled
+    if not granted:
         # Unreachable while one seat-holding order per member is enforced; never hand out a second ticket.
         log.error("order %s paid but member %s already holds a ticket: refunding it", order.id, order.user_id)
         await core.decide_refund(uow, paid, RefundReason.LATE, effects)

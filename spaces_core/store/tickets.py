@@ -10,13 +10,12 @@ PostgreSQL waits for a concurrent inserter of the same key to commit and then in
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, exists, func, select, update
+from sqlalchemy import Table, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -34,8 +33,8 @@ from spaces_core.domain.tickets import (
     RefundReason,
     TicketOffer,
     WaitlistEntry,
-    sources,
 )
+from spaces_core.store import ticket_sql as sql
 from spaces_core.store.schedules import _from_row as _schedule
 from spaces_core.store.tables import (
     PaymentEventRow,
@@ -50,59 +49,16 @@ from spaces_core.store.tables import (
 __all__ = ["SqlPayoutRepository", "SqlTicketRepository"]
 
 # Core tables, not ORM entities, in the statements: the ORM's bulk-update machinery and row instances cost more
-# Python time than the queries themselves on the webhook path (see bench/bench_webhooks.py). The statements of
-# that path are built once (below, with bind parameters) rather than per call: building one costs about as much
-# CPU as sending it. Bind parameter names never equal a column name (SQLAlchemy would read such a key as a SET).
+# Python time than the queries themselves on the webhook path (see bench/bench_webhooks.py). That path's own
+# statements are built once, in `ticket_sql`.
 _offers = cast(Table, TicketOfferRow.__table__)  # type: ignore[attr-defined]
 _orders = cast(Table, TicketOrderRow.__table__)  # type: ignore[attr-defined]
 _tickets = cast(Table, TicketRow.__table__)  # type: ignore[attr-defined]
 _waitlist = cast(Table, WaitlistRow.__table__)  # type: ignore[attr-defined]
 _events = cast(Table, PaymentEventRow.__table__)  # type: ignore[attr-defined]
-_schedules = cast(Table, ScheduledSpaceRow.__table__)  # type: ignore[attr-defined]
-_ORDER_COLUMNS = tuple(_orders.columns)
+_ORDER_COLUMNS = sql.ORDER_COLUMNS
 _ORDER_NAMES = tuple(c.name for c in _ORDER_COLUMNS)
-_SCHEDULE_NAMES = tuple(c.name for c in _schedules.columns)
 _ENUMS: Mapping[str, type[Any]] = {"state": OrderState, "refund_reason": RefundReason, "choice": HolderChoice}
-
-_ORDER_BY_ID = select(*_ORDER_COLUMNS).where(_orders.c.id == bindparam("p_order"))
-# The order and its Space in one statement: every webhook needs both (the Space's state decides whether a payment
-# becomes a ticket, and the member's DM names it).
-_ORDER_AND_SCHEDULE = (
-    select(*_ORDER_COLUMNS, *(c.label(f"schedule_{c.name}") for c in _schedules.columns))
-    .join_from(_orders, _schedules, _orders.c.schedule_id == _schedules.c.id)
-    .where(_orders.c.id == bindparam("p_order"))
-)
-_LOCK_OFFER = select(_offers.c.schedule_id).where(_offers.c.schedule_id == bindparam("p_schedule")).with_for_update()
-_RELEASE_SEAT = (
-    update(_offers)
-    .where(_offers.c.schedule_id == bindparam("p_schedule"), _offers.c.seats_taken > 0)
-    .values(seats_taken=_offers.c.seats_taken - 1)
-)
-_REVOKE = delete(_tickets).where(_tickets.c.order_id == bindparam("p_order"))
-_HAS_WAITING = select(exists().where(_waitlist.c.schedule_id == bindparam("p_schedule")))
-
-
-@functools.cache
-def _move_statement(to: OrderState, names: tuple[str, ...], seat: bool | None) -> Any:
-    """UPDATE the order to `to` if it is in one of `sources(to)` (and holds a seat or not, when `seat` says),
-    setting the columns `names` from parameters ``p_<name>``; a seat-holder gives its seat up with the move."""
-    statement = update(_orders).where(
-        _orders.c.id == bindparam("p_order"), _orders.c.state.in_([s.value for s in sources(to)])
-    )
-    values: dict[str, Any] = {"state": to.value, **{name: bindparam(f"p_{name}") for name in names}}
-    if seat is not None:
-        statement = statement.where(_orders.c.seat.is_(seat))
-        if seat:
-            values["seat"] = False
-    return statement.values(values).returning(*_ORDER_COLUMNS)
-
-
-@functools.cache
-def _insert_statement(dialect: str, table: Table, returned: str) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING `returned`, every column from a parameter ``p_<column>``."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values: dict[str, Any] = {column.name: bindparam(f"p_{column.name}") for column in table.columns}
-    return insert(table).values(values).on_conflict_do_nothing().returning(table.c[returned])
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -180,8 +136,7 @@ class SqlTicketRepository:
         return await self._rowcount(statement) == 1
 
     async def lock_offer(self, schedule_id: str) -> None:
-        # FOR UPDATE on PostgreSQL; SQLAlchemy leaves it out on SQLite, whose single writer needs no row lock.
-        await self._session.execute(_LOCK_OFFER, {"p_schedule": schedule_id})
+        await self._session.execute(sql.LOCK_OFFER, {"p_schedule": schedule_id})
 
     # --- orders ----------------------------------------------------------------------------------------------
 
@@ -191,15 +146,15 @@ class SqlTicketRepository:
         return inserted.first() is not None
 
     async def order(self, order_id: str) -> Order | None:
-        row = (await self._session.execute(_ORDER_BY_ID, {"p_order": order_id})).first()
+        row = (await self._session.execute(sql.ORDER_BY_ID, {"p_order": order_id})).first()
         return _order_at(row) if row is not None else None
 
     async def order_and_schedule(self, order_id: str) -> tuple[Order, ScheduledSpace] | None:
-        row = (await self._session.execute(_ORDER_AND_SCHEDULE, {"p_order": order_id})).first()
+        row = (await self._session.execute(sql.ORDER_AND_SCHEDULE, {"p_order": order_id})).first()
         if row is None:
             return None
         # The schedule store's own mapping (it reads attributes), so the two reads of a Space can't drift apart.
-        schedule = SimpleNamespace(**dict(zip(_SCHEDULE_NAMES, row[len(_ORDER_NAMES) :], strict=True)))
+        schedule = SimpleNamespace(**dict(zip(sql.SCHEDULE_NAMES, row[len(_ORDER_NAMES) :], strict=True)))
         return _order_at(row), _schedule(cast(ScheduledSpaceRow, schedule))
 
     async def active_order(self, schedule_id: str, user_id: int) -> Order | None:
@@ -232,18 +187,34 @@ class SqlTicketRepository:
         return [_order(row) for row in (await self._session.execute(statement)).mappings()]
 
     async def move(self, order: Order, to: OrderState, **changes: object) -> Order | None:
-        names = tuple(sorted(changes))
-        values = {"p_order": order.id, **{f"p_{name}": _column_value(changes[name]) for name in names}}
+        names, values = self._changes(order, changes)
         if to not in RELEASES_SEAT:
-            return await self._moved(_move_statement(to, names, None), values)
+            return await self._moved(sql.move_statement(self._dialect, to, names, None), values)
         await self.lock_offer(order.schedule_id)  # offer row first, as a buyer does: no lock-order deadlock
-        # One statement for the usual case (the order held its seat: give it back with the move); a second only
-        # for an order that had none (refund_due after a late payment).
-        released = await self._moved(_move_statement(to, names, True), values)
+        # The usual case: the order held its seat and gives it back with the move (in the same statement on
+        # PostgreSQL). Otherwise (refund_due after a late payment: no seat) the move alone.
+        seat = {"p_schedule": order.schedule_id}
+        released = await self._moved(sql.move_statement(self._dialect, to, names, True), {**values, **seat})
         if released is not None:
-            await self._session.execute(_RELEASE_SEAT, {"p_schedule": order.schedule_id})
+            if self._dialect != "postgresql":  # PostgreSQL gave the seat back in the move's own statement
+                await self._session.execute(sql.RELEASE_SEAT, seat)
             return released
-        return await self._moved(_move_statement(to, names, False), values)
+        return await self._moved(sql.move_statement(self._dialect, to, names, False), values)
+
+    async def pay(self, order: Order, now: datetime, **changes: object) -> tuple[Order, bool] | None:
+        names, values = self._changes(order, changes)
+        if self._dialect != "postgresql":
+            paid = await self._moved(sql.move_statement(self._dialect, OrderState.PAID, names, None), values)
+            return (paid, await self.grant(paid, now)) if paid is not None else None
+        row = (await self._session.execute(sql.pay_statement(names), {**values, "p_granted_at": now})).first()
+        return (_order_at(row), bool(row[-1])) if row is not None else None
+
+    @staticmethod
+    def _changes(order: Order, changes: Mapping[str, object]) -> tuple[tuple[str, ...], dict[str, object]]:
+        """The changed columns' names (a statement's shape) and the parameters of a move of `order`."""
+        names = tuple(sorted(changes))
+        values = {f"p_{name}": _column_value(changes[name]) for name in names}
+        return names, {"p_order": order.id, **values}
 
     async def _moved(self, statement: Any, values: Mapping[str, object]) -> Order | None:
         row = (await self._session.execute(statement, values)).first()
@@ -283,11 +254,11 @@ class SqlTicketRepository:
 
     async def grant(self, order: Order, now: datetime) -> bool:
         values = {"p_schedule_id": order.schedule_id, "p_user_id": order.user_id, "p_order_id": order.id}
-        statement = _insert_statement(self._dialect, _tickets, "order_id")
+        statement = sql.insert_statement(self._dialect, _tickets, "order_id")
         return (await self._session.execute(statement, {**values, "p_granted_at": now})).first() is not None
 
     async def revoke(self, order: Order) -> None:
-        await self._session.execute(_REVOKE, {"p_order": order.id})
+        await self._session.execute(sql.REVOKE, {"p_order": order.id})
 
     async def holders(self, schedule_id: str) -> list[int]:
         statement = select(_tickets.c.user_id).where(_tickets.c.schedule_id == schedule_id)
@@ -330,7 +301,7 @@ class SqlTicketRepository:
         ]
 
     async def has_waiting(self, schedule_id: str) -> bool:
-        return bool((await self._session.execute(_HAS_WAITING, {"p_schedule": schedule_id})).scalar())
+        return bool((await self._session.execute(sql.HAS_WAITING, {"p_schedule": schedule_id})).scalar())
 
     async def leave_waitlist(self, schedule_id: str, user_id: int) -> WaitlistEntry | None:
         statement = (
@@ -366,7 +337,7 @@ class SqlTicketRepository:
 
     async def record_event(self, event_id: str, event_type: str, outcome: str, now: datetime) -> bool:
         values = {"p_event_id": event_id, "p_type": event_type, "p_received_at": now, "p_outcome": outcome}
-        statement = _insert_statement(self._dialect, _events, "event_id")
+        statement = sql.insert_statement(self._dialect, _events, "event_id")
         return (await self._session.execute(statement, values)).first() is not None
 
     async def known_events(self, event_ids: Collection[str]) -> set[str]:
