@@ -1,19 +1,28 @@
 """Benchmark: Stripe webhook processing on PostgreSQL — signature check and exactly-once apply, per event.
 
-Run: `.venv/bin/python -m bench.bench_webhooks [--orders N] [--spaces S] [--concurrency C] [--processes P]
-[--duplicates F]`
+Run: `.venv/bin/python -m bench.bench_webhooks [--path direct|http] [--rate R | --concurrency C] [--processes P]
+[--orders N] [--spaces S] [--duplicates F] [--log]`
 (prints its figures; see docs/BENCHMARKS.md). Needs the PostgreSQL server at 127.0.0.1:5432 (database `test`);
 works in a schema of its own, dropped at the end.
 
-What is timed, per event: `payments.WebhookVerifier.verify` on the raw signed body (the SDK's HMAC check),
-`payments.to_payment_event`, and `TicketService.apply` (event id claimed, order checked against the event,
-conditional transition, ticket inserted or seat released, commit, post-commit effects). That is the webhook
-route's whole work except aiohttp's own request handling. The orders are made through the store beforehand
-(N pending orders across S Spaces); the events are what Stripe would send for them — `checkout.session.
-completed` (paid) for 80 % of the orders, `checkout.session.expired` for the rest, plus a fraction of repeated
-deliveries — signed beforehand with the SDK's `WebhookSignature.generate_signature_header` (Stripe signs on its
-side), shuffled, and processed by C concurrent workers (Stripe delivers in parallel). Target from issue 5:
-≥ 500 events/s sustained, p99 ≤ 50 ms per event. Figures, not assertions.
+The orders are made through the store beforehand (N pending orders across S Spaces); the events are what Stripe
+would send for them — `checkout.session.completed` (paid) for 80 % of the orders, `checkout.session.expired` for
+the rest, plus a fraction of repeated deliveries — signed beforehand with the SDK's
+`WebhookSignature.generate_signature_header` (Stripe signs on its side), shuffled.
+
+`--path direct` times, per event, what the webhook route does apart from HTTP: `payments.WebhookVerifier.verify`
+on the raw signed body, `payments.to_payment_event` and `TicketService.apply` (order checked against the event,
+conditional transition, ticket inserted or seat released, event id recorded, commit, the notifier called), in P
+processes. `--path http` runs the bot's own route (`bot.web.stripe_webhook.StripeWebhook`) on aiohttp in P server
+processes (one port, SO_REUSEPORT) and POSTs the events from this process over kept-alive loopback connections,
+timing each request at the client (a bare HTTP/1.1 client: it shares the two cores); `--log` makes the servers
+log at INFO to a file, as the bot does. Each serving process starts from a collected heap and reports its full
+garbage collections (each one stops its event loop).
+
+Load: closed loop by default (C deliveries in flight per process, or C connections for http); `--rate R` is an
+open loop instead: one delivery every 1/R s whatever happens, each latency counted from its due time, so a server
+that falls behind shows it (Stripe does not wait for us either). Target from issue 5: ≥ 500 events/s sustained,
+p99 ≤ 50 ms per event. Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -23,65 +32,37 @@ import asyncio
 import json
 import multiprocessing
 import random
+import socket
 import statistics
+import tempfile
 import time
 import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import stripe
 
-from payments import StripeGateway, StripeTicketPayments, WebhookVerifier, to_payment_event
-from spaces_core.clock import SystemClock
+from bench.webhook_serving import (
+    PG_URL,
+    SECRET,
+    Served,
+    Signed,
+    direct_sender,
+    drive,
+    http_sender,
+    serve_http,
+    webhook_apply,
+)
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduledSpace, SchedulePolicy
 from spaces_core.domain.tickets import CHECKOUT_LIFETIME, Order, OrderState, TicketOffer
 from spaces_core.ports import UnitOfWorkFactory
-from spaces_core.services.tickets import TicketService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
-from stripe_sandbox import LocalStripe
 
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-SECRET = "whsec_bench_secret"
 HOST = Actor(1)
-
-
-class Quiet:
-    """The Discord side replaced by counters (a DM per grant or expiry would be queued by the bot, not awaited)."""
-
-    def __init__(self) -> None:
-        self.count: Counter[str] = Counter()
-
-    async def _note(self, kind: str) -> None:
-        self.count[kind] += 1
-
-    async def granted(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("granted")
-
-    async def refunded(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("refunded")
-
-    async def waitlist_offer(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("waitlist_offer")
-
-    async def checkout_expired(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("checkout_expired")
-
-    async def payment_failed(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("payment_failed")
-
-    async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("keep_or_refund")
-
-
-@dataclass
-class Signed:
-    payload: bytes
-    header: str
 
 
 def _session_json(order: Order, status: str, now: int) -> dict[str, Any]:
@@ -184,89 +165,101 @@ async def _run(args: argparse.Namespace) -> None:
         uows = make_uow_factory(engine)
         orders = await _prepare(uows, args.orders, args.spaces)
         signed = _events(orders, args.duplicates, rng)
-        shares = [signed[n :: args.processes] for n in range(args.processes)]  # Stripe spreads deliveries too
-        if args.processes == 1:
-            results = [await _serve(connect_args, shares[0], args.concurrency, None)]
+        if args.path == "http":
+            client, servers = await _over_http(args, connect_args, signed)
+            await _report(args, uows, orders, signed, [client], servers)
         else:
-            results = _in_processes(connect_args, shares, args.concurrency)
-        await _report(args, uows, orders, signed, results)
+            results = await _direct(args, connect_args, signed)
+            await _report(args, uows, orders, signed, results, results)
         await engine.dispose()
     finally:
         await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await admin.close()
 
 
-@dataclass
-class Served:
-    began: float  # time.monotonic(), comparable across processes on one machine
-    ended: float
-    cpu: float
-    latencies: list[float]
-    outcomes: Counter[str]
-    told: Counter[str]
-
-
-def _in_processes(connect_args: dict[str, Any], shares: list[list[Signed]], concurrency: int) -> list[Served]:
-    """One webhook server per OS process (each its own engine and service), started together."""
+async def _direct(args: argparse.Namespace, connect_args: dict[str, Any], signed: list[Signed]) -> list[Served]:
+    shares = [signed[n :: args.processes] for n in range(args.processes)]  # Stripe spreads deliveries too
+    rate = args.rate / args.processes if args.rate else None
+    if args.processes == 1:
+        return [await _serve_direct(connect_args, shares[0], args.concurrency, rate, None)]
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:
         barrier = manager.Barrier(len(shares))
         with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
-            futures = [pool.submit(_serve_in_process, connect_args, share, concurrency, barrier) for share in shares]
+            futures = [
+                pool.submit(_serve_direct_in_process, connect_args, share, args.concurrency, rate, barrier)
+                for share in shares
+            ]
             return [future.result() for future in futures]
 
 
-def _serve_in_process(connect_args: dict[str, Any], share: list[Signed], concurrency: int, barrier: Any) -> Served:
-    return asyncio.run(_serve(connect_args, share, concurrency, barrier))
+def _serve_direct_in_process(
+    connect_args: dict[str, Any], share: list[Signed], concurrency: int, rate: float | None, barrier: Any
+) -> Served:
+    return asyncio.run(_serve_direct(connect_args, share, concurrency, rate, barrier))
 
 
-async def _serve(connect_args: dict[str, Any], share: list[Signed], concurrency: int, barrier: Any) -> Served:
-    engine = create_engine(PG_URL, connect_args=connect_args)
-    async with LocalStripe() as server:
-        gateway = StripeGateway(server.api_key, api_base=server.url, max_network_retries=0)
-        payments = StripeTicketPayments(
-            gateway, success_url="x", cancel_url="x", onboarding_return_url="x", onboarding_refresh_url="x"
-        )
-        told = Quiet()
-        service = TicketService(make_uow_factory(engine), SystemClock(), payments, told)
-        verifier = WebhookVerifier(SECRET)
+async def _serve_direct(
+    connect_args: dict[str, Any], share: list[Signed], concurrency: int, rate: float | None, barrier: Any
+) -> Served:
+    async with webhook_apply(connect_args) as (apply, told):
         if barrier is not None:
             await asyncio.to_thread(barrier.wait)
-        served = await _process(service, verifier, share, concurrency)
+        served = await drive(direct_sender(apply), share, concurrency=concurrency, rate=rate)
         served.told = told.count
-        await gateway.aclose()
-    await engine.dispose()
     return served
 
 
-async def _process(service: TicketService, verifier: WebhookVerifier, signed: list[Signed], concurrency: int) -> Served:
-    queue: asyncio.Queue[Signed] = asyncio.Queue()
-    for item in signed:
-        queue.put_nowait(item)
-    latencies: list[float] = []
-    outcomes: Counter[str] = Counter()
+async def _over_http(
+    args: argparse.Namespace, connect_args: dict[str, Any], signed: list[Signed]
+) -> tuple[Served, list[Served]]:
+    """P server processes on one port; this process is Stripe. Returns (the client's view, the servers')."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_file = tempfile.mkstemp(prefix="bench_webhooks_", suffix=".log")[1] if args.log else None
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        ready, stop = manager.Queue(), manager.Event()
+        with ProcessPoolExecutor(args.processes, mp_context=context) as pool:
+            futures = [
+                pool.submit(_serve_http_in_process, connect_args, port, args.processes > 1, ready, stop, log_file)
+                for _ in range(args.processes)
+            ]
+            try:
+                for _ in futures:
+                    await asyncio.to_thread(ready.get, True, 60)
+                connections = args.concurrency * args.processes if args.rate is None else 100
+                async with http_sender(port, connections) as send:
+                    client = await drive(send, signed, concurrency=connections, rate=args.rate)
+            finally:
+                stop.set()
+            servers = [future.result() for future in futures]
+    if log_file:
+        print(f"server log: {log_file}")
+    return client, servers
 
-    async def worker() -> None:
-        while not queue.empty():
-            item = queue.get_nowait()
-            started = time.perf_counter()
-            event = to_payment_event(verifier.verify(item.payload, item.header))
-            outcome = await service.apply(event)
-            latencies.append(time.perf_counter() - started)
-            outcomes[outcome.value] += 1
 
-    began, cpu = time.monotonic(), time.process_time()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Served(began, time.monotonic(), time.process_time() - cpu, latencies, outcomes, Counter())
+def _serve_http_in_process(
+    connect_args: dict[str, Any], port: int, reuse_port: bool, ready: Any, stop: Any, log_file: str | None
+) -> Served:
+    return asyncio.run(serve_http(connect_args, port, reuse_port, ready, stop, log_file))
 
 
 async def _report(
-    args: argparse.Namespace, uows: UnitOfWorkFactory, orders: list[Order], signed: list[Signed], results: list[Served]
+    args: argparse.Namespace,
+    uows: UnitOfWorkFactory,
+    orders: list[Order],
+    signed: list[Signed],
+    timed: list[Served],
+    servers: list[Served],
 ) -> None:
-    latencies = sorted(x for r in results for x in r.latencies)
-    elapsed = max(r.ended for r in results) - min(r.began for r in results)
-    outcomes: Counter[str] = sum((r.outcomes for r in results), Counter())
-    told: Counter[str] = sum((r.told for r in results), Counter())
+    """`timed`: who measured the latencies (the serving processes, or the HTTP client); `servers`: the CPU and
+    the notifications of the processes that applied the events."""
+    latencies = sorted(x for r in timed for x in r.latencies)
+    elapsed = max(r.ended for r in timed) - min(r.began for r in timed)
+    outcomes: Counter[str] = sum((r.outcomes for r in timed), Counter())
+    told: Counter[str] = sum((r.told for r in servers), Counter())
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
@@ -276,25 +269,33 @@ async def _report(
         async with uows() as uow:
             holders += len(await uow.tickets.holders(f"bench{s}"))
     paid_expected = sum(1 for n in range(len(orders)) if n % 5 != 0)
-    cpu = sum(r.cpu for r in results) * 1000 / len(signed)
+    load = f"rate {args.rate:g}/s (open loop)" if args.rate else f"{args.concurrency} in flight per process"
     print(f"orders {len(orders)} over {args.spaces} Spaces; events {len(signed)} (with repeats)", end="; ")
-    print(f"processes {args.processes} x workers {args.concurrency}")
-    print(f"throughput  {len(signed) / elapsed:8.1f} events/s  ({elapsed:.2f} s; {cpu:.2f} ms CPU per event)")
+    print(f"path {args.path}; processes {args.processes}; {load}")
+    cpu = f"{sum(r.cpu for r in servers) * 1000 / len(signed):.2f} ms CPU per event (server)"
+    if args.path == "http":
+        cpu += f", {timed[0].cpu * 1000 / len(signed):.2f} ms (client)"
+    print(f"throughput  {len(signed) / elapsed:8.1f} events/s  ({elapsed:.2f} s; {cpu})")
     print(
         f"latency ms  p50 {pct(0.50):6.2f}  p90 {pct(0.90):6.2f}  p99 {pct(0.99):6.2f}  "
         f"max {latencies[-1] * 1000:6.2f}  mean {statistics.fmean(latencies) * 1000:6.2f}"
     )
-    print(f"outcomes    {dict(outcomes)}")
+    print(f"outcomes    {dict(outcomes)}; errors {sum(r.errors for r in timed)}")
     print(f"tickets     {holders} (expected {paid_expected}); told {dict(told)}")
+    pauses = [p * 1000 for r in servers for p in r.full_gc]
+    print(f"full GCs    {len(pauses)} in the serving processes, longest {max(pauses, default=0):.1f} ms")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--path", choices=("direct", "http"), default="direct")
     parser.add_argument("--orders", type=int, default=5000)
     parser.add_argument("--spaces", type=int, default=10)
-    parser.add_argument("--concurrency", type=int, default=8, help="concurrent deliveries per process")
+    parser.add_argument("--concurrency", type=int, default=8, help="deliveries in flight per process (closed loop)")
+    parser.add_argument("--rate", type=float, default=None, help="events per second, open loop (all processes)")
     parser.add_argument("--processes", type=int, default=1, help="webhook servers (OS processes), one database")
     parser.add_argument("--duplicates", type=float, default=0.1, help="fraction of events delivered twice")
+    parser.add_argument("--log", action="store_true", help="http: servers log at INFO to a file, as the bot does")
     asyncio.run(_run(parser.parse_args()))
 
 
