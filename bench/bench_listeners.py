@@ -4,7 +4,10 @@ Run: `.venv/bin/python -m bench.bench_listeners` (see docs/BENCHMARKS.md for the
 Loopback only; every count and time is bounded. The server (this process) runs one mode at a time:
 
 - ``ours``: ``WebListeners`` as the bot runs it — one Opus encode; aiortc does signalling, ICE, DTLS and RTCP
-  per listener, and ``SrtpFanout`` sends every connected listener's packet in one loop per frame;
+  per listener, all on one UDP port (single-port ICE), and ``SrtpFanout`` builds every connected listener's
+  packet in one loop per frame and sends them with ``sendmmsg``;
+- ``perport`` (not in the default plan): the same with a socket per listener (``single_port=False``), one
+  ``sendto`` per packet, as the fast path was before single-port ICE;
 - ``shared``: aiortc's ``MediaRelay`` over one encoded-packet track (a ``RelayTrack``): one encode, aiortc's own
   per-listener sender (this is also what ``WebListeners`` does with ``fast_path=False``);
 - ``stock``: aiortc's ``MediaRelay`` over a PCM track, the usual recipe — each sender runs its own Opus encoder.
@@ -50,7 +53,8 @@ from spaces_core.audio.webrtc import RelayTrack, WebListeners
 from spaces_core.audio.webrtc_ice import gather_host_candidates
 
 LOOPBACK = "127.0.0.1"
-LIMITS = {"ours": 3000, "shared": 400, "stock": 200}  # bounded: two event loops' worth of peers, a small machine
+LIMITS = {"ours": 3000, "perport": 3000, "shared": 400, "stock": 200}  # bounded: two event loops' worth of peers
+FAST_MODES = ("ours", "perport")  # the fast path, on single-port ICE (sendmmsg) or a socket per listener
 PEERS_PER_PROCESS = 1000
 MAX_SECONDS = 30.0
 WARMUP_SECONDS = 2.0
@@ -101,7 +105,9 @@ class Server:
         self.mode = mode
         self.hub = RelayHub()
         self.encoder = OpusEncoder()
-        self.listeners = WebListeners(self.hub, host=LOOPBACK, max_listeners=LIMITS["ours"], connect_timeout=300)
+        self.listeners = WebListeners(
+            self.hub, host=LOOPBACK, max_listeners=LIMITS["ours"], connect_timeout=300, single_port=mode == "ours"
+        )
         self.pcm = PcmTrack()
         self.relay = MediaRelay()
         self.shared_source = RelayTrack(self.hub)
@@ -123,7 +129,7 @@ class Server:
         self._pacer = asyncio.create_task(self._pace())
 
     async def answer(self, sdp: str) -> str:
-        if self.mode == "ours":
+        if self.mode in FAST_MODES:
             return await self.listeners.offer(sdp)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.peers.append(pc)
@@ -140,7 +146,7 @@ class Server:
 
     def packets_sent(self) -> int:
         """RTP packets the server sent so far, all listeners together (aiortc's counter is private: bench only)."""
-        if self.mode == "ours":
+        if self.mode in FAST_MODES:
             fanout = self.listeners.fanout
             return 0 if fanout is None else sum(leg.packets for leg in fanout.legs)
         return sum(pc.getSenders()[0]._RTCRtpSender__packet_count for pc in self.peers)
@@ -283,7 +289,9 @@ HEADER = (
 
 def row(r: dict[str, Any]) -> str:
     tones = ",".join(f"{hz:.0f}" for hz in r["tones_hz"])
-    fanout = f"{r['fanout_us_per_packet']:8.1f} {100 * r['fanout_share']:4.0f}%" if r["mode"] == "ours" else " " * 14
+    fanout = (
+        f"{r['fanout_us_per_packet']:8.1f} {100 * r['fanout_share']:4.0f}%" if r["mode"] in FAST_MODES else " " * 14
+    )
     return (
         f"{r['mode']:>6} {r['listeners']:>5} | {r['sent_rate']:6.1f} | {r['rate_min']:6.1f} {r['rate_median']:6.1f}"
         f" | {r['lost']:4d} {r['bad']:3d} | {r['p99_median']:6.2f} {r['p99_worst']:6.2f} {r['max_gap_ms']:7.1f}"
@@ -299,7 +307,7 @@ async def bench(plan: list[tuple[str, int]], seconds: float) -> None:
         result = await run_one(mode, count, seconds)
         results.append(result)
         print(row(result), flush=True)
-        if mode == "ours" and result["fast"] != count:
+        if mode in FAST_MODES and result["fast"] != count:
             print(f"   (only {result['fast']} of {count} listeners were on the fast path)", flush=True)
     print("* = does not qualify (loss, bad SRTP, < 49.5 pkt/s or worst p99 jitter ≥ 20 ms)")
     for mode in dict.fromkeys(mode for mode, _ in plan):
@@ -330,6 +338,7 @@ def pin(*, server: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ours", default="100,300,600,1000", help="listener counts for WebListeners (fast path)")
+    parser.add_argument("--perport", default="", help="listener counts for WebListeners, a socket per listener")
     parser.add_argument("--shared", default="100,200,300", help="listener counts for MediaRelay, one encode")
     parser.add_argument("--stock", default="25,50", help="listener counts for MediaRelay, one encoder each")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window per run")

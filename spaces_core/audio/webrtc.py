@@ -42,6 +42,7 @@ from spaces_core.audio.format import SAMPLE_RATE
 from spaces_core.audio.relay import EncodedFrame, RelayClosed, RelayHub, Subscription
 from spaces_core.audio.webrtc_fanout import FanoutLeg, SrtpFanout
 from spaces_core.audio.webrtc_ice import gather_host_candidates
+from spaces_core.audio.webrtc_port import SharedIcePort
 
 __all__ = ["ListenerRejected", "RelayTrack", "WebListeners", "to_packet"]
 
@@ -145,6 +146,7 @@ class WebListeners:
         queue_frames: int = LISTENER_QUEUE_FRAMES,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         fast_path: bool = True,
+        single_port: bool = True,
     ) -> None:
         self._hub = hub
         self._host = host
@@ -152,6 +154,9 @@ class WebListeners:
         self._queue_frames = queue_frames
         self._connect_timeout = connect_timeout
         self._fanout = SrtpFanout(hub, queue_frames=queue_frames) if fast_path else None
+        self._single_port = single_port
+        self._port: SharedIcePort | None = None
+        self._port_lock = asyncio.Lock()
         self._listeners: dict[RTCPeerConnection, _Listener] = {}
         self._wake = asyncio.Event()
         self._reaper: asyncio.Task[None] | None = None
@@ -164,6 +169,11 @@ class WebListeners:
     @property
     def tracks(self) -> list[RelayTrack]:
         return [listener.track for listener in self._listeners.values()]
+
+    @property
+    def port(self) -> SharedIcePort | None:
+        """The one UDP socket every listener's ICE runs on (single-port ICE), once the first offer opened it."""
+        return self._port
 
     @property
     def fanout(self) -> SrtpFanout | None:
@@ -209,6 +219,8 @@ class WebListeners:
         await asyncio.gather(*(self._close(listener) for listener in listeners))
         if self._fanout is not None:
             await self._fanout.close()
+        if self._port is not None:
+            self._port.close()
 
     async def _answer(self, pc: RTCPeerConnection, track: RelayTrack, sdp: str) -> str:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
@@ -219,9 +231,20 @@ class WebListeners:
         pc.addTrack(track)
         if self._fanout is not None:
             track.take_over = functools.partial(self._fanout.add, transceiver)
-        await gather_host_candidates(pc, self._host)
+        await gather_host_candidates(pc, self._host, await self._shared_port())
         await pc.setLocalDescription(await pc.createAnswer())
         return pc.localDescription.sdp
+
+    async def _shared_port(self) -> SharedIcePort | None:
+        """Single-port ICE (``webrtc_port``), opened at the first offer; None when turned off."""
+        if not self._single_port:
+            return None
+        async with self._port_lock:
+            if self._port is None:
+                self._port = await SharedIcePort.open(self._host)
+                if self._fanout is not None:
+                    self._fanout.use_port(self._port)
+        return self._port
 
     def _on_state(self, listener: _Listener) -> None:
         if listener.pc.connectionState == "connected":

@@ -17,6 +17,8 @@ from typing import Final
 from aioice import Connection
 from aiortc import RTCIceGatherer, RTCPeerConnection
 
+from spaces_core.audio.webrtc_port import IceBindError, SharedIcePort
+
 __all__ = ["IceBindError", "gather_host_candidates"]
 
 _CONNECTION_INTERNALS: Final = (
@@ -24,15 +26,15 @@ _CONNECTION_INTERNALS: Final = (
     "_local_candidates",
     "_local_candidates_start",
     "_local_candidates_end",
+    "_protocols",
 )
 
 
-class IceBindError(OSError):
-    """No UDP socket could be bound on the configured address (wrong interface, address not local)."""
-
-
-async def gather_host_candidates(pc: RTCPeerConnection, address: str) -> None:
+async def gather_host_candidates(pc: RTCPeerConnection, address: str, port: SharedIcePort | None = None) -> None:
     """Gather host candidates on ``address`` only, for every transport ``pc`` has now.
+
+    With ``port`` (bound on ``address``), the one candidate of each component is on that shared socket
+    (``webrtc_port``) instead of a socket of its own.
 
     Call it after the transceivers exist (``addTransceiver`` or ``setRemoteDescription``) and before
     ``setLocalDescription``, which is where aiortc would otherwise gather on all interfaces.
@@ -45,6 +47,9 @@ async def gather_host_candidates(pc: RTCPeerConnection, address: str) -> None:
             continue
         connection._local_candidates_start = True
         for component in sorted(connection._components):
+            if port is not None:
+                connection._local_candidates.append(port.add(connection, component))
+                continue
             candidates = await connection.get_component_candidates(component=component, addresses=[address])
             if not candidates:
                 raise IceBindError(f"could not bind a UDP socket for ICE on {address}")
