@@ -26,6 +26,7 @@ _CONNECTION_INTERNALS: Final = (
     "_local_candidates",
     "_local_candidates_start",
     "_local_candidates_end",
+    "_local_username",
     "_protocols",
 )
 

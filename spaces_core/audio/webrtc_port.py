@@ -15,7 +15,9 @@ Datagrams from an address no connection knows are dropped (counted in ``unrouted
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
+import string
 import struct
 from typing import Any, Final, cast
 
@@ -30,6 +32,11 @@ _STUN_COOKIE: Final = b"\x21\x12\xa4\x42"
 _BINDING_REQUEST: Final = b"\x00\x01"
 _USERNAME: Final = 0x0006
 _ATTRIBUTE: Final = struct.Struct("!HH")
+# aioice draws a 4-character ufrag (62**4 values): on one port 2,000 listeners would share one 13 % of the time
+# (the birthday bound), and the later one could never connect. Eight characters make that about 1 in 10**7,
+# and a draw already on the port is drawn again.
+_UFRAG_LENGTH: Final = 8
+_UFRAG_ALPHABET: Final = string.ascii_letters + string.digits
 Address = tuple[str, int]
 
 
@@ -144,10 +151,13 @@ class SharedIcePort(asyncio.DatagramProtocol):
         """An ICMP error on an unconnected socket names no listener; consent checks find the dead ones."""
 
     def add(self, connection: Connection, component: int) -> Candidate:
-        """A host candidate on this port for ``connection``: its protocol's transport is a channel of ours."""
-        ufrag = connection.local_username.encode()
-        if ufrag in self._by_ufrag:
-            raise ValueError("two ICE connections with the same ufrag on one port")
+        """A host candidate on this port for ``connection``: its protocol's transport is a channel of ours.
+
+        The connection gets a ufrag of its own on this port (requests are routed by it), so call this before the
+        local description is made: aiortc reads the ufrag from the connection when it writes the SDP.
+        """
+        ufrag = self._unused_ufrag()
+        connection._local_username = ufrag.decode()
         protocol = StunProtocol(connection)
         channel = _Channel(self, protocol, ufrag)
         protocol.connection_made(channel)
@@ -164,6 +174,12 @@ class SharedIcePort(asyncio.DatagramProtocol):
         self._by_ufrag[ufrag] = channel
         connection._protocols.append(protocol)
         return protocol.local_candidate
+
+    def _unused_ufrag(self) -> bytes:
+        while True:
+            ufrag = "".join(secrets.choice(_UFRAG_ALPHABET) for _ in range(_UFRAG_LENGTH)).encode()
+            if ufrag not in self._by_ufrag:
+                return ufrag
 
     def route(self, address: Address, channel: _Channel) -> None:
         previous = self._by_address.get(address)

@@ -12,6 +12,7 @@ import struct
 from collections.abc import AsyncIterator
 
 import pytest
+from aioice import Connection
 
 from spaces_core.audio.webrtc import WebListeners
 from spaces_core.audio.webrtc_port import SharedIcePort
@@ -89,10 +90,7 @@ async def test_a_strangers_datagrams_reach_no_listener(listeners: WebListeners) 
         before = port.unrouted
         # An RTP-looking packet, and a STUN Binding request for a ufrag nobody has.
         stranger.sendto(b"\x80\x6f" + bytes(30), port.address)
-        username = b"nope:nope"
-        attribute = struct.pack("!HH", 0x0006, len(username)) + username + bytes(-len(username) % 4)
-        request = struct.pack("!HHI12s", 0x0001, len(attribute), 0x2112A442, bytes(12)) + attribute
-        stranger.sendto(request, port.address)
+        stranger.sendto(binding_request(b"nope:nope"), port.address)
         await wait_until(lambda: port.unrouted == before + 2)
         listener, track = peers[0]
         assert len(await listener.frames(track, 10)) == 10  # type: ignore[arg-type]
@@ -123,3 +121,32 @@ async def test_without_single_port_each_listener_has_its_own_socket_and_still_he
 async def test_a_port_on_an_address_that_is_not_ours_is_refused() -> None:
     with pytest.raises(OSError, match=r"203\.0\.113\.7"):
         await SharedIcePort.open("203.0.113.7")
+
+
+async def test_connections_that_drew_the_same_ufrag_each_get_their_own_and_their_requests_reach_them() -> None:
+    # aioice draws 4-character ufrags; at thousands of listeners two collide, and on one port requests are routed
+    # by ufrag, so the port hands each connection a longer one of its own.
+    port = await SharedIcePort.open(LOOPBACK)
+    connections = [Connection(ice_controlling=False, local_username="same") for _ in range(2)]
+    try:
+        for connection in connections:
+            port.add(connection, 1)
+        ufrags = [connection.local_username for connection in connections]
+        assert len(set(ufrags)) == 2 and all(len(ufrag) == 8 for ufrag in ufrags)
+        assert port.connections == 2
+        before = port.unrouted
+        received: list[bytes] = []
+        for connection in connections:  # what reaches each connection's protocol, by its own ufrag
+            connection._protocols[0].datagram_received = lambda data, addr, seen=received: seen.append(data)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+            for ufrag in ufrags:
+                peer.sendto(binding_request(f"{ufrag}:them".encode()), port.address)
+            await wait_until(lambda: len(received) == 2)
+        assert port.unrouted == before
+    finally:
+        port.close()
+
+
+def binding_request(username: bytes) -> bytes:
+    attribute = struct.pack("!HH", 0x0006, len(username)) + username + bytes(-len(username) % 4)
+    return struct.pack("!HHI12s", 0x0001, len(attribute), 0x2112A442, bytes(12)) + attribute
