@@ -1,7 +1,7 @@
 """Benchmark: Stripe webhook processing on PostgreSQL — signature check and exactly-once apply, per event.
 
 Run: `.venv/bin/python -m bench.bench_webhooks [--path direct|http] [--rate R | --concurrency C] [--processes P]
-[--orders N] [--spaces S] [--duplicates F] [--log]`
+[--orders N] [--spaces S] [--duplicates F] [--log] [--gc freeze|collect]`
 (prints its figures; see docs/BENCHMARKS.md). Needs the PostgreSQL server at 127.0.0.1:5432 (database `test`);
 works in a schema of its own, dropped at the end.
 
@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import random
 import socket
 import statistics
@@ -46,6 +47,7 @@ import asyncpg
 import stripe
 
 from bench.webhook_serving import (
+    GC_MODE_VARIABLE,
     PG_URL,
     SECRET,
     Served,
@@ -296,7 +298,15 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="webhook servers (OS processes), one database")
     parser.add_argument("--duplicates", type=float, default=0.1, help="fraction of events delivered twice")
     parser.add_argument("--log", action="store_true", help="http: servers log at INFO to a file, as the bot does")
-    asyncio.run(_run(parser.parse_args()))
+    parser.add_argument(
+        "--gc",
+        choices=("freeze", "collect"),
+        default="freeze",
+        help="serving processes start with their heap frozen, as the bot does (bot/heap.py), or only collected",
+    )
+    args = parser.parse_args()
+    os.environ[GC_MODE_VARIABLE] = args.gc  # before any serving process is spawned: they inherit it
+    asyncio.run(_run(args))
 
 
 if __name__ == "__main__":

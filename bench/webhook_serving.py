@@ -10,6 +10,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.heap import freeze_startup_heap
 from bot.web.stripe_webhook import WEBHOOK_PATH, StripeWebhook
 from payments import StripeEvent, StripeGateway, StripeTicketPayments, WebhookVerifier, to_payment_event
 from spaces_core.clock import SystemClock
@@ -207,11 +209,17 @@ async def drive(send: Send, items: Sequence[Signed], *, concurrency: int, rate: 
     return served
 
 
+GC_MODE_VARIABLE = "BENCH_WEBHOOKS_GC"  # set by --gc in the parent; spawned serving processes inherit it
+
+
 def _settle_heap() -> None:
-    """Start the run from a collected heap: the objects made while preparing (the orders, the signed events)
-    would otherwise push the collector into a full collection in the middle of the run. Full collections that
-    the serving itself causes still happen, and are counted."""
-    gc.collect()
+    """Start the run as the bot starts serving: its start-up heap frozen (``bot.heap``, the default), or with
+    ``--gc collect`` only collected, as before that existed. Full collections that the serving itself causes
+    still happen, and are counted."""
+    if os.environ.get(GC_MODE_VARIABLE, "freeze") == "freeze":
+        freeze_startup_heap()
+    else:
+        gc.collect()
 
 
 async def _drive(served: Served, send: Send, items: Sequence[Signed], concurrency: int, rate: float | None) -> None:

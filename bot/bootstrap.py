@@ -19,6 +19,7 @@ from bot.client import SpacesBot
 from bot.cogs.recording import RecordingCog
 from bot.context import AppContext
 from bot.discord_connector import build_connector
+from bot.heap import freeze_startup_heap
 from bot.publisher import DiscordPublisher
 from bot.recording import ReplayRetention
 from bot.schedule_announcer import CompletingPublisher, DiscordScheduleAnnouncer, live_starter
@@ -294,6 +295,7 @@ def _display_name(bot: SpacesBot, guild_id: int, user_id: int) -> str:
 
 async def run(settings: Settings) -> None:
     runtime = await build(settings)
+    freeze_startup_heap()  # what is built now lives as long as the bot: full collections need not walk it
     try:
         await runtime.bot.start(settings.discord_token)
     finally:
