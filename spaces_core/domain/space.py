@@ -17,14 +17,12 @@ from spaces_core.domain import events as ev
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, SpaceFull, SpaceNotLive
 from spaces_core.domain.roles import Action, Actor, Role, require
 from spaces_core.domain.rules import (
-    ALLOWED_REACTIONS,
     DEFAULT_GRACE_SECONDS,
     DEFAULT_SPEAKER_LIMIT,
     MAX_COHOSTS,
-    MAX_LINKS,
     MAX_SPEAKER_LIMIT,
 )
-from spaces_core.domain.validation import clean_title, clean_topics, clean_url
+from spaces_core.domain.validation import clean_title, clean_topics
 
 __all__ = ["Space", "SpaceState", "SpaceSummary"]
 
@@ -68,6 +66,7 @@ class Space:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     host_absent_since: datetime | None = None
+    # Reactions and pinned links: rules in `spaces_core.domain.extras`.
     # Recording (rules in `spaces_core.domain.recording`): on now; members whose voice is left out; whether
     # it was ever on (a replay exists after the end); whether the host deleted that replay.
     recording: bool = False
@@ -374,43 +373,6 @@ class Space:
         stopped: Events = [ev.RecordingStopped(self.id, None)] if self.recording else []
         self.recording = False
         return [*stopped, ev.SpaceEnded(self.id, self.summary(now), reason)]
-
-    # Card extras
-
-    def react(self, user_id: int, emoji: str) -> Events:
-        self._ensure_live()
-        if emoji not in ALLOWED_REACTIONS:
-            raise InvalidInput(f"Pick one of these reactions: {' '.join(ALLOWED_REACTIONS)}.")
-        if user_id not in self.present:
-            raise NotAllowed("Join the Stage to react.")
-        self.reactions[emoji] = self.reactions.get(emoji, 0) + 1
-        return [ev.Reacted(self.id, emoji, self.reactions[emoji], user_id)]
-
-    def pin_link(self, actor: Actor, url: str) -> Events:
-        self._ensure_live()
-        require(self, actor, Action.PIN_LINK)
-        cleaned = clean_url(url)
-        if cleaned in self.links:
-            raise Conflict("That link is already pinned.")
-        if len(self.links) >= MAX_LINKS:
-            raise SpaceFull(f"You can pin at most {MAX_LINKS} links; unpin one first.")
-        self.links.append(cleaned)
-        return [ev.LinkPinned(self.id, cleaned, actor.user_id)]
-
-    def unpin_link(self, actor: Actor, index_or_url: int | str) -> Events:
-        """`index_or_url` is a 0-based position in `links` or the link itself."""
-        self._ensure_live()
-        require(self, actor, Action.UNPIN_LINK)
-        if isinstance(index_or_url, int):
-            if not 0 <= index_or_url < len(self.links):
-                raise NotFound("There is no pinned link at that position.")
-            url = self.links[index_or_url]
-        else:
-            url = index_or_url.strip()
-            if url not in self.links:
-                raise NotFound("That link isn't pinned.")
-        self.links.remove(url)
-        return [ev.LinkUnpinned(self.id, url, actor.user_id)]
 
     # Helpers
 

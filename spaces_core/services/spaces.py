@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-from spaces_core.domain import recording
+from spaces_core.domain import extras, recording
 from spaces_core.domain.errors import AlreadyLive, Conflict, NotFound
 from spaces_core.domain.events import DomainEvent, RejoinRefused
 from spaces_core.domain.roles import Actor
@@ -248,13 +248,13 @@ class SpaceService:
     # Card extras
 
     async def react(self, space_id: str, user_id: int, emoji: str) -> Space:
-        return await self._act(space_id, lambda space, _: space.react(user_id, emoji))
+        return await self._act(space_id, lambda space, _: extras.react(space, user_id, emoji))
 
     async def pin_link(self, space_id: str, actor: Actor, url: str) -> Space:
-        return await self._act(space_id, lambda space, _: space.pin_link(actor, url))
+        return await self._act(space_id, lambda space, _: extras.pin_link(space, actor, url))
 
     async def unpin_link(self, space_id: str, actor: Actor, url: str | int) -> Space:
-        return await self._act(space_id, lambda space, _: space.unpin_link(actor, url))
+        return await self._act(space_id, lambda space, _: extras.unpin_link(space, actor, url))
 
     async def record_card(self, space_id: str, channel_id: int, message_id: int) -> None:
         async with self._uow_factory() as uow:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from spaces_core.domain import extras
 from spaces_core.domain.errors import ConcurrentUpdate, Conflict
 from spaces_core.domain.events import DomainEvent
 from spaces_core.domain.roles import Actor
@@ -73,9 +74,9 @@ def busy_space(space_id: str = "a" * 32, *, guild_id: int = BIG, channel_id: int
     space.request_to_speak(BIG + 22)
     space.invite(host_actor, BIG + 23)
     space.remove(host_actor, BIG + 24)
-    space.pin_link(host_actor, "https://example.com/a?b=1")
-    space.react(BIG + 25, "🔥")
-    space.react(BIG + 25, "❤️")
+    extras.pin_link(space, host_actor, "https://example.com/a?b=1")
+    extras.react(space, BIG + 25, "🔥")
+    extras.react(space, BIG + 25, "❤️")
     space.leave(host, NOW + timedelta(seconds=5))
     return space
 
@@ -104,10 +105,10 @@ async def check_optimistic_conflict(uow_factory: UnitOfWorkFactory, space_id: st
         mine = await first.spaces.get(space_id)
         theirs = await second.spaces.get(space_id)
         assert mine is not None and theirs is not None
-        mine.react(BIG + 25, "👏")
+        extras.react(mine, BIG + 25, "👏")
         await first.spaces.save(mine)
         await first.commit()
-        theirs.react(BIG + 25, "💯")
+        extras.react(theirs, BIG + 25, "💯")
         with pytest.raises(ConcurrentUpdate, match="Someone else changed this Space at the same moment"):
             await second.spaces.save(theirs)
     async with uow_factory() as uow:
@@ -125,7 +126,7 @@ async def check_concurrent_saves(uow_factory: UnitOfWorkFactory, space_id: str) 
         async with uow_factory() as uow:
             space = await uow.spaces.get(space_id)
             assert space is not None and space.version == base.version
-            space.react(BIG + 25, emoji)
+            extras.react(space, BIG + 25, emoji)
             try:
                 await uow.spaces.save(space)
                 await asyncio.sleep(0.05)  # hold the row lock so the other writer really waits on it

@@ -3,6 +3,7 @@
 import pytest
 
 from spaces_core.domain import events as ev
+from spaces_core.domain import extras
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, SpaceFull
 from spaces_core.domain.roles import MIN_ROLE, Action, Actor, Role, require
 from spaces_core.domain.space import Space
@@ -43,7 +44,7 @@ def test_admin_moderates_but_is_never_host() -> None:
     with pytest.raises(NotAllowed, match="Only the host can end this Space"):
         require(space, ADMIN, Action.END)
     with pytest.raises(NotAllowed, match="Only the host or a co-host can pin links"):
-        space.pin_link(ADMIN, "https://example.com")
+        extras.pin_link(space, ADMIN, "https://example.com")
 
 
 def test_moderators_cannot_act_on_host_or_cohosts() -> None:

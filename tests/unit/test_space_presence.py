@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from spaces_core.domain import events as ev
+from spaces_core.domain import extras
 from spaces_core.domain.errors import NotAllowed, SpaceNotLive
 from spaces_core.domain.space import SpaceState, SpaceSummary
 from tests.unit.builders import COHOST, HOST, NOW, later, live_space
@@ -70,7 +71,7 @@ def test_succession_without_cohost_ends_the_space() -> None:
     space = live_space()
     space.invite(HOST, 10)
     space.accept_invite(10)
-    space.react(11, "🔥")
+    extras.react(space, 11, "🔥")
     space.leave(HOST.user_id, NOW)
     [ended] = space.succeed(later(60))
     assert ended == ev.SpaceEnded(

@@ -3,6 +3,7 @@
 import pytest
 
 from spaces_core.domain import events as ev
+from spaces_core.domain import extras
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, SpaceFull, SpaceNotLive
 from spaces_core.domain.roles import Role
 from tests.unit.builders import HOST, MOD, NOW, live_space, member
@@ -186,7 +187,7 @@ def test_everything_but_presence_needs_a_live_space() -> None:
         lambda: space.approve_request(HOST, 10),
         lambda: space.accept_invite(10),
         lambda: space.decline_invite(10),
-        lambda: space.react(10, "🔥"),
+        lambda: extras.react(space, 10, "🔥"),
         lambda: space.end(HOST, NOW),
     ):
         with pytest.raises(SpaceNotLive, match="This Space has ended"):
