@@ -54,7 +54,9 @@ async def play(world: World) -> None:
     record = await world.slash(stage, world["hana"], "space start", title="Friday AMA", topics="music, production")
     say("hana", f'/space start title:"Friday AMA" → {record.content}')
     await server.wait_for(lambda: server.stage_instance(stage) is not None)
-    say("Discord", f"Stage instance open: {server.stage_instance(stage)['topic']!r}")
+    instance = server.stage_instance(stage)
+    assert instance is not None  # waited for just above
+    say("Discord", f"Stage instance open: {instance['topic']!r}")
     await server.wait_for(lambda: bool(server.dms(world["cole"])), timeout=10)
     say("cole", f"gets a DM: {server.dms(world['cole'])[-1]['content']}")
     say("Discord", f"card in #live-now: {last_embed_title(world, world.feed_id, '🔴 LIVE')}")
@@ -73,7 +75,7 @@ async def play(world: World) -> None:
     say("hana", f"opens the control panel: {panel.content.splitlines()[0]}")
     approve = next(c for row in panel.components for c in row["components"] if c["custom_id"].startswith("sp:ok:"))
     await server.click(world["hana"], panel.message_id, approve["custom_id"])
-    await server.wait_for(lambda: server.voice_state(gid, world["lee"])["suppress"] is False)
+    await server.wait_for(lambda: (server.voice_state(gid, world["lee"]) or {}).get("suppress") is False)
     say("Discord", "lee is brought up to speak (unsuppressed)")
 
     await server.join_voice(gid, world["cole"], stage)
@@ -116,7 +118,7 @@ async def _hosted_by(world: World, user_id: int) -> bool:
 
 
 # Scheduled Spaces prompt their host right at the start (no earlier reminders in a demo of seconds).
-SCHEDULES = {"reminder_offsets": (0,), "host_alert_seconds": 1.0, "schedule_grace_seconds": 120.0}
+SCHEDULES: dict[str, Any] = {"reminder_offsets": (0,), "host_alert_seconds": 1.0, "schedule_grace_seconds": 120.0}
 
 
 async def main(database_dir: Path, tickets: bool = True) -> None:

@@ -83,7 +83,7 @@ class World:
     webhook_secret: str = ""
     webhook: WebhookEndpoint | None = None
 
-    async def slash(self, channel_id: int, user_id: int, path: str, **options: object) -> InteractionRecord:
+    async def slash(self, channel_id: int, user_id: int, path: str, **options: Any) -> InteractionRecord:
         """A member runs a slash command; returns once the bot's answer is complete (deferred ones included)."""
         record = await self.server.slash(self.guild_id, channel_id, user_id, path, timeout=10.0, **options)
         if record.responded:

@@ -135,7 +135,8 @@ class GatewayHub:
         return ws
 
     async def _on_frame(self, conn: _Connection, session: Session | None, frame: JSON) -> Session | None:
-        op, data = frame.get("op"), frame.get("d")
+        op = frame.get("op")
+        data: JSON = frame.get("d") or {}  # a payload-less frame where one is expected reads as empty
         if op == 1:
             conn.outbox.put_nowait({"op": 11, "d": None})
         elif op == 2:

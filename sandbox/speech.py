@@ -43,7 +43,8 @@ def speech(text: str, *, voice: str = "en") -> Mono:
         rate = reader.getframerate()
         samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype=np.int16).astype(np.float32) / 32768
     positions = np.arange(int(len(samples) * SAMPLE_RATE / rate)) * rate / SAMPLE_RATE
-    return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
+    resampled: Mono = np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
+    return resampled
 
 
 def encode_opus(mono: Mono) -> list[bytes]:
