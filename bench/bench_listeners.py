@@ -6,6 +6,8 @@ Loopback only; every count and time is bounded. The server (this process) runs o
 - ``ours``: ``WebListeners`` as the bot runs it — one Opus encode; aiortc does signalling, ICE, DTLS and RTCP
   per listener, all on one UDP port (single-port ICE), and ``SrtpFanout`` builds every connected listener's
   packet in one loop per frame and sends them with ``sendmmsg``;
+- ``pyloop`` (not in the default plan): ``ours`` with the fan-out's Python loop instead of its C one
+  (``webrtc_fanout_loop``), to compare the two in one run;
 - ``perport`` (not in the default plan): the same with a socket per listener (``single_port=False``), one
   ``sendto`` per packet, as the fast path was before single-port ICE;
 - ``shared``: aiortc's ``MediaRelay`` over one encoded-packet track (a ``RelayTrack``): one encode, aiortc's own
@@ -46,6 +48,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
 from bench import listener_peers
+from spaces_core.audio import webrtc_fanout_loop
 from spaces_core.audio.codec import OpusEncoder
 from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, Pcm, to_int16
 from spaces_core.audio.relay import RelayHub
@@ -53,8 +56,9 @@ from spaces_core.audio.webrtc import RelayTrack, WebListeners
 from spaces_core.audio.webrtc_ice import gather_host_candidates
 
 LOOPBACK = "127.0.0.1"
-LIMITS = {"ours": 3000, "perport": 3000, "shared": 400, "stock": 200}  # bounded: two event loops' worth of peers
-FAST_MODES = ("ours", "perport")  # the fast path, on single-port ICE (sendmmsg) or a socket per listener
+# Bounded: two event loops' worth of peers.
+LIMITS = {"ours": 3000, "pyloop": 3000, "perport": 3000, "shared": 400, "stock": 200}
+FAST_MODES = ("ours", "pyloop", "perport")  # the fast path: single-port ICE (sendmmsg) or a socket per listener
 PEERS_PER_PROCESS = 1000
 MAX_SECONDS = 30.0
 WARMUP_SECONDS = 2.0
@@ -106,7 +110,12 @@ class Server:
         self.hub = RelayHub()
         self.encoder = OpusEncoder()
         self.listeners = WebListeners(
-            self.hub, host=LOOPBACK, max_listeners=LIMITS["ours"], connect_timeout=300, single_port=mode == "ours"
+            self.hub,
+            host=LOOPBACK,
+            max_listeners=LIMITS["ours"],
+            connect_timeout=300,
+            single_port=mode in ("ours", "pyloop"),
+            compiled=False if mode == "pyloop" else None,
         )
         self.pcm = PcmTrack()
         self.relay = MediaRelay()
@@ -301,6 +310,8 @@ def row(r: dict[str, Any]) -> str:
 
 
 async def bench(plan: list[tuple[str, int]], seconds: float) -> None:
+    built = webrtc_fanout_loop.load() is not None
+    print(f"fan-out loop of ours/perport: {'C' if built else 'Python (the C loop is not built: scripts/install)'}")
     print(HEADER, flush=True)
     results = []
     for mode, count in plan:
@@ -338,6 +349,7 @@ def pin(*, server: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ours", default="100,300,600,1000", help="listener counts for WebListeners (fast path)")
+    parser.add_argument("--pyloop", default="", help="listener counts for WebListeners, the fan-out's Python loop")
     parser.add_argument("--perport", default="", help="listener counts for WebListeners, a socket per listener")
     parser.add_argument("--shared", default="100,200,300", help="listener counts for MediaRelay, one encode")
     parser.add_argument("--stock", default="25,50", help="listener counts for MediaRelay, one encoder each")

@@ -147,13 +147,15 @@ class WebListeners:
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         fast_path: bool = True,
         single_port: bool = True,
+        compiled: bool | None = None,
     ) -> None:
+        """``compiled``: whether the fast path builds packets in C (``SrtpFanout``); None = when it is built."""
         self._hub = hub
         self._host = host
         self._max_listeners = max_listeners
         self._queue_frames = queue_frames
         self._connect_timeout = connect_timeout
-        self._fanout = SrtpFanout(hub, queue_frames=queue_frames) if fast_path else None
+        self._fanout = SrtpFanout(hub, queue_frames=queue_frames, compiled=compiled) if fast_path else None
         self._single_port = single_port
         self._port: SharedIcePort | None = None
         self._port_lock = asyncio.Lock()

@@ -3,15 +3,17 @@
 Why it exists: through aiortc's sender every listener costs, per 20 ms packet, a track ``recv`` coroutine, an
 ``RtpPacket`` object, ``RTCDtlsTransport._send_rtp`` → ``RTCIceTransport`` → aioice → asyncio's transport, each
 an ``await``: some 35-40 µs of CPU, so one core carries about 550 listeners. Most of that is Python around the
-two things that must happen per listener, SRTP with its keys and sending; this loop spends ~8.6 µs per packet
-with ``sendmmsg`` on the shared port (~11 with one ``sendto`` per listener socket; docs/BENCHMARKS.md).
+two things that must happen per listener, SRTP with its keys and sending; this loop spends ~9 µs per packet
+with ``sendmmsg`` on the shared port when it is Python (~11 with one ``sendto`` per listener socket), and less
+when the packets are built by the C loop of ``webrtc_fanout_loop`` (docs/BENCHMARKS.md).
 
 What aiortc still does for each listener: signalling, ICE (and its consent checks), the DTLS handshake that keys
 SRTP, receiving RTCP (receiver reports reach its sender as before), and teardown. Once a listener's DTLS transport
 is connected, ``SrtpFanout.add`` takes over its media: each frame is, per listener, the RTP header aiortc would
 have written (its SSRC, payload type and header extensions, our sequence and timestamp, since aiortc's sender
 never sends a packet of its own) → libsrtp ``srtp_protect`` in place, on the very session aiortc's
-``RTCDtlsTransport`` keyed, into the listener's slot of one buffer → then, for listeners whose ICE runs on the
+``RTCDtlsTransport`` keyed, into the listener's slot of one buffer (these steps run in C for every listener in
+one call when ``webrtc_fanout_loop`` is built, else in Python, the same) → then, for listeners whose ICE runs on the
 shared port (``webrtc_port``, what ``WebListeners`` does), the whole frame leaves in ⌈N / 1024⌉ ``sendmmsg``
 calls on that one socket (``webrtc_sendmmsg``); any other listener gets a non-blocking ``sendto`` on its own ICE
 pair's socket. A send that would block drops that listener's packet (counted), a broken path drops that
@@ -33,10 +35,11 @@ from typing import Any, Final
 
 from aiortc import RTCRtpTransceiver, clock
 
-from spaces_core.audio import webrtc_sendmmsg
+from spaces_core.audio import webrtc_fanout_loop, webrtc_sendmmsg
 from spaces_core.audio.relay import EncodedFrame, RelayClosed, RelayHub, Subscription
 from spaces_core.audio.webrtc_fanout_leg import (
     BUFFER_SIZE,
+    HEADER_MAX,
     REPORT_EVERY_FRAMES,
     FanoutLeg,
     Unsupported,
@@ -62,9 +65,25 @@ class SrtpFanout:
     """Sends each frame the hub publishes to every leg; a leg leaves when its transport or socket ends."""
 
     def __init__(
-        self, hub: RelayHub, *, queue_frames: int = DEFAULT_QUEUE_FRAMES, port: SharedIcePort | None = None
+        self,
+        hub: RelayHub,
+        *,
+        queue_frames: int = DEFAULT_QUEUE_FRAMES,
+        port: SharedIcePort | None = None,
+        compiled: bool | None = None,
     ) -> None:
+        """``compiled``: build the packets with the C loop (``webrtc_fanout_loop``) when it is built (None), always
+        (True: raises if it is not) or never (False: the Python loop)."""
         self._hub = hub
+        self._loop: Any = None if compiled is False else webrtc_fanout_loop.load()
+        self._protect: Any = None if self._loop is None else webrtc_fanout_loop.protect_function(self._loop.ffi)
+        if self._protect is None:
+            self._loop = None
+            if compiled:
+                raise RuntimeError("the compiled fan-out loop is not built (scripts/install builds it)")
+        self._states: Any = None  # the legs' C structs in send order, for the compiled loop
+        self._refused: Any = None  # where the compiled loop lists the legs libsrtp refused
+        self._scratch: Any = None  # the slots of the legs not on the shared port
         self._queue_frames = queue_frames
         self._port: SharedIcePort | None = None
         self._batch: webrtc_sendmmsg.SendBatch | None = None
@@ -75,7 +94,8 @@ class SrtpFanout:
         self._fresh: list[FanoutLeg] = []  # legs whose first packet (marker bit set) is still to go
         self._reporting: list[dict[FanoutLeg, None]] = [{} for _ in range(REPORT_EVERY_FRAMES)]  # by phase
         self._subscription: Subscription | None = None
-        self._buffer: Any = ffi.new("char[]", BUFFER_SIZE)
+        self._buffer: Any = ffi.new("char[]", BUFFER_SIZE)  # sender reports are built here
+        self._scratch_lengths: Any = None
         self._view = memoryview(ffi.buffer(self._buffer))
         self._length: Any = ffi.new("int *")
         self._frames = 0
@@ -90,6 +110,11 @@ class SrtpFanout:
         self._port = port
         self._batch = webrtc_sendmmsg.SendBatch(port.socket) if webrtc_sendmmsg.available() else None
         self._arranged = False
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the C loop builds the packets (else the Python loop in ``send_frame``)."""
+        return self._loop is not None
 
     @property
     def count(self) -> int:
@@ -109,7 +134,7 @@ class SrtpFanout:
         if self._closed or not available():
             return None
         try:
-            leg = FanoutLeg(transceiver)
+            leg = FanoutLeg(transceiver, None if self._loop is None else self._loop.ffi.new("struct fanout_leg *"))
         except (Unsupported, OSError) as why:
             _log.warning("web listener stays on aiortc's own sender: %s", why)
             return None
@@ -163,32 +188,73 @@ class SrtpFanout:
         for index, leg in enumerate(shared):
             assert batch is not None
             leg.batched = True
-            leg.slot, leg.slot_view, leg.slot_length = batch.slot(index)
+            leg.place(*batch.slot(index))
             batch.set_destination(index, leg.address)
-        for leg in own:
+        # The others each get a scratch slot of their own: the C loop builds every packet before any is sent.
+        self._scratch = ffi.new("char[]", max(len(own), 1) * webrtc_sendmmsg.SLOT_BYTES)
+        lengths = ffi.new("int[]", max(len(own), 1))
+        self._scratch_lengths = lengths
+        for index, leg in enumerate(own):
             leg.batched = False
-            leg.slot, leg.slot_view, leg.slot_length = self._buffer, self._view, self._length
+            slot = self._scratch + index * webrtc_sendmmsg.SLOT_BYTES
+            leg.place(slot, memoryview(ffi.buffer(slot, webrtc_sendmmsg.SLOT_BYTES)), lengths + index)
         self._order = shared + own
         self._batched = len(shared)
+        if self._loop is not None:
+            self._states = self._loop.ffi.new("struct fanout_leg *[]", [leg._state for leg in self._order])
+            self._refused = self._loop.ffi.new("int[]", max(len(self._order), 1))
         self._arranged = True
 
     def send_frame(self, frame: EncodedFrame) -> None:
         payload = frame.payload
         size = len(payload)
-        if size > BUFFER_SIZE - _SRTP_TRAILER_MAX - 64:  # 64: room for the header and its extensions
+        if size > BUFFER_SIZE - _SRTP_TRAILER_MAX - HEADER_MAX:
             self.frames_too_large += 1  # never from our encoder (Opus: at most 1,275 bytes)
             return
         if not self._arranged:
             self._arrange()
-        protect, pack_into, timestamp = srtp_protect, _SEQUENCE_AND_TIMESTAMP.pack_into, frame.timestamp
+        if self._loop is not None:
+            failed = self._build_compiled(payload, size, frame.timestamp)
+        else:
+            failed = self._build_and_send(payload, size, frame.timestamp)
+        if self._batched:
+            self._send_batch(failed, size)
+        self._after_frame(failed)
+
+    def _build_compiled(self, payload: bytes, size: int, timestamp: int) -> list[FanoutLeg]:
+        """Every leg's packet built by the C loop, then sent by those not on the shared port."""
+        order, refused = self._order, self._refused
+        count = self._loop.lib.fanout_build(
+            self._states, len(order), payload, size, timestamp & 0xFFFFFFFF, self._protect, refused
+        )
+        failed = [order[refused[index]] for index in range(count)]  # libsrtp refused: the session is gone
+        for leg in order[self._batched :]:
+            if count and leg in failed:
+                continue
+            try:
+                leg.sendto(leg.slot_view[: leg.slot_length[0]], leg.address)
+            except BlockingIOError:
+                leg.dropped += 1  # its socket buffer is full: this listener loses this packet, nobody waits
+                leg.packets -= 1
+                leg.octets -= size
+            except OSError:
+                leg.send_errors += 1
+                leg.packets -= 1
+                leg.octets -= size
+                failed.append(leg)
+        return failed
+
+    def _build_and_send(self, payload: bytes, size: int, timestamp: int) -> list[FanoutLeg]:
+        """The same in Python: each leg's packet built, protected and (if not on the shared port) sent in turn."""
+        protect, pack_into = srtp_protect, _SEQUENCE_AND_TIMESTAMP.pack_into
         failed: list[FanoutLeg] = []
         for leg in self._order:
             view, length = leg.slot_view, leg.slot_length
             start = leg.header_len
             end = start + size
-            view[:start] = leg.header
+            view[:start] = leg._header
             rtp_timestamp = (leg.timestamp_origin + timestamp) & 0xFFFFFFFF
-            pack_into(view, 2, leg.sequence, rtp_timestamp)
+            pack_into(view, 2, leg._sequence, rtp_timestamp)
             view[start:end] = payload
             length[0] = end
             if protect(leg.srtp, leg.slot, length):
@@ -199,21 +265,19 @@ class SrtpFanout:
                     leg.sendto(view[: length[0]], leg.address)
                 except BlockingIOError:
                     leg.dropped += 1  # its socket buffer is full: this listener loses this packet, nobody waits
-                    leg.packets -= 1
-                    leg.octets -= size
+                    leg._packets -= 1
+                    leg._octets -= size
                 except OSError:
                     leg.send_errors += 1
                     failed.append(leg)
                     continue
             # Counted as sent; ``_send_batch`` takes back what the kernel refused. A dropped packet still used
             # its number (and SRTP index): the listener sees it as network loss.
-            leg.packets += 1
-            leg.octets += size
-            leg.sequence = (leg.sequence + 1) & 0xFFFF
-            leg.rtp_timestamp = rtp_timestamp
-        if self._batched:
-            self._send_batch(failed, size)
-        self._after_frame(failed)
+            leg._packets += 1
+            leg._octets += size
+            leg._sequence = (leg._sequence + 1) & 0xFFFF
+            leg._rtp_timestamp = rtp_timestamp
+        return failed
 
     def _send_batch(self, failed: list[FanoutLeg], size: int) -> None:
         """The shared port's slots in runs around any leg that failed above (rare), each in ``sendmmsg`` calls."""

@@ -30,8 +30,11 @@ from aiortc.rtp import (
 from aiortc.utils import random32
 from pylibsrtp import Session
 
+from spaces_core.audio import webrtc_fanout_loop
+
 __all__ = [
     "BUFFER_SIZE",
+    "HEADER_MAX",
     "REPORT_EVERY_FRAMES",
     "FanoutLeg",
     "Unsupported",
@@ -48,6 +51,7 @@ srtp_protect_rtcp: Any = _binding.lib.srtp_protect_rtcp
 _PROTECT_SIGNATURE: Final = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"  # libsrtp 2.x
 
 BUFFER_SIZE: Final = 1500
+HEADER_MAX: Final = webrtc_fanout_loop.HEADER_MAX  # the room a leg's RTP header template has, in C or not
 REPORT_EVERY_FRAMES: Final = 250  # a sender report per listener every 5 s, Chromium's interval for audio
 
 _SENDER_INTERNALS: Final = (
@@ -67,6 +71,23 @@ async def _no_rtcp(packets: object) -> None:
     """Stands in for the sender's ``_send_rtcp``: its reports would carry aiortc's counters, not ours."""
 
 
+class _Kept:
+    """What the send loop updates per packet: in the leg's C struct when the compiled loop sends (the struct is
+    what it reads and writes), otherwise in the leg's own ``_<name>`` slot, which the Python loop uses directly."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.own = "_" + name
+
+    def __get__(self, leg: Any, owner: type | None = None) -> int:
+        state = leg._state
+        return int(getattr(leg, self.own) if state is None else getattr(state, self.name))
+
+    def __set__(self, leg: Any, value: int) -> None:
+        state = leg._state
+        setattr(leg, self.own, value) if state is None else setattr(state, self.name, value)
+
+
 class FanoutLeg:
     """One listener on the fast path: its RTP header, SRTP context, socket and counters."""
 
@@ -75,23 +96,24 @@ class FanoutLeg:
         "_connection",
         "_dtls",
         "_fanout",
+        "_header",
+        "_octets",
         "_on_state",
+        "_packets",
         "_pair",
+        "_rtp_timestamp",
         "_sender",
+        "_sequence",
         "_session",
+        "_state",
         "address",
         "batched",
         "dropped",
-        "header",
         "header_len",
-        "octets",
-        "packets",
         "report",
         "report_phase",
-        "rtp_timestamp",
         "send_errors",
         "sendto",
-        "sequence",
         "slot",
         "slot_length",
         "slot_view",
@@ -102,7 +124,18 @@ class FanoutLeg:
         "timestamp_origin",
     )
 
-    def __init__(self, transceiver: RTCRtpTransceiver) -> None:
+    # Where the Python loop keeps them (no C struct): it reads and writes these slots directly.
+    _packets: int
+    _octets: int
+    _sequence: int
+    _rtp_timestamp: int
+    packets = _Kept()
+    octets = _Kept()  # payload octets, as RTCP sender reports count them
+    sequence = _Kept()  # of the next packet
+    rtp_timestamp = _Kept()  # of the last packet
+
+    def __init__(self, transceiver: RTCRtpTransceiver, state: Any = None) -> None:
+        """``state``: a zeroed ``struct fanout_leg *`` (``webrtc_fanout_loop``) when the compiled loop sends."""
         sender: Any = transceiver.sender  # Any: its RTCP state is reached by name-mangled attributes
         dtls = sender.transport
         if dtls.state != "connected":
@@ -119,27 +152,33 @@ class FanoutLeg:
         self._session = session  # held: the libsrtp context below lives as long as this object
         self.srtp: Any = session._srtp[0]
         self.ssrc: int = sender._ssrc
-        self.header, self.steady_header = _header_templates(transceiver, self.ssrc)
-        self.header_len = len(self.header)
+        self._state = state
+        first, self.steady_header = _header_templates(transceiver, self.ssrc)
+        if len(first) > HEADER_MAX:
+            raise Unsupported(f"its RTP header would be {len(first)} bytes, over the {HEADER_MAX} kept for it")
+        self.header = first
         self.report = bytes(RtcpSrPacket(ssrc=self.ssrc, sender_info=RtcpSenderInfo(0, 0, 0, 0)))
         cname = sender._RTCRtpSender__cname
         if cname is not None:  # as aiortc's own reports: SR then SDES with the CNAME of the answer's a=ssrc
             self.report += bytes(RtcpSdesPacket(chunks=[RtcpSourceInfo(self.ssrc, items=[(1, cname.encode())])]))
         self.report_phase = random.randrange(REPORT_EVERY_FRAMES)  # spread over frames, not all at once
         self.sequence = random_sequence_number()  # as aiortc's sender would: low half, no early wrap
-        self.timestamp_origin = random32()
+        self.timestamp_origin: int = random32()
         self.socket, self.address = _dup_socket(self._pair)
         self.sendto = self.socket.sendto
         self.packets = 0
-        self.octets = 0  # payload octets, as RTCP sender reports count them
+        self.octets = 0
         self.dropped = 0  # packets a full socket buffer refused
         self.send_errors = 0
         self.rtp_timestamp = self.timestamp_origin
+        if state is not None:
+            state.srtp = self.srtp
+            state.timestamp_origin = self.timestamp_origin
         self._closed = asyncio.Event()
         self._on_state: Any = None
         self._fanout: Any = None  # the SrtpFanout that sends to it
-        # Where send_frame builds this leg's packet, set by the fan-out: a slot of its sendmmsg batch when the
-        # leg's ICE runs on the fan-out's shared port (``batched``), its scratch buffer otherwise.
+        # Where send_frame builds this leg's packet, set by the fan-out (``place``): a slot of its sendmmsg batch
+        # when the leg's ICE runs on the fan-out's shared port (``batched``), a scratch slot of its own otherwise.
         self.batched = False
         self.slot: Any = None
         self.slot_view: memoryview = memoryview(b"")
@@ -147,6 +186,26 @@ class FanoutLeg:
         # Its RTCP task sends nothing from now on (and is cancelled at the first sync): this leg sends the
         # reports, with the counters of what it sent.
         sender._send_rtcp = _no_rtcp
+
+    @property
+    def header(self) -> bytes:
+        """The RTP header template of its next packet (sequence and timestamp zero)."""
+        return self._header
+
+    @header.setter
+    def header(self, header: bytes) -> None:
+        self._header = header
+        self.header_len = len(header)
+        if self._state is not None:
+            self._state.header = header
+            self._state.header_len = len(header)
+
+    def place(self, slot: Any, view: memoryview, length: Any) -> None:
+        """Build its packets at ``slot`` (``view`` over it) and put their protected length at ``length``."""
+        self.slot, self.slot_view, self.slot_length = slot, view, length
+        if self._state is not None:
+            self._state.slot = slot
+            self._state.length = length
 
     @property
     def closed(self) -> bool:

@@ -183,8 +183,9 @@ async def source() -> AsyncIterator[ToneSource]:
 
 
 @pytest.fixture
-async def fanout(source: ToneSource) -> AsyncIterator[SrtpFanout]:
-    fanout = SrtpFanout(source.hub)
+async def fanout(source: ToneSource, compiled: bool) -> AsyncIterator[SrtpFanout]:
+    fanout = SrtpFanout(source.hub, compiled=compiled)
+    assert fanout.compiled == compiled
     yield fanout
     await fanout.close()
 

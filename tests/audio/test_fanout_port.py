@@ -35,8 +35,9 @@ async def joined(listeners: WebListeners, count: int) -> list[tuple[Listener, ob
 
 
 @pytest.fixture
-async def listeners(space: ToneSpace) -> AsyncIterator[WebListeners]:
-    listeners = WebListeners(space.hub, host=LOOPBACK)
+async def listeners(space: ToneSpace, compiled: bool) -> AsyncIterator[WebListeners]:
+    listeners = WebListeners(space.hub, host=LOOPBACK, compiled=compiled)
+    assert listeners.fanout is not None and listeners.fanout.compiled == compiled
     yield listeners
     await listeners.close_all()
 
@@ -100,8 +101,10 @@ async def test_a_strangers_datagrams_reach_no_listener(listeners: WebListeners) 
             await listener.pc.close()
 
 
-async def test_without_single_port_each_listener_has_its_own_socket_and_still_hears(space: ToneSpace) -> None:
-    listeners = WebListeners(space.hub, host=LOOPBACK, single_port=False)
+async def test_without_single_port_each_listener_has_its_own_socket_and_still_hears(
+    space: ToneSpace, compiled: bool
+) -> None:
+    listeners = WebListeners(space.hub, host=LOOPBACK, single_port=False, compiled=compiled)
     peers = await joined(listeners, 2)
     try:
         assert listeners.port is None

@@ -1,0 +1,15 @@
+"""Fixtures shared by the fan-out tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from spaces_core.audio import webrtc_fanout_loop
+
+
+@pytest.fixture(params=[True, False], ids=["c-loop", "python-loop"])
+def compiled(request: pytest.FixtureRequest) -> bool:
+    """Which loop builds the fan-out's packets: the same behaviour is asked of both."""
+    if request.param and webrtc_fanout_loop.load() is None:
+        pytest.skip("the compiled fan-out loop is not built here (scripts/install builds it)")
+    return bool(request.param)
