@@ -17,16 +17,19 @@ committed. The build embeds a hash of its C source; ``load()`` uses a built modu
 file, so a stale build is ignored rather than called with another struct layout. Without a usable build (no
 compiler, a stale build) ``SrtpFanout`` runs the same steps in its Python loop, which the same tests cover.
 
-Run ``python -m spaces_core.audio.webrtc_fanout_loop`` to build (skipped when the built module is current).
+``main()`` builds it (skipped when the built module is current); ``scripts/install`` calls it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any, Final
 
@@ -124,19 +127,23 @@ def build() -> Path:
     with tempfile.TemporaryDirectory() as scratch:
         built = Path(builder.compile(tmpdir=scratch, verbose=False))
         target = Path(__file__).with_name(built.name)
-        shutil.copyfile(built, target)
+        # Copied beside it, then renamed over it: a process that has the old library mapped keeps its own file.
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(built, partial)
+        os.replace(partial, target)
     return target
 
 
 def main() -> None:
-    if load() is not None:
+    """Build unless the built module is this source's (its hash is in the library's bytes), then check it loads.
+
+    The check runs in a fresh interpreter: an extension module once imported cannot be imported again.
+    """
+    built = [Path(__file__).with_name(MODULE.rpartition(".")[2] + suffix) for suffix in EXTENSION_SUFFIXES]
+    if any(path.exists() and SOURCE_HASH.encode() in path.read_bytes() for path in built):
         print("webrtc_fanout_loop: built module is current")
         return
     print(f"webrtc_fanout_loop: built {build()}")
-    importlib.invalidate_caches()
-    if load() is None:
+    check = f"from {__name__} import load; raise SystemExit(load() is None)"
+    if subprocess.run([sys.executable, "-c", check], check=False).returncode:
         sys.exit("webrtc_fanout_loop: the module just built does not load")
-
-
-if __name__ == "__main__":
-    main()
