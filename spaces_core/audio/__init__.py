@@ -1,8 +1,12 @@
 """Live audio: per-speaker jitter buffers, Opus codec, the mixer and the relay to listeners.
 
 48 kHz stereo, 20 ms frames (see ``format``). No Discord here: the voice receive side plugs in through
-``MixEngine.push``; sinks subscribe to ``RelayHub``. The one part with sockets is ``webrtc``, the web
-listeners (aiortc), which send the hub's shared Opus frames without re-encoding them.
+``MixEngine.push``; sinks subscribe to ``RelayHub``; the ``Recorder`` is one of them. The parts with sockets are
+the web listeners: ``webrtc`` (``WebListeners``: aiortc for signalling, ICE, DTLS and RTCP per listener) and,
+below aiortc's sender, the fan-out that sends the hub's one Opus packet per frame to every listener without
+re-encoding it (``webrtc_fanout``, ``webrtc_fanout_leg``, its loop in C in ``webrtc_fanout_loop``, every
+listener on one UDP port in ``webrtc_port``, batched sends in ``webrtc_sendmmsg``; ``webrtc_ice`` chooses the
+interface). docs/BENCHMARKS.md has what each costs.
 """
 
 from spaces_core.audio.codec import CodecError, OpusDecoder, OpusEncoder
