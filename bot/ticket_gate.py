@@ -7,7 +7,10 @@
   moderator roles (the server's moderator role and every role with Mute Members or Manage Server, the same
   people `bot.actors` treats as moderators). Order matters: the role's allow and the bot's own role come first,
   or the bot would deny itself Connect and Discord would then refuse it the remaining overwrites.
-- When the Space ends or is cancelled, the overwrites go (Connect back to "inherit") and the role is deleted.
+- When the Space ends or is cancelled, Connect goes back to what it was in each overwrite the doors changed (an
+  admin's private Stage, whose `@everyone` already denied Connect, stays private) and the role is deleted. What
+  it was is remembered by this process: after a restart mid-Space the doors' own values are all there is to
+  see, so Connect then goes back to "inherit".
 - A co-host added while it is live is let in at once (`let_in`: the role), not at the next reconciliation. The
   host and everyone made co-host ("insiders") keep the role until the Space ends, whatever happens to their own
   ticket and even once they are no longer co-host: a co-host who drops loses the co-host role (the Space's rule
@@ -67,6 +70,8 @@ class TicketGate:
         # made is remembered until the gateway's GUILD_ROLE_CREATE has put it in discord.py's cache.
         self._creating: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._made: dict[str, discord.Role] = {}
+        # Stage channel id -> role id -> its Connect before the doors closed (True, False, None: inherit).
+        self._connect_before: dict[int, dict[int, bool | None]] = {}
 
     # -- the role -------------------------------------------------------------------------------------------
 
@@ -193,12 +198,23 @@ class TicketGate:
         inside.update(insiders)
         for user_id in {*inside, guild.me.id}:
             await self.grant(schedule, user_id)
+        moderator_roles = await self._moderator_roles(guild)
+        self._remember_connect(stage, role, [*moderator_roles, guild.default_role])
         await stage.set_permissions(role, connect=True, reason=f"Ticket holders of Space {schedule.id}")
-        for moderators in await self._moderator_roles(guild):
+        for moderators in moderator_roles:
             await self._set_connect(stage, moderators, True)
         await self._set_connect(stage, guild.default_role, False)
         self._gated[stage.id] = schedule
         await self.turn_away_strangers(schedule)
+
+    def _remember_connect(
+        self, stage: discord.StageChannel | discord.VoiceChannel, role: discord.Role, targets: list[discord.Role]
+    ) -> None:
+        """Connect as the admins left it, for `_unlock`; not when the doors are already closed (the Space's role
+        has its overwrite: a reconciliation, or a restart mid-Space), where what is there is the doors' own."""
+        if stage.id in self._connect_before or role in stage.overwrites:
+            return
+        self._connect_before[stage.id] = {target.id: stage.overwrites_for(target).connect for target in targets}
 
     async def open_doors(self, schedule: ScheduledSpace) -> None:
         """Remove the overwrites (everyone back to the channel's usual rights) and delete the Space's role."""
@@ -219,9 +235,10 @@ class TicketGate:
         self, stage: discord.StageChannel | discord.VoiceChannel, guild: discord.Guild, role: discord.Role | None
     ) -> None:
         """@everyone first, so nobody is locked out for a moment while the allows are taken away."""
-        await self._set_connect(stage, guild.default_role, None)
+        before = self._connect_before.pop(stage.id, {})
+        await self._set_connect(stage, guild.default_role, before.get(guild.default_role.id))
         for moderators in await self._moderator_roles(guild):
-            await self._set_connect(stage, moderators, None)
+            await self._set_connect(stage, moderators, before.get(moderators.id))
         if role is not None:
             await stage.set_permissions(role, overwrite=None, reason="Ticketed Space is over")
 

@@ -9,6 +9,7 @@ import pytest
 
 from demo.world import World, eventually
 from sandbox import ConnectRefused
+from sandbox.permissions import CONNECT
 from tests.e2e.tickets_support import (
     buy,
     dms,
@@ -109,3 +110,29 @@ async def test_personal_listen_links_let_holders_in_and_nobody_else(ticket_world
 
 def _live_card(world: World) -> dict:  # type: ignore[type-arg]
     return next(m for m in reversed(world.server.messages(world.stage_id)) if m.get("embeds"))
+
+
+async def test_a_private_stage_stays_private_after_a_ticketed_space(ticket_world: World) -> None:
+    # The admins had closed this Stage to everyone but their moderators; a ticketed Space opens it to holders
+    # while live, and leaves it as the admins had it.
+    world = ticket_world
+    server, gid, stage = world.server, world.guild_id, world.stage_id
+    moderators = server.guild(gid).members[world["mo"]].roles[0]
+    bots_role = next(role.id for role in server.guild(gid).roles.values() if role.managed)
+    server.set_overwrite(stage, gid, deny=CONNECT)
+    for let_in in (moderators, bots_role):  # as on Discord, an admin lets the bot in to run Spaces there
+        server.set_overwrite(stage, let_in, allow=CONNECT)
+    admins_own = _connect_overwrites(world)
+    await schedule(world, when="in 2s")
+    await sell(world, price=5)
+    await _holder(world, "cole")
+    await go_live(world)
+    await eventually(lambda: len(_connect_overwrites(world)) == 4)  # + the Space's role
+    await server.join_voice(gid, world["cole"], stage)  # a holder gets in, whatever @everyone says
+    await server.join_voice(gid, world["hana"], stage)  # the host, through the Space's role
+
+    record = await world.slash(stage, world["hana"], "space end")
+    assert "ended" in (record.content or ""), record.content
+    await eventually(lambda: _connect_overwrites(world) == admins_own)
+    with pytest.raises(ConnectRefused):
+        await server.join_voice(gid, world["lee"], stage)  # still closed to members at large
