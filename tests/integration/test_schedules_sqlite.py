@@ -48,7 +48,11 @@ async def test_every_job_fires_once_in_order_to_the_whole_audience(store):
         assert await w.service.set_interest(7001, CURIOUS, True)
         await until(lambda: "missed" in w.announced.kinds(s.id))
         kinds = w.announced.kinds(s.id)
-        assert kinds == ["scheduled", "remind:2", "host_alert", "remind:0", "start", "missed"], kinds
+        # The last reminder and the host's Start now prompt are both due at the start time and run side by side
+        # on the scheduler's workers, so either may be announced first (seen once on a busy machine).
+        assert kinds[:3] == ["scheduled", "remind:2", "host_alert"], kinds
+        assert sorted(kinds[3:5]) == ["remind:0", "start"], kinds
+        assert kinds[5:] == ["missed"], kinds
         reminded = next(a for k, sid, a in w.announced.said if k == "remind:2")
         assert reminded == (FAN, BUTTON_FAN, CURIOUS)
         assert w.planner.count() == 0
