@@ -45,6 +45,7 @@ from spaces_core.services.payouts import PayoutService
 from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
+from spaces_core.services.stage_access import StageAccessMemory
 from spaces_core.services.tickets import TicketService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
@@ -211,7 +212,8 @@ def _ticketing(
     async def moderator_role(guild_id: int) -> int | None:
         return (await config.policy(guild_id)).moderator_role_id
 
-    gate = TicketGate(bot, bot.dms, holders=holders, moderator_role=moderator_role)
+    memory = StageAccessMemory(uow_factory, SystemClock())
+    gate = TicketGate(bot, bot.dms, holders=holders, moderator_role=moderator_role, memory=memory)
     notifier = DiscordTicketNotifier(
         bot.dms, gate, personal_link=personal_link, changed=lambda schedule_id: parts.changed(schedule_id)
     )

@@ -9,8 +9,8 @@
   or the bot would deny itself Connect and Discord would then refuse it the remaining overwrites.
 - When the Space ends or is cancelled, Connect goes back to what it was in each overwrite the doors changed (an
   admin's private Stage, whose `@everyone` already denied Connect, stays private) and the role is deleted. What
-  it was is remembered by this process: after a restart mid-Space the doors' own values are all there is to
-  see, so Connect then goes back to "inherit".
+  it was is recorded in the database before the doors close (`StageAccessMemory`), so it holds after a restart,
+  when the Stage itself shows only the doors' own values.
 - A co-host added while it is live is let in at once (`let_in`: the role), not at the next reconciliation. The
   host and everyone made co-host ("insiders") keep the role until the Space ends, whatever happens to their own
   ticket and even once they are no longer co-host: a co-host who drops loses the co-host role (the Space's rule
@@ -35,6 +35,7 @@ import discord
 
 from bot.dms import DmSender
 from spaces_core.domain.schedule import ScheduledSpace
+from spaces_core.services.stage_access import StageAccessMemory
 
 __all__ = ["ROLE_PREFIX", "TicketGate", "role_name"]
 
@@ -57,9 +58,16 @@ def _schedule_prefix(role: discord.Role) -> str | None:
 
 class TicketGate:
     def __init__(
-        self, client: discord.Client, dms: DmSender, *, holders: Holders, moderator_role: ModeratorRole
+        self,
+        client: discord.Client,
+        dms: DmSender,
+        *,
+        holders: Holders,
+        moderator_role: ModeratorRole,
+        memory: StageAccessMemory,
     ) -> None:
         self._client = client
+        self._memory = memory  # each Stage's Connect values from before its doors closed
         self._dms = dms
         self._holders = holders
         self._moderator_role = moderator_role
@@ -70,8 +78,6 @@ class TicketGate:
         # made is remembered until the gateway's GUILD_ROLE_CREATE has put it in discord.py's cache.
         self._creating: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._made: dict[str, discord.Role] = {}
-        # Stage channel id -> role id -> its Connect before the doors closed (True, False, None: inherit).
-        self._connect_before: dict[int, dict[int, bool | None]] = {}
 
     # -- the role -------------------------------------------------------------------------------------------
 
@@ -199,7 +205,7 @@ class TicketGate:
         for user_id in {*inside, guild.me.id}:
             await self.grant(schedule, user_id)
         moderator_roles = await self._moderator_roles(guild)
-        self._remember_connect(stage, role, [*moderator_roles, guild.default_role])
+        await self._remember_connect(stage, role, [*moderator_roles, guild.default_role])
         await stage.set_permissions(role, connect=True, reason=f"Ticket holders of Space {schedule.id}")
         for moderators in moderator_roles:
             await self._set_connect(stage, moderators, True)
@@ -207,14 +213,20 @@ class TicketGate:
         self._gated[stage.id] = schedule
         await self.turn_away_strangers(schedule)
 
-    def _remember_connect(
+    async def _remember_connect(
         self, stage: discord.StageChannel | discord.VoiceChannel, role: discord.Role, targets: list[discord.Role]
     ) -> None:
-        """Connect as the admins left it, for `_unlock`; not when the doors are already closed (the Space's role
-        has its overwrite: a reconciliation, or a restart mid-Space), where what is there is the doors' own."""
-        if stage.id in self._connect_before or role in stage.overwrites:
+        """Connect as the admins left it, for `_unlock`. Not when the doors are closed already (the Space's role has
+        its overwrite: a reconciliation, or a restart mid-Space): what the Stage shows then is the doors' own, and
+        the record made when they closed holds."""
+        if role in stage.overwrites:
             return
-        self._connect_before[stage.id] = {target.id: stage.overwrites_for(target).connect for target in targets}
+        try:
+            await self._memory.remember(
+                stage.id, {target.id: stage.overwrites_for(target).connect for target in targets}
+            )
+        except Exception:  # the doors must close all the same; at the end Connect goes back to "inherit"
+            log.exception("Stage %s: Connect before the doors closed not recorded", stage.id)
 
     async def open_doors(self, schedule: ScheduledSpace) -> None:
         """Remove the overwrites (everyone back to the channel's usual rights) and delete the Space's role."""
@@ -235,12 +247,20 @@ class TicketGate:
         self, stage: discord.StageChannel | discord.VoiceChannel, guild: discord.Guild, role: discord.Role | None
     ) -> None:
         """@everyone first, so nobody is locked out for a moment while the allows are taken away."""
-        before = self._connect_before.pop(stage.id, {})
+        try:
+            before = await self._memory.recall(stage.id) or {}
+        except Exception:  # the doors must open all the same: to "inherit", as with no record
+            log.exception("Stage %s: Connect before the doors closed not read back", stage.id)
+            before = {}
         await self._set_connect(stage, guild.default_role, before.get(guild.default_role.id))
         for moderators in await self._moderator_roles(guild):
             await self._set_connect(stage, moderators, before.get(moderators.id))
         if role is not None:
             await stage.set_permissions(role, overwrite=None, reason="Ticketed Space is over")
+        try:
+            await self._memory.forget(stage.id)
+        except Exception:  # left behind, it is replaced when this Stage's doors next close
+            log.exception("Stage %s: record of Connect before the doors closed not removed", stage.id)
 
     @staticmethod
     async def _set_connect(

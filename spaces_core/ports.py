@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -239,6 +239,20 @@ class PayoutRepository(Protocol):
     async def save(self, account: PayoutAccount) -> None: ...
 
 
+StageConnect = Mapping[int, bool | None]  # role id -> its Connect in the Stage's overwrites (None: inherit)
+
+
+class StageAccessRepository(Protocol):
+    """What a Stage's Connect overwrites were before a ticketed Space closed its doors."""
+
+    async def remember(self, channel_id: int, connect: StageConnect, now: datetime) -> None:
+        """The Stage's record is `connect` from now on (replacing one a failed clean-up left behind)."""
+        ...
+
+    async def recall(self, channel_id: int) -> StageConnect | None: ...
+    async def forget(self, channel_id: int) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the `async with` block without `commit()` rolls back."""
 
@@ -261,6 +275,8 @@ class UnitOfWork(Protocol):
     def tickets(self) -> TicketRepository: ...
     @property
     def payouts(self) -> PayoutRepository: ...
+    @property
+    def stage_access(self) -> StageAccessRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -37,6 +37,7 @@ __all__ = [
     "PayoutAccountRow",
     "ScheduledSpaceRow",
     "SpaceRow",
+    "StageAccessRow",
     "TicketOfferRow",
     "TicketOrderRow",
     "TicketRow",
@@ -307,3 +308,14 @@ class PayoutAccountRow(SQLModel, table=True):
     host_id: int = _snowflake(primary_key=True)
     account_id: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     ready: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+
+
+class StageAccessRow(SQLModel, table=True):
+    """Who could connect to a Stage before a ticketed Space closed its doors, to put back when it ends (also after a
+    restart). `connect`: role id (a string: JSON keys are) -> that role's Connect then: true, false or null."""
+
+    __tablename__ = "stage_access_before"
+
+    channel_id: int = _snowflake(primary_key=True)
+    connect: dict[str, bool | None] = Field(sa_column=Column(JSON, nullable=False))
+    saved_at: datetime = _utc(nullable=False)

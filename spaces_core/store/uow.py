@@ -16,6 +16,7 @@ from spaces_core.store.repositories import (
     SqlSpaceRepository,
 )
 from spaces_core.store.schedules import SqlScheduleRepository
+from spaces_core.store.stage_access import SqlStageAccessRepository
 from spaces_core.store.tickets import SqlPayoutRepository, SqlTicketRepository
 
 __all__ = ["SqlUnitOfWork"]
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
         self.schedules = SqlScheduleRepository(session=session)
         self.tickets = SqlTicketRepository(session=session)
         self.payouts = SqlPayoutRepository(session=session)
+        self.stage_access = SqlStageAccessRepository(session=session)
         return self
 
     async def __aexit__(

@@ -112,9 +112,11 @@ def _live_card(world: World) -> dict:  # type: ignore[type-arg]
     return next(m for m in reversed(world.server.messages(world.stage_id)) if m.get("embeds"))
 
 
-async def test_a_private_stage_stays_private_after_a_ticketed_space(ticket_world: World) -> None:
+@pytest.mark.parametrize("restart", [False, True], ids=["", "with-a-restart-mid-space"])
+async def test_a_private_stage_stays_private_after_a_ticketed_space(ticket_world: World, restart: bool) -> None:
     # The admins had closed this Stage to everyone but their moderators; a ticketed Space opens it to holders
-    # while live, and leaves it as the admins had it.
+    # while live, and leaves it as the admins had it, also when the bot restarted in between (it then sees only
+    # the doors' own values on the Stage).
     world = ticket_world
     server, gid, stage = world.server, world.guild_id, world.stage_id
     moderators = server.guild(gid).members[world["mo"]].roles[0]
@@ -128,6 +130,11 @@ async def test_a_private_stage_stays_private_after_a_ticketed_space(ticket_world
     await _holder(world, "cole")
     await go_live(world)
     await eventually(lambda: len(_connect_overwrites(world)) == 4)  # + the Space's role
+    if restart:
+        gated = _connect_overwrites(world)
+        await world.stop_bot()
+        await world.start_bot()
+        await eventually(lambda: _connect_overwrites(world) == gated, timeout=15)
     await server.join_voice(gid, world["cole"], stage)  # a holder gets in, whatever @everyone says
     await server.join_voice(gid, world["hana"], stage)  # the host, through the Space's role
 
