@@ -7,44 +7,37 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
+from pg_support import PG_URL, pg_schema
 from schedule_support import Announced, in_seconds, until, wire
 
 from spaces_core.domain.roles import Actor
-from spaces_core.store.database import create_engine, make_uow_factory, migrate
+from spaces_core.store.database import create_engine, make_uow_factory
 
 pytestmark = pytest.mark.postgres
 
-URL = "postgresql://postgres@127.0.0.1:5432/test"
 HOST = Actor(1)
 
 
 @pytest.fixture
 async def pg() -> AsyncIterator[tuple[dict[str, object], int]]:
-    schema = f"spaces_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = await asyncpg.connect(URL, timeout=5)
-    except (OSError, asyncpg.PostgresError) as error:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {error}")
-    await admin.execute(f'CREATE SCHEMA "{schema}"')
-    connect_args: dict[str, object] = {"server_settings": {"search_path": schema}}
-    try:
-        await migrate(URL, connect_args=connect_args)
+    async with pg_schema() as schema:
         # The lock is database-wide: a key per test schema keeps parallel runs from standing by for each other.
-        yield connect_args, int(uuid.uuid4().int % 2**62)
-    finally:
-        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await admin.close()
+        yield schema.connect_args, int(uuid.uuid4().int % 2**62)
 
 
 async def test_two_processes_send_each_reminder_once_and_the_standby_takes_over(pg):
     connect_args, lock_key = pg
-    engines = [create_engine(URL, connect_args=connect_args) for _ in range(2)]
+    engines = [create_engine(PG_URL, connect_args=connect_args) for _ in range(2)]
     announced = Announced()
     first, second = (
         wire(
-            make_uow_factory(e), URL, name=f"pg-{n}", announced=announced, connect_args=connect_args, lock_key=lock_key
+            make_uow_factory(e),
+            PG_URL,
+            name=f"pg-{n}",
+            announced=announced,
+            connect_args=connect_args,
+            lock_key=lock_key,
         )
         for n, e in enumerate(engines)
     )

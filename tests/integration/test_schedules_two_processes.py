@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -15,13 +14,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from pg_support import PG_URL, pg_schema
 from schedule_support import until
-
-from spaces_core.store.database import migrate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(30)]
 
-URL = "postgresql://postgres@127.0.0.1:5432/test"
 ROOT = Path(__file__).resolve().parents[2]
 HELPER = Path(__file__).with_name("scheduler_process.py")
 # Every job of one FAST schedule, each to be delivered exactly once.
@@ -66,7 +63,7 @@ async def spawn(role: str, schema: str, logs: Path) -> BotProcess:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             str(HELPER),
-            URL,
+            PG_URL,
             schema,
             role,
             stdin=asyncio.subprocess.PIPE,
@@ -81,21 +78,10 @@ async def spawn(role: str, schema: str, logs: Path) -> BotProcess:
 
 @pytest.fixture
 async def pg() -> AsyncIterator[tuple[str, asyncpg.Connection]]:
-    schema = f"spaces_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = await asyncpg.connect(URL, timeout=5)
-    except (OSError, asyncpg.PostgresError) as error:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {error}")
-    await admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        await migrate(URL, connect_args={"server_settings": {"search_path": schema}})
-        await admin.execute(
-            f'CREATE TABLE "{schema}".deliveries (role text NOT NULL, kind text NOT NULL, schedule_id text NOT NULL)'
-        )
-        yield schema, admin
-    finally:
-        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await admin.close()
+    async with pg_schema() as schema:
+        columns = "role text NOT NULL, kind text NOT NULL, schedule_id text NOT NULL"
+        await schema.admin.execute(f'CREATE TABLE "{schema.name}".deliveries ({columns})')
+        yield schema.name, schema.admin
 
 
 async def test_two_processes_deliver_each_reminder_once_and_the_standby_takes_over(pg, tmp_path):

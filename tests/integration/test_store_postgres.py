@@ -6,11 +6,10 @@ Each test gets its own schema, so runs never see each other's rows or another co
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
+from pg_support import PG_URL, pg_schema
 from test_store_scenarios import (
     BIG,
     Recorder,
@@ -26,31 +25,19 @@ from test_store_scenarios import (
 from spaces_core.domain.roles import Actor
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services.spaces import SpaceService
-from spaces_core.store.database import create_engine, make_uow_factory, migrate
+from spaces_core.store.database import create_engine, make_uow_factory
 
 pytestmark = pytest.mark.postgres
-
-URL = "postgresql://postgres@127.0.0.1:5432/test"
-DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
 async def uow_factory() -> AsyncIterator[UnitOfWorkFactory]:
-    schema = f"spaces_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = await asyncpg.connect(DSN, timeout=5)
-    except (OSError, asyncpg.PostgresError) as error:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {error}")
-    await admin.execute(f'CREATE SCHEMA "{schema}"')
-    connect_args = {"server_settings": {"search_path": schema}}
-    engine = create_engine(URL, connect_args=connect_args)
-    try:
-        await migrate(URL, connect_args=connect_args)
-        yield make_uow_factory(engine)
-    finally:
-        await engine.dispose()
-        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await admin.close()
+    async with pg_schema() as schema:
+        engine = create_engine(PG_URL, connect_args=schema.connect_args)
+        try:
+            yield make_uow_factory(engine)
+        finally:
+            await engine.dispose()
 
 
 async def test_round_trip_with_snowflakes_beyond_2_53(uow_factory: UnitOfWorkFactory) -> None:

@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from pg_support import PG_URL, pg_schema
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tickets_support import HOST, PG_URL, StripeClock, Told, add_schedule, payments_for, pg_schema
+from tickets_support import HOST, StripeClock, Told, add_schedule, payments_for
 
 from payments import StripeEvent, StripeGateway, to_payment_event
 from spaces_core.domain.payment_events import EventOutcome
@@ -44,8 +45,8 @@ class Shop:
 
 @pytest.fixture
 async def shop() -> AsyncIterator[Shop]:
-    async with pg_schema() as connect_args, LocalStripe() as server:
-        engines = [create_engine(PG_URL, connect_args=connect_args) for _ in range(2)]
+    async with pg_schema() as schema, LocalStripe() as server:
+        engines = [create_engine(PG_URL, connect_args=schema.connect_args) for _ in range(2)]
         gateway = StripeGateway(server.api_key, api_base=server.url, max_network_retries=0)
         told = Told()
         services = [

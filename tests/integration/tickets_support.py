@@ -5,17 +5,15 @@ signature on the raw body, convert, `TicketService.apply`). Only the Discord sid
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import asyncpg
 import pytest
 from aiohttp import web
+from pg_support import PG_URL, pg_schema
 
 from payments import StripeGateway, StripeTicketPayments, WebhookRejected, WebhookVerifier, to_payment_event
 from spaces_core.domain.roles import Actor
@@ -30,18 +28,15 @@ from stripe_sandbox import LocalStripe
 __all__ = [
     "GUILD",
     "HOST",
-    "PG_URL",
     "STORES",
     "StripeClock",
     "Told",
     "Wired",
     "add_schedule",
-    "pg_schema",
     "store",
     "wired",
 ]
 
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # Parametrise a `uows` fixture with these: every scenario runs on SQLite and on PostgreSQL.
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -198,24 +193,6 @@ async def add_schedule(uows: UnitOfWorkFactory, now: datetime, *, schedule_id: s
 
 
 @asynccontextmanager
-async def pg_schema() -> AsyncIterator[dict[str, Any]]:
-    """A fresh schema on the machine's PostgreSQL, migrated; yields the connect_args that select it."""
-    schema = f"spaces_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = await asyncpg.connect(PG_URL, timeout=5)
-    except (OSError, asyncpg.PostgresError) as error:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {error}")
-    await admin.execute(f'CREATE SCHEMA "{schema}"')
-    connect_args: dict[str, Any] = {"server_settings": {"search_path": schema}}
-    try:
-        await migrate(PG_URL, connect_args=connect_args)
-        yield connect_args
-    finally:
-        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await admin.close()
-
-
-@asynccontextmanager
 async def store(kind: str, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
     if kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path}/spaces.db"
@@ -226,8 +203,8 @@ async def store(kind: str, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
         finally:
             await engine.dispose()
         return
-    async with pg_schema() as connect_args:
-        engine = create_engine(PG_URL, connect_args=connect_args)
+    async with pg_schema() as schema:
+        engine = create_engine(PG_URL, connect_args=schema.connect_args)
         try:
             yield make_uow_factory(engine)
         finally:
