@@ -33,6 +33,7 @@ import asyncio
 import collections
 import contextlib
 import fractions
+import gc
 import json
 import os
 import resource
@@ -48,17 +49,20 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
 from bench import listener_peers
+from bot.heap import freeze_startup_heap
 from spaces_core.audio import webrtc_fanout_loop
 from spaces_core.audio.codec import OpusEncoder
 from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, Pcm, to_int16
 from spaces_core.audio.relay import RelayHub
 from spaces_core.audio.webrtc import RelayTrack, WebListeners
+from spaces_core.audio.webrtc_heap import ListenerHeap
 from spaces_core.audio.webrtc_ice import gather_host_candidates
 
 LOOPBACK = "127.0.0.1"
 # Bounded: two event loops' worth of peers.
-LIMITS = {"ours": 3000, "pyloop": 3000, "perport": 3000, "shared": 400, "stock": 200}
-FAST_MODES = ("ours", "pyloop", "perport")  # the fast path: single-port ICE (sendmmsg) or a socket per listener
+LIMITS = {"ours": 3000, "unfrozen": 3000, "pyloop": 3000, "perport": 3000, "shared": 400, "stock": 200}
+# The fast path: single-port ICE (sendmmsg) or a socket per listener.
+FAST_MODES = ("ours", "unfrozen", "pyloop", "perport")
 # 1,000 peers in one process connected, but over half of them then never got media from the server, whichever
 # loop it ran (2026-11-24, not understood); two processes of 500 each get all of it.
 PEERS_PER_PROCESS = 500
@@ -111,19 +115,23 @@ class Server:
         self.mode = mode
         self.hub = RelayHub()
         self.encoder = OpusEncoder()
+        # As the bot (AudioRooms) runs it, in every mode but ``unfrozen``; aiortc's recipes get it too.
+        self.heap = None if mode == "unfrozen" else ListenerHeap()
         self.listeners = WebListeners(
             self.hub,
             host=LOOPBACK,
             max_listeners=LIMITS["ours"],
             connect_timeout=300,
-            single_port=mode in ("ours", "pyloop"),
+            single_port=mode in ("ours", "unfrozen", "pyloop"),
             compiled=False if mode == "pyloop" else None,
+            heap=self.heap,
         )
         self.pcm = PcmTrack()
         self.relay = MediaRelay()
         self.shared_source = RelayTrack(self.hub)
         self.peers: list[RTCPeerConnection] = []
         self.fanout_seconds = 0.0  # CPU time inside the fan-out's per-frame loop (ours)
+        self.end_collection_ms = float("nan")
         self._pacer: asyncio.Task[None] | None = None
         fanout = self.listeners.fanout
         if fanout is not None:
@@ -144,6 +152,8 @@ class Server:
             return await self.listeners.offer(sdp)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.peers.append(pc)
+        if self.heap is not None:
+            self.heap.arrived()
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         source = self.pcm if self.mode == "stock" else self.shared_source
         pc.addTrack(self.relay.subscribe(source))
@@ -169,6 +179,14 @@ class Server:
                 await self._pacer
         await self.listeners.close_all()
         await asyncio.gather(*(pc.close() for pc in self.peers))
+        # The Space's end, as far as the collector goes: the departed peers collected (the next run starts clean).
+        started = time.perf_counter()
+        if self.heap is not None:
+            self.heap.close()
+            self.heap.thaw()
+        else:
+            gc.collect()
+        self.end_collection_ms = 1000 * (time.perf_counter() - started)
         self.shared_source.stop()
         self.pcm.stop()
         await self.hub.stop()
@@ -186,6 +204,30 @@ class Server:
             index += 1
             deadline += FRAME_SECONDS
             await asyncio.sleep(max(0.0, deadline - loop.time()))
+
+
+class GcPauses:
+    """The server's garbage collections (generation, seconds with the event loop stopped) while it is measured."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self._started))
+
+    def full(self) -> int:
+        return sum(1 for generation, _ in self.pauses if generation == 2)
+
+    def longest_ms(self) -> float:
+        return 1000 * max((seconds for _, seconds in self.pauses), default=0.0)
+
+
+GC_PAUSES = GcPauses()
 
 
 class Child:
@@ -243,10 +285,15 @@ async def run_one(mode: str, listeners: int, seconds: float) -> dict[str, Any]:
     children = [await Child.start(size, listener_peers.FULL_PEERS if i == 0 else 0) for i, size in enumerate(sizes)]
     server = Server(mode)
     server.start()
+    GC_PAUSES.pauses.clear()
     try:
         async with asyncio.timeout(listeners * 0.25 + seconds + 120):
             await asyncio.gather(*(child.connect(server) for child in children))
+            if server.heap is not None:
+                server.heap.settled()  # aiortc's recipes: their peers connected (WebListeners says so itself)
             await asyncio.sleep(WARMUP_SECONDS)
+            gc_joining_ms = GC_PAUSES.longest_ms()  # while the listeners joined: the heap grew by them
+            GC_PAUSES.pauses.clear()
             fanout_seconds, sent = server.fanout_seconds, server.packets_sent()
             wall, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(child.write({"measure": seconds}) for child in children))
@@ -254,6 +301,7 @@ async def run_one(mode: str, listeners: int, seconds: float) -> dict[str, Any]:
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             fanout_seconds, sent = server.fanout_seconds - fanout_seconds, server.packets_sent() - sent
             fast = server.fast_listeners
+            gc_full, gc_longest_ms = GC_PAUSES.full(), GC_PAUSES.longest_ms()
     finally:
         await server.stop()
         await asyncio.gather(*(child.close() for child in children))
@@ -269,6 +317,10 @@ async def run_one(mode: str, listeners: int, seconds: float) -> dict[str, Any]:
         fanout_share=fanout_seconds / cpu if cpu else 0.0,
         fanout_us_per_packet=1e6 * fanout_seconds / (wall / FRAME_SECONDS) / listeners,
         receivers_cores=sum(result["cpu_cores"] for result in results),
+        gc_joining_ms=gc_joining_ms,
+        gc_end_ms=server.end_collection_ms,
+        gc_full=gc_full,
+        gc_longest_ms=gc_longest_ms,
         server_max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
     summary["per_core"] = listeners / summary["server_cores"]
@@ -293,8 +345,8 @@ def summarize(per_listener: list[dict[str, float]]) -> dict[str, Any]:
 
 
 HEADER = (
-    "  mode     N | sent/s | pkt/s min  med | lost bad | p99 jit med worst  maxgap | srv cores  lst/core | "
-    "fan-out µs/pkt share | rcv cores | tone Hz"
+    "    mode     N | sent/s | pkt/s min  med | lost bad | p99 jit med worst  maxgap | srv cores  lst/core | "
+    "fan-out µs/pkt share | gc ms: join | full  max |  end | rcv cores | tone Hz"
 )
 
 
@@ -304,14 +356,17 @@ def row(r: dict[str, Any]) -> str:
         f"{r['fanout_us_per_packet']:8.1f} {100 * r['fanout_share']:4.0f}%" if r["mode"] in FAST_MODES else " " * 14
     )
     return (
-        f"{r['mode']:>6} {r['listeners']:>5} | {r['sent_rate']:6.1f} | {r['rate_min']:6.1f} {r['rate_median']:6.1f}"
+        f"{r['mode']:>8} {r['listeners']:>5} | {r['sent_rate']:6.1f} | {r['rate_min']:6.1f} {r['rate_median']:6.1f}"
         f" | {r['lost']:4d} {r['bad']:3d} | {r['p99_median']:6.2f} {r['p99_worst']:6.2f} {r['max_gap_ms']:7.1f}"
         f" | {r['server_cores']:6.3f} {r['per_core']:7.0f}{'' if r['qualifies'] else '*'}"
-        f" | {fanout} | {r['receivers_cores']:6.2f}    | {tones}"
+        f" | {fanout} | {r['gc_joining_ms']:12.0f} | {r['gc_full']:4d} {r['gc_longest_ms']:4.0f}"
+        f" | {r['gc_end_ms']:4.0f}"
+        f" | {r['receivers_cores']:6.2f}    | {tones}"
     )
 
 
 async def bench(plan: list[tuple[str, int]], seconds: float) -> None:
+    freeze_startup_heap()  # as the bot does once it is built: imports and start-up are not walked again
     built = webrtc_fanout_loop.load() is not None
     print(f"fan-out loop of ours/perport: {'C' if built else 'Python (the C loop is not built: scripts/install)'}")
     print(HEADER, flush=True)
@@ -351,6 +406,7 @@ def pin(*, server: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ours", default="100,300,600,1000", help="listener counts for WebListeners (fast path)")
+    parser.add_argument("--unfrozen", default="", help="listener counts for WebListeners without its ListenerHeap")
     parser.add_argument("--pyloop", default="", help="listener counts for WebListeners, the fan-out's Python loop")
     parser.add_argument("--perport", default="", help="listener counts for WebListeners, a socket per listener")
     parser.add_argument("--shared", default="100,200,300", help="listener counts for MediaRelay, one encode")

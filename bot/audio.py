@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.recording import ReplayFiles, SpaceRecording
 from bot.voice_receive import VoiceReceiver
 from spaces_core.audio import MixedFrame, MixEngine, RelayHub, WebListeners
+from spaces_core.audio.webrtc_heap import ListenerHeap
 from spaces_core.domain.space import Space
 
 __all__ = ["AudioRooms", "SpaceAudio", "allowed_speakers"]
@@ -29,11 +30,13 @@ def allowed_speakers(space: Space) -> frozenset[int]:
 
 
 class SpaceAudio:
-    def __init__(self, space: Space, *, web_host: str, max_listeners: int = 500) -> None:
+    def __init__(
+        self, space: Space, *, web_host: str, max_listeners: int = 500, heap: ListenerHeap | None = None
+    ) -> None:
         self.space = space
         self.hub = RelayHub()
         self.engine = MixEngine(self.hub, on_frame=self._on_frame)
-        self.listeners = WebListeners(self.hub, host=web_host, max_listeners=max_listeners)
+        self.listeners = WebListeners(self.hub, host=web_host, max_listeners=max_listeners, heap=heap)
         self.receiver = VoiceReceiver(asyncio.get_running_loop(), self.engine.push)
         self.speaking: frozenset[int] = frozenset()
         self.recording: SpaceRecording | None = None  # set by AudioRooms when RECORDINGS_DIR is known
@@ -65,6 +68,8 @@ class AudioRooms:
     def __init__(self, *, web_host: str = "127.0.0.1", recordings_dir: Path | None = None) -> None:
         self._web_host = web_host
         self._rooms: dict[str, SpaceAudio] = {}
+        # One for the process: the garbage collector is process-wide (spaces_core/audio/webrtc_heap.py).
+        self._heap = ListenerHeap()
         self.replays = ReplayFiles(recordings_dir) if recordings_dir is not None else None
 
     def get(self, space_id: str) -> SpaceAudio | None:
@@ -76,7 +81,7 @@ class AudioRooms:
     def open(self, space: Space) -> SpaceAudio:
         room = self._rooms.get(space.id)
         if room is None:
-            room = self._rooms[space.id] = SpaceAudio(space, web_host=self._web_host)
+            room = self._rooms[space.id] = SpaceAudio(space, web_host=self._web_host, heap=self._heap)
             if self.replays is not None:
                 room.recording = SpaceRecording(room.engine, self.replays, space.id)
             room.start()

@@ -41,6 +41,7 @@ from av.stream import Stream
 from spaces_core.audio.format import SAMPLE_RATE
 from spaces_core.audio.relay import EncodedFrame, RelayClosed, RelayHub, Subscription
 from spaces_core.audio.webrtc_fanout import FanoutLeg, SrtpFanout
+from spaces_core.audio.webrtc_heap import ListenerHeap
 from spaces_core.audio.webrtc_ice import gather_host_candidates
 from spaces_core.audio.webrtc_port import SharedIcePort
 
@@ -148,13 +149,16 @@ class WebListeners:
         fast_path: bool = True,
         single_port: bool = True,
         compiled: bool | None = None,
+        heap: ListenerHeap | None = None,
     ) -> None:
-        """``compiled``: whether the fast path builds packets in C (``SrtpFanout``); None = when it is built."""
+        """``compiled``: whether the fast path builds packets in C (``SrtpFanout``); None = when it is built.
+        ``heap``: the process's ``ListenerHeap``, told of every listener that arrives, connects and leaves."""
         self._hub = hub
         self._host = host
         self._max_listeners = max_listeners
         self._queue_frames = queue_frames
         self._connect_timeout = connect_timeout
+        self._heap = heap
         self._fanout = SrtpFanout(hub, queue_frames=queue_frames, compiled=compiled) if fast_path else None
         self._single_port = single_port
         self._port: SharedIcePort | None = None
@@ -205,6 +209,8 @@ class WebListeners:
         deadline = asyncio.get_running_loop().time() + self._connect_timeout
         listener = _Listener(pc, track, deadline)
         self._listeners[pc] = listener
+        if self._heap is not None:
+            self._heap.arrived()
         pc.on("connectionstatechange", lambda: self._on_state(listener))
         self._ensure_reaper()
         return answer
@@ -219,6 +225,7 @@ class WebListeners:
                 await reaper
         listeners, self._listeners = list(self._listeners.values()), {}
         await asyncio.gather(*(self._close(listener) for listener in listeners))
+        self._left(listeners)
         if self._fanout is not None:
             await self._fanout.close()
         if self._port is not None:
@@ -250,6 +257,8 @@ class WebListeners:
 
     def _on_state(self, listener: _Listener) -> None:
         if listener.pc.connectionState == "connected":
+            if not listener.connected and self._heap is not None:
+                self._heap.settled()
             listener.connected = True
         elif listener.pc.connectionState in _GONE_STATES:
             self._wake.set()
@@ -267,12 +276,24 @@ class WebListeners:
                 async with asyncio.timeout(REAP_INTERVAL):
                     await self._wake.wait()
             self._wake.clear()
-            now = loop.time()
-            dead = [listener for listener in self._listeners.values() if _is_dead(listener, now)]
-            for listener in dead:
-                del self._listeners[listener.pc]
+            dead = self._take_dead(loop.time())
             # Closed together: one slow close must not hold the others, nor the next sweep, for long.
             await asyncio.gather(*(self._close(listener) for listener in dead))
+            self._left(dead)
+
+    def _take_dead(self, now: float) -> list[_Listener]:
+        # Its own frame: a loop variable left in ``_reap``'s would keep the last peer alive past the heap's thaw.
+        dead = [listener for listener in self._listeners.values() if _is_dead(listener, now)]
+        for listener in dead:
+            del self._listeners[listener.pc]
+        return dead
+
+    def _left(self, gone: list[_Listener]) -> None:
+        """Tell the heap, once our own references to the closed peers are dropped (its thaw is to free them)."""
+        count = len(gone)
+        gone.clear()
+        if self._heap is not None and count:
+            self._heap.left(count)
 
     async def _close(self, listener: _Listener) -> None:
         listener.track.stop()
