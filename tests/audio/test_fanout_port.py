@@ -64,6 +64,36 @@ async def test_every_listener_is_on_one_port_and_hears_the_tone_through_the_batc
             await listener.pc.close()
 
 
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback on this machine")
+async def test_listeners_on_ipv6_hear_the_tone_through_the_batch(space: ToneSpace, compiled: bool) -> None:
+    listeners = WebListeners(space.hub, host="::1", compiled=compiled)
+    peers = [Listener("::1"), Listener("::1")]
+    try:
+        tracks = [await listener.join(listeners) for listener in peers]
+        fanout = listeners.fanout
+        assert fanout is not None and listeners.port is not None
+        assert listeners.port.socket.family == socket.AF_INET6
+        await wait_until(lambda: fanout.batched == 2)  # both in the sendmmsg batch, with IPv6 destinations
+        for listener, track in zip(peers, tracks, strict=True):
+            frames = await listener.frames(track, 50)
+            frequency, amplitude = dominant_frequency(to_pcm(frames[10:]))
+            assert abs(frequency - 440) < 5 and amplitude > 0.1
+        assert all(leg.dropped == 0 and leg.send_errors == 0 and leg.packets >= 50 for leg in fanout.legs)
+    finally:
+        for listener in peers:
+            await listener.pc.close()
+        await listeners.close_all()
+
+
 async def test_a_listener_leaving_frees_its_slot_and_the_others_keep_hearing(listeners: WebListeners) -> None:
     peers = await joined(listeners, 3)
     try:

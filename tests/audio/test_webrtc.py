@@ -87,12 +87,13 @@ class ToneSpace:
 class Listener:
     """A browser on the listen page: a receive-only aiortc peer on the loopback."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = LOOPBACK) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc.addTransceiver("audio", direction="recvonly")
+        self.host = host
 
     async def join(self, listeners: WebListeners) -> MediaStreamTrack:
-        await gather_host_candidates(self.pc, LOOPBACK)
+        await gather_host_candidates(self.pc, self.host)
         await self.pc.setLocalDescription(await self.pc.createOffer())
         answer = await listeners.offer(self.pc.localDescription.sdp)
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
