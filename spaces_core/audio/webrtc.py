@@ -143,7 +143,7 @@ class WebListeners:
         hub: RelayHub,
         *,
         host: str = "127.0.0.1",
-        max_listeners: int = 500,
+        max_listeners: int = 1000,
         queue_frames: int = LISTENER_QUEUE_FRAMES,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         fast_path: bool = True,
@@ -298,7 +298,9 @@ class WebListeners:
     async def _close(self, listener: _Listener) -> None:
         listener.track.stop()
         try:
-            await listener.pc.close()
+            # Shielded: a second close() awaits aiortc's own closing future directly, and cancelling it (close_all
+            # cancels the reaper) would cancel that future, so aiortc's close then fails setting its result.
+            await asyncio.shield(listener.pc.close())
         except Exception:
             # A peer already half torn down by the network may fail to close cleanly; it is gone either way.
             _log.exception("closing a web listener's peer connection failed")

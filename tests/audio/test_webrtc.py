@@ -274,3 +274,23 @@ async def test_an_offer_without_audio_is_rejected(listeners: WebListeners) -> No
         assert listeners.count == 0
     finally:
         await pc.close()
+
+
+async def test_a_full_space_refuses_the_next_listener_and_keeps_the_others(space: ToneSpace, fast_path: bool) -> None:
+    listeners = WebListeners(space.hub, host=LOOPBACK, fast_path=fast_path, max_listeners=2)
+    first, second, third = Listener(), Listener(), Listener()
+    try:
+        tracks = [await first.join(listeners), await second.join(listeners)]
+        with pytest.raises(ListenerRejected, match="as many web listeners as it can take"):
+            await third.join(listeners)
+        assert listeners.count == 2
+        await asyncio.gather(first.frames(tracks[0], 25), second.frames(tracks[1], 25))
+
+        await first.pc.close()  # one leaves: there is room again
+        await wait_until(lambda: listeners.count == 1)
+        track = await Listener.join(third, listeners)
+        await third.frames(track, 25)
+    finally:
+        for listener in (first, second, third):
+            await listener.pc.close()
+        await listeners.close_all()
