@@ -31,7 +31,7 @@ def allowed_speakers(space: Space) -> frozenset[int]:
 
 class SpaceAudio:
     def __init__(
-        self, space: Space, *, web_host: str, max_listeners: int = 500, heap: ListenerHeap | None = None
+        self, space: Space, *, web_host: str, max_listeners: int = 1000, heap: ListenerHeap | None = None
     ) -> None:
         self.space = space
         self.hub = RelayHub()
@@ -65,8 +65,11 @@ class SpaceAudio:
 
 
 class AudioRooms:
-    def __init__(self, *, web_host: str = "127.0.0.1", recordings_dir: Path | None = None) -> None:
+    def __init__(
+        self, *, web_host: str = "127.0.0.1", recordings_dir: Path | None = None, web_listeners_per_space: int = 1000
+    ) -> None:
         self._web_host = web_host
+        self._web_listeners_per_space = web_listeners_per_space
         self._rooms: dict[str, SpaceAudio] = {}
         # One for the process: the garbage collector is process-wide (spaces_core/audio/webrtc_heap.py).
         self._heap = ListenerHeap()
@@ -81,7 +84,9 @@ class AudioRooms:
     def open(self, space: Space) -> SpaceAudio:
         room = self._rooms.get(space.id)
         if room is None:
-            room = self._rooms[space.id] = SpaceAudio(space, web_host=self._web_host, heap=self._heap)
+            room = self._rooms[space.id] = SpaceAudio(
+                space, web_host=self._web_host, max_listeners=self._web_listeners_per_space, heap=self._heap
+            )
             if self.replays is not None:
                 room.recording = SpaceRecording(room.engine, self.replays, space.id)
             room.start()

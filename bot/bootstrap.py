@@ -117,7 +117,11 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     cards = CardUpdater(bot, card_refs, settings.card_edit_interval, offer_of_space)
     board = LiveBoard(bot, live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
     stage = StageAdapter(bot)
-    audio = AudioRooms(web_host=settings.web_host, recordings_dir=Path(settings.recordings_dir))
+    audio = AudioRooms(
+        web_host=settings.web_host,
+        recordings_dir=Path(settings.recordings_dir),
+        web_listeners_per_space=settings.web_listeners_per_space,
+    )
     publisher = DiscordPublisher(
         bot,
         stage,

@@ -37,6 +37,15 @@ def _days(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _count(env: Mapping[str, str], name: str, default: int, most: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise SettingsError(f"{name} must be a whole number from 1 to {most}, not {raw!r}")
+    return int(raw)
+
+
 def _int_or_none(env: Mapping[str, str], name: str) -> int | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -91,6 +100,9 @@ class Settings:
     # address web listeners' WebRTC is offered on; port None turns the web server off.
     web_host: str = "127.0.0.1"
     web_port: int | None = None
+    # Web listeners one Space takes at most (a later one is told the Space is full). One core sends to about
+    # 2,000 (docs/BENCHMARKS.md), and the bot's event loop also serves Discord and every other Space.
+    web_listeners_per_space: int = 1000
     # The address members open (behind a reverse proxy in production); links from /space share use it.
     public_base_url: str = ""
     # Signs the personal links to ticketed Spaces (HMAC-SHA256); empty means a random one per process.
@@ -137,6 +149,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").strip() or "INFO",
             web_host=env.get("WEB_HOST", "").strip() or "127.0.0.1",
             web_port=_int_or_none(env, "WEB_PORT"),
+            web_listeners_per_space=_count(env, "WEB_LISTENERS_PER_SPACE", 1000, 3000),
             public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
             link_secret=env.get("LINK_SECRET", "").strip(),
             reminder_offsets=_seconds_list(env, "REMINDER_OFFSETS", (86400, 900, 0)),

@@ -41,3 +41,14 @@ def test_half_or_malformed_stripe_settings_are_refused_by_name(env: dict[str, st
 def test_tickets_need_the_web_server_for_webhooks() -> None:
     with pytest.raises(SettingsError, match="WEB_PORT"):
         Settings.from_env({"DISCORD_TOKEN": "token", **STRIPE})
+
+
+def test_a_space_takes_a_thousand_web_listeners_unless_told_otherwise() -> None:
+    assert Settings.from_env(BASE).web_listeners_per_space == 1000
+    assert Settings.from_env({**BASE, "WEB_LISTENERS_PER_SPACE": "250"}).web_listeners_per_space == 250
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "3001", "many", "1.5"])
+def test_a_web_listener_cap_out_of_range_is_refused_by_name(value: str) -> None:
+    with pytest.raises(SettingsError, match="WEB_LISTENERS_PER_SPACE"):
+        Settings.from_env({**BASE, "WEB_LISTENERS_PER_SPACE": value})
