@@ -6,7 +6,8 @@ the web listeners: ``webrtc`` (``WebListeners``: aiortc for signalling, ICE, DTL
 below aiortc's sender, the fan-out that sends the hub's one Opus packet per frame to every listener without
 re-encoding it (``webrtc_fanout``, ``webrtc_fanout_leg``, its loop in C in ``webrtc_fanout_loop``, every
 listener on one UDP port in ``webrtc_port``, batched sends in ``webrtc_sendmmsg``; ``webrtc_ice`` chooses the
-interface). docs/BENCHMARKS.md has what each costs.
+interface; ``webrtc_heap`` keeps connected listeners' peers out of full garbage collections). docs/BENCHMARKS.md
+has what each costs.
 """
 
 from spaces_core.audio.codec import CodecError, OpusDecoder, OpusEncoder
