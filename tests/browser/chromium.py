@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-__all__ = ["Chromium", "chromium_binary"]
+__all__ = ["Chromium", "DevToolsError", "chromium_binary"]
 
 FLAGS = [
     "--headless",
@@ -30,6 +30,10 @@ FLAGS = [
     "--disable-features=WebRtcHideLocalIpsWithMdns",
     "--remote-debugging-port=0",
 ]
+
+
+class DevToolsError(RuntimeError):
+    """The browser answered a command with an error (for example: the page navigated while it ran)."""
 
 
 def chromium_binary() -> str | None:
@@ -68,17 +72,33 @@ class Chromium:
 
     async def evaluate(self, expression: str) -> Any:
         """The expression's value (awaited if it is a promise), as a user gesture (a click counts)."""
+        params = {"expression": expression, "returnByValue": True, "awaitPromise": True, "userGesture": True}
+        result = await self._command("Runtime.evaluate", params)
+        if "exceptionDetails" in result:
+            raise RuntimeError(result["exceptionDetails"])
+        return result["result"].get("value")
+
+    async def navigate(self, url: str) -> None:
+        """Load ``url`` in the page and wait until it has loaded (a script's ``location.href = ...`` races: an
+        evaluation sent while the old document goes away gets an error instead of a result)."""
+        await self._command("Page.navigate", {"url": url})
+        async with asyncio.timeout(10):
+            while True:
+                with contextlib.suppress(DevToolsError):  # the old document's context is destroyed meanwhile
+                    if await self.evaluate(f"location.href === {url!r} && document.readyState === 'complete'"):
+                        return
+                await asyncio.sleep(0.05)
+
+    async def _command(self, method: str, params: dict[str, Any]) -> Any:
         assert self._ws is not None
         ident = next(self._ids)
-        params = {"expression": expression, "returnByValue": True, "awaitPromise": True, "userGesture": True}
-        await self._ws.send_str(json.dumps({"id": ident, "method": "Runtime.evaluate", "params": params}))
+        await self._ws.send_str(json.dumps({"id": ident, "method": method, "params": params}))
         async for message in self._ws:
             reply = json.loads(message.data)
             if reply.get("id") == ident:
-                result = reply["result"]
-                if "exceptionDetails" in result:
-                    raise RuntimeError(result["exceptionDetails"])
-                return result["result"].get("value")
+                if "error" in reply:
+                    raise DevToolsError(f"{method}: {reply['error']}")
+                return reply["result"]
         raise RuntimeError("the browser closed the DevTools connection")
 
     async def close(self) -> None:

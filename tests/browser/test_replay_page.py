@@ -43,7 +43,7 @@ async def test_chromium_plays_seeks_and_decodes_the_replay_and_shows_why_a_forge
         assert abs(await browser.evaluate(PITCH) - 440) < 5
 
         forged = token[:-1] + ("0" if token[-1] != "0" else "1")
-        await browser.evaluate(f"location.href = {site.url(forged)!r}")
+        await browser.navigate(site.url(forged))
         await eventually(lambda: browser.evaluate("document.body?.innerText.includes('This link is not valid')"))
     finally:
         await browser.close()
