@@ -37,7 +37,6 @@ import gc
 import json
 import os
 import resource
-import statistics
 import sys
 import time
 from typing import Any
@@ -49,6 +48,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
 from bench import listener_peers
+from bench.listener_table import FAST_MODES, GC_PAUSES, HEADER, row, summarize
 from bot.heap import freeze_startup_heap
 from spaces_core.audio import webrtc_fanout_loop
 from spaces_core.audio.codec import OpusEncoder
@@ -61,8 +61,7 @@ from spaces_core.audio.webrtc_ice import gather_host_candidates
 LOOPBACK = "127.0.0.1"
 # Bounded: two event loops' worth of peers.
 LIMITS = {"ours": 3000, "unfrozen": 3000, "pyloop": 3000, "perport": 3000, "shared": 400, "stock": 200}
-# The fast path: single-port ICE (sendmmsg) or a socket per listener.
-FAST_MODES = ("ours", "unfrozen", "pyloop", "perport")
+
 # 1,000 peers in one process connected, but over half of them then never got media from the server, whichever
 # loop it ran (2026-11-24, not understood); two processes of 500 each get all of it.
 PEERS_PER_PROCESS = 500
@@ -206,30 +205,6 @@ class Server:
             await asyncio.sleep(max(0.0, deadline - loop.time()))
 
 
-class GcPauses:
-    """The server's garbage collections (generation, seconds with the event loop stopped) while it is measured."""
-
-    def __init__(self) -> None:
-        self.pauses: list[tuple[int, float]] = []
-        self._started = 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.pauses.append((info["generation"], time.perf_counter() - self._started))
-
-    def full(self) -> int:
-        return sum(1 for generation, _ in self.pauses if generation == 2)
-
-    def longest_ms(self) -> float:
-        return 1000 * max((seconds for _, seconds in self.pauses), default=0.0)
-
-
-GC_PAUSES = GcPauses()
-
-
 class Child:
     """One process of listener peers and the JSON-lines conversation with it."""
 
@@ -328,43 +303,6 @@ async def run_one(mode: str, listeners: int, seconds: float) -> dict[str, Any]:
         summary["lost"] == 0 and summary["bad"] == 0 and summary["rate_min"] >= 49.5 and summary["p99_worst"] < 20
     )
     return summary
-
-
-def summarize(per_listener: list[dict[str, float]]) -> dict[str, Any]:
-    rates = [s["rate"] for s in per_listener]
-    p99s = [s["p99_jitter_ms"] for s in per_listener]
-    return {
-        "rate_min": min(rates),
-        "rate_median": statistics.median(rates),
-        "lost": int(sum(s["lost"] for s in per_listener)),
-        "bad": int(sum(s["bad"] for s in per_listener)),
-        "p99_median": statistics.median(p99s),
-        "p99_worst": max(p99s),
-        "p99_read_worst": max(s["p99_read_jitter_ms"] for s in per_listener),
-        "max_gap_ms": max(s["max_gap_ms"] for s in per_listener),
-    }
-
-
-HEADER = (
-    "    mode     N | sent/s | pkt/s min  med | lost bad | p99 jit med worst  read  maxgap | srv cores  lst/core | "
-    "fan-out µs/pkt share | gc ms: join | full  max |  end | rcv cores | tone Hz"
-)
-
-
-def row(r: dict[str, Any]) -> str:
-    tones = ",".join(f"{hz:.0f}" for hz in r["tones_hz"])
-    fanout = (
-        f"{r['fanout_us_per_packet']:8.1f} {100 * r['fanout_share']:4.0f}%" if r["mode"] in FAST_MODES else " " * 14
-    )
-    return (
-        f"{r['mode']:>8} {r['listeners']:>5} | {r['sent_rate']:6.1f} | {r['rate_min']:6.1f} {r['rate_median']:6.1f}"
-        f" | {r['lost']:4d} {r['bad']:3d} | {r['p99_median']:6.2f} {r['p99_worst']:6.2f}"
-        f" {r['p99_read_worst']:5.1f} {r['max_gap_ms']:7.1f}"
-        f" | {r['server_cores']:6.3f} {r['per_core']:7.0f}{'' if r['qualifies'] else '*'}"
-        f" | {fanout} | {r['gc_joining_ms']:12.0f} | {r['gc_full']:4d} {r['gc_longest_ms']:4.0f}"
-        f" | {r['gc_end_ms']:4.0f}"
-        f" | {r['receivers_cores']:6.2f}    | {tones}"
-    )
 
 
 async def bench(plan: list[tuple[str, int]], seconds: float) -> None:
