@@ -68,6 +68,20 @@ def _job_id(schedule_id: str, revision: int, key: str) -> str:
     return f"{schedule_id}:{revision}:{key}"
 
 
+class SharedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # apscheduler ships no type hints
+    """apscheduler's SQLAlchemy job store, where removing a job that is already gone is not an error.
+
+    Why: the job table is shared by every process of the bot (the standby stores jobs too). After a one-off job
+    runs, the scheduler thread deletes its row, and another process may have deleted it a moment before (its
+    unplan, or the process that ran it just before a takeover). apscheduler does not catch the resulting
+    ``JobLookupError`` there, and it ended the scheduler's thread: that process would never run a job again.
+    """
+
+    def remove_job(self, job_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            super().remove_job(job_id)
+
+
 class ApsJobPlanner:
     """Implements the JobPlanner port. `name` tells several planners apart in one process (tests, benchmarks)."""
 
@@ -107,7 +121,7 @@ class ApsJobPlanner:
             settings = connect_args.pop("server_settings")
             connect_args["options"] = " ".join(f"-c {k}={v}" for k, v in settings.items())
         engine = create_engine(self._url, connect_args=connect_args, pool_pre_ping=True)
-        store = SQLAlchemyJobStore(engine=engine, tablename="spaces_scheduler_jobs")
+        store = SharedJobStore(engine=engine, tablename="spaces_scheduler_jobs")
         await asyncio.to_thread(self._create_job_table, engine, store.jobs_t)
         scheduler = BackgroundScheduler(
             jobstores={"default": store},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ from schedule_support import Announced, in_seconds, until, wire
 
 from spaces_core.domain.errors import Conflict, InvalidInput
 from spaces_core.domain.roles import Actor
+from spaces_core.domain.schedule import Job, JobKind
 from spaces_core.ports import UnitOfWorkFactory
+from spaces_core.scheduling import _job_id
 from spaces_core.services.follows import FollowService
 from spaces_core.services.settings import SettingsService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
@@ -162,3 +165,23 @@ async def test_an_eleventh_upcoming_space_is_refused(store):
         assert len(await w.service.upcoming(GUILD, HOST.user_id)) == 10
     finally:
         await w.planner.stop()
+
+
+async def test_a_job_row_another_process_already_deleted_does_not_end_the_scheduler(store):
+    """The race behind 'Exception in thread APScheduler ... JobLookupError': after running a one-off job the
+    scheduler's thread deletes its row, which another process (sharing the job table) may have deleted first."""
+    url, uow = store
+    first, second = wire(uow, url, name="first"), wire(uow, url, name="second")
+    await first.planner.start()
+    await second.planner.start()
+    try:
+        due = datetime.now(UTC) + timedelta(hours=1)
+        await first.planner.plan("space-1", 1, [Job(JobKind.REMIND, due, offset=900)])
+        assert first.planner.count() == 1
+        await second.planner.unplan("space-1", 1, ["remind:900"])  # the other process got there first
+        scheduler = first.planner._require()
+        scheduler.remove_job(_job_id("space-1", 1, "remind:900"))  # what apscheduler's thread then does: no error
+        assert first.planner.count() == 0 and scheduler.running
+    finally:
+        await first.planner.stop()
+        await second.planner.stop()
