@@ -15,9 +15,10 @@ from typing import Any
 import asyncpg
 import pytest
 
-from spaces_core.store.database import migrate
+from spaces_core.ports import UnitOfWorkFactory
+from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
-__all__ = ["PG_URL", "PgSchema", "pg_schema"]
+__all__ = ["PG_URL", "PgSchema", "pg_schema", "pg_uow_factory"]
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -44,3 +45,14 @@ async def pg_schema() -> AsyncIterator[PgSchema]:
     finally:
         await admin.execute(f'DROP SCHEMA "{name}" CASCADE')
         await admin.close()
+
+
+@asynccontextmanager
+async def pg_uow_factory() -> AsyncIterator[UnitOfWorkFactory]:
+    """Units of work on a fresh schema of their own (``pg_schema``), their engine disposed after."""
+    async with pg_schema() as schema:
+        engine = create_engine(PG_URL, connect_args=schema.connect_args)
+        try:
+            yield make_uow_factory(engine)
+        finally:
+            await engine.dispose()

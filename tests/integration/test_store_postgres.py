@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from pg_support import PG_URL, pg_schema
+from pg_support import pg_uow_factory
 from test_store_scenarios import (
     BIG,
     Recorder,
@@ -25,19 +25,14 @@ from test_store_scenarios import (
 from spaces_core.domain.roles import Actor
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services.spaces import SpaceService
-from spaces_core.store.database import create_engine, make_uow_factory
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 async def uow_factory() -> AsyncIterator[UnitOfWorkFactory]:
-    async with pg_schema() as schema:
-        engine = create_engine(PG_URL, connect_args=schema.connect_args)
-        try:
-            yield make_uow_factory(engine)
-        finally:
-            await engine.dispose()
+    async with pg_uow_factory() as factory:
+        yield factory
 
 
 async def test_round_trip_with_snowflakes_beyond_2_53(uow_factory: UnitOfWorkFactory) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from pg_support import PG_URL, pg_schema
+from pg_support import pg_uow_factory
 
 from payments import StripeGateway, StripeTicketPayments, WebhookRejected, WebhookVerifier, to_payment_event
 from spaces_core.domain.roles import Actor
@@ -203,9 +203,5 @@ async def store(kind: str, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
         finally:
             await engine.dispose()
         return
-    async with pg_schema() as schema:
-        engine = create_engine(PG_URL, connect_args=schema.connect_args)
-        try:
-            yield make_uow_factory(engine)
-        finally:
-            await engine.dispose()
+    async with pg_uow_factory() as uow_factory:
+        yield uow_factory
