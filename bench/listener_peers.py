@@ -151,6 +151,11 @@ class FullPeer:
         return float((int(np.argmax(spectrum[1:])) + 1) * SAMPLE_RATE / len(mono))
 
 
+def nominated_protocol(pc: RTCPeerConnection) -> Any:
+    """The aioice protocol (its socket) of the ICE pair this peer's media arrives on."""
+    return pc.getReceivers()[0].transport.transport._connection._nominated[1].protocol
+
+
 def wire_clock(protocol: Any) -> Callable[[], float]:
     """The kernel's receive time of the datagram this peer's socket gave asyncio last (the one being handled)."""
     descriptor = protocol.transport.get_extra_info("socket").fileno()
@@ -167,7 +172,7 @@ def wire_clock(protocol: Any) -> Callable[[], float]:
 
 def stamp_full(pc: RTCPeerConnection, arrivals: Arrivals) -> None:
     """A full peer's RTP arrival times off its socket; the packets go on through aiortc's whole receive path."""
-    protocol = pc.getReceivers()[0].transport.transport._connection._nominated[1].protocol
+    protocol = nominated_protocol(pc)
     original = protocol.datagram_received
     wire_time = wire_clock(protocol)
 
@@ -186,7 +191,7 @@ def tap_light(pc: RTCPeerConnection, arrivals: Arrivals) -> Callable[[], Awaitab
     (which would then send its own receiver report every second, which no browser does).
     """
     dtls = pc.getReceivers()[0].transport
-    protocol = dtls.transport._connection._nominated[1].protocol
+    protocol = nominated_protocol(pc)
     original = protocol.datagram_received
     perf_counter = time.perf_counter
     wire_time = wire_clock(protocol)

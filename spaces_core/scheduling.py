@@ -181,8 +181,7 @@ class ApsJobPlanner:
     def _remove_all(self, job_ids: list[str]) -> None:
         scheduler = self._require()
         for job_id in job_ids:
-            with contextlib.suppress(JobLookupError):
-                scheduler.remove_job(job_id)
+            scheduler.remove_job(job_id)  # one already gone is fine: SharedJobStore
 
     def _require(self) -> BackgroundScheduler:
         if self._scheduler is None:
