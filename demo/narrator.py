@@ -43,8 +43,5 @@ class Narrator:
         print(f"\n{BOLD}{title}{PLAIN}" if self.bold else f"\n{title}", flush=True)
 
     def cast(self) -> None:
-        print(
-            f'The server "{self.guild}": Olivia owns it; hana hosts; cole, lee and maya are members. #Main Stage is'
-            " its Stage channel, #live-now the channel where live Spaces are announced.",
-            flush=True,
-        )
+        print(f'The server "{self.guild}": Olivia owns it; hana hosts; cole, lee and maya are members.', flush=True)
+        print("#Main Stage is its Stage channel; #live-now is where live Spaces are announced.", flush=True)
