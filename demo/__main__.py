@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 import traceback
@@ -135,7 +136,7 @@ async def main(database_dir: Path, tickets: bool = True) -> None:
     world = await open_world(f"sqlite+aiosqlite:///{database_dir}/spaces.db", stripe=tickets)
     try:
         await world.start_bot(**SCHEDULES)
-        say = Narrator.of(world, bold=sys.stdout.isatty())
+        say = Narrator.of(world, bold=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
         print(f"The Spaces bot is connected to a local Discord-compatible server ({world.server.endpoint}).")
         say.cast()
         say.act("1. A live Space: hana hosts, lee is brought up to speak, cole takes over")
