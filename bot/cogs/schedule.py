@@ -143,20 +143,20 @@ def _zones() -> tuple[str, ...]:
 
 
 def zone_choices(typed: str) -> list[str]:
-    """Zones for `/settings timezone`'s autocomplete: those whose name or city starts with what was typed first
-    ("ber" → Europe/Berlin), then those containing it ("york" → America/New_York). Spaces count as underscores,
-    as members type "new york"."""
+    """Zones for `/settings timezone`'s autocomplete, best first: the common zones whose name or city starts with
+    what was typed ("ber" → Europe/Berlin before Atlantic/Bermuda), then the other such zones, then those
+    containing it ("york" → America/New_York). Spaces count as underscores, as members type "new york"."""
     needle = "_".join(typed.strip().lower().split())
     if not needle:
         return list(COMMON_ZONES)
-    starts, contains = [], []
+    ranked = []
     for name in _zones():
         low = name.lower()
         if low.startswith(needle) or low.rsplit("/", 1)[-1].startswith(needle):
-            starts.append(name)
+            ranked.append((0 if name in COMMON_ZONES else 1, name))
         elif needle in low:
-            contains.append(name)
-    return (starts + contains)[:MAX_CHOICES]
+            ranked.append((2, name))
+    return [name for _, name in sorted(ranked)][:MAX_CHOICES]
 
 
 class ScheduleCog(commands.Cog):
