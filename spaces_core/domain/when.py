@@ -76,7 +76,8 @@ def parse_offsets(text: str) -> tuple[int, ...]:
 
 def exact_when(text: str, *, now: datetime) -> datetime | None:
     """`<t:…>` or `in 1h 30m` as an aware UTC datetime; None for any other phrase (a wall time to read in a zone).
-    "in 2 fortnights" is refused here rather than passed on: it is this form, with a unit nobody uses."""
+    "in 2 fortnights" is refused here rather than passed on: it is this form, with a unit nobody uses. A bare
+    "18h" is asked about: 18:00 to some, in 18 hours to others (and to dateparser)."""
     spec = " ".join(text.strip().lower().split())
     if match := _DISCORD.match(spec):
         try:
