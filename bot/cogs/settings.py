@@ -36,6 +36,10 @@ class SettingsCog(commands.Cog):
     async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
         await scheduling.set_timezone(interaction, zone)
 
+    @timezone.autocomplete("zone")
+    async def timezone_zone(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=name, value=name) for name in scheduling.zone_choices(current)]
+
     @settings.command(name="server", description="Server rules for Spaces (admins)")
     @app_commands.describe(
         feed_channel="Channel for the Live now board and the Space cards",
