@@ -77,6 +77,7 @@ async def test_malformed_offers_are_400_with_the_reason_and_add_no_listener(site
     without_opus = without_opus.replace("a=rtpmap:96 opus/48000/2\r\n", "")
     cases: list[tuple[Any, bool, str]] = [
         (b"{not json", True, "must be JSON"),
+        (b"[" * 60_000, True, "must be JSON"),
         (["sdp", good], False, "not a list"),
         ({"sdp": None}, False, "it is null"),
         ({"sdp": 5}, False, "it is a number"),
@@ -190,5 +191,21 @@ async def test_connections_that_never_finish_their_headers_are_closed_while_othe
         async with asyncio.timeout(60):
             leftovers = await asyncio.gather(*(client.reader.read() for client in slow))
         assert not any(leftovers)  # closed without an answer: there was no request to answer
+    finally:
+        await asyncio.gather(*(client.close() for client in slow))
+
+
+async def test_an_offer_whose_body_never_arrives_is_answered_408(site: Site) -> None:
+    head = (
+        f"POST /spaces/{site.room.space.id}/offer HTTP/1.1\r\nHost: {LOOPBACK}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+        '{"sdp": "v=0'
+    )
+    slow = [await SlowClient.connect(site.web.port, head.encode(), trickle=index % 2 == 0) for index in range(10)]
+    try:
+        async with asyncio.timeout(60):
+            answers = await asyncio.gather(*(client.reader.read() for client in slow))
+        for answer in answers:
+            assert answer.startswith(b"HTTP/1.1 408") and b"took too long to arrive" in answer, answer[:200]
     finally:
         await asyncio.gather(*(client.close() for client in slow))
