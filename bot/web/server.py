@@ -1,7 +1,8 @@
 """The bot's aiohttp app: the listen page, WebRTC signalling, live state over Server-Sent Events.
 
     GET  /spaces/{id}          the listen page (plain HTML/JS, no build step)
-    POST /spaces/{id}/offer    {"sdp": offer, "ticket": optional} -> {"sdp": answer}
+    POST /spaces/{id}/offer    {"sdp": offer} (ticket in the query, as for the page) -> {"sdp": answer}; 400 with the
+                               reason for an offer we can never answer, 503 when the Space is full or has ended
     GET  /spaces/{id}/events   text/event-stream of the page's state (title, speakers and who is talking,
                                listeners, reactions, pinned links), sent when it changes
     POST /stripe/webhook       Stripe's ticket payment events, when tickets are on (``bot.web.stripe_webhook``)
