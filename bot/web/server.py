@@ -1,7 +1,8 @@
 """The bot's aiohttp app: the listen page, WebRTC signalling, live state over Server-Sent Events.
 
     GET  /spaces/{id}          the listen page (plain HTML/JS, no build step)
-    POST /spaces/{id}/offer    {"sdp": offer, "ticket": optional} -> {"sdp": answer}
+    POST /spaces/{id}/offer    {"sdp": offer} (ticket in the query, as for the page) -> {"sdp": answer}; 400 with the
+                               reason for an offer we can never answer, 503 when the Space is full or has ended
     GET  /spaces/{id}/events   text/event-stream of the page's state (title, speakers and who is talking,
                                listeners, reactions, pinned links), sent when it changes
     POST /stripe/webhook       Stripe's ticket payment events, when tickets are on (``bot.web.stripe_webhook``)
@@ -27,7 +28,7 @@ from bot.audio import AudioRooms, SpaceAudio
 from bot.web.links import LinkRefused, LinkSigner
 from bot.web.replay import add_replay_routes, replay_path
 from bot.web.stripe_webhook import StripeWebhook
-from spaces_core.audio import ListenerRejected
+from spaces_core.audio import BadOffer, ListenerRejected
 from spaces_core.domain.space import Space
 
 __all__ = ["WebServer"]
@@ -37,6 +38,20 @@ Ticketed = Callable[[Space], bool | Awaitable[bool]]
 MayAttend = Callable[[Space, int], Awaitable[bool]]
 STATE_INTERVAL = 0.25  # seconds between two looks at the state: speaking lights follow speech closely enough
 MAX_OFFER_BYTES = 64 * 1024
+# How long a connection may sit without a complete request: before its first request's headers are in, and
+# between two requests. aiohttp's keep-alive timer (``keepalive_timeout``) runs from the connection's start and
+# closes it whenever it is still waiting for a request, so one setting bounds both; a request being handled (the
+# event stream) is never cut by it. aiohttp's own default is an hour, which lets idle sockets pile up. aiohttp
+# 3.14 has no separate header-read timeout; the same bound is put on reading an offer's body (``_offered_sdp``).
+IDLE_TIMEOUT = 20.0
+_JSON_TYPES = {
+    type(None): "null",
+    bool: "true/false",
+    int: "a number",
+    float: "a number",
+    list: "a list",
+    dict: "an object",
+}
 
 
 class WebServer:
@@ -52,12 +67,14 @@ class WebServer:
         ticketed: Ticketed = lambda space: False,
         may_attend: MayAttend | None = None,
         webhook: StripeWebhook | None = None,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         self._audio, self._signer = audio, signer
         self.host, self.port = host, port
         self._public_base_url = public_base_url.rstrip("/")
         self._name_of, self._ticketed, self._may_attend = name_of, ticketed, may_attend
         self._webhook = webhook
+        self._idle_timeout = idle_timeout
         self._runner: web.AppRunner | None = None
         self._page = resources.files("bot.web").joinpath("static/listen.html").read_text(encoding="utf-8")
 
@@ -91,7 +108,9 @@ class WebServer:
         return app
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            self.app(), access_log=None, shutdown_timeout=1.0, keepalive_timeout=self._idle_timeout
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -122,14 +141,12 @@ class WebServer:
 
     async def _offer(self, request: web.Request) -> web.Response:
         room = await self._room(request)
-        try:
-            body = await request.json()
-            sdp = str(body["sdp"])
-        except (ValueError, KeyError, TypeError):
-            raise web.HTTPBadRequest(text='expected JSON {"sdp": "..."}') from None
+        sdp = await _offered_sdp(request, self._idle_timeout)
         try:
             answer = await room.listeners.offer(sdp)
-        except ListenerRejected as rejected:
+        except BadOffer as bad:
+            raise web.HTTPBadRequest(text=f"Bad offer: {bad}.") from None
+        except ListenerRejected as rejected:  # full, or its audio has ended: try again later
             raise web.HTTPServiceUnavailable(text=str(rejected)) from None
         return web.json_response({"sdp": answer})
 
@@ -164,3 +181,27 @@ class WebServer:
             "reactions": dict(space.reactions),
             "links": list(space.links),
         }
+
+
+async def _offered_sdp(request: web.Request, timeout: float) -> str:  # noqa: ASYNC109 - bounds the body's arrival
+    """The SDP text of an offer's body, or 400 saying what is wrong with the body."""
+    try:
+        async with asyncio.timeout(timeout):  # a slow sender must not hold a handler
+            text = await request.text()
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(text="The offer's body took too long to arrive.") from None
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep, still within the size limit
+        raise web.HTTPBadRequest(text='The offer must be JSON: {"sdp": "<the SDP offer>"}.') from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text=f'The offer must be a JSON object {{"sdp": ...}}, not {_json_type(body)}.')
+    sdp = body.get("sdp")
+    if not isinstance(sdp, str) or not sdp:
+        kind = "empty" if sdp == "" else _json_type(sdp) if "sdp" in body else "missing"
+        raise web.HTTPBadRequest(text=f'The offer\'s "sdp" must be the SDP offer as text; it is {kind}.')
+    return sdp
+
+
+def _json_type(value: object) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)

@@ -17,10 +17,11 @@ from spaces_core.audio.limiter import Limiter
 from spaces_core.audio.mixer import MixedFrame, Mixer, SpeakerId, rms_dbfs
 from spaces_core.audio.recorder import Recorder
 from spaces_core.audio.relay import EncodedFrame, PacketSink, RelayClosed, RelayHub, Subscription
-from spaces_core.audio.webrtc import ListenerRejected, RelayTrack, WebListeners
+from spaces_core.audio.webrtc import BadOffer, ListenerRejected, RelayTrack, WebListeners
 from spaces_core.audio.webrtc_ice import IceBindError
 
 __all__ = [
+    "BadOffer",
     "CodecError",
     "EncodedFrame",
     "Gap",

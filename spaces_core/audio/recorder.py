@@ -7,6 +7,12 @@ queued on the loop and encoded and written by PyAV's libopus/Ogg muxer in a work
 milliseconds, so the 20 ms heartbeat never waits for the disk. One extra encode per recorded Space, none per
 listener. ``stop()`` writes what is queued and closes the file; a recording never started writes nothing.
 
+A crash must not take the recording with it: the muxer closes an Ogg page every ``PAGE_SECONDS`` and hands every
+packet's bytes to the OS at once (``flush_packets``), instead of holding them in its 32 KB buffer (4 s of audio)
+until ``close()``. Ogg is a stream of self-contained pages, so a file cut anywhere plays up to its last whole
+page: a ``kill -9`` loses at most about two pages and the queue (about a second). Not fsynced: that guards
+against a crash of the process, not of the machine.
+
 ``join_parts`` makes one replay of the parts a Space's recording was written in (a new part each time the bot
 started recording it, e.g. after a restart): a remux, packets copied as they are, no decode and no re-encode.
 """
@@ -31,6 +37,8 @@ __all__ = ["Recorder", "join_parts"]
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL: Final = 0.2
+PAGE_SECONDS: Final = 0.5  # the muxer keeps its last page back until the next one: up to two pages unwritten
+_MUXER_OPTIONS: Final = {"flush_packets": "1", "page_duration": str(int(PAGE_SECONDS * 1_000_000))}
 MAX_QUEUED_FRAMES: Final = 500  # 10 s: a disk that stalls longer loses audio rather than the bot's memory
 
 
@@ -88,7 +96,7 @@ class Recorder:
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._container = av.open(str(self.path), "w", format="ogg")
+        self._container = av.open(str(self.path), "w", format="ogg", container_options=dict(_MUXER_OPTIONS))
         stream = self._container.add_stream("libopus", rate=SAMPLE_RATE)
         stream.layout = "stereo" if CHANNELS == 2 else "mono"
         stream.format = "s16"

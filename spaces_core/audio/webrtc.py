@@ -22,6 +22,7 @@ import contextlib
 import fractions
 import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -36,6 +37,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
+from aiortc.sdp import SessionDescription
 from av.stream import Stream
 
 from spaces_core.audio.format import SAMPLE_RATE
@@ -45,7 +47,7 @@ from spaces_core.audio.webrtc_heap import ListenerHeap
 from spaces_core.audio.webrtc_ice import gather_host_candidates
 from spaces_core.audio.webrtc_port import SharedIcePort
 
-__all__ = ["ListenerRejected", "RelayTrack", "WebListeners", "to_packet"]
+__all__ = ["BadOffer", "ListenerRejected", "RelayTrack", "WebListeners", "to_packet"]
 
 _log = logging.getLogger(__name__)
 
@@ -56,10 +58,18 @@ LISTENER_QUEUE_FRAMES: Final = 10
 DEFAULT_CONNECT_TIMEOUT: Final = 20.0  # ICE + DTLS on a real network finish in a few seconds or never
 REAP_INTERVAL: Final = 1.0
 _GONE_STATES: Final = frozenset({"failed", "closed"})
+# The listen page offers one audio section; a few more (a client offering video too) are harmless, but each one
+# costs aiortc a transceiver, so an offer of hundreds is refused before aiortc parses it.
+MAX_MEDIA_SECTIONS: Final = 8
+_MEDIA_LINE: Final = re.compile(r"^m=", re.MULTILINE)
 
 
 class ListenerRejected(Exception):
-    """The offer cannot be served: full, no audio or no Opus in it, or the relay has stopped."""
+    """The offer cannot be served: the Space is full, its audio has ended, or the offer is not one we can answer."""
+
+
+class BadOffer(ListenerRejected):
+    """The offer itself is wrong (not SDP, no audio, no Opus, too many sections): the client's mistake, not ours."""
 
 
 def to_packet(frame: EncodedFrame) -> av.Packet[Stream]:
@@ -164,6 +174,7 @@ class WebListeners:
         self._port: SharedIcePort | None = None
         self._port_lock = asyncio.Lock()
         self._listeners: dict[RTCPeerConnection, _Listener] = {}
+        self._answering = 0  # offers being answered: each holds a place, so the cap holds however many arrive at once
         self._wake = asyncio.Event()
         self._reaper: asyncio.Task[None] | None = None
         self._closed = False
@@ -187,33 +198,43 @@ class WebListeners:
         return self._fanout
 
     async def offer(self, sdp: str) -> str:
-        """Answer a listener's offer (receive-only audio, complete ICE, not trickled) with our SDP."""
+        """Answer a listener's offer (receive-only audio, complete ICE, not trickled) with our SDP.
+
+        Raises ``BadOffer`` for an offer that can never be answered, ``ListenerRejected`` when this Space cannot
+        take it now (full, ended) or answering failed on our side."""
         if self._closed:
             raise ListenerRejected("the Space's audio has ended")
-        if len(self._listeners) >= self._max_listeners:
+        _check_offer(sdp)
+        if len(self._listeners) + self._answering >= self._max_listeners:
             raise ListenerRejected("this Space has as many web listeners as it can take")
+        # The place is held across the awaits below and given back (finally) once the listener is in, or failed.
+        self._answering += 1
+        try:
+            listener, answer = await self._connect(sdp)
+        finally:
+            self._answering -= 1
+        self._listeners[listener.pc] = listener
+        if self._heap is not None:
+            self._heap.arrived()
+        listener.pc.on("connectionstatechange", lambda: self._on_state(listener))
+        self._ensure_reaper()
+        return answer
+
+    async def _connect(self, sdp: str) -> tuple[_Listener, str]:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         track = RelayTrack(self._hub, queue_frames=self._queue_frames)
         try:
             answer = await self._answer(pc, track, sdp)
-        except Exception as error:
+            if self._closed:  # close_all() ran while we were answering
+                raise ListenerRejected("the Space's audio has ended")
+        except BaseException as error:
             track.stop()
             await pc.close()
-            if isinstance(error, ListenerRejected):
-                raise
+            if isinstance(error, ListenerRejected) or not isinstance(error, Exception):
+                raise  # ours, or a cancellation: as it is
             raise ListenerRejected(f"could not answer the offer: {error}") from error
-        if self._closed:  # close_all() ran while we were answering
-            track.stop()
-            await pc.close()
-            raise ListenerRejected("the Space's audio has ended")
         deadline = asyncio.get_running_loop().time() + self._connect_timeout
-        listener = _Listener(pc, track, deadline)
-        self._listeners[pc] = listener
-        if self._heap is not None:
-            self._heap.arrived()
-        pc.on("connectionstatechange", lambda: self._on_state(listener))
-        self._ensure_reaper()
-        return answer
+        return _Listener(pc, track, deadline), answer
 
     async def close_all(self) -> None:
         """Close every peer and stop the reaper; later offers are rejected."""
@@ -232,8 +253,14 @@ class WebListeners:
             self._port.close()
 
     async def _answer(self, pc: RTCPeerConnection, track: RelayTrack, sdp: str) -> str:
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        except Exception as error:  # aiortc's parser raises ValueError, KeyError, AttributeError... on bad SDP
+            detail = f": {error}" if str(error) else ""
+            raise BadOffer(f"the offer is not valid SDP{detail}") from error
         transceiver = _audio_transceiver(pc)
+        if not _offers_opus(sdp):
+            raise BadOffer("the offer's audio has no Opus, the only codec the Space is sent in")
         # Only Opus: the packets are Opus bytes, and a PCMU "encoder" would wrap them as if they were PCMU.
         opus = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType.lower() == "audio/opus"]
         transceiver.setCodecPreferences(opus)
@@ -313,8 +340,27 @@ def _is_dead(listener: _Listener, now: float) -> bool:
     return not listener.connected and now > listener.deadline
 
 
+def _check_offer(sdp: str) -> None:
+    """What can be told from the text alone, before aiortc spends anything on it."""
+    sections = len(_MEDIA_LINE.findall(sdp))
+    if not sdp.startswith("v=0"):
+        raise BadOffer("the offer is not SDP (it must start with v=0)")
+    if sections == 0:
+        raise BadOffer("the offer has no audio to receive")
+    if sections > MAX_MEDIA_SECTIONS:
+        raise BadOffer(f"the offer has {sections} media sections; at most {MAX_MEDIA_SECTIONS} are accepted")
+
+
+def _offers_opus(sdp: str) -> bool:
+    """Parsed again only once aiortc accepted it (so this cannot fail): aiortc would answer an offer without Opus."""
+    return any(
+        media.kind == "audio" and any(codec.mimeType.lower() == "audio/opus" for codec in media.rtp.codecs)
+        for media in SessionDescription.parse(sdp).media
+    )
+
+
 def _audio_transceiver(pc: RTCPeerConnection) -> RTCRtpTransceiver:
     for transceiver in pc.getTransceivers():
         if transceiver.kind == "audio":
             return transceiver
-    raise ListenerRejected("the offer has no audio to receive")
+    raise BadOffer("the offer has no audio to receive")

@@ -21,7 +21,7 @@ from spaces_core.audio.engine import MixEngine
 from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, Pcm
 from spaces_core.audio.jitter import RtpAudio
 from spaces_core.audio.relay import RelayHub
-from spaces_core.audio.webrtc import ListenerRejected, WebListeners
+from spaces_core.audio.webrtc import BadOffer, ListenerRejected, WebListeners
 from spaces_core.audio.webrtc_ice import gather_host_candidates
 
 HOST = 111
@@ -269,7 +269,7 @@ async def test_an_offer_without_audio_is_rejected(listeners: WebListeners) -> No
         pc.createDataChannel("chat")
         await gather_host_candidates(pc, LOOPBACK)
         await pc.setLocalDescription(await pc.createOffer())
-        with pytest.raises(ListenerRejected, match="no audio"):
+        with pytest.raises(BadOffer, match="no audio"):
             await listeners.offer(pc.localDescription.sdp)
         assert listeners.count == 0
     finally:
