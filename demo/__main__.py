@@ -44,7 +44,7 @@ async def play(world: World) -> None:
     NAMES.update({str(uid): f"@{name}" for name, uid in world.people.items()})
     NAMES.update({str(stage): "#Main Stage", str(world.feed_id): "#live-now", str(world.chat_id): "#general"})
     await world.slash(
-        world.chat_id, world.owner, "settings server", feed_channel=world.feed_id, grace_seconds=GRACE_SECONDS
+        world.chat_id, world.owner, "server-settings", feed_channel=world.feed_id, grace_seconds=GRACE_SECONDS
     )
     say("Olivia", f"(server owner) sets the feed channel and a {GRACE_SECONDS} s takeover grace")
     record: Any = await world.slash(world.chat_id, world["cole"], "follow", host=world["hana"])

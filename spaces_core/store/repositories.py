@@ -197,7 +197,9 @@ class SqlBlockRepository:
 
     async def blocked_by(self, host_id: int) -> list[int]:
         rows = await self._session.execute(
-            select(HostBlockRow.user_id).where(col(HostBlockRow.host_id) == host_id).order_by(col(HostBlockRow.user_id))
+            select(col(HostBlockRow.user_id))
+            .where(col(HostBlockRow.host_id) == host_id)
+            .order_by(col(HostBlockRow.user_id))
         )
         return [int(user_id) for user_id in rows.scalars()]
 
