@@ -12,12 +12,22 @@ from sandbox.errors import bad_request
 from sandbox.models import Application, Guild
 from sandbox.permissions import ALL, base_permissions
 
-__all__ = ["MAX_CHOICES", "autocomplete_choices", "visible_commands"]
+__all__ = ["MAX_CHOICES", "autocomplete_choices", "permissions_field", "visible_commands"]
 
 JSON = dict[str, Any]
 MAX_CHOICES = 25
 MAX_CHOICE_NAME = 100
 MAX_CHOICE_VALUE = 100
+
+
+def permissions_field(value: Any) -> str | None:
+    """default_member_permissions as Discord stores and returns it: a string of the bit set (bots may send an
+    integer), or null for everyone."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not str(value).isdigit():
+        raise bad_request(50035, "Invalid Form Body: default_member_permissions must be a permission bit set")
+    return str(int(value))
 
 
 def _shown(command: JSON, permissions: int) -> bool:

@@ -29,6 +29,7 @@ HOSTING = ("space start", "space end", "space schedule", "space reschedule", "sp
            "space tickets", "space sales", "space refund", "space panel", "space pin", "space unpin", "cohost",
            "payouts")  # fmt: skip
 STAGE = ("stage",)
+TICKETS = ("space tickets", "space sales", "space refund", "payouts")  # listed only where tickets are on
 Leaf = app_commands.Command[Any, ..., Any]
 
 
@@ -49,13 +50,16 @@ def _in(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(p + " ") for p in prefixes)
 
 
-def _sections(tree: app_commands.CommandTree[Any], member: discord.Member) -> dict[str, list[Leaf]]:
+def _sections(tree: app_commands.CommandTree[Any], member: discord.Member, *, tickets: bool) -> dict[str, list[Leaf]]:
     sections: dict[str, list[Leaf]] = {"listen": [], "host": [], "stage": [], "admin": []}
-    for top in sorted(tree.get_commands(type=discord.AppCommandType.chat_input), key=lambda c: c.name):
+    tops = tree.get_commands(type=discord.AppCommandType.chat_input)
+    for top in sorted(tops, key=lambda c: (c.name != "space", c.name)):  # /space first: it's where Spaces are
         if not _shown_to(top, member):
             continue
         for leaf in _leaves(top):
             name = leaf.qualified_name
+            if not tickets and _in(name, TICKETS):
+                continue
             key = "admin" if top.default_permissions else "host" if _in(name, HOSTING) else "listen"
             sections["stage" if _in(name, STAGE) else key].append(leaf)
     return sections
@@ -134,7 +138,12 @@ class HelpCog(commands.Cog):
             if not actor.is_admin:
                 rules.append("Server admins change these with `/server-settings`.")
             you = await _you(interaction, actor, policy)
-            embed = help_embed(_sections(self.bot.tree, member), you, rules, moderator=actor.is_moderator)
+            embed = help_embed(
+                _sections(self.bot.tree, member, tickets=app.tickets is not None),
+                you,
+                rules,
+                moderator=actor.is_moderator,
+            )
             await reply(interaction, embed=embed)
 
         await guarded(interaction, act, doing="show the help")
