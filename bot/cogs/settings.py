@@ -42,8 +42,8 @@ class SettingsCog(commands.Cog):
         async def act() -> None:
             await ask_to_confirm(
                 interaction,
-                "Delete your follows (both ways), your preferences, your block list and the replays of Spaces "
-                "you hosted? This can't be undone.",
+                "Delete your follows (both ways), your preferences, the reminders you asked for, your block list "
+                "and the replays of Spaces you hosted? This can't be undone.",
                 _delete_member_data,
                 doing="delete your data",
             )
@@ -57,6 +57,6 @@ async def _delete_member_data(interaction: discord.Interaction) -> str:
     replays = app.audio.replays if app.audio is not None else None
     gone = await delete_replays_hosted_by(app.spaces, replays, interaction.user.id)
     return (
-        f"Done: your follows (both ways), your preferences, your block list and the replays of Spaces you hosted "
-        f"({gone}) are deleted."
+        "Done: your follows (both ways), your preferences, the reminders you asked for, your block list and the "
+        f"replays of Spaces you hosted ({gone}) are deleted."
     )
