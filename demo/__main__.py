@@ -10,25 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
+import os
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
+from demo.narrator import Narrator
 from demo.tickets import sell_a_ticket
 from demo.world import World, eventually, open_world
 
 GRACE_SECONDS = 3
-
-
-NAMES: dict[str, str] = {}
-
-
-def say(who: str, text: str) -> None:
-    """Print one line, with Discord's <@id> and <#id> shown as the names a member would see."""
-    readable = re.sub(r"<[@#](\d+)>", lambda m: NAMES.get(m.group(1), m.group(0)), text)
-    print(f"  {who:<10} {readable}", flush=True)
 
 
 def last_embed_title(world: World, channel_id: int, prefix: str = "") -> str:
@@ -36,66 +29,84 @@ def last_embed_title(world: World, channel_id: int, prefix: str = "") -> str:
         for embed in message.get("embeds") or []:
             if str(embed.get("title")).startswith(prefix):
                 return str(embed.get("title"))
-    return "(no card)"
+    raise AssertionError(f"no card starting {prefix!r} in the channel")
 
 
-async def play(world: World) -> None:
-    server, gid, stage = world.server, world.guild_id, world.stage_id
-    NAMES.update({str(uid): f"@{name}" for name, uid in world.people.items()})
-    NAMES.update({str(stage): "#Main Stage", str(world.feed_id): "#live-now", str(world.chat_id): "#general"})
+async def go_live(world: World, say: Narrator) -> None:
+    server, stage = world.server, world.stage_id
     await world.slash(
         world.chat_id, world.owner, "server-settings", feed_channel=world.feed_id, grace_seconds=GRACE_SECONDS
     )
-    say("Olivia", f"(server owner) sets the feed channel and a {GRACE_SECONDS} s takeover grace")
+    say("Olivia", f"(server owner) sets #live-now as the feed channel and a {GRACE_SECONDS} s takeover grace")
     record: Any = await world.slash(world.chat_id, world["cole"], "follow", host=world["hana"])
     say("cole", f"/follow hana → {record.content}")
 
-    await server.join_voice(gid, world["hana"], stage)
+    await server.join_voice(world.guild_id, world["hana"], stage)
+    say("hana", "joins #Main Stage")
     record = await world.slash(stage, world["hana"], "space start", title="Friday AMA", topics="music, production")
     say("hana", f'/space start title:"Friday AMA" → {record.content}')
     await server.wait_for(lambda: server.stage_instance(stage) is not None)
     instance = server.stage_instance(stage)
     assert instance is not None  # waited for just above
-    say("Discord", f"Stage instance open: {instance['topic']!r}")
+    say("Discord", f"the Stage is live, its topic: {instance['topic']}")
     await server.wait_for(lambda: bool(server.dms(world["cole"])), timeout=10)
     say("cole", f"gets a DM: {server.dms(world['cole'])[-1]['content']}")
-    say("Discord", f"card in #live-now: {last_embed_title(world, world.feed_id, '🔴 LIVE')}")
-
+    say("Discord", f"the card in #live-now: {last_embed_title(world, world.feed_id, '🔴 LIVE')}")
     shared: Any = await world.slash(stage, world["maya"], "space share")
     listen = next((line for line in (shared.content or "").splitlines() if "browser" in line), "")
     if listen:
         say("maya", f"/space share → {listen}")
+
+
+async def bring_up_a_speaker(world: World, say: Narrator) -> None:
+    server, gid, stage = world.server, world.guild_id, world.stage_id
     for name in ("lee", "maya"):
         await server.join_voice(gid, world[name], stage)
-        say(name, "joins the Stage as a listener")
+        say(name, "joins #Main Stage as a listener")
+    say("Discord", f"on #Main Stage now: {_who_is_on(world)}")
     await server.raise_hand(gid, world["lee"])
-    say("lee", "raises a hand")
+    say("lee", "raises a hand (Request to Speak)")
     await eventually(lambda: _queued(world, world["lee"]))
     panel: Any = await world.slash(stage, world["hana"], "space panel")
-    say("hana", f"opens the control panel: {panel.content.splitlines()[0]}")
-    approve = next(c for row in panel.components for c in row["components"] if c["custom_id"].startswith("sp:ok:"))
-    await server.click(world["hana"], panel.message_id, approve["custom_id"])
+    say("hana", f"/space panel → (only hana sees) {panel.content}")
+    buttons = [c for row in panel.components for c in row["components"]]
+    approve = next(c for c in buttons if c["custom_id"].startswith("sp:ok:"))
+    pressed = await server.click(world["hana"], panel.message_id, approve["custom_id"])
+    if pressed.responded:
+        await pressed.wait_done(timeout=10.0)
+    say("hana", f"presses [{approve['label']}] on the panel → {pressed.content}")
     await server.wait_for(lambda: (server.voice_state(gid, world["lee"]) or {}).get("suppress") is False)
-    say("Discord", "lee is brought up to speak (unsuppressed)")
+    say("Discord", f"lee is brought up to speak; on #Main Stage now: {_who_is_on(world)}")
 
-    await server.join_voice(gid, world["cole"], stage)
+
+async def hand_over(world: World, say: Narrator) -> None:
+    server, stage = world.server, world.stage_id
+    await server.join_voice(world.guild_id, world["cole"], stage)
+    say("cole", "joins #Main Stage as a listener")
     await eventually(lambda: _present(world, world["cole"]))
-    record = await world.slash(stage, world["hana"], "cohost add", member=world["cole"])
+    record: Any = await world.slash(stage, world["hana"], "cohost add", member=world["cole"])
     say("hana", f"/cohost add cole → {record.content}")
-
-    await server.leave_voice(gid, world["hana"])
-    say("hana", f"leaves the Stage; the Space waits {GRACE_SECONDS} s for her")
+    await server.leave_voice(world.guild_id, world["hana"])
+    say("hana", f"leaves the Stage; the Space waits {GRACE_SECONDS} s for her to come back")
     await eventually(lambda: _hosted_by(world, world["cole"]), timeout=GRACE_SECONDS + 10)
-    notice = server.messages(stage)[-1]["content"]
-    say("Spaces", f"in the Stage chat: {notice}")
-
+    say("Spaces", f"in the Stage chat: {server.messages(stage)[-1]['content']}")
     record = await world.slash(stage, world["cole"], "space end")
     say("cole", f"/space end → {record.content}")
     await server.wait_for(lambda: server.stage_instance(stage) is None)
-    say("Discord", f"Stage closed; card is now: {last_embed_title(world, stage)}")
+    say("Discord", f"the Stage is closed; its card now reads: {last_embed_title(world, stage)}")
     summary = next(m for m in reversed(server.messages(stage)) if m.get("embeds"))["embeds"][0]
     for field in summary.get("fields", []):
         say("", f"{field['name']}: {field['value']}")
+
+
+def _who_is_on(world: World) -> str:
+    """The Stage as Discord shows it: speakers, then listeners (the bot itself left out)."""
+    guild = world.server.guild(world.guild_id)
+    users = world.server.world.users
+    states = [s for s in guild.voice_states.values() if s.channel_id == world.stage_id and not users[s.user_id].bot]
+    speakers = [users[s.user_id].username for s in states if not s.suppress]
+    listeners = [users[s.user_id].username for s in states if s.suppress]
+    return f"speaking: {', '.join(speakers) or 'nobody'} · listening: {', '.join(listeners) or 'nobody'}"
 
 
 async def _live(world: World) -> Any:
@@ -125,12 +136,17 @@ async def main(database_dir: Path, tickets: bool = True) -> None:
     world = await open_world(f"sqlite+aiosqlite:///{database_dir}/spaces.db", stripe=tickets)
     try:
         await world.start_bot(**SCHEDULES)
-        print(f"Spaces bot connected to the local Discord-compatible server at {world.server.endpoint}")
-        await play(world)
+        say = Narrator.of(world, bold=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+        print(f"The Spaces bot is connected to a local Discord-compatible server ({world.server.endpoint}).")
+        say.cast()
+        say.act("1. A live Space: hana hosts, lee is brought up to speak, cole takes over")
+        await go_live(world, say)
+        await bring_up_a_speaker(world, say)
+        await hand_over(world, say)
         if world.stripe is not None:
-            print(f"\nTicketed Space (local Stripe-compatible server at {world.stripe.url}):")
+            say.act(f"2. A ticketed Space, paid on a local Stripe-compatible server ({world.stripe.url})")
             await sell_a_ticket(world, say)
-        print("Demo finished: the real bot ran a whole Space with no account anywhere.")
+        print("\nDemo finished: the real bot ran a whole Space with no account anywhere.")
     finally:
         await world.close()
 
@@ -142,7 +158,15 @@ def cli() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="spaces-demo-") as tmp:
-        asyncio.run(main(Path(tmp), tickets=not args.no_tickets))
+        try:
+            asyncio.run(main(Path(tmp), tickets=not args.no_tickets))
+        except Exception as error:  # the story went wrong: say so, with the trace for a bug report, and exit 1
+            traceback.print_exc()
+            print(
+                f"\nDemo failed: {error or type(error).__name__} (run with --verbose for the bot's log)",
+                file=sys.stderr,
+            )
+            return 1
     return 0
 
 

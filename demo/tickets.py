@@ -77,12 +77,13 @@ async def sell_a_ticket(world: World, say: Say) -> None:
     await eventually(lambda: _dm(world, "hana", "Press Start now") is not None, timeout=15)
     prompt = next(m for m in reversed(server.dms(world["hana"])) if "Press Start now" in m["content"])
     start = next(b for b in _buttons(prompt) if b.startswith("sp:go:"))
+    say("hana", f"gets a DM: {prompt['content'].splitlines()[0]} [Start now]")
     record = await _press(world, "hana", prompt, start)
     say("hana", f"presses Start now → {record.content}")
     await eventually(lambda: _gated(world))
     try:
         await server.join_voice(gid, world["lee"], stage)
-        say("lee", "joins the Stage (unexpected: it should be for ticket holders only)")
+        raise AssertionError("lee, who has no ticket, could join the ticket holders' Stage")
     except ConnectRefused:
         say("lee", "has no ticket: Discord won't let him connect to the Stage (ticket holders only)")
     await server.join_voice(gid, world["cole"], stage)
@@ -92,7 +93,9 @@ async def sell_a_ticket(world: World, say: Say) -> None:
     lines = (sales.content or "").splitlines()
     say("hana", f"/space sales → {' · '.join(line for line in lines[1:5])} (+ a CSV file)")
     record = await world.slash(stage, world["hana"], "space end")
-    say("hana", f"/space end → {record.content}; the Stage is open to everyone again")
+    say("hana", f"/space end → {record.content}")
+    await eventually(lambda: not _gated(world))
+    say("Discord", "#Main Stage is open to everyone again")
 
 
 def _gated(world: World) -> bool:

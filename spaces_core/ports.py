@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -32,12 +32,20 @@ __all__ = [
     "TicketRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "WhenReader",
 ]
 
 
 class Clock(Protocol):
     def now(self) -> datetime:
         """An aware UTC datetime."""
+        ...
+
+
+class WhenReader(Protocol):
+    def read(self, text: str, *, now: datetime, zone: tzinfo) -> datetime:
+        """The start time a member typed, read in their zone: an aware UTC datetime, or `InvalidInput` saying
+        what works. Schedule rules (past, horizon) are not its business."""
         ...
 
 

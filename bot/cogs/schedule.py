@@ -1,10 +1,15 @@
 """Scheduled Spaces: `/space schedule|reschedule|cancel` (bodies here, declared on `/space` in `bot.cogs.space`),
-`/space upcoming`, `/settings timezone` (declared in `bot.cogs.settings`), and Discord's "Interested" on events.
+`/space upcoming`, `/settings timezone` and its zone suggestions (declared in `bot.cogs.settings`), and Discord's
+"Interested" on events.
 
 Each body parses, makes one service call and renders; errors come back as the member's sentence, privately.
 """
 
 from __future__ import annotations
+
+import functools
+from datetime import datetime
+from zoneinfo import available_timezones
 
 import discord
 from discord.ext import commands
@@ -15,12 +20,36 @@ from bot.replies import guarded, reply
 from bot.schedule_render import at, upcoming_line
 from bot.schedule_views import schedules_of
 from spaces_core.domain.errors import InvalidInput
-from spaces_core.domain.when import time_zone
+from spaces_core.domain.when import exact_when, time_zone
 
-__all__ = ["ScheduleCog", "cancel", "reschedule", "schedule", "set_timezone", "upcoming"]
+__all__ = ["ScheduleCog", "cancel", "reschedule", "schedule", "set_timezone", "upcoming", "zone_choices"]
 
 Vocal = discord.StageChannel | discord.VoiceChannel
 MAX_LISTED = 15
+MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
+# Offered before anything is typed: an alphabetical start (Africa/Abidjan, Africa/Accra…) helps nobody.
+COMMON_ZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Istanbul",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Mexico_City",
+    "America/Sao_Paulo",
+    "Africa/Lagos",
+    "Africa/Cairo",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
 
 
 def _stage_for(interaction: discord.Interaction, given: Vocal | None) -> Vocal:
@@ -55,7 +84,7 @@ async def schedule(
         )
         if planned.event_id is None:
             text += "\nI couldn't create the Discord event: I need the **Manage Events** permission."
-        await reply(interaction, text)
+        await reply(interaction, text + await _zone_note(interaction, when, planned.starts_at))
 
     await guarded(interaction, act, doing="schedule the Space")
 
@@ -64,9 +93,23 @@ async def reschedule(interaction: discord.Interaction, when: str, title: str | N
     async def act() -> None:
         actor = await actor_in(interaction)
         moved = await schedules_of(interaction.client).reschedule(actor=actor, when=when, title=title)
-        await reply(interaction, f"🗓️ **{moved.title}** now starts {at(moved.starts_at)}. Everyone reminded is told.")
+        text = f"🗓️ **{moved.title}** now starts {at(moved.starts_at)}. Everyone reminded is told."
+        await reply(interaction, text + await _zone_note(interaction, when, moved.starts_at))
 
     await guarded(interaction, act, doing="reschedule the Space")
+
+
+async def _zone_note(interaction: discord.Interaction, when: str, starts_at: datetime) -> str:
+    """For a member who never set a time zone and typed a wall time ("8pm", not "in 2h"): the zone it was read in,
+    and how to set theirs. The `<t:…:F>` above shows the time in their own clock, so a mistake is easy to see."""
+    prefs = await app_of(interaction.client).settings.prefs(interaction.user.id)
+    if prefs.timezone or exact_when(when, now=starts_at) is not None:
+        return ""
+    assumed = time_zone(None)
+    return (
+        f"\nI read your time in **{assumed}** ({starts_at.astimezone(assumed):%a %d %b, %H:%M} {assumed}), since "
+        "you haven't set a time zone. Set yours with `/settings timezone` so times you type mean your own clock."
+    )
 
 
 async def cancel(interaction: discord.Interaction, title: str | None) -> None:
@@ -86,7 +129,7 @@ async def set_timezone(interaction: discord.Interaction, zone: str) -> None:
         await reply(
             interaction,
             f"Your time zone is **{name}** (it's {local:%H:%M} there now). Times you type, like "
-            "`tomorrow 18:00`, are read in it; members see every time in their own.",
+            "`friday 8pm`, are read in it; members see every time in their own.",
         )
 
     await guarded(interaction, act, doing="set your time zone")
@@ -107,6 +150,29 @@ async def upcoming(interaction: discord.Interaction) -> None:
         await reply(interaction, "**Upcoming Spaces**\n" + "\n".join(lines) + tail)
 
     await guarded(interaction, act, doing="list the upcoming Spaces")
+
+
+@functools.cache
+def _zones() -> tuple[str, ...]:
+    """Every IANA zone this machine knows (tzdata), sorted; read on first use, not at import."""
+    return tuple(sorted(available_timezones()))
+
+
+def zone_choices(typed: str) -> list[str]:
+    """Zones for `/settings timezone`'s autocomplete, best first: the common zones whose name or city starts with
+    what was typed ("ber" → Europe/Berlin before Atlantic/Bermuda), then the other such zones, then those
+    containing it ("york" → America/New_York). Spaces count as underscores, as members type "new york"."""
+    needle = "_".join(typed.strip().lower().split())
+    if not needle:
+        return list(COMMON_ZONES)
+    ranked = []
+    for name in _zones():
+        low = name.lower()
+        if low.startswith(needle) or low.rsplit("/", 1)[-1].startswith(needle):
+            ranked.append((0 if name in COMMON_ZONES else 1, name))
+        elif needle in low:
+            ranked.append((2, name))
+    return [name for _, name in sorted(ranked)][:MAX_CHOICES]
 
 
 class ScheduleCog(commands.Cog):

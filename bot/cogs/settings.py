@@ -37,6 +37,10 @@ class SettingsCog(commands.Cog):
     async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
         await scheduling.set_timezone(interaction, zone)
 
+    @timezone.autocomplete("zone")
+    async def timezone_zone(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=name, value=name) for name in scheduling.zone_choices(current)]
+
     @privacy.command(name="delete", description="Delete your follows, preferences and the replays of your Spaces")
     async def delete(self, interaction: discord.Interaction) -> None:
         async def act() -> None:

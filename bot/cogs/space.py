@@ -167,7 +167,7 @@ class SpaceCog(commands.Cog):
     @space.command(name="schedule", description="Plan a Space: a Discord event, a card with Remind me, reminders")
     @app_commands.describe(
         title="What is this Space about? (70 characters at most)",
-        when="`in 2h`, `tomorrow 18:00`, `2026-05-01 18:00` or a Discord timestamp (read in your time zone)",
+        when="e.g. friday 8pm, tomorrow 18:00, in 90 minutes, Dec 24 7pm (read in your time zone)",
         topics="Up to 3 topics, separated by commas",
         channel="The Stage it will run on (default: the one you are in)",
     )
@@ -182,7 +182,10 @@ class SpaceCog(commands.Cog):
         await scheduling.schedule(interaction, title, when, topics, channel)
 
     @space.command(name="reschedule", description="Move your upcoming Space (everyone reminded is told)")
-    @app_commands.describe(when="The new time", title="Which of your upcoming Spaces (default: the next one)")
+    @app_commands.describe(
+        when="The new time, e.g. friday 8pm or tomorrow 18:00 (read in your time zone)",
+        title="Which of your upcoming Spaces (default: the next one)",
+    )
     @app_commands.autocomplete(title=pickers.my_scheduled)
     async def reschedule(self, interaction: discord.Interaction, when: str, title: str | None = None) -> None:
         await scheduling.reschedule(interaction, when, title)

@@ -289,4 +289,7 @@ def _check_start(starts_at: datetime, now: datetime, policy: SchedulePolicy) -> 
     if starts_at <= now:
         raise InvalidInput(f"That time (<t:{int(starts_at.timestamp())}:f>) is in the past. Pick a time to come.")
     if starts_at > now + policy.horizon:
-        raise InvalidInput(f"Spaces can be scheduled at most {policy.horizon.days} days ahead.")
+        raise InvalidInput(
+            f"That time (<t:{int(starts_at.timestamp())}:F>) is too far ahead: Spaces can be scheduled at most "
+            f"{policy.horizon.days} days ahead."
+        )

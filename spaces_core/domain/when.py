@@ -1,30 +1,39 @@
-"""Reading the start time a host types: `in 2h`, `tomorrow 18:00`, an ISO date, or a Discord timestamp.
+"""The start time a host types, as far as the domain reads it: exact forms, and placing a wall time in a zone.
 
-Wall-clock forms are read in the host's own time zone (set once with `/settings timezone`), so "18:00" means
-18:00 where the host lives; the result is always an aware UTC datetime.
+`in 2h 30m` (elapsed time, so exact across a DST change) and Discord timestamps `<t:…>` are read here. Wall-clock
+phrases ("friday 8pm", "Dec 24 7pm") need a parsing library, which the domain may not import: the time reader in
+`spaces_core.when_reader` reads them and places the wall time in the host's zone with `on_the_clock`, so what a
+wall time means on a day the clocks change is decided here. The result is always an aware UTC datetime; whether a
+start is allowed (not past, within the horizon) is the schedule's rule, not the reader's.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from spaces_core.domain.errors import InvalidInput
 
-__all__ = ["parse_offsets", "parse_when", "time_zone"]
+__all__ = ["WHEN_EXAMPLES", "exact_when", "on_the_clock", "parse_offsets", "time_zone", "unreadable"]
 
 _UNITS = {"d": 86400, "day": 86400, "days": 86400, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600}
 _UNITS |= {"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60}
 _UNITS |= {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1}  # "in 90s": quick tests and demos
 _RELATIVE = re.compile(r"^in\s+((?:\d+\s*[a-z]+\s*)+)$")
 _PART = re.compile(r"(\d+)\s*([a-z]+)")
-_DISCORD = re.compile(r"^<t:(-?\d+)(?::[tdfr])?>$")
-_DAY_AND_TIME = re.compile(r"^(today|tomorrow)(?:\s+(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(am|pm)?)?$")
-_HELP = (
-    "I couldn't read that time. Try `in 2h`, `tomorrow 18:00`, `2026-05-01 18:00` "
-    "or a Discord timestamp such as `<t:1767225600:F>`."
-)
+# "18h" is 18:00 to some and "in 18 hours" to others (dateparser reads the latter): asked, not guessed.
+_BARE_DURATION = re.compile(r"^(\d{1,2})\s*(h|hours?)$")
+_DISCORD = re.compile(r"^<t:(-?\d+)(?::[tdfr])?>$", re.IGNORECASE)
+WHEN_EXAMPLES = "`friday 8pm`, `tomorrow 18:00`, `in 90 minutes`, `Dec 24 7pm`, `2026-05-01 18:00`"
+
+
+def unreadable(text: str) -> InvalidInput:
+    """The refusal for a time nobody could read, with what works instead."""
+    shown = " ".join(text.split())[:60].replace("`", "'")
+    return InvalidInput(
+        f"I couldn't read `{shown}` as a time. Try {WHEN_EXAMPLES} or a Discord timestamp such as `<t:1767225600:F>`."
+    )
 
 
 def time_zone(name: str | None) -> tzinfo:
@@ -40,11 +49,12 @@ def time_zone(name: str | None) -> tzinfo:
         ) from exc
 
 
-def _relative(spec: str) -> timedelta:
+def _relative(spec: str) -> timedelta | None:
+    """`1h 30m` as a duration; None when a unit is unknown."""
     seconds = 0
     for amount, unit in _PART.findall(spec):
         if unit not in _UNITS:
-            raise InvalidInput(_HELP)
+            return None
         seconds += int(amount) * _UNITS[unit]
     return timedelta(seconds=seconds)
 
@@ -58,50 +68,46 @@ def parse_offsets(text: str) -> tuple[int, ...]:
     parts = [" ".join(part.split()) for part in text.strip().lower().split(",")]
     if len(text) > 200 or not all(_OFFSET.match(part) for part in parts):
         raise InvalidInput(_OFFSET_HELP)
-    try:
-        seconds = {int(_relative(part).total_seconds()) if part != "0" else 0 for part in parts}
-    except InvalidInput as exc:
-        raise InvalidInput(_OFFSET_HELP) from exc
-    return tuple(sorted(seconds, reverse=True))
+    durations = [_relative(part) if part != "0" else timedelta(0) for part in parts]
+    if None in durations:
+        raise InvalidInput(_OFFSET_HELP)
+    return tuple(sorted({int(d.total_seconds()) for d in durations if d is not None}, reverse=True))
 
 
-def _clock(hour: str | None, minute: str | None, meridiem: str | None) -> time:
-    h, m = int(hour or 0), int(minute or 0)
-    if meridiem:
-        if not 1 <= h <= 12:
-            raise InvalidInput(_HELP)
-        h = h % 12 + (12 if meridiem == "pm" else 0)
-    if not (0 <= h <= 23 and 0 <= m <= 59):
-        raise InvalidInput(_HELP)
-    return time(h, m)
-
-
-def _local(day: date, at: time, zone: tzinfo) -> datetime:
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-
-
-def parse_when(text: str, *, now: datetime, zone: tzinfo) -> datetime:
-    """An aware UTC datetime, or InvalidInput with examples. Rules (past, horizon) are checked elsewhere."""
+def exact_when(text: str, *, now: datetime) -> datetime | None:
+    """`<t:…>` or `in 1h 30m` as an aware UTC datetime; None for any other phrase (a wall time to read in a zone).
+    "in 2 fortnights" is refused here rather than passed on: it is this form, with a unit nobody uses. A bare
+    "18h" is asked about: 18:00 to some, in 18 hours to others (and to dateparser)."""
     spec = " ".join(text.strip().lower().split())
-    if not spec or len(spec) > 60:
-        raise InvalidInput(_HELP)
     if match := _DISCORD.match(spec):
         try:
             return datetime.fromtimestamp(int(match.group(1)), UTC)
         except (OverflowError, OSError, ValueError) as exc:
-            raise InvalidInput(_HELP) from exc
+            raise unreadable(text) from exc
     if match := _RELATIVE.match(spec):
-        return now + _relative(match.group(1))
-    if match := _DAY_AND_TIME.match(spec):
-        today = now.astimezone(zone).date()
-        day = today + timedelta(days=1 if match.group(1) == "tomorrow" else 0)
-        if match.group(2) is None:
-            raise InvalidInput("Say at what time too, for example `tomorrow 18:00`.")
-        return _local(day, _clock(match.group(2), match.group(3), match.group(4)), zone)
-    try:
-        parsed = datetime.fromisoformat(spec.upper().replace(" ", "T", 1))
-    except ValueError as exc:
-        raise InvalidInput(_HELP) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+        ahead = _relative(match.group(1))
+        if ahead is None:
+            raise unreadable(text)
+        return now.astimezone(UTC) + ahead
+    if (match := _BARE_DURATION.match(spec)) and int(match.group(1)) < 24:
+        hours = match.group(1)
+        raise InvalidInput(f"Did you mean in {hours} hours (`in {hours}h`) or at {hours}:00 (`{hours}:00`)?")
+    return None
+
+
+def on_the_clock(wall: datetime, zone: tzinfo) -> datetime:
+    """A wall time read in `zone`, as aware UTC. Aware input (an ISO time with its offset) keeps its own offset.
+
+    On the night the clocks go forward a wall time like 02:30 does not exist: refused, since either guess (01:30
+    or 03:30) would surprise someone. On the night they go back it happens twice: the first one (`fold=0`), which
+    the reply shows as a `<t:…:F>` the host can check."""
+    if wall.tzinfo is not None:
+        return wall.astimezone(UTC)
+    placed = wall.replace(tzinfo=zone, fold=0)
+    back = placed.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if back != wall:
+        raise InvalidInput(
+            f"{wall:%H:%M} doesn't exist on {wall:%b} {wall.day} in {zone}: the clocks skip that hour. "
+            "Pick a time an hour later or earlier."
+        )
+    return placed.astimezone(UTC)

@@ -17,8 +17,9 @@ from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import check_host_eligibility
 from spaces_core.domain.schedule import JobKind, ScheduledSpace, SchedulePolicy
 from spaces_core.domain.space import Space
-from spaces_core.domain.when import parse_when, time_zone
-from spaces_core.ports import Clock, JobPlanner, ScheduleAnnouncer, UnitOfWork, UnitOfWorkFactory
+from spaces_core.domain.when import time_zone
+from spaces_core.ports import Clock, JobPlanner, ScheduleAnnouncer, UnitOfWork, UnitOfWorkFactory, WhenReader
+from spaces_core.when_reader import DateparserWhen
 
 __all__ = ["BUTTON", "INTERESTED", "ScheduleService"]
 
@@ -46,6 +47,7 @@ class ScheduleService:
         *,
         policy: SchedulePolicy | None = None,
         id_factory: Callable[[], str] = lambda: uuid4().hex,
+        when_reader: WhenReader | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -54,6 +56,7 @@ class ScheduleService:
         self._start_live = start_live
         self._policy = policy or SchedulePolicy()
         self._id_factory = id_factory
+        self._when = when_reader or DateparserWhen()
 
     async def schedule(
         self, *, guild_id: int, channel_id: int, actor: Actor, title: str, topics: str, when: str
@@ -61,7 +64,7 @@ class ScheduleService:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             zone = time_zone((await uow.prefs.get(actor.user_id)).timezone)
-            starts_at = parse_when(when, now=now, zone=zone)
+            starts_at = self._when.read(when, now=now, zone=zone)
             guild = await uow.policies.get(guild_id)
             count = await uow.follows.follower_count(actor.user_id)
             check_host_eligibility(guild.hosting_rule, follower_count=count, actor=actor)
@@ -93,7 +96,7 @@ class ScheduleService:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             zone = time_zone((await uow.prefs.get(actor.user_id)).timezone)
-            starts_at = parse_when(when, now=now, zone=zone)
+            starts_at = self._when.read(when, now=now, zone=zone)
             schedule = await self._own(uow, actor, title)
             old_revision, old_keys = schedule.revision, schedule.job_keys()  # the offsets may change too
             policy = self._policy.for_guild((await uow.policies.get(schedule.guild_id)).reminder_offsets)

@@ -15,6 +15,7 @@ import pytest
 from pylibsrtp import Policy, Session
 
 from spaces_core.audio import webrtc_fanout_loop
+from tests.missing import C_LOOP
 
 SLOT = 1536
 HEADER = bytes.fromhex("80 6f 0000 00000000 11223344 bede0001 10300000".replace(" ", ""))  # Opus, SSRC, mid "0"
@@ -24,7 +25,7 @@ HEADER = bytes.fromhex("80 6f 0000 00000000 11223344 bede0001 10300000".replace(
 def loop() -> Any:
     module = webrtc_fanout_loop.load()
     if module is None:
-        pytest.skip("the compiled fan-out loop is not built here (scripts/install builds it)")
+        pytest.skip(C_LOOP)
     return module
 
 

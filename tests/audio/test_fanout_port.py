@@ -17,6 +17,7 @@ from aioice import Connection
 from spaces_core.audio.webrtc import WebListeners
 from spaces_core.audio.webrtc_port import SharedIcePort
 from tests.audio.test_webrtc import LOOPBACK, Listener, ToneSpace, dominant_frequency, space, to_pcm, wait_until
+from tests.missing import IPV6
 
 __all__ = ["space"]  # the fixture, imported for these tests
 
@@ -73,7 +74,7 @@ def ipv6_loopback() -> bool:
     return True
 
 
-@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback on this machine")
+@pytest.mark.skipif(not ipv6_loopback(), reason=IPV6)
 async def test_listeners_on_ipv6_hear_the_tone_through_the_batch(space: ToneSpace, compiled: bool) -> None:
     listeners = WebListeners(space.hub, host="::1", compiled=compiled)
     peers = [Listener("::1"), Listener("::1")]

@@ -13,8 +13,9 @@ from sandbox.speech import encode_opus, tone
 from tests.browser.chromium import Chromium, chromium_binary
 from tests.e2e.conftest import eventually, live_space, start_space
 from tests.e2e.test_audio_receive import room_of
+from tests.missing import CHROMIUM
 
-pytestmark = pytest.mark.skipif(chromium_binary() is None, reason="needs Debian's chromium (see .ci/run)")
+pytestmark = pytest.mark.skipif(chromium_binary() is None, reason=CHROMIUM)
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import pytest
 from tests.browser.chromium import Chromium, chromium_binary
 from tests.e2e.conftest import eventually
 from tests.integration.test_replay_web import MEMBER, SPACE, Site, site
+from tests.missing import CHROMIUM
 
-pytestmark = pytest.mark.skipif(chromium_binary() is None, reason="needs Debian's chromium (see .ci/run)")
+pytestmark = pytest.mark.skipif(chromium_binary() is None, reason=CHROMIUM)
 __all__ = ["site"]  # the fixture, shared with the HTTP tests
 
 # Decodes the whole file the player points at and estimates its pitch from zero crossings.

@@ -12,6 +12,7 @@ from demo.world import World
 from sandbox.speech import encode_opus, speech, tone
 from spaces_core.audio import OpusDecoder, RelayHub
 from tests.e2e.conftest import eventually, live_space, start_space
+from tests.missing import ESPEAK
 
 
 def dominant_hz(samples: np.ndarray) -> float:
@@ -110,7 +111,7 @@ async def test_speakers_are_received_and_an_audience_member_is_never_mixed(world
     assert room.receiver.stats.packets > 50
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs Debian's espeak-ng (see .ci/run)")
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason=ESPEAK)
 async def test_speech_comes_out_of_the_mix_like_it_went_in(world: World) -> None:
     await start_space(world)
     room = await room_of(world)

@@ -17,6 +17,7 @@ import pytest
 
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
+from tests.missing import postgres
 
 __all__ = ["PG_URL", "PgSchema", "pg_schema", "pg_uow_factory"]
 
@@ -36,7 +37,7 @@ async def pg_schema() -> AsyncIterator[PgSchema]:
     try:
         admin = await asyncpg.connect(PG_URL, timeout=5)
     except (OSError, asyncpg.PostgresError) as error:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {error}")
+        pytest.skip(postgres(error))
     await admin.execute(f'CREATE SCHEMA "{name}"')
     connect_args: dict[str, Any] = {"server_settings": {"search_path": name}}
     try:

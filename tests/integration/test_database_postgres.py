@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spaces_core.store.database import create_engine
+from tests.missing import postgres
 
 pytestmark = pytest.mark.postgres
 
@@ -23,7 +24,7 @@ async def admin() -> AsyncIterator[asyncpg.Connection]:
     try:
         connection = await asyncpg.connect(URL, timeout=5)
     except (OSError, asyncpg.PostgresError) as error:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {error}")
+        pytest.skip(postgres(error))
     yield connection
     await connection.close()
 

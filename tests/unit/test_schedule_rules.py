@@ -3,14 +3,14 @@ rescheduling, cancelling, starting and missing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed
 from spaces_core.domain.schedule import JobKind, ScheduledSpace, SchedulePolicy, ScheduleState, reminder_label
-from spaces_core.domain.when import parse_offsets, parse_when, time_zone
+from spaces_core.domain.when import parse_offsets, time_zone
 from tests.unit.builders import ADMIN, HOST, MOD, NOW, member
 
 POLICY = SchedulePolicy()
@@ -193,29 +193,6 @@ def test_reminder_labels(offset, label):
 
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("in 2h", NOW + timedelta(hours=2)),
-        ("in 1h 30m", NOW + timedelta(minutes=90)),
-        ("in 3 days", NOW + timedelta(days=3)),
-        ("tomorrow 18:00", datetime(2025, 5, 2, 16, 0, tzinfo=UTC)),  # Berlin is UTC+2 in May
-        ("today 9pm", datetime(2025, 5, 1, 19, 0, tzinfo=UTC)),
-        ("2025-05-03 10:30", datetime(2025, 5, 3, 8, 30, tzinfo=UTC)),
-        ("2025-05-03T10:30+00:00", datetime(2025, 5, 3, 10, 30, tzinfo=UTC)),
-        ("<t:1746302400:F>", datetime(2025, 5, 3, 20, 0, tzinfo=UTC)),
-    ],
-)
-def test_parse_when_reads_the_host_zone(text, expected):
-    assert parse_when(text, now=NOW, zone=BERLIN) == expected
-
-
-@pytest.mark.parametrize("text", ["", "soon", "in 2 fortnights", "tomorrow 25:00", "tomorrow", "2025-13-01"])
-def test_unreadable_times_explain_what_works(text):
-    with pytest.raises(InvalidInput):
-        parse_when(text, now=NOW, zone=UTC)
 
 
 def test_time_zones():
