@@ -87,7 +87,7 @@ async def main(samples: int, per_second: int, seconds: float) -> None:
         world = await open_world(f"sqlite+aiosqlite:///{Path(tmp)}/bench.db", members=MEMBERS)
         try:
             await world.start_bot(card_interval=5.0, succession_tick=1.0)
-            await world.slash(world.chat_id, world.owner, "settings server", feed_channel=world.feed_id)
+            await world.slash(world.chat_id, world.owner, "server-settings", feed_channel=world.feed_id)
             ids = sorted(world.server.guild(world.guild_id).members)
             hosts = [uid for uid in ids if uid not in (world.owner, world.bot.bot.user.id)][:SPACES]
             stages = await open_spaces(world, hosts)

@@ -10,9 +10,11 @@ import discord
 from discord.ext import commands
 
 from bot.cogs.follow import FollowCog
+from bot.cogs.help import HelpCog
 from bot.cogs.moderation import ModerationCog
 from bot.cogs.presence import PresenceCog
 from bot.cogs.schedule import ScheduleCog
+from bot.cogs.server_settings import ServerSettingsCog
 from bot.cogs.settings import SettingsCog
 from bot.cogs.space import SpaceCog
 from bot.cogs.tickets import PayoutsCog, TicketDoorCog
@@ -60,6 +62,8 @@ class SpacesBot(commands.Bot):
             ModerationCog(self),
             FollowCog(self),
             SettingsCog(self),
+            ServerSettingsCog(self),
+            HelpCog(self),
             PresenceCog(self),
             ScheduleCog(self),
             PayoutsCog(self),

@@ -357,5 +357,5 @@ def turned_away_text(schedule: ScheduledSpace) -> str:
     link = f"https://discord.com/channels/{schedule.guild_id}/{schedule.channel_id}"
     return (
         f"🎟️ **{schedule.title}** is for ticket holders only, so I moved you off the Stage. "
-        f"Buy a ticket with the **Buy ticket** button on its card (or `/spaces upcoming`), then join again: {link}"
+        f"Buy a ticket with the **Buy ticket** button on its card (or `/space upcoming`), then join again: {link}"
     )

@@ -35,7 +35,7 @@ def last_embed_title(world: World, channel_id: int, prefix: str = "") -> str:
 async def go_live(world: World, say: Narrator) -> None:
     server, stage = world.server, world.stage_id
     await world.slash(
-        world.chat_id, world.owner, "settings server", feed_channel=world.feed_id, grace_seconds=GRACE_SECONDS
+        world.chat_id, world.owner, "server-settings", feed_channel=world.feed_id, grace_seconds=GRACE_SECONDS
     )
     say("Olivia", f"(server owner) sets #live-now as the feed channel and a {GRACE_SECONDS} s takeover grace")
     record: Any = await world.slash(world.chat_id, world["cole"], "follow", host=world["hana"])

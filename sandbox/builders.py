@@ -63,8 +63,12 @@ def _option_value(world: World, guild: Guild | None, option: JSON, value: Any, r
     return converters.get(kind, lambda v: v)(value)
 
 
-def command_data(world: World, app: Application, guild: Guild | None, path: str, values: dict[str, Any]) -> JSON:
-    """``data`` of a chat-input interaction for ``path`` ("space start") with option ``values``."""
+def command_data(
+    world: World, app: Application, guild: Guild | None, path: str, values: dict[str, Any], focused: str | None = None
+) -> JSON:
+    """``data`` of a chat-input interaction for ``path`` ("space start") with option ``values``; with ``focused``,
+    of an autocomplete interaction: what the member typed so far in that option, marked focused, required
+    options may still be missing, and the option must have been registered with autocomplete."""
     parts = path.split()
     command, is_guild_command = _find_command(app, guild.id if guild else None, parts[0])
     resolved: JSON = {}
@@ -86,17 +90,18 @@ def command_data(world: World, app: Application, guild: Guild | None, path: str,
     unknown = set(values) - set(known)
     if unknown:
         raise LookupError(f"{path!r} has no option(s) {sorted(unknown)}; it has {sorted(known)}")
+    if focused is not None and not known.get(focused, {}).get("autocomplete"):
+        raise LookupError(f"{path!r}: option {focused!r} was not registered with autocomplete")
     missing = [name for name, o in known.items() if o.get("required") and name not in values]
-    if missing:
+    if missing and focused is None:
         raise LookupError(f"{path!r} requires {missing}")
     for name, value in values.items():
-        container.append(
-            {
-                "name": name,
-                "type": known[name]["type"],
-                "value": _option_value(world, guild, known[name], value, resolved),
-            }
-        )
+        option: JSON = {"name": name, "type": known[name]["type"]}
+        if name == focused:  # the partial text, unconverted: Discord sends what is in the box
+            option.update(value=str(value), focused=True)
+        else:
+            option["value"] = _option_value(world, guild, known[name], value, resolved)
+        container.append(option)
     if resolved:
         data["resolved"] = resolved
     return data

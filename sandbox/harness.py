@@ -29,6 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.app import build_app
+from sandbox.app_command_access import visible_commands
 from sandbox.builders import command_data, find_component, interaction_payload, modal_submit_components
 from sandbox.gateway import GatewayHub
 from sandbox.interactions import InteractionRecord, InteractionRegistry
@@ -180,6 +181,31 @@ class LocalDiscord(Population):
         guild = self.world.guild(guild_id) if guild_id is not None else None
         data = command_data(self.world, app, guild, path, options)
         return await self._interact(app, 2, user_id, channel_id, data, None, timeout)
+
+    async def autocomplete(
+        self,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        path: str,
+        focused: str,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        **options: Any,
+    ) -> InteractionRecord:
+        """A member types in option ``focused`` of ``/path`` (its text so far among ``options``, "" if absent);
+        the bot's suggestions are in ``record.choices``."""
+        app = self._app_in(channel_id, None)
+        guild = self.world.guild(guild_id) if guild_id is not None else None
+        options.setdefault(focused, "")
+        data = command_data(self.world, app, guild, path, options, focused=focused)
+        return await self._interact(app, 4, user_id, channel_id, data, None, timeout)
+
+    def visible_commands(self, guild_id: int, user_id: int) -> list[str]:
+        """Top-level commands the member sees in the picker (``default_member_permissions``), every bot's."""
+        guild = self.world.guild(guild_id)
+        apps = [a for a in self.world.apps.values() if a.bot_user_id in guild.members]
+        return sorted(name for app in apps for name in visible_commands(app, guild, user_id))
 
     async def click(
         self,

@@ -24,7 +24,7 @@ DEFERRED_TYPES = (5, 6)
 class InteractionRecord:
     id: int
     token: str
-    type: int  # 2 command, 3 component, 5 modal submit
+    type: int  # 2 command, 3 component, 4 autocomplete, 5 modal submit
     application_id: int
     user_id: int
     guild_id: int | None
@@ -33,6 +33,7 @@ class InteractionRecord:
     response_type: int | None = None
     message: JSON | None = None  # the original response message (or the component's message after type 7)
     modal: JSON | None = None
+    choices: list[JSON] | None = None  # an autocomplete result (callback type 8)
     followups: list[JSON] = field(default_factory=list)
     source_message_id: int | None = None
     _responded: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -76,8 +77,16 @@ class InteractionRecord:
         await asyncio.wait_for(self._done.wait(), timeout)
 
     # -- filled in by the REST layer ----------------------------------------------------------------------
-    def set_response(self, response_type: int, message: JSON | None = None, modal: JSON | None = None) -> None:
+    def set_response(
+        self,
+        response_type: int,
+        message: JSON | None = None,
+        modal: JSON | None = None,
+        choices: list[JSON] | None = None,
+    ) -> None:
         self.response_type = response_type
+        if choices is not None:
+            self.choices = choices
         if message is not None:
             self.message = message
         if modal is not None:

@@ -245,6 +245,9 @@ class _Blocks:
     async def unblock(self, host_id: int, user_id: int) -> None:
         self._data.blocks.discard((host_id, user_id))
 
+    async def blocked_by(self, host_id: int) -> list[int]:
+        return sorted(user for host, user in self._data.blocks if host == host_id)
+
     async def delete_by_host(self, host_id: int) -> None:
         self._data.blocks = {pair for pair in self._data.blocks if pair[0] != host_id}
 

@@ -1,5 +1,7 @@
-"""`/stage …`: who speaks. Approve or deny raised hands, invite, move to the audience, mute, remove, block,
-and co-hosts. Each command names one member and calls one service; the services check the actor's role."""
+"""`/stage …`: who speaks. Approve or deny raised hands, invite, move to the audience, mute, remove, block and
+unblock, and co-hosts. Each command names one member and calls one service; the services check the actor's role.
+
+`/stage` is shown to every member (no default_permissions): hosts need it, and anyone eligible may host."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs import pickers
 from bot.cogs.common import actor_in, resolve_space
 from bot.context import app_of
 from bot.replies import guarded, reply
+from spaces_core.domain.errors import NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.space import Space
 from spaces_core.services.spaces import SpaceService
@@ -34,6 +38,18 @@ async def _moderate(
         await reply(interaction, done.format(member=member.mention, title=space.title))
 
     await guarded(interaction, act, doing=doing)
+
+
+async def _blocked_id(interaction: discord.Interaction, typed: str) -> int:
+    """The member meant: the id the picker sends, a pasted mention or id, or a name on the block list."""
+    text = typed.strip().removeprefix("<@").removeprefix("!").removesuffix(">")
+    if text.isdigit():
+        return int(text)
+    wanted = typed.strip().removeprefix("@").casefold()
+    for choice in await pickers.blocked_members(interaction, "") if wanted else []:
+        if choice.name.casefold().startswith(wanted):
+            return int(choice.value)
+    raise NotFound("That member isn't on your block list: pick one from the list.")
 
 
 def _in_channel(member: discord.Member, channel_id: int) -> bool:
@@ -92,8 +108,25 @@ class ModerationCog(commands.Cog):
     @stage.command(name="block", description="Block a member from all of your Spaces")
     async def block(self, interaction: discord.Interaction, member: discord.Member) -> None:
         await _moderate(
-            interaction, member, SpaceService.block, "{member} is blocked from all your Spaces.", "block them"
+            interaction,
+            member,
+            SpaceService.block,
+            "{member} is blocked from all your Spaces (`/stage unblock` undoes it).",
+            "block them",
         )
+
+    @stage.command(name="unblock", description="Let a member you blocked into your Spaces again")
+    @app_commands.describe(member="A member you blocked (pick one from your block list)")
+    @app_commands.autocomplete(member=pickers.blocked_members)
+    async def unblock(self, interaction: discord.Interaction, member: str) -> None:
+        async def act() -> None:
+            app = app_of(interaction.client)
+            user_id = await _blocked_id(interaction, member)
+            live = await app.spaces.unblock(await actor_in(interaction), user_id)
+            back = f" They can join **{live.title}** now." if live is not None else ""
+            await reply(interaction, f"<@{user_id}> is no longer blocked from your Spaces.{back}")
+
+        await guarded(interaction, act, doing="unblock them")
 
     @cohost.command(name="add", description="Make a member co-host (they take over if you leave)")
     async def add(self, interaction: discord.Interaction, member: discord.Member) -> None:

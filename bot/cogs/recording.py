@@ -14,10 +14,12 @@ import discord
 from discord.ext import commands
 
 from bot.cogs.common import actor_in, guild_only, resolve_space
+from bot.confirm import ask_to_confirm
 from bot.context import app_of
 from bot.recording import ReplayRetention
 from bot.replies import guarded, reply
-from spaces_core.domain.errors import NotFound
+from spaces_core.domain import recording as recording_rules
+from spaces_core.domain.errors import NotAllowed, NotFound
 from spaces_core.domain.space import Space
 
 __all__ = ["REPLAY_LINK_TTL", "RecordMode", "RecordingCog", "ReplayAction", "record", "replay"]
@@ -53,12 +55,28 @@ async def replay(interaction: discord.Interaction, action: ReplayAction) -> None
         app = app_of(interaction.client)
         space = await app.spaces.latest_replay(guild_only(interaction), _stage_of(interaction))
         if action == "delete":
-            await app.spaces.delete_replay(space.id, await actor_in(interaction))
-            await reply(interaction, f"The replay of **{space.title}** is deleted.")
+            await _ask_to_delete(interaction, space)
             return
         await _send_replay(interaction, space)
 
     await guarded(interaction, act, doing="get the replay")
+
+
+async def _ask_to_delete(interaction: discord.Interaction, space: Space) -> None:
+    """Only its host is asked (anyone else is told at once); the service checks again on Confirm."""
+    if not recording_rules.may_delete_replay(space, interaction.user.id):
+        raise NotAllowed("Only the host can delete the replay.")
+
+    async def delete(pressed: discord.Interaction) -> str:
+        await app_of(pressed.client).spaces.delete_replay(space.id, await actor_in(pressed))
+        return f"The replay of **{space.title}** is deleted."
+
+    await ask_to_confirm(
+        interaction,
+        f"Delete the replay of **{space.title}** for everyone? Its file and links go; this can't be undone.",
+        delete,
+        doing="delete the replay",
+    )
 
 
 def _stage_of(interaction: discord.Interaction) -> int:

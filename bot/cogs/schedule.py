@@ -1,5 +1,5 @@
 """Scheduled Spaces: `/space schedule|reschedule|cancel` (bodies here, declared on `/space` in `bot.cogs.space`),
-`/spaces upcoming`, `/settings timezone` and its zone suggestions (declared in `bot.cogs.settings`), and Discord's
+`/space upcoming`, `/settings timezone` and its zone suggestions (declared in `bot.cogs.settings`), and Discord's
 "Interested" on events.
 
 Each body parses, makes one service call and renders; errors come back as the member's sentence, privately.
@@ -12,7 +12,6 @@ from datetime import datetime
 from zoneinfo import available_timezones
 
 import discord
-from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.common import actor_in, guild_only
@@ -23,7 +22,7 @@ from bot.schedule_views import schedules_of
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.when import exact_when, time_zone
 
-__all__ = ["ScheduleCog", "cancel", "reschedule", "schedule", "set_timezone", "zone_choices"]
+__all__ = ["ScheduleCog", "cancel", "reschedule", "schedule", "set_timezone", "upcoming", "zone_choices"]
 
 Vocal = discord.StageChannel | discord.VoiceChannel
 MAX_LISTED = 15
@@ -136,6 +135,23 @@ async def set_timezone(interaction: discord.Interaction, zone: str) -> None:
     await guarded(interaction, act, doing="set your time zone")
 
 
+async def upcoming(interaction: discord.Interaction) -> None:
+    async def act() -> None:
+        app = app_of(interaction.client)
+        viewer = interaction.user.id
+        found = await schedules_of(interaction.client).upcoming(guild_only(interaction), viewer)
+        if not found:
+            await reply(interaction, "No Space is scheduled here. Plan one with `/space schedule`.")
+            return
+        followed = set(await app.follows.following(viewer))
+        lines = [upcoming_line(s, s.host_id in followed) for s in found[:MAX_LISTED]]
+        more = len(found) - MAX_LISTED
+        tail = f"\n…and {more} more." if more > 0 else ""
+        await reply(interaction, "**Upcoming Spaces**\n" + "\n".join(lines) + tail)
+
+    await guarded(interaction, act, doing="list the upcoming Spaces")
+
+
 @functools.cache
 def _zones() -> tuple[str, ...]:
     """Every IANA zone this machine knows (tzdata), sorted; read on first use, not at import."""
@@ -160,27 +176,10 @@ def zone_choices(typed: str) -> list[str]:
 
 
 class ScheduleCog(commands.Cog):
-    spaces = app_commands.Group(name="spaces", description="Spaces of this server", guild_only=True)
+    """No commands (they are on `/space`): Discord's "Interested" on a scheduled Space's event."""
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
-
-    @spaces.command(name="upcoming", description="Upcoming Spaces here, hosts you follow first")
-    async def upcoming(self, interaction: discord.Interaction) -> None:
-        async def act() -> None:
-            app = app_of(interaction.client)
-            viewer = interaction.user.id
-            found = await schedules_of(interaction.client).upcoming(guild_only(interaction), viewer)
-            if not found:
-                await reply(interaction, "No Space is scheduled here. Plan one with `/space schedule`.")
-                return
-            followed = set(await app.follows.following(viewer))
-            lines = [upcoming_line(s, s.host_id in followed) for s in found[:MAX_LISTED]]
-            more = len(found) - MAX_LISTED
-            tail = f"\n…and {more} more." if more > 0 else ""
-            await reply(interaction, "**Upcoming Spaces**\n" + "\n".join(lines) + tail)
-
-        await guarded(interaction, act, doing="list the upcoming Spaces")
 
     @commands.Cog.listener()
     async def on_scheduled_event_user_add(self, event: discord.ScheduledEvent, user: discord.User) -> None:

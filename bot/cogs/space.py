@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs import recording
+from bot.cogs import pickers, recording
 from bot.cogs import schedule as scheduling
 from bot.cogs import tickets as ticketing
 from bot.cogs.common import actor_in, guild_only, resolve_space
@@ -151,11 +151,15 @@ class SpaceCog(commands.Cog):
         await guarded(interaction, act, doing="pin the link")
 
     @space.command(name="unpin", description="Remove a pinned link from the Space card")
+    @app_commands.describe(url="The pinned link (pick one), or #2 for the second on the card")
+    @app_commands.autocomplete(url=pickers.pinned_links)
     async def unpin(self, interaction: discord.Interaction, url: str) -> None:
         async def act() -> None:
             space = await resolve_space(interaction)
-            await app_of(interaction.client).spaces.unpin_link(space.id, await actor_in(interaction), url)
-            await reply(interaction, f"Unpinned {url}.")
+            which = _link_or_position(url)
+            gone = space.links[which] if isinstance(which, int) and 0 <= which < len(space.links) else url
+            await app_of(interaction.client).spaces.unpin_link(space.id, await actor_in(interaction), which)
+            await reply(interaction, f"Unpinned {gone}.")
 
         await guarded(interaction, act, doing="unpin the link")
 
@@ -182,13 +186,19 @@ class SpaceCog(commands.Cog):
         when="The new time, e.g. friday 8pm or tomorrow 18:00 (read in your time zone)",
         title="Which of your upcoming Spaces (default: the next one)",
     )
+    @app_commands.autocomplete(title=pickers.my_scheduled)
     async def reschedule(self, interaction: discord.Interaction, when: str, title: str | None = None) -> None:
         await scheduling.reschedule(interaction, when, title)
 
     @space.command(name="cancel", description="Cancel your upcoming Space (everyone reminded is told)")
     @app_commands.describe(title="Which of your upcoming Spaces (default: the next one)")
+    @app_commands.autocomplete(title=pickers.my_scheduled)
     async def cancel(self, interaction: discord.Interaction, title: str | None = None) -> None:
         await scheduling.cancel(interaction, title)
+
+    @space.command(name="upcoming", description="Upcoming Spaces here, hosts you follow first")
+    async def upcoming(self, interaction: discord.Interaction) -> None:
+        await scheduling.upcoming(interaction)
 
     # Tickets share the `/space` group; their bodies live in `bot.cogs.tickets`. Prices and quantities are plain
     # integers checked by the service, so a wrong one gets the rule in words rather than Discord's bare refusal.
@@ -198,6 +208,7 @@ class SpaceCog(commands.Cog):
         quantity="How many tickets (empty: no limit)",
         space="Which of your Spaces, by title (default: your next one)",
     )
+    @app_commands.autocomplete(space=pickers.my_ticketed)
     async def tickets(
         self, interaction: discord.Interaction, price: int, quantity: int | None = None, space: str | None = None
     ) -> None:
@@ -205,11 +216,13 @@ class SpaceCog(commands.Cog):
 
     @space.command(name="sales", description="Tickets sold, gross, refunds, fees and net, with a CSV (host)")
     @app_commands.describe(space="Which Space, by title (default: your live or next one)")
+    @app_commands.autocomplete(space=pickers.my_ticketed)
     async def sales(self, interaction: discord.Interaction, space: str | None = None) -> None:
         await ticketing.sales(interaction, space)
 
     @space.command(name="refund", description="Refund one member's ticket (host)")
     @app_commands.describe(member="Whose ticket", space="Which Space, by title (default: your live or next one)")
+    @app_commands.autocomplete(space=pickers.my_ticketed)
     async def refund(self, interaction: discord.Interaction, member: discord.Member, space: str | None = None) -> None:
         await ticketing.refund(interaction, member, space)
 
@@ -223,6 +236,14 @@ class SpaceCog(commands.Cog):
     @app_commands.describe(action="play (default) or delete (host only)")
     async def replay(self, interaction: discord.Interaction, action: recording.ReplayAction = "play") -> None:
         await recording.replay(interaction, action)
+
+
+def _link_or_position(typed: str) -> str | int:
+    """`#2` (what the picker sends for a link too long to be a choice's value) is the second link on the card."""
+    text = typed.strip()
+    if text.startswith("#") and text[1:].isdigit():
+        return int(text[1:]) - 1
+    return text
 
 
 def _names(guild: discord.Guild | None, user_ids: list[int]) -> dict[int, str]:

@@ -24,13 +24,11 @@ from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.services.payouts import PayoutService
 
-__all__ = ["PayoutsCog", "TicketDoorCog", "refund", "sales", "set_tickets"]
+__all__ = ["PayoutsCog", "TicketDoorCog", "refund", "sales", "set_tickets", "ticket_candidates"]
 
 
-async def target_schedule(interaction: discord.Interaction, actor: Actor, title: str | None) -> ScheduledSpace:
-    """The Space a ticket command is about: the one titled `title` (its start, case-insensitive) among this
-    server's live and upcoming Spaces, else the member's own live ticketed Space, else their next upcoming one.
-    Whether they may act on it is the service's decision, not this lookup's."""
+async def ticket_candidates(interaction: discord.Interaction, actor: Actor) -> list[ScheduledSpace]:
+    """This server's live ticketed Spaces, the member's own live one, then its upcoming Spaces (soonest first)."""
     app = app_of(interaction.client)
     schedules = schedules_of(interaction.client)
     guild_id = guild_only(interaction)
@@ -39,7 +37,14 @@ async def target_schedule(interaction: discord.Interaction, actor: Actor, title:
     if own_live is not None and own_live.guild_id == guild_id:
         opened = await schedules.of_live_space(own_live.id)
         live += [opened] if opened is not None and all(s.id != opened.id for s in live) else []
-    candidates = live + await schedules.upcoming(guild_id, actor.user_id)
+    return live + await schedules.upcoming(guild_id, actor.user_id)
+
+
+async def target_schedule(interaction: discord.Interaction, actor: Actor, title: str | None) -> ScheduledSpace:
+    """The Space a ticket command is about: the one titled `title` (its start, case-insensitive) among this
+    server's live and upcoming Spaces, else the member's own live ticketed Space, else their next upcoming one.
+    Whether they may act on it is the service's decision, not this lookup's."""
+    candidates = await ticket_candidates(interaction, actor)
     if title:
         wanted = title.strip().casefold()
         found = [s for s in candidates if s.title.casefold().startswith(wanted)]

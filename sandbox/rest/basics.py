@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.app_command_access import permissions_field
 from sandbox.errors import bad_request, not_found
 from sandbox.payloads import user_payload
 from sandbox.rest.context import API_PREFIX, caller, ctx, json_response, read_body, snowflake
@@ -90,6 +91,7 @@ def _register(request: web.Request, store: dict[int, JSON], guild_id: int | None
         "application_id": str(caller(request).id),
         "version": str(ctx(request).world.ids.next()),
     }
+    command["default_member_permissions"] = permissions_field(command["default_member_permissions"])
     if guild_id is not None:
         command["guild_id"] = str(guild_id)
     store[command_id] = command

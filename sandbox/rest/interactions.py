@@ -1,4 +1,4 @@
-"""Interaction callbacks (types 1, 4, 5, 6, 7, 9) and the webhook routes for follow-ups and @original."""
+"""Interaction callbacks (types 1, 4, 5, 6, 7, 8, 9) and the webhook routes for follow-ups and @original."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.app_command_access import autocomplete_choices
 from sandbox.errors import ApiError, bad_request, not_found
 from sandbox.interactions import InteractionRecord
 from sandbox.models import Channel
@@ -91,6 +92,10 @@ async def callback(request: web.Request) -> web.Response:
         record.set_response(9, modal=data)
     elif kind == 1:
         record.set_response(1)
+    elif kind == 8:
+        if record.type != 4:
+            raise bad_request(50035, "Only an autocomplete interaction takes autocomplete results")
+        record.set_response(8, choices=autocomplete_choices(data))
     else:
         raise bad_request(50035, "Invalid interaction response type")
     if request.query.get("with_response") not in ("1", "true", "True"):

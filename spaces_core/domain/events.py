@@ -28,6 +28,7 @@ __all__ = [
     "MemberLeft",
     "MemberMuted",
     "MemberRemoved",
+    "MemberUnblocked",
     "MemberUnmuted",
     "MovedToAudience",
     "Reacted",
@@ -137,6 +138,15 @@ class MemberRemoved:
     space_id: str
     user_id: int
     blocked: bool
+    by_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberUnblocked:
+    """The host lifted a block: the member may come back to this Space."""
+
+    space_id: str
+    user_id: int
     by_id: int
 
 
@@ -259,6 +269,7 @@ DomainEvent: TypeAlias = (
     | MemberMuted
     | MemberUnmuted
     | MemberRemoved
+    | MemberUnblocked
     | RejoinRefused
     | CohostAdded
     | CohostRemoved

@@ -302,6 +302,15 @@ class Space:
         """Remove and mark as blocked; the service keeps the host's block list for later Spaces."""
         return self._remove(actor, user_id, blocked=True)
 
+    def unblock(self, actor: Actor, user_id: int) -> Events:
+        """Let a blocked (or removed) member back into this Space; the service lifts the host's block list."""
+        self._ensure_live()
+        require(self, actor, Action.BLOCK)
+        if user_id not in self.removed:
+            return []
+        self.removed.discard(user_id)
+        return [ev.MemberUnblocked(self.id, user_id, actor.user_id)]
+
     def add_cohost(self, actor: Actor, user_id: int) -> Events:
         self._ensure_live()
         require(self, actor, Action.ADD_COHOST, user_id)

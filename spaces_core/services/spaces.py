@@ -239,6 +239,24 @@ class SpaceService:
 
         return await self._must(by_id(space_id), change)
 
+    async def unblock(self, actor: Actor, user_id: int) -> Space | None:
+        """Take a member off the actor's own block list; if the actor hosts a live Space, they may rejoin it
+        (a block removed them from it). Returns that live Space, if any. Needs no live Space: a host may make
+        peace between Spaces."""
+        async with self._uow_factory() as uow:
+            if not await uow.blocks.is_blocked(actor.user_id, user_id):
+                raise NotFound("That member isn't on your block list.")
+            await uow.blocks.unblock(actor.user_id, user_id)
+            live = await uow.spaces.live_of_host(actor.user_id)
+            await uow.commit()
+        if live is None:
+            return None
+        return await self._act(live.id, lambda space, _: space.unblock(actor, user_id))
+
+    async def blocked_by(self, host_id: int) -> list[int]:
+        async with self._uow_factory() as uow:
+            return await uow.blocks.blocked_by(host_id)
+
     async def add_cohost(self, space_id: str, actor: Actor, user_id: int) -> Space:
         return await self._act(space_id, lambda space, _: space.add_cohost(actor, user_id))
 

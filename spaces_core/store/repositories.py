@@ -195,6 +195,14 @@ class SqlBlockRepository:
             delete(HostBlockRow).where(col(HostBlockRow.host_id) == host_id, col(HostBlockRow.user_id) == user_id)
         )
 
+    async def blocked_by(self, host_id: int) -> list[int]:
+        rows = await self._session.execute(
+            select(col(HostBlockRow.user_id))
+            .where(col(HostBlockRow.host_id) == host_id)
+            .order_by(col(HostBlockRow.user_id))
+        )
+        return [int(user_id) for user_id in rows.scalars()]
+
     async def delete_by_host(self, host_id: int) -> None:
         await self._session.execute(delete(HostBlockRow).where(col(HostBlockRow.host_id) == host_id))
 

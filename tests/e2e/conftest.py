@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 
 from demo.world import World, eventually, open_world
+from sandbox import InteractionRecord
 
-__all__ = ["configure", "eventually", "live_space", "start_space", "voice"]
+__all__ = ["configure", "eventually", "live_space", "press", "start_space", "voice"]
 
 TICKET_SCHEDULES = {"reminder_offsets": (0,), "host_alert_seconds": 1.0, "schedule_grace_seconds": 60.0}
 
 
 async def configure(world: World, **options: object) -> None:
-    record = await world.slash(world.chat_id, world.owner, "settings server", **options)
+    record = await world.slash(world.chat_id, world.owner, "server-settings", **options)
     assert "saved" in (record.content or ""), record.content
 
 
@@ -62,3 +63,14 @@ def voice(world: World, name: str) -> dict[str, object]:
 
 async def live_space(world: World) -> Any:
     return await world.bot.bot.app.spaces.live_in_channel(world.guild_id, world.stage_id)
+
+
+async def press(world: World, user_id: int, record: InteractionRecord, label: str) -> InteractionRecord:
+    """`user_id` presses the button labelled `label` on the bot's answer `record` (ephemeral ones included)."""
+    found = [c for row in record.components for c in row.get("components") or [] if c.get("label") == label]
+    assert found, f"no {label!r} button on {record.content!r}"
+    assert record.message_id is not None
+    click = await world.server.click(user_id, record.message_id, found[0]["custom_id"], timeout=10.0)
+    assert click.responded, f"the bot did not answer {label!r}"
+    await click.wait_done(timeout=10.0)
+    return click

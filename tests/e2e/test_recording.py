@@ -15,7 +15,7 @@ import pytest
 
 from demo.world import World, open_world
 from sandbox.speech import encode_opus, tone
-from tests.e2e.conftest import configure, eventually, live_space, start_space
+from tests.e2e.conftest import configure, eventually, live_space, press, start_space
 from tests.e2e.test_audio_receive import in_space, level_at, room_of
 
 
@@ -135,8 +135,16 @@ async def test_recording_leaves_out_the_opted_out_speaker_and_gives_a_seekable_r
 
         not_host = await world.slash(world.stage_id, world["cole"], "space replay", action="delete")
         assert not_host.ephemeral and "Only the host" in not_host.content and path.is_file()
-        deleted = await world.slash(world.stage_id, world["hana"], "space replay", action="delete")
-        assert deleted.ephemeral and "deleted" in deleted.content, deleted.content
+        asked = await world.slash(world.stage_id, world["hana"], "space replay", action="delete")
+        assert asked.ephemeral and "can't be undone" in asked.content, asked.content
+        cancelled = await press(world, world["hana"], asked, "Cancel")
+        assert "nothing was deleted" in cancelled.message["content"] and not cancelled.message["components"]
+        assert path.is_file()
+        asked = await world.slash(world.stage_id, world["hana"], "space replay", action="delete")
+        refused = await press(world, world["cole"], asked, "Confirm")
+        assert refused.ephemeral and "Only the member who asked" in refused.content and path.is_file()
+        deleted = await press(world, world["hana"], asked, "Confirm")
+        assert "deleted" in deleted.message["content"], deleted.message
         assert not path.exists()
         async with http.get(link) as gone:
             assert gone.status == 404
@@ -226,11 +234,15 @@ async def recorded_and_ended(world: World) -> Path:
 
 async def test_privacy_delete_takes_the_replays_of_the_spaces_the_member_hosted(world: World) -> None:
     path = await recorded_and_ended(world)
-    others = await world.slash(world.chat_id, world["cole"], "privacy delete")
-    assert others.ephemeral and "Spaces you hosted (0)" in others.content, others.content
+    others = await press(
+        world, world["cole"], await world.slash(world.chat_id, world["cole"], "privacy delete"), "Confirm"
+    )
+    assert "Spaces you hosted (0)" in others.message["content"], others.message
     assert path.is_file()
-    mine = await world.slash(world.chat_id, world["hana"], "privacy delete")
-    assert mine.ephemeral and "Spaces you hosted (1)" in mine.content, mine.content
+    mine = await press(
+        world, world["hana"], await world.slash(world.chat_id, world["hana"], "privacy delete"), "Confirm"
+    )
+    assert "Spaces you hosted (1)" in mine.message["content"], mine.message
     assert not path.exists()
     gone = await world.slash(world.stage_id, world["hana"], "space replay")
     assert "no replay" in gone.content, gone.content

@@ -167,7 +167,7 @@ async def test_bad_input_is_refused_privately_and_stores_nothing(world):
     assert len(events(world)) == 10 and len(await _stored(world)) == 10
     await world.slash(world.chat_id, world["lee"], "follow", host=world["cole"])
     await schedule(world, "in 20 days", host="cole", title="Cole's late show")
-    listing: Any = await world.slash(world.chat_id, world["lee"], "spaces upcoming")
+    listing: Any = await world.slash(world.chat_id, world["lee"], "space upcoming")
     lines = listing.content.splitlines()
     assert listing.ephemeral and "⭐ **Cole's late show**" in lines[1] and lines[2].startswith("**Session")
 
@@ -183,16 +183,16 @@ async def _stored(world: World) -> list[str]:
 
 
 async def test_reminder_offsets_are_set_per_server(world):
-    bad: Any = await world.slash(world.chat_id, world.owner, "settings server", reminders="24h, 45d")
+    bad: Any = await world.slash(world.chat_id, world.owner, "server-settings", reminders="24h, 45d")
     assert bad.ephemeral and "30 days before" in bad.content, bad.content
-    unread: Any = await world.slash(world.chat_id, world.owner, "settings server", reminders="soon", speaker_limit=3)
+    unread: Any = await world.slash(world.chat_id, world.owner, "server-settings", reminders="soon", speaker_limit=3)
     assert unread.ephemeral and "24h, 15m, 0" in unread.content
-    by_member: Any = await world.slash(world.chat_id, world["lee"], "settings server", reminders="1h")
+    by_member: Any = await world.slash(world.chat_id, world["lee"], "server-settings", reminders="1h")
     assert by_member.ephemeral and "admins" in by_member.content
     assert (await world.bot.bot.app.settings.policy(world.guild_id)).reminder_offsets is None  # nothing stored
 
-    saved: Any = await world.slash(world.chat_id, world.owner, "settings server", reminders="4s")
-    assert saved.ephemeral and "reminders: 4s" in saved.content, saved.content
+    saved: Any = await world.slash(world.chat_id, world.owner, "server-settings", reminders="4s")
+    assert saved.ephemeral and "Reminders before scheduled Spaces: 4s" in saved.content, saved.content
     await schedule(world, "in 6s")
     await world.server.click(world["lee"], card(world)["id"], _button(card(world), "sp:remind:"))
     await eventually(lambda: dms(world, "hana", "It's time"), timeout=10)

@@ -114,11 +114,11 @@ async def test_without_stripe_settings_ticket_commands_explain_how_to_enable(tmp
 
 async def test_the_server_sets_the_ticket_currency_and_its_fee(ticket_world: World) -> None:
     world = ticket_world
-    wrong = await world.slash(world.chat_id, world.owner, "settings server", ticket_currency="doubloons")
+    wrong = await world.slash(world.chat_id, world.owner, "server-settings", ticket_currency="doubloons")
     assert wrong.ephemeral and "Tickets can be sold in" in (wrong.content or ""), wrong.content
-    saved = await world.slash(world.chat_id, world.owner, "settings server", ticket_currency="eur", ticket_fee=10.0)
+    saved = await world.slash(world.chat_id, world.owner, "server-settings", ticket_currency="eur", ticket_fee=10.0)
     assert "prices in EUR, server fee 10 %" in (saved.content or ""), saved.content
-    not_admin = await world.slash(world.chat_id, world["hana"], "settings server", ticket_currency="gbp")
+    not_admin = await world.slash(world.chat_id, world["hana"], "server-settings", ticket_currency="gbp")
     assert not_admin.ephemeral and "saved" not in (not_admin.content or ""), not_admin.content
 
     await schedule(world)

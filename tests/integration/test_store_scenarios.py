@@ -197,6 +197,7 @@ async def check_side_tables(uow_factory: UnitOfWorkFactory, space_id: str) -> No
         assert await uow.follows.exists(BIG + 1, BIG + 10)
         assert await uow.prefs.get(BIG + 2) == MemberPrefs(BIG + 2, live_dms=False)
         assert await uow.blocks.is_blocked(BIG + 10, BIG + 3)
+        assert await uow.blocks.blocked_by(BIG + 10) == [BIG + 3]
         assert await uow.cards.cards(space_id) == [(BIG + 1, BIG + 6)]
         with pytest.raises(Conflict, match="You already follow"):
             await uow.follows.add(BIG + 1, BIG + 10)
@@ -210,3 +211,4 @@ async def check_side_tables(uow_factory: UnitOfWorkFactory, space_id: str) -> No
         assert await uow.follows.followers(BIG + 10) == []
         assert await uow.prefs.get(BIG + 2) == MemberPrefs(BIG + 2)
         assert not await uow.blocks.is_blocked(BIG + 10, BIG + 3)
+        assert await uow.blocks.blocked_by(BIG + 10) == []

@@ -143,6 +143,32 @@ async def test_block_keeps_the_member_out_of_the_hosts_next_space() -> None:
     )
 
 
+async def test_unblock_lets_the_member_back_into_the_live_space_and_the_next() -> None:
+    app = App()
+    space = await app.start(present=(10, 11))
+    await app.spaces.block(space.id, HOST, 10)
+    await app.spaces.block(space.id, HOST, 11)
+    assert await app.spaces.blocked_by(HOST.user_id) == [10, 11]
+    live = await app.spaces.unblock(HOST, 10)
+    assert live is not None and 10 not in live.removed and 11 in live.removed
+    assert await app.spaces.blocked_by(HOST.user_id) == [11]
+    back = await app.spaces.member_joined(GUILD, STAGE, 10)
+    assert back is not None and 10 in back.present
+    assert app.publisher.of(ev.MemberUnblocked)[-1] == ev.MemberUnblocked(space.id, 10, HOST.user_id)
+
+
+async def test_unblock_without_a_live_space_and_of_someone_not_blocked() -> None:
+    app = App()
+    space = await app.start(present=(10,))
+    await app.spaces.block(space.id, HOST, 10)
+    await app.spaces.end_space(space.id, HOST)
+    assert await app.spaces.unblock(HOST, 10) is None
+    second = await app.start(present=(10,))
+    assert 10 in second.present
+    with pytest.raises(NotFound, match="isn't on your block list"):
+        await app.spaces.unblock(HOST, 10)
+
+
 async def test_cohost_and_links_and_reactions() -> None:
     app = App()
     space = await app.start(present=(2, 10))
