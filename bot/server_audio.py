@@ -78,7 +78,7 @@ class ServerAudio:
             await self._tell(
                 seated,
                 f"<@{seated.host_id}>, **{space.title}** has ended, so this Space now has the server's audio: "
-                f"{AUDIO_FEATURES} are on for it (`/space share` for the link, `/space record on` to record).",
+                f"{AUDIO_FEATURES} work here from now on (`/space share`, `/space record on`).",
             )
 
     async def settle(self, guild_id: int) -> Space | None:
