@@ -153,3 +153,14 @@ async def test_on_a_server_without_community_the_audio_features_say_they_are_una
         assert world.bot.bot.app.audio.get(space.id) is None
     finally:
         await world.close()
+
+
+async def test_the_second_space_ending_first_leaves_the_audio_where_it_is(world: World) -> None:
+    await start_space(world)
+    room = await room_of(world)
+    stage, _ = await open_second(world)
+    ended = await world.slash(stage, world["cole"], "space end")
+    assert "has ended" in (ended.content or ""), ended.content
+    assert world.bot.bot.app.audio.get(room.space.id) is room and bot_channel(world) == world.stage_id
+    assert abs(await heard(world, room, "hana", 440) - 440) < 5
+    assert not any("server's audio" in (m.get("content") or "") for m in world.server.messages(world.stage_id))
