@@ -81,6 +81,10 @@ class AudioRooms:
     def rooms(self) -> Iterable[SpaceAudio]:
         return self._rooms.values()
 
+    def holder(self, guild_id: int) -> SpaceAudio | None:
+        """The room of the server's Space that has the bot's one voice connection there (bot/audio_seats.py)."""
+        return next((room for room in self._rooms.values() if room.space.guild_id == guild_id), None)
+
     def open(self, space: Space) -> SpaceAudio:
         room = self._rooms.get(space.id)
         if room is None:

@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import discord
+
 from bot.audio import AudioRooms
 from bot.cards import CardUpdater, LiveBoard
 from bot.client import SpacesBot
@@ -23,6 +25,7 @@ from bot.heap import freeze_startup_heap
 from bot.publisher import DiscordPublisher
 from bot.recording import ReplayRetention
 from bot.schedule_announcer import CompletingPublisher, DiscordScheduleAnnouncer, live_starter
+from bot.server_audio import ServerAudio
 from bot.settings import Settings
 from bot.stage import StageAdapter
 from bot.ticket_desk import TicketDesk
@@ -122,6 +125,13 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         recordings_dir=Path(settings.recordings_dir),
         web_listeners_per_space=settings.web_listeners_per_space,
     )
+    server_audio = ServerAudio(
+        audio,
+        stage,
+        live_in_guild=live_in_guild,
+        get_space=lambda space_id: spaces.get(space_id),
+        tell=lambda space, text: _tell_host(bot, space, text),
+    )
     publisher = DiscordPublisher(
         bot,
         stage,
@@ -132,6 +142,7 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         feed_channel=feed_channel,
         followers_to_notify=follows.followers_to_notify,
         audio=audio,
+        server_audio=server_audio,
     )
 
     async def space_ended(space_id: str) -> bool:  # a scheduled Space's Discord event is completed
@@ -167,6 +178,7 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     bot.app = AppContext(
         spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage, audio=audio, web=web
     )
+    bot.app.server_audio = server_audio
     bot.app.schedules, bot.app.planner = schedules, planner
     dispose: Callable[[], Awaitable[None]] = engine.dispose
     if ticketing is not None:
@@ -291,6 +303,15 @@ def _schedules(
     start_live = live_starter(bot, spaces.start_space, spaces.reconcile, config.policy)
     schedules = ScheduleService(uow_factory, SystemClock(), planner, hooked, start_live, policy=policy)
     return schedules, planner, announcer
+
+
+async def _tell_host(bot: SpacesBot, space: Space, text: str) -> None:
+    """A notice in the Space's Stage chat that pings its host only (the text carries members' titles)."""
+    mention = discord.AllowedMentions(users=[discord.Object(space.host_id)])
+    try:
+        await bot.get_partial_messageable(space.channel_id).send(text, allowed_mentions=mention)
+    except discord.HTTPException as exc:
+        log.warning("notice to the host of Space %s not posted: %s", space.id, exc)
 
 
 def _display_name(bot: SpacesBot, guild_id: int, user_id: int) -> str:

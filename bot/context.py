@@ -21,6 +21,7 @@ from spaces_core.services.tickets import TicketService
 if TYPE_CHECKING:
     from bot.audio import AudioRooms
     from bot.cards import CardUpdater, LiveBoard
+    from bot.server_audio import ServerAudio
     from bot.stage import StageAdapter
     from bot.ticket_desk import TicketDesk
     from bot.web import WebServer
@@ -38,6 +39,7 @@ class AppContext:
     board: LiveBoard
     stage: StageAdapter
     audio: AudioRooms | None = None  # live audio of each Space (receive, mix, web listeners)
+    server_audio: ServerAudio | None = None  # which Space has each server's one voice connection, why others go without
     web: WebServer | None = None  # listen page and WebRTC signalling (off without WEB_PORT)
     schedules: ScheduleService | None = None  # scheduled Spaces, reminders (bot.schedule_announcer)
     planner: ApsJobPlanner | None = None  # their persistent jobs: started and stopped by the client

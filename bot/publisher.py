@@ -15,6 +15,7 @@ import discord
 from bot.audio import AudioRooms
 from bot.cards import CardUpdater, LiveBoard
 from bot.dms import DmSender
+from bot.server_audio import ServerAudio
 from bot.stage import StageAdapter
 from bot.views import invite_view
 from spaces_core.domain import events as ev
@@ -40,12 +41,14 @@ class DiscordPublisher:
         feed_channel: Callable[[int], Awaitable[int | None]],
         followers_to_notify: Callable[[int], Awaitable[list[int]]],
         audio: AudioRooms | None = None,
+        server_audio: ServerAudio | None = None,
     ) -> None:
         self._client, self._stage, self._cards, self._board, self._dms = client, stage, cards, board, dms
         self._record_card = record_card
         self._feed_channel = feed_channel
         self._followers = followers_to_notify
         self._audio = audio
+        self._server_audio = server_audio  # which Space has the server's one voice connection (with `audio`)
         self._handlers: dict[type, Handler] = {
             ev.SpaceStarted: self._started,
             ev.MemberJoined: self._joined,
@@ -101,8 +104,8 @@ class DiscordPublisher:
         link = f"https://discord.com/channels/{space.guild_id}/{space.channel_id}"
         text = f"🔴 <@{space.host_id}> is live: **{space.title}** — join the Stage: {link}"
         self._dms.send_many(followers, text)
-        if self._audio is not None:
-            await self._stage.listen(space, self._audio.open(space).receiver)
+        if self._server_audio is not None:
+            await self._server_audio.started(space)
 
     async def _joined(self, space: Space, event: ev.MemberJoined) -> None:
         await self._stage.on_join(space, event.user_id)
@@ -157,6 +160,8 @@ class DiscordPublisher:
 
     async def _ended(self, space: Space, event: ev.SpaceEnded) -> None:
         await self._cards.finish(space, event.summary)
-        await self._stage.close(space)
-        if self._audio is not None:
-            await self._audio.close(space.id)
+        try:
+            await self._stage.close(space)
+        finally:  # a refused Stage call must not keep the recording open or the next Space without audio
+            if self._server_audio is not None:
+                await self._server_audio.ended(space)

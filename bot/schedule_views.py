@@ -11,6 +11,7 @@ import discord
 from bot.buttons import IdButton
 from bot.context import app_of
 from bot.replies import guarded, reply
+from bot.server_audio import why_audio_off
 from bot.ticket_views import ticket_button
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.roles import Actor
@@ -56,7 +57,9 @@ class StartNow(IdButton, action="go"):
             # Only the id matters here (the service checks it is the host's); the full Actor, with the roles
             # the hosting rule needs, is built from the guild member when the Space opens.
             space = await schedules_of(interaction.client).start_now(self.target_id, Actor(interaction.user.id))
-            await reply(interaction, f"You're live in <#{space.channel_id}>. Join it: you'll be on stage as the host.")
+            text = f"You're live in <#{space.channel_id}>. Join it: you'll be on stage as the host."
+            why_off = why_audio_off(interaction.client, space)  # another Space has the server's audio, say
+            await reply(interaction, text if why_off is None else f"{text}\n⚠️ {why_off}")
 
         await guarded(interaction, act, doing="start the Space")
 

@@ -16,6 +16,7 @@ from bot.buttons import SID, IdButton
 from bot.cogs.common import actor_in
 from bot.context import app_of
 from bot.replies import guarded, reply
+from bot.server_audio import why_audio_off
 from bot.ticket_views import ticket_button
 from spaces_core.domain.rules import ALLOWED_REACTIONS
 from spaces_core.domain.space import Space
@@ -133,14 +134,20 @@ async def share_for(interaction: discord.Interaction, space: Space) -> str:
     """The share text for whoever asks. A ticketed Space's web page needs a personal signed link: given only to
     those who may attend (holders, host, co-hosts, moderators); the others are told how to get a ticket."""
     app = app_of(interaction.client)
+    # No link to a page that would play silence: say why instead (another Space has the audio, or DAVE).
+    why_off = why_audio_off(interaction.client, space) if app.web is not None else None
     desk = app.tickets_desk
     if desk is None or not await desk.ticketed(space):
+        if why_off is not None:
+            return f"{share_text(space)}\n{why_off}"
         return share_text(space, listen_url(interaction.client, space))
     link = f"https://discord.com/channels/{space.guild_id}/{space.channel_id}"
     text = f"**{space.title}** is for ticket holders only — {link}"
     if not await desk.may_attend(space, interaction.user.id):
         return text + "\nGet a ticket with the **Buy ticket** button on its card, then join the Stage."
-    if app.web is not None:
+    if why_off is not None:
+        text += f"\n{why_off}"
+    elif app.web is not None:
         personal = app.web.personal_url(space.id, interaction.user.id)
         text += f"\nListen in a browser with your personal link (it's yours: don't share it): {personal}"
     return text

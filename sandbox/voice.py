@@ -150,7 +150,10 @@ class VoiceServer:
                 ">BBHII", 0x90, 0x78, (sequence + index) & 0xFFFF, (timestamp + index * 960) & 0xFFFFFFFF, ssrc
             )
             for session in receivers():
-                if session.user_id == user_id or session.client_address is None or self._udp is None:
+                # No media before the connection has chosen its encryption (SELECT_PROTOCOL), as on Discord: IP
+                # discovery gives the address a moment earlier.
+                ready = session.client_address is not None and session.mode is not None
+                if session.user_id == user_id or not ready or self._udp is None:
                     continue
                 if ssrc not in session.announced:
                     session.announced.add(ssrc)

@@ -19,7 +19,7 @@ from bot.context import app_of
 from bot.recording import ReplayRetention
 from bot.replies import guarded, reply
 from spaces_core.domain import recording as recording_rules
-from spaces_core.domain.errors import NotAllowed, NotFound
+from spaces_core.domain.errors import NotAllowed
 from spaces_core.domain.space import Space
 
 __all__ = ["REPLAY_LINK_TTL", "RecordMode", "RecordingCog", "ReplayAction", "record", "replay"]
@@ -39,8 +39,13 @@ _DONE = {
 
 async def record(interaction: discord.Interaction, mode: RecordMode) -> None:
     async def act() -> None:
-        spaces = app_of(interaction.client).spaces
+        app = app_of(interaction.client)
+        spaces = app.spaces
         space = await resolve_space(interaction)
+        why_off = app.server_audio.why_off(space) if app.server_audio is not None and mode == "on" else None
+        if why_off is not None:  # the bot does not hear this Space: "Recording is on" would be a lie
+            await reply(interaction, f"Recording can't start. {why_off}")
+            return
         if mode in ("on", "off"):
             await spaces.set_recording(space.id, await actor_in(interaction), mode == "on")
         else:
@@ -134,35 +139,13 @@ class RecordingCog(commands.Cog):
             await self.retention.stop()
 
     async def resume_live_audio(self) -> None:
-        """Rejoin every live Space's Stage whose audio this process does not receive yet; record where it's on.
-
-        The room is registered before anything is awaited on it, so every commit from then on reaches it through
-        the publisher; the Space is read again afterwards, so a change committed in between is not missed.
-        """
+        """Rejoin, on every server with live Spaces, the Stage of the one that has the server's audio (the same
+        Space as before the restart: bot/server_audio.py), and record where it's on."""
         app = app_of(self.client)
-        if app.audio is None:
+        if app.server_audio is None:
             return
-        for space in await app.spaces.all_live():
-            if app.audio.get(space.id) is not None or app.stage.channel(space) is None:
-                continue
+        for guild_id in sorted({space.guild_id for space in await app.spaces.all_live()}):
             try:
-                await self._resume(space)
-            except Exception:  # one Space's trouble must not keep the others silent
-                log.exception("could not resume the audio of Space %s", space.id)
-
-    async def _resume(self, space: Space) -> None:
-        app = app_of(self.client)
-        assert app.audio is not None
-        room = app.audio.open(space)
-        await app.stage.listen(space, room.receiver)
-        try:
-            space = await app.spaces.get(space.id)
-        except NotFound:
-            space = room.space
-        app.audio.update(space)
-        if not space.is_live:  # ended while the bot was rejoining: its end found no room to close
-            await app.audio.close(space.id)  # joins what was recorded into the replay
-            await app.stage.close(space)
-            return
-        await app.audio.follow_recording(space)
-        log.info("Space %s: audio resumed after a start (recording %s)", space.id, space.recording)
+                await app.server_audio.settle(guild_id)
+            except Exception:  # one server's trouble must not keep the others silent
+                log.exception("could not resume the audio of the live Spaces of server %s", guild_id)

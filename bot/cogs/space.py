@@ -17,6 +17,7 @@ from bot.context import app_of
 from bot.embeds import card_embed, summary_embed
 from bot.permissions import require_bot_permissions
 from bot.replies import guarded, reply
+from bot.server_audio import why_audio_off
 from bot.views import approval_view, share_for
 from spaces_core.domain.errors import InvalidInput, NotFound
 from spaces_core.domain.roles import Action, Actor, require
@@ -98,7 +99,8 @@ class SpaceCog(commands.Cog):
             # Members already standing on the Stage are counted (and, on a voice channel, muted) right away.
             present = {member.id for member in stage.members if not member.bot}
             space = await app.spaces.reconcile(guild_id, stage.id, present) or space
-            await reply(interaction, _started_text(space, interaction.user), embed=card_embed(space))
+            text = _started_text(space, interaction.user) + _audio_note(interaction, space)
+            await reply(interaction, text, embed=card_embed(space))
 
         await guarded(interaction, act, doing="open the Stage")
 
@@ -265,6 +267,12 @@ def _where_you_are(space: Space, user: discord.Member | discord.User) -> str:
     return "Join it: you'll be brought up to speak as the host."
 
 
+def _audio_note(interaction: discord.Interaction, space: Space) -> str:
+    """The host hears at once which audio features this Space goes without, and why (bot/server_audio.py)."""
+    why_off = why_audio_off(interaction.client, space)
+    return f"\n⚠️ {why_off}" if why_off is not None else ""
+
+
 async def _end_unopened(interaction: discord.Interaction, actor: Actor) -> None:
     """The Stage did not open: don't leave a Space nobody can reach."""
     app = app_of(interaction.client)
@@ -312,7 +320,9 @@ async def _open_scheduled(
         await _end_unopened(interaction, actor)
         raise
     offer = await app.tickets.offer(scheduled.id) if app.tickets is not None else None
-    text = _opened_text(scheduled, space, interaction.user, ticketed=offer is not None)
+    text = _opened_text(scheduled, space, interaction.user, ticketed=offer is not None) + _audio_note(
+        interaction, space
+    )
     await reply(interaction, text, embed=card_embed(space, offer))
 
 
