@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.cogs.common import actor_in, guild_only
 from bot.context import app_of
 from bot.replies import guarded, reply
-from bot.schedule_render import at, upcoming_line
+from bot.schedule_render import at, upcoming_text
 from bot.schedule_views import schedules_of
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.when import time_zone
@@ -21,7 +21,6 @@ from spaces_core.domain.when import time_zone
 __all__ = ["ScheduleCog", "cancel", "reschedule", "schedule", "set_timezone"]
 
 Vocal = discord.StageChannel | discord.VoiceChannel
-MAX_LISTED = 15
 
 
 def _stage_for(interaction: discord.Interaction, given: Vocal | None) -> Vocal:
@@ -109,10 +108,7 @@ class ScheduleCog(commands.Cog):
                 await reply(interaction, "No Space is scheduled here. Plan one with `/space schedule`.")
                 return
             followed = set(await app.follows.following(viewer))
-            lines = [upcoming_line(s, s.host_id in followed) for s in found[:MAX_LISTED]]
-            more = len(found) - MAX_LISTED
-            tail = f"\n…and {more} more." if more > 0 else ""
-            await reply(interaction, "**Upcoming Spaces**\n" + "\n".join(lines) + tail)
+            await reply(interaction, upcoming_text(found, followed))
 
         await guarded(interaction, act, doing="list the upcoming Spaces")
 
