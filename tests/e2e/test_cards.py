@@ -50,7 +50,7 @@ def all_summaries(world: World, title: str) -> bool:
 
 
 async def stays(check: Callable[[], bool], seconds: float) -> None:
-    """`check` holds at every poll for `seconds`: a card brought back to life fails at once, naming nothing."""
+    """`check` holds at every poll for `seconds`: a card brought back to life fails the test when it shows up."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while loop.time() < deadline:
@@ -143,6 +143,10 @@ async def test_the_panel_with_85_raised_hands_fits_and_brings_up_one_from_its_me
     menu = panel.message["components"][-1]["components"][0]
     tenth = space.queue[9]
     assert str(tenth) in [o["value"] for o in menu["options"]]
+    await world.server.join_voice(world.guild_id, world["lee"], world.stage_id)
+    refused = await world.server.click(world["lee"], panel.message_id, menu["custom_id"], values=[str(tenth)])
+    assert refused.ephemeral and "only" in (refused.content or "").lower(), refused.content
+    assert world.server.voice_state(world.guild_id, tenth)["suppress"] is True
     picked = await world.server.click(world["hana"], panel.message_id, menu["custom_id"], values=[str(tenth)])
     assert "is now a speaker" in (picked.content or ""), picked.content
     await eventually(lambda: world.server.voice_state(world.guild_id, tenth)["suppress"] is False)
