@@ -97,6 +97,9 @@ class CardUpdater:
         self._offer_of = offer_of  # a ticketed Space's card shows its price, seats left and Buy ticket
         self._latest: dict[str, Space] = {}
         self._coalescer = Coalescer(self._flush, interval)
+        # A live edit already on its way when the Space ends must not land after the summary: `finish` waits
+        # for it, and a flush that starts after `finish` finds nothing to render.
+        self._editing = asyncio.Lock()
         # When each card message was last edited (bounded), read by the benchmark to check the pacing.
         self.edit_times: dict[int, deque[float]] = defaultdict(lambda: deque(maxlen=EDIT_HISTORY))
 
@@ -107,6 +110,8 @@ class CardUpdater:
         await self._coalescer.stop()
 
     def mark(self, space: Space) -> None:
+        if not space.is_live:
+            return  # an ended Space's card is final: its summary
         self._latest[space.id] = space
         self._coalescer.mark(space.id)
 
@@ -124,7 +129,11 @@ class CardUpdater:
         return message.id
 
     async def _flush(self, key: Hashable) -> None:
-        space = self._latest.get(str(key))
+        async with self._editing:
+            await self._edit_live(str(key))
+
+    async def _edit_live(self, space_id: str) -> None:
+        space = self._latest.get(space_id)
         if space is None:
             return
         offer = await self._offer(space)
@@ -137,6 +146,10 @@ class CardUpdater:
         """Turn every card of an ended Space into its summary, at once and without buttons."""
         self._latest.pop(space.id, None)
         self._coalescer.forget(space.id)
+        async with self._editing:
+            await self._edit_summary(space, summary)
+
+    async def _edit_summary(self, space: Space, summary: SpaceSummary) -> None:
         for channel_id, message_id in await self._card_refs(space.id):
             self.edit_times.pop(message_id, None)
             message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)

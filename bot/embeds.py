@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import discord
 
+from bot.limits import FIELD_VALUE
 from bot.ticket_render import HOLDERS_ONLY, offer_line
 from spaces_core.domain.space import Space, SpaceSummary
 from spaces_core.domain.tickets import TicketOffer
 
-__all__ = ["board_embed", "card_embed", "format_duration", "summary_embed"]
+__all__ = ["board_embed", "card_embed", "format_duration", "link_fields", "summary_embed"]
 
 LIVE_COLOUR = discord.Colour.from_rgb(120, 86, 255)
 ENDED_COLOUR = discord.Colour.dark_grey()
 MAX_LISTED = 15
+LINK_TEXT = 40  # characters of a pinned link shown on the card; the whole link is behind it
+# Characters that would end a masked link's target early; percent-encoded, the link still goes to the same page.
+_TARGET_ESCAPES = str.maketrans({"(": "%28", ")": "%29", "<": "%3C", ">": "%3E"})
+_TEXT_BRACKETS = str.maketrans("[]", "()")  # square brackets would end the masked link's text
 
 
 def _mentions(user_ids: Sequence[int], empty: str = "—") -> str:
@@ -41,6 +47,34 @@ def format_duration(duration: timedelta) -> str:
     return f"{secs} s"
 
 
+def _masked(url: str) -> str:
+    """`[host/path…](url)`: members see where a link goes without 500 characters of query string."""
+    parts = urlsplit(url)
+    text = parts.netloc + parts.path.rstrip("/")
+    if len(text) > LINK_TEXT:
+        text = text[: LINK_TEXT - 1] + "…"
+    elif parts.query or parts.fragment:
+        text += "…"  # there is more to the link than its page
+    shown = discord.utils.escape_markdown(text).translate(_TEXT_BRACKETS)
+    return f"[{shown}](<{url.translate(_TARGET_ESCAPES)}>)"
+
+
+def link_fields(links: Sequence[str]) -> list[tuple[str, str]]:
+    """The card's "Pinned links", one per line, in as many fields as Discord's 1,024 characters a field need:
+    five links of the longest pinnable length would not fit in one."""
+    fields: list[list[str]] = []
+    for url in links:
+        line = _masked(url)
+        if len(line) > FIELD_VALUE:
+            line = url  # only a link made mostly of brackets; the bare link is at most 512 characters
+        if fields and len("\n".join([*fields[-1], line])) <= FIELD_VALUE:
+            fields[-1].append(line)
+        else:
+            fields.append([line])
+    # Continuation fields have an invisible name, so the links read as one list.
+    return [("Pinned links" if i == 0 else "\u200b", "\n".join(lines)) for i, lines in enumerate(fields)]
+
+
 def card_embed(space: Space, offer: TicketOffer | None = None) -> discord.Embed:
     """The live card; with `offer` (a ticketed Space), who may join and what a ticket costs."""
     embed = discord.Embed(title=f"🔴 LIVE · {space.title}", colour=LIVE_COLOUR)
@@ -57,8 +91,8 @@ def card_embed(space: Space, offer: TicketOffer | None = None) -> discord.Embed:
         embed.add_field(name="● Recording", value="Opt out: `/space record optout`", inline=True)
     if space.queue:
         embed.add_field(name="Requests to speak", value=f"{len(space.queue)} waiting", inline=True)
-    if space.links:
-        embed.add_field(name="Pinned links", value="\n".join(space.links), inline=False)
+    for name, value in link_fields(space.links):
+        embed.add_field(name=name, value=value, inline=False)
     tallies = "  ".join(f"{emoji} {count}" for emoji, count in space.reactions.items() if count)
     if tallies:
         embed.add_field(name="Reactions", value=tallies, inline=False)

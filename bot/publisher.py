@@ -84,7 +84,9 @@ class DiscordPublisher:
                     log.warning("%s for Space %s: Discord said %s", type(event).__name__, space.id, exc)
                     if isinstance(event, ev.SpaceStarted):
                         raise  # the member who started it must hear why the Stage did not open
-        if any(not isinstance(event, ev.SpaceEnded) for event in events):
+        # An ended Space's card is its summary, made final by `_ended`: whatever came with the end (the recording
+        # stopping) or after it (the replay deleted) must not bring back a live card with working buttons.
+        if space.is_live:
             self._cards.mark(space)
         self._board.mark(space.guild_id)
 

@@ -7,11 +7,13 @@ Pure functions of the domain's `ScheduledSpace`, no Discord calls. Times are Dis
 from __future__ import annotations
 
 import io
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
 import discord
 
 from bot.embeds import LIVE_COLOUR
+from bot.limits import fit_lines
 from bot.ticket_render import HOLDERS_ONLY, offer_line
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState, reminder_label
 from spaces_core.domain.tickets import TicketOffer
@@ -26,9 +28,11 @@ __all__ = [
     "rescheduled_text",
     "upcoming_embed",
     "upcoming_line",
+    "upcoming_text",
 ]
 
 ICS_NAME = "space.ics"
+MAX_UPCOMING = 15
 UPCOMING_COLOUR = discord.Colour.blurple()
 CLOSED_COLOUR = discord.Colour.dark_grey()
 _STATE_TITLES = {
@@ -70,6 +74,12 @@ def upcoming_embed(schedule: ScheduledSpace, offer: TicketOffer | None = None) -
 def upcoming_line(schedule: ScheduledSpace, followed: bool) -> str:
     star = "⭐ " if followed else ""
     return f"{star}**{schedule.title}** — <@{schedule.host_id}> in <#{schedule.channel_id}>, {at(schedule.starts_at)}"
+
+
+def upcoming_text(schedules: Sequence[ScheduledSpace], followed: Collection[int]) -> str:
+    """`/space upcoming`: soonest (followed hosts first, as given) up to 15, as many as one message holds."""
+    lines = [upcoming_line(s, s.host_id in followed) for s in schedules]
+    return fit_lines("**Upcoming Spaces**", lines, most=MAX_UPCOMING)
 
 
 def reminder_text(schedule: ScheduledSpace, offset: int) -> str:

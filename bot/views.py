@@ -8,6 +8,7 @@ permissions through the services: a button being visible proves nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -15,6 +16,7 @@ import discord
 from bot.buttons import SID, IdButton
 from bot.cogs.common import actor_in
 from bot.context import app_of
+from bot.limits import ACTION_ROWS, SELECT_OPTIONS, fit_lines
 from bot.replies import guarded, reply
 from bot.server_audio import why_audio_off
 from bot.ticket_views import ticket_button
@@ -27,12 +29,15 @@ __all__ = [
     "card_view",
     "invite_view",
     "listen_url",
+    "panel_text",
     "register_components",
     "share_for",
     "share_text",
 ]
 
 UID = r"(?P<uid>[0-9]{15,21})"
+BUTTON_HANDS = ACTION_ROWS - 1  # the last row holds the menu of the hands further down
+SELECT_LABEL = 100
 Button = discord.ui.Button[Any]
 
 
@@ -188,6 +193,39 @@ class Decide(discord.ui.DynamicItem[Button], template=rf"sp:(?P<verdict>ok|no):{
         await guarded(interaction, act, doing="bring that member up")
 
 
+class PickHand(discord.ui.DynamicItem[discord.ui.Select[Any]], template=rf"sp:pick:{SID}"):
+    """The control panel's menu of the hands further down the queue: the one picked is brought up."""
+
+    def __init__(self, space_id: str, picks: Sequence[tuple[int, int, str]] = ()) -> None:
+        options = [
+            discord.SelectOption(label=f"{position}. {name}"[:SELECT_LABEL], value=str(user_id))
+            for position, user_id, name in picks
+        ]
+        super().__init__(
+            discord.ui.Select(
+                placeholder="Bring up someone further down the queue…",
+                options=options,
+                custom_id=f"sp:pick:{space_id}",
+                row=BUTTON_HANDS,
+            )
+        )
+        self.space_id = space_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Any:
+        return cls(match["sid"])  # the member's pick arrives in `self.item.values`
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            user_id = int(self.item.values[0])
+            await app_of(interaction.client).spaces.approve(self.space_id, await actor_in(interaction), user_id)
+            await reply(interaction, f"<@{user_id}> is now a speaker.")
+
+        await guarded(interaction, act, doing="bring that member up")
+
+
 class AnswerInvite(discord.ui.DynamicItem[Button], template=rf"sp:inv:(?P<answer>yes|no):{SID}:{UID}"):
     def __init__(self, space_id: str, user_id: int, accept: bool) -> None:
         answer = "yes" if accept else "no"
@@ -234,11 +272,27 @@ def card_view(space: Space, offer: TicketOffer | None = None) -> discord.ui.View
     return view
 
 
+def panel_text(space: Space) -> str:
+    """The queue as `/space panel` lists it, within one message: "…and N more." past what fits."""
+    lines = [f"{i}. <@{uid}>" for i, uid in enumerate(space.queue, start=1)]
+    return fit_lines(f"**Raised hands** (first come, first served), {len(lines)} waiting:", lines)
+
+
 def approval_view(space: Space, names: dict[int, str]) -> discord.ui.View:
+    """One row per hand at the front of the queue, its Approve beside its Deny; the next 25 in a menu below.
+
+    Discord allows five rows: the first `BUTTON_HANDS` get buttons, the last row is the menu."""
     view = discord.ui.View(timeout=None)
-    for user_id in space.queue[:10]:  # two buttons each, 25 components at most per message
-        view.add_item(Decide(space.id, user_id, True, label=f"Approve {names.get(user_id, user_id)}"))
-        view.add_item(Decide(space.id, user_id, False))
+    for row, user_id in enumerate(space.queue[:BUTTON_HANDS]):
+        approve = Decide(space.id, user_id, True, label=f"Approve {names.get(user_id, user_id)}")
+        deny = Decide(space.id, user_id, False)
+        approve.row = deny.row = row
+        view.add_item(approve)
+        view.add_item(deny)
+    further = space.queue[BUTTON_HANDS : BUTTON_HANDS + SELECT_OPTIONS]
+    if further:
+        picks = [(BUTTON_HANDS + i + 1, uid, names.get(uid, str(uid))) for i, uid in enumerate(further)]
+        view.add_item(PickHand(space.id, picks))
     return view
 
 
@@ -250,4 +304,4 @@ def invite_view(space: Space, user_id: int) -> discord.ui.View:
 
 
 def register_components(client: discord.Client) -> None:
-    client.add_dynamic_items(RequestToSpeak, React, FollowHost, Share, Decide, AnswerInvite)
+    client.add_dynamic_items(RequestToSpeak, React, FollowHost, Share, Decide, PickHand, AnswerInvite)

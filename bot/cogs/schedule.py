@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.cogs.common import actor_in, guild_only
 from bot.context import app_of
 from bot.replies import guarded, reply
-from bot.schedule_render import at, upcoming_line
+from bot.schedule_render import at, upcoming_text
 from bot.schedule_views import schedules_of
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.when import exact_when, time_zone
@@ -25,7 +25,6 @@ from spaces_core.domain.when import exact_when, time_zone
 __all__ = ["ScheduleCog", "cancel", "reschedule", "schedule", "set_timezone", "upcoming", "zone_choices"]
 
 Vocal = discord.StageChannel | discord.VoiceChannel
-MAX_LISTED = 15
 MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
 # Offered before anything is typed: an alphabetical start (Africa/Abidjan, Africa/Accra…) helps nobody.
 COMMON_ZONES = (
@@ -144,10 +143,7 @@ async def upcoming(interaction: discord.Interaction) -> None:
             await reply(interaction, "No Space is scheduled here. Plan one with `/space schedule`.")
             return
         followed = set(await app.follows.following(viewer))
-        lines = [upcoming_line(s, s.host_id in followed) for s in found[:MAX_LISTED]]
-        more = len(found) - MAX_LISTED
-        tail = f"\n…and {more} more." if more > 0 else ""
-        await reply(interaction, "**Upcoming Spaces**\n" + "\n".join(lines) + tail)
+        await reply(interaction, upcoming_text(found, followed))
 
     await guarded(interaction, act, doing="list the upcoming Spaces")
 

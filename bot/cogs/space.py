@@ -18,7 +18,7 @@ from bot.embeds import card_embed, summary_embed
 from bot.permissions import require_bot_permissions
 from bot.replies import guarded, reply
 from bot.server_audio import why_audio_off
-from bot.views import approval_view, share_for
+from bot.views import approval_view, panel_text, share_for
 from spaces_core.domain.errors import InvalidInput, NotFound
 from spaces_core.domain.roles import Action, Actor, require
 from spaces_core.domain.schedule import ScheduledSpace
@@ -134,12 +134,7 @@ class SpaceCog(commands.Cog):
             if not space.queue:
                 await reply(interaction, "No raised hands right now.", embed=card_embed(space))
                 return
-            lines = "\n".join(f"{i}. <@{uid}>" for i, uid in enumerate(space.queue, start=1))
-            await reply(
-                interaction,
-                f"**Raised hands** (first come, first served):\n{lines}",
-                view=approval_view(space, names),
-            )
+            await reply(interaction, panel_text(space), view=approval_view(space, names))
 
         await guarded(interaction, act, doing="open the control panel")
 

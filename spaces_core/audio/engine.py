@@ -72,6 +72,11 @@ class MixEngine:
         if tap in self._taps:
             self._taps.remove(tap)
 
+    def jitter_of(self, speaker: SpeakerId) -> JitterBuffer | None:
+        """The speaker's jitter buffer, for its counters (what was played, concealed, dropped and why)."""
+        stream = self._streams.get(speaker)
+        return stream.jitter if stream is not None else None
+
     def push(self, speaker: SpeakerId, packet: RtpAudio, arrival: float) -> None:
         if speaker not in self._mixer.allowed:
             return  # not even buffered: an audience member's audio never reaches the mix

@@ -41,6 +41,8 @@ async def test_listeners_join_and_the_card_counts_them(world):
 async def test_end_turns_the_card_into_a_summary_and_closes_the_stage(world):
     await start_space(world)
     await world.server.join_voice(world.guild_id, world["cole"], world.stage_id)
+    # The peak asserted below is the bot's count: end only once it has counted Cole (the card shows it).
+    await eventually(lambda: _field(cards(world, world.stage_id)[0], "Listeners") == "1")
     record: Any = await world.slash(world.stage_id, world["hana"], "space end")
     assert "ended" in record.content
     await eventually(lambda: world.server.stage_instance(world.stage_id) is None)
