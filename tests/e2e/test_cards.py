@@ -13,7 +13,7 @@ import pytest
 from demo.world import World, open_world
 from spaces_core.domain.rules import MAX_LINKS, MAX_URL
 from tests.discord_limits import discord_refusals
-from tests.e2e.conftest import configure, eventually, live_space, start_space
+from tests.e2e.conftest import configure, eventually, live_space, press, start_space
 from tests.e2e.test_audio_receive import room_of
 from tests.e2e.test_recording import record
 
@@ -72,8 +72,9 @@ async def test_an_ended_recorded_space_keeps_its_summary_card(world: World) -> N
     # Five intervals: long enough to see it on a busy machine, and a live card never comes back later.
     await stays(lambda: all_summaries(world, "Friday AMA"), 5 * CARD_INTERVAL)
 
-    deleted = await world.slash(world.stage_id, world["hana"], "space replay", action="delete")
-    assert "deleted" in deleted.content, deleted.content
+    asked = await world.slash(world.stage_id, world["hana"], "space replay", action="delete")
+    deleted = await press(world, world["hana"], asked, "Confirm")
+    assert "deleted" in deleted.message["content"], deleted.message
     await stays(lambda: all_summaries(world, "Friday AMA"), 5 * CARD_INTERVAL)
     for card in space_cards(world, "Friday AMA"):
         assert "LIVE" not in card["embeds"][0]["title"]
