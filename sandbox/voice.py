@@ -81,6 +81,25 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             self.transport.sendto(bytes(packet), addr)
 
 
+class _RtpClock:
+    """One speaker's RTP numbering, as a Discord client keeps it: the sequence goes on by one a packet across
+    utterances (a fresh random start for each would make a receiver drop a later utterance as late), and the
+    timestamp runs at 48 kHz, contiguous within an utterance and jumping over the silence before the next."""
+
+    def __init__(self, now: float) -> None:
+        self._sequence = secrets.randbelow(1 << 16)
+        self._origin, self._base = now, secrets.randbelow(1 << 32)
+        self._next_sample = 0  # samples since the origin
+
+    def utterance(self, now: float, packets: int) -> tuple[int, int]:
+        """(sequence, timestamp) of the first of ``packets`` 20 ms packets starting at ``now``."""
+        elapsed = int((now - self._origin) * 48_000) // 960 * 960
+        first_sample = max(self._next_sample, elapsed)
+        self._next_sample = first_sample + packets * 960
+        sequence, self._sequence = self._sequence, (self._sequence + packets) & 0xFFFF
+        return sequence, (self._base + first_sample) & 0xFFFFFFFF
+
+
 class VoiceServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
@@ -92,6 +111,7 @@ class VoiceServer:
         self._socket_of: dict[str, web.WebSocketResponse] = {}  # by token
         self._member_ssrc: dict[tuple[int, int], int] = {}
         self._next_ssrc = 1000
+        self._clocks: dict[int, _RtpClock] = {}  # by SSRC
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -142,7 +162,7 @@ class VoiceServer:
         ssrc = self.ssrc_of(guild_id, user_id)
         loop = asyncio.get_running_loop()
         start, sent = loop.time(), 0
-        sequence, timestamp = secrets.randbelow(1 << 16), secrets.randbelow(1 << 32)
+        sequence, timestamp = self._clocks.setdefault(ssrc, _RtpClock(start)).utterance(start, len(packets))
         for index, payload in enumerate(packets):
             if paced:
                 await asyncio.sleep(max(0.0, start + index * 0.02 - loop.time()))
