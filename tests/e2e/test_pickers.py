@@ -103,3 +103,12 @@ async def test_unblock_picks_from_the_block_list_and_lets_the_member_back(world:
 async def _present(world: World, name: str) -> bool:
     space = await live_space(world)
     return space is not None and world[name] in space.present
+
+
+async def test_time_zones_are_suggested_as_a_member_types(world: World) -> None:
+    before = await choices(world, world["lee"], "settings timezone", "zone")
+    assert before and "Europe/Berlin" in [c["value"] for c in before]  # common zones before anything is typed
+    typed = await choices(world, world["lee"], "settings timezone", "zone", zone="new york")
+    assert [c["value"] for c in typed][:1] == ["America/New_York"]
+    picked = await world.slash(world.chat_id, world["lee"], "settings timezone", zone=typed[0]["value"])
+    assert "America/New_York" in (picked.content or ""), picked.content
