@@ -18,6 +18,7 @@ from bot.ticket_render import (
     keep_or_refund_text,
     payment_failed_text,
     receipt_text,
+    refund_failed_text,
     refunded_text,
     waitlist_offer_text,
 )
@@ -66,3 +67,8 @@ class DiscordTicketNotifier:
 
     async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
         self._dms.send(order.user_id, keep_or_refund_text(order, schedule), view=keep_or_refund_view(order))
+
+    async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
+        # The host decides what to do next; the member still has the ticket (nothing changed for them).
+        self._dms.send(schedule.host_id, refund_failed_text(order, schedule))
+        self._changed(schedule.id)

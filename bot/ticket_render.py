@@ -29,6 +29,7 @@ __all__ = [
     "payment_failed_text",
     "purchase_text",
     "receipt_text",
+    "refund_failed_text",
     "refunded_text",
     "sales_text",
     "stage_link",
@@ -101,6 +102,27 @@ def refunded_text(order: Order, schedule: ScheduledSpace) -> str:
     return (
         f"💸 Your ticket for **{schedule.title}** is refunded ({why}): {order.amount_label} back to your card, "
         f"usually within 5–10 days.\n-# Order {order.id}"
+    )
+
+
+# Stripe's failure_reason values, in a host's words.
+_REFUND_FAILURES = {
+    "lost_or_stolen_card": "the card was reported lost or stolen",
+    "expired_or_canceled_card": "the card has expired or was cancelled",
+    "declined": "the card's bank declined it",
+    "insufficient_funds": "there wasn't enough balance to pay it",
+    "charge_for_pending_refund_disputed": "the payment is disputed",
+    "merchant_request": "it was cancelled on Stripe",
+}
+
+
+def refund_failed_text(order: Order, schedule: ScheduledSpace) -> str:
+    """To the host: the refund didn't go through, so the member keeps the ticket and the host the money."""
+    why = _REFUND_FAILURES.get(order.refund_failure or "", "Stripe gave no reason")
+    return (
+        f"⚠️ The refund of <@{order.user_id}>'s ticket for **{schedule.title}** ({order.amount_label}) failed at "
+        f"Stripe: {why}. They keep their ticket and the payment stays with you. Try `/space refund` again, or "
+        f"refund them another way (Stripe's dashboard, or in person).\n-# Order {order.id}"
     )
 
 

@@ -8,6 +8,7 @@ saved, so a corrected retry with the same key goes through, as on Stripe.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -54,6 +55,9 @@ def _endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Respons
     async def serve(request: web.Request) -> web.Response:
         state = request.app[SERVER_KEY]
         request_id = state.ledger.new_id("req")
+        delay = state.delay_for(request.path)
+        if delay:  # a slow Stripe, before anything is decided (a client that gives up has changed nothing)
+            await asyncio.sleep(delay)
         try:
             _check_key(state, request)
             text = await request.text() if request.method == "POST" else request.query_string
@@ -135,7 +139,17 @@ def _retrieve(kind: str) -> Handler:
 
 
 def create_refund(state: StripeState, params: Params, _: web.Request) -> JSON:
-    return _expanded(state, money.create_refund(state.ledger, params), params)
+    return _expanded(state, money.create_refund(state.ledger, params, status=state.refund_status), params)
+
+
+def list_refunds(state: StripeState, params: Params, _: web.Request) -> JSON:
+    intent, charge = get_str(params, "payment_intent"), get_str(params, "charge")
+    refunds = [
+        r
+        for r in state.ledger.all("refund")
+        if (intent is None or r["payment_intent"] == intent) and (charge is None or r["charge"] == charge)
+    ]
+    return _expanded(state, state.ledger.list_page(refunds, params, "/v1/refunds"), params)
 
 
 def _type_matches(event_type: str, wanted: list[str]) -> bool:
@@ -183,6 +197,7 @@ def build_app(state: StripeState) -> web.Application:
         ("GET", "/v1/payment_intents/{id}", _retrieve("payment_intent")),
         ("GET", "/v1/charges/{id}", _retrieve("charge")),
         ("POST", "/v1/refunds", create_refund),
+        ("GET", "/v1/refunds", list_refunds),
         ("GET", "/v1/refunds/{id}", _retrieve("refund")),
         ("GET", "/v1/events", list_events),
         ("GET", "/v1/events/{id}", retrieve_event),

@@ -26,6 +26,12 @@ class StripeState:
     api_key: str
     base_url: str = ""
     idempotent: dict[tuple[str, str], SavedAnswer] = field(default_factory=dict)
+    # Faults a test plays: new refunds start in this status; requests under a path prefix wait this long first.
+    refund_status: str = "succeeded"
+    delays: dict[str, float] = field(default_factory=dict)
+
+    def delay_for(self, path: str) -> float:
+        return max((seconds for prefix, seconds in self.delays.items() if path.startswith(prefix)), default=0.0)
 
 
 SERVER_KEY = web.AppKey("stripe_state", StripeState)

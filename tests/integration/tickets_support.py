@@ -5,6 +5,7 @@ signature on the raw body, convert, `TicketService.apply`). Only the Discord sid
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Told:
     """The TicketNotifier port as the bot implements it, recorded: (kind, member, order id, link)."""
 
     said: list[tuple[str, int, str, str | None]] = field(default_factory=list)
+    failures: list[tuple[int, str, str | None]] = field(default_factory=list)  # (host told, order, why)
 
     def _add(self, kind: str, order: Order) -> None:
         self.said.append((kind, order.user_id, order.id, order.checkout_url))
@@ -82,6 +84,10 @@ class Told:
     async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
         self._add("keep_or_refund", order)
 
+    async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
+        self.failures.append((schedule.host_id, order.id, order.refund_failure))
+        self._add("refund_failed", order)
+
     def of(self, kind: str) -> list[int]:
         return [member for k, member, _, _ in self.said if k == kind]
 
@@ -103,6 +109,13 @@ class Wired:
     def new_service(self) -> TicketService:
         """Another process (a restart): same database and Stripe, nothing in memory."""
         return TicketService(self.uows, StripeClock(self.stripe), self.payments, self.told)
+
+    async def caught_up(self, service: TicketService | None = None, timeout: float = 30.0) -> None:
+        """Wait until the outbox worker has made every Stripe call owed (webhooks no longer wait for them)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while await (service or self.service).owed():
+            assert asyncio.get_running_loop().time() < deadline, "the outbox worker did not catch up"
+            await asyncio.sleep(0.02)
 
     async def pay(self, checkout: Checkout, *, delayed: bool = False) -> None:
         session = self.stripe.objects("checkout.session")
@@ -144,9 +157,11 @@ async def wired(uows: UnitOfWorkFactory) -> AsyncIterator[Wired]:
         service = TicketService(uows, StripeClock(server), payments, told)
         w = Wired(server, gateway, payments, service, PayoutService(uows, payments), told, uows)
         runner = await _webhook_endpoint(w, server)
+        service.start()
         try:
             yield w
         finally:
+            await w.service.stop()
             await runner.cleanup()
             await gateway.aclose()
 
