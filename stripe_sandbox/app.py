@@ -8,7 +8,6 @@ saved, so a corrected retry with the same key goes through, as on Stripe.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -55,9 +54,7 @@ def _endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Respons
     async def serve(request: web.Request) -> web.Response:
         state = request.app[SERVER_KEY]
         request_id = state.ledger.new_id("req")
-        delay = state.delay_for(request.path)
-        if delay:  # a slow Stripe, before anything is decided (a client that gives up has changed nothing)
-            await asyncio.sleep(delay)
+        await state.wait_for_path(request.path)  # a slow Stripe (a test's fault), before anything is decided
         try:
             _check_key(state, request)
             text = await request.text() if request.method == "POST" else request.query_string

@@ -12,6 +12,7 @@ The server keeps everything in memory and runs on the caller's event loop; drive
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import secrets
 import time
@@ -137,6 +138,15 @@ class LocalStripe:
             self._state.delays[path_prefix] = seconds
         else:
             self._state.delays.pop(path_prefix, None)
+
+    def hold(self, path_prefix: str) -> None:
+        """Requests under ``path_prefix`` wait, unanswered, until :meth:`release` (a Stripe that hangs)."""
+        self._state.holds.setdefault(path_prefix, asyncio.Event())
+
+    def release(self, path_prefix: str) -> None:
+        event = self._state.holds.pop(path_prefix, None)
+        if event is not None:
+            event.set()
 
     # --- webhooks ------------------------------------------------------------------------------------------
 

@@ -182,24 +182,24 @@ class TicketCore:
             order = await uow.tickets.order(order_id)
         if order is None or order.state is not OrderState.REFUND_DUE:
             return True
-        return await self.refund_now(order)
+        return await self.refund_now(order) is not None
 
-    async def refund_now(self, order: Order) -> bool:
+    async def refund_now(self, order: Order) -> RefundResult | None:
         """Ask Stripe for the refund of a refund_due order (`order.refund_key`, so once however often this runs;
         once its refund is known, its status is read instead). Only `succeeded` refunds the order; `pending`
         waits (the refund id is kept); `failed` gives the member their ticket back and tells the host.
-        False when Stripe could not be reached (retried later)."""
+        Stripe's answer, or None when it could not be reached (retried later)."""
         try:
             result = await self.payments.refund(order)
         except PaymentUnavailable as error:
             log.warning("refund of order %s postponed: %s", order.id, error)
-            return False
+            return None
         effects = AfterCommit()
         async with self.uow_factory() as uow:
             await self._refund_answered(uow, order, result, effects)
             await self.commit(uow, effects)
         await self.after(effects)
-        return True
+        return result
 
     async def _refund_answered(self, uow: UnitOfWork, order: Order, result: RefundResult, effects: AfterCommit) -> None:
         if result.status is RefundStatus.SUCCEEDED:

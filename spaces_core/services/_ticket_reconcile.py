@@ -123,7 +123,8 @@ class Reconciler:
             due = await uow.tickets.orders(states=(OrderState.REFUND_DUE,))
         done = 0
         for order in due:
-            done += await self._core.refund_now(order)
+            result = await self._core.refund_now(order)
+            done += result is not None and result.status.final  # a refund still pending at Stripe is no repair
         return done
 
     async def _waitlists(self) -> int:

@@ -6,7 +6,8 @@ signature on the raw body, convert, `TicketService.apply`). Only the Discord sid
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ __all__ = [
     "Wired",
     "add_schedule",
     "store",
+    "wait_until",
     "wired",
 ]
 
@@ -110,12 +112,13 @@ class Wired:
         """Another process (a restart): same database and Stripe, nothing in memory."""
         return TicketService(self.uows, StripeClock(self.stripe), self.payments, self.told)
 
-    async def caught_up(self, service: TicketService | None = None, timeout: float = 30.0) -> None:
+    async def caught_up(self, service: TicketService | None = None) -> None:
         """Wait until the outbox worker has made every Stripe call owed (webhooks no longer wait for them)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while await (service or self.service).owed():
-            assert asyncio.get_running_loop().time() < deadline, "the outbox worker did not catch up"
-            await asyncio.sleep(0.02)
+
+        async def none_owed() -> bool:
+            return await (service or self.service).owed() == 0
+
+        await wait_until(none_owed, "the outbox worker to catch up")
 
     async def pay(self, checkout: Checkout, *, delayed: bool = False) -> None:
         session = self.stripe.objects("checkout.session")
@@ -186,6 +189,17 @@ async def _webhook_endpoint(w: Wired, server: LocalStripe) -> web.AppRunner:
     endpoint = server.add_webhook_endpoint(f"http://127.0.0.1:{runner.addresses[0][1]}/stripe/webhook")
     verifier.append(WebhookVerifier(endpoint.secret))
     return runner
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool] | bool], what: str, timeout: float = 30.0) -> None:
+    """Wait for something the background worker does (never a fixed sleep); fail with `what` after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = condition()
+        if await result if inspect.isawaitable(result) else result:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
 
 
 async def add_schedule(uows: UnitOfWorkFactory, now: datetime, *, schedule_id: str = "sched1") -> ScheduledSpace:
