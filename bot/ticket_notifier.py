@@ -69,6 +69,8 @@ class DiscordTicketNotifier:
         self._dms.send(order.user_id, keep_or_refund_text(order, schedule), view=keep_or_refund_view(order))
 
     async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
-        # The host decides what to do next; the member still has the ticket (nothing changed for them).
+        # The member keeps the ticket they paid for (the role again, should a reconciliation have taken it while
+        # the refund was pending); the host decides what to do next.
+        await self._gate.grant(schedule, order.user_id)
         self._dms.send(schedule.host_id, refund_failed_text(order, schedule))
         self._changed(schedule.id)

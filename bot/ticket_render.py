@@ -14,6 +14,7 @@ from spaces_core.domain.tickets import (
     AlreadyHolder,
     Checkout,
     Order,
+    OrderState,
     Purchase,
     RefundReason,
     TicketOffer,
@@ -29,6 +30,7 @@ __all__ = [
     "payment_failed_text",
     "purchase_text",
     "receipt_text",
+    "host_refund_text",
     "refund_failed_text",
     "refunded_text",
     "sales_text",
@@ -124,6 +126,20 @@ def refund_failed_text(order: Order, schedule: ScheduledSpace) -> str:
         f"Stripe: {why}. They keep their ticket and the payment stays with you. Try `/space refund` again, or "
         f"refund them another way (Stripe's dashboard, or in person).\n-# Order {order.id}"
     )
+
+
+def host_refund_text(order: Order, schedule: ScheduledSpace, member: str) -> str:
+    """The host's answer to `/space refund`, as things stand at Stripe when it answered."""
+    what = f"{member}'s ticket for **{schedule.title}** ({order.amount_label})"
+    if order.state is OrderState.REFUNDED:
+        return f"💸 Refunded {what}. They're told by DM and can no longer join the Stage."
+    if order.state is OrderState.REFUND_DUE:
+        return (
+            f"💸 Refund of {what} asked: Stripe is still processing it. Their ticket is withdrawn; they're told by "
+            "DM once the money is on its way, and you are if the refund fails."
+        )
+    why = _REFUND_FAILURES.get(order.refund_failure or "", "Stripe gave no reason")
+    return f"⚠️ Stripe could not refund {what}: {why}. They keep their ticket; nothing was refunded."
 
 
 def waitlist_offer_text(order: Order, schedule: ScheduledSpace) -> str:
