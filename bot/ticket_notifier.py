@@ -24,7 +24,7 @@ from bot.ticket_render import (
 )
 from bot.ticket_views import keep_or_refund_view
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
-from spaces_core.domain.tickets import Order
+from spaces_core.domain.tickets import Order, OrderState
 
 __all__ = ["DiscordTicketNotifier"]
 
@@ -71,6 +71,7 @@ class DiscordTicketNotifier:
     async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
         # The member keeps the ticket they paid for (the role again, should a reconciliation have taken it while
         # the refund was pending); the host decides what to do next.
-        await self._gate.grant(schedule, order.user_id)
+        if order.state is OrderState.PAID:
+            await self._gate.grant(schedule, order.user_id)
         self._dms.send(schedule.host_id, refund_failed_text(order, schedule))
         self._changed(schedule.id)

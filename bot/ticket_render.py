@@ -121,10 +121,15 @@ _REFUND_FAILURES = {
 def refund_failed_text(order: Order, schedule: ScheduledSpace) -> str:
     """To the host: the refund didn't go through, so the member keeps the ticket and the host the money."""
     why = _REFUND_FAILURES.get(order.refund_failure or "", "Stripe gave no reason")
+    what = f"The refund of <@{order.user_id}>'s ticket for **{schedule.title}** ({order.amount_label})"
+    if order.state is OrderState.REFUNDED:  # Stripe had said it succeeded; the seat may be sold since
+        return (
+            f"⚠️ {what} failed at Stripe after it had gone through: {why}. The money is back with you and their "
+            f"ticket stays cancelled: refund them another way (Stripe's dashboard, or in person).\n-# Order {order.id}"
+        )
     return (
-        f"⚠️ The refund of <@{order.user_id}>'s ticket for **{schedule.title}** ({order.amount_label}) failed at "
-        f"Stripe: {why}. They keep their ticket and the payment stays with you. Try `/space refund` again, or "
-        f"refund them another way (Stripe's dashboard, or in person).\n-# Order {order.id}"
+        f"⚠️ {what} failed at Stripe: {why}. They keep their ticket and the payment stays with you. Try "
+        f"`/space refund` again, or refund them another way (Stripe's dashboard, or in person).\n-# Order {order.id}"
     )
 
 

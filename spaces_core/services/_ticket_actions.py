@@ -5,7 +5,8 @@ call is never lost: the Stripe webhook is answered as soon as its transaction co
 makes the calls afterwards; a crash after the answer leaves the rows, which the worker drains again at start-up
 and reconciliation drains too. An action is claimed for a lease before it runs (one runner at a time, even
 across processes), removed when done, and postponed with a growing delay when Stripe can't be reached. Running
-one twice is harmless: the idempotency keys come from the order (`checkout-<id>`, `Order.refund_key`).
+one twice is harmless: the idempotency keys come from the order (`checkout-<id>`, `Order.refund_key`). A runner
+stopped mid-call releases its claim; one that dies keeps it until the lease ends.
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ class ActionRunner:
         """Carry out a claimed action, then remove it, or release it for a later try."""
         try:
             carried_out = await self._carry_out(action)
+        except asyncio.CancelledError:  # stopped mid-call: free it now (the key makes a repeat harmless)
+            await asyncio.shield(self._release(action.id))
+            raise
         except Exception:
             log.exception("ticket action %s (%s %s) failed; retried later", action.id, action.kind, action.subject)
             carried_out = False
@@ -96,6 +100,11 @@ class ActionRunner:
                 await uow.ticket_actions.postpone(action.id, self._core.clock.now() + delay)
             await uow.commit()
         return carried_out
+
+    async def _release(self, action_id: str) -> None:
+        async with self._core.uow_factory() as uow:
+            await uow.ticket_actions.postpone(action_id, self._core.clock.now())
+            await uow.commit()
 
     async def _carry_out(self, action: TicketAction) -> bool:
         if action.kind is ActionKind.REFUND:

@@ -210,21 +210,22 @@ class TicketCore:
                 effects.note("refunded", done, await load_schedule(uow, order.schedule_id))
                 await effects.seat_released(uow, done)
         elif result.status.failed:
-            await self.refund_failed(uow, order, result.failure_reason, effects)
+            await self.refund_failed(uow, order, result.refund_id, result.failure_reason, effects)
         elif result.refund_id is not None and result.refund_id != order.refund_id:
             log.info("refund %s of order %s is %s at Stripe", result.refund_id, order.id, result.status)
             await uow.tickets.set_refund(order.id, result.refund_id)
 
     async def refund_failed(
-        self, uow: UnitOfWork, order: Order, failure: str | None, effects: AfterCommit
+        self, uow: UnitOfWork, order: Order, refund_id: str | None, failure: str | None, effects: AfterCommit
     ) -> Order | None:
-        """Stripe could not return the money: the member keeps it with us, so they keep the ticket (paid again,
-        ticket back) and the host is told why, to refund them another way or try again."""
-        restored = await uow.tickets.refund_failed(order, failure or "unknown", self.clock.now())
-        if restored is not None:
-            log.warning("refund of order %s failed at Stripe (%s): ticket restored", order.id, failure)
-            effects.note("refund_failed", restored, await load_schedule(uow, order.schedule_id))
-        return restored
+        """Stripe could not return the money: the member's money is still with the host, so they keep the ticket
+        (paid again, ticket back; if the refund had already succeeded, the order only records the failure) and
+        the host is told why, to refund them another way or try again."""
+        changed = await uow.tickets.refund_failed(order, refund_id, failure or "unknown", self.clock.now())
+        if changed is not None:
+            log.warning("refund of order %s failed at Stripe (%s); now %s", order.id, failure, changed.state)
+            effects.note("refund_failed", changed, await load_schedule(uow, order.schedule_id))
+        return changed
 
     # --- the waitlist -------------------------------------------------------------------------------------
 

@@ -142,8 +142,9 @@ async def settle_refund(
 ) -> EventOutcome:
     """A Refund's status, ours or one made on Stripe's dashboard (found by its PaymentIntent: it carries none of
     our metadata). `succeeded`: the order is refunded. `failed` / `canceled`: our refund_due order is paid again
-    and the host told. `pending`: ours waits; a dashboard refund of a paid ticket revokes it now (the money is
-    on its way back) and is finished by the refund's next update."""
+    and the host told (a refund that failed after succeeding is recorded and told; the order stays refunded).
+    `pending`: ours waits; a dashboard refund of a paid ticket revokes it now (the money is on its way back)
+    and is finished by the refund's next update."""
     if refund.order_id is not None:
         found = await uow.tickets.order_and_schedule(refund.order_id)
     else:
@@ -160,10 +161,7 @@ async def settle_refund(
     if refund.status is RefundStatus.SUCCEEDED:
         return await _refunded(uow, order, schedule, refund, now, effects)
     if refund.status.failed:
-        if order.state is not OrderState.REFUND_DUE or order.refund_id not in (None, refund.refund_id):
-            return _UNCHANGED  # not the refund we wait for (an older one, or the order moved on)
-        restored = await core.refund_failed(uow, order, refund.failure_reason, effects)
-        return _APPLIED if restored is not None else _UNCHANGED
+        return await _failed(core, uow, order, refund, effects)
     if order.state is OrderState.PAID and order.refund_id != refund.refund_id:
         due = await uow.tickets.move(
             order, OrderState.REFUND_DUE, refund_reason=RefundReason.STRIPE, refund_id=refund.refund_id
@@ -175,6 +173,17 @@ async def settle_refund(
     if order.state is OrderState.REFUND_DUE and order.refund_id is None:
         return _APPLIED if await uow.tickets.set_refund(order.id, refund.refund_id) else _UNCHANGED
     return _UNCHANGED
+
+
+async def _failed(
+    core: TicketCore, uow: UnitOfWork, order: Order, refund: RefundState, effects: AfterCommit
+) -> EventOutcome:
+    waited_for = order.state is OrderState.REFUND_DUE and order.refund_id in (None, refund.refund_id)
+    failed_after = order.state is OrderState.REFUNDED and order.refund_id == refund.refund_id
+    if not (waited_for or failed_after):
+        return _UNCHANGED  # not this order's refund (an older one), or the order moved on
+    changed = await core.refund_failed(uow, order, refund.refund_id, refund.failure_reason, effects)
+    return _APPLIED if changed is not None else _UNCHANGED
 
 
 async def _refunded(

@@ -244,25 +244,31 @@ class SqlTicketRepository:
         )
         return await self._rowcount(statement) == 1
 
-    async def refund_failed(self, order: Order, failure: str, now: datetime) -> Order | None:
-        """refund_due → paid again (Stripe kept the money), the failure remembered and the ticket given back."""
-        statement = (
-            update(_orders)
-            .where(_orders.c.id == order.id, _orders.c.state == OrderState.REFUND_DUE.value)
-            .values(
+    async def refund_failed(self, order: Order, refund_id: str | None, failure: str, now: datetime) -> Order | None:
+        """Stripe kept the money. refund_due → paid again, the failure remembered and the ticket given back; a
+        refund that had succeeded and failed afterwards only records the failure on the refunded order (its seat
+        may be sold since). None when the order is in neither case (a repeat, or another refund)."""
+        statement = update(_orders).where(_orders.c.id == order.id).returning(*_ORDER_COLUMNS)
+        if order.state is OrderState.REFUNDED:
+            statement = statement.where(
+                _orders.c.state == OrderState.REFUNDED.value,
+                _orders.c.refund_id == refund_id,
+                _orders.c.refund_failure.is_(None),
+            ).values(refund_failure=failure[:64])
+        else:
+            statement = statement.where(_orders.c.state == OrderState.REFUND_DUE.value).values(
                 state=OrderState.PAID.value,
                 refund_failure=failure[:64],
                 refund_attempts=_orders.c.refund_attempts + 1,
                 refunded_at=None,
             )
-            .returning(*_ORDER_COLUMNS)
-        )
         row = (await self._session.execute(statement)).mappings().first()
         if row is None:
             return None
-        restored = _order(row)
-        await self.grant(restored, now)  # False only if the member bought another ticket meanwhile
-        return restored
+        changed = _order(row)
+        if changed.state is OrderState.PAID:
+            await self.grant(changed, now)  # False only if the member bought another ticket meanwhile
+        return changed
 
     async def set_choice(self, order_id: str, choice: HolderChoice, *, only_from: Collection[HolderChoice]) -> bool:
         statement = (

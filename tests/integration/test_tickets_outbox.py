@@ -90,18 +90,13 @@ async def test_a_crash_after_the_answer_refunds_once_on_restart(w: Wired):
     assert w.told.of("refunded") == [A]
 
 
-async def test_killed_during_the_stripe_call_refunds_once(w: Wired):
-    """The worker dies while Stripe is making the refund (Stripe finishes it, we never hear the answer): the
-    claim's lease runs out, the next process asks again with the same key and gets the same refund."""
+async def test_stopped_during_the_stripe_call_refunds_once(w: Wired):
+    """The worker is stopped while Stripe is making the refund (Stripe finishes it, we never hear the answer):
+    the action is released, and the next process asks again with the same key and gets the same refund."""
     bought = await _checkout_then_cancel(w)
     w.stripe.hold("/v1/refunds")
     await w.pay(bought)
-
-    async def claimed() -> bool:  # the worker has taken the action and is waiting on Stripe
-        async with w.uows() as uow:
-            return not await uow.ticket_actions.due(StripeClock(w.stripe).now()) and await w.service.owed() == 1
-
-    await wait_until(claimed, "the worker to claim the refund")
+    await wait_until(lambda: _claimed(w), "the worker to claim the refund")
     await w.service.stop()  # cancelled mid-request
     w.stripe.release("/v1/refunds")  # Stripe completes the refund nobody is waiting for any more
     await wait_until(lambda: len(w.stripe.objects("refund")) == 1, "Stripe to finish the refund")
@@ -109,7 +104,31 @@ async def test_killed_during_the_stripe_call_refunds_once(w: Wired):
     restarted = w.new_service()
     restarted.start()
     try:
-        assert await restarted.owed() == 1  # still claimed by the dead worker...
+        await w.caught_up(restarted)
+    finally:
+        await restarted.stop()
+    assert len(w.stripe.objects("refund")) == 1
+    assert (await w.order(bought.order_id)).state is OrderState.REFUNDED
+    assert w.told.of("refunded") == [A]
+
+
+async def test_a_process_that_died_mid_call_is_taken_over_after_its_lease(w: Wired):
+    """A process dies holding the claim, after Stripe made the refund: its lease runs out, the next process asks
+    again with the same key (Stripe replays the refund) and finishes the order, once."""
+    bought = await _checkout_then_cancel(w)
+    await w.service.stop()
+    await w.pay(bought)
+    now = StripeClock(w.stripe).now()
+    async with w.uows() as uow:  # what the dead process did: claim the action, then call Stripe
+        (action,) = await uow.ticket_actions.due(now)
+        assert await uow.ticket_actions.claim(action.id, now, now + LEASE)
+        await uow.commit()
+    await w.payments.refund(await w.order(bought.order_id))
+
+    restarted = w.new_service()
+    restarted.start()
+    try:
+        assert await restarted.drain() == 0 and await restarted.owed() == 1  # still claimed by the dead one...
         await w.stripe.advance(int((LEASE + timedelta(seconds=5)).total_seconds()))  # ...until its lease ends
         await w.caught_up(restarted)
     finally:
@@ -117,6 +136,12 @@ async def test_killed_during_the_stripe_call_refunds_once(w: Wired):
     assert len(w.stripe.objects("refund")) == 1
     assert (await w.order(bought.order_id)).state is OrderState.REFUNDED
     assert w.told.of("refunded") == [A]
+
+
+async def _claimed(w: Wired) -> bool:
+    """The worker has taken the action and is waiting on Stripe."""
+    async with w.uows() as uow:
+        return not await uow.ticket_actions.due(StripeClock(w.stripe).now()) and await w.service.owed() == 1
 
 
 async def test_a_waitlist_checkout_is_opened_after_the_answer(w: Wired):

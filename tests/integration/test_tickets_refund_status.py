@@ -88,6 +88,21 @@ async def test_a_failed_refund_gives_the_ticket_back_and_tells_the_host(w: Wired
     assert w.told.of("refunded") == [A] and not await w.service.is_holder("sched1", A)
 
 
+async def test_a_refund_that_fails_after_succeeding_is_told_to_the_host(w: Wired):
+    """Stripe's test card 4000 0000 0000 5126: the refund succeeds, then fails days later. The seat may be sold
+    again by then, so the order stays refunded; the failure is recorded and the host told, once."""
+    order_id = await _holder(w)
+    await w.service.refund_member(actor=HOST, schedule_id="sched1", user_id=A)
+    assert (await w.order(order_id)).state is OrderState.REFUNDED
+
+    await w.stripe.settle_refund(_refund_ids(w)[0], succeeded=False, failure_reason="lost_or_stolen_card")
+
+    order = await w.order(order_id)
+    assert (order.state, order.refund_failure) == (OrderState.REFUNDED, "lost_or_stolen_card")
+    assert w.told.failures == [(HOST.user_id, order_id, "lost_or_stolen_card")]  # refund.failed and the two
+    assert not await w.service.is_holder("sched1", A)  # updates: told once
+
+
 async def test_a_dashboard_refund_is_matched_by_its_payment(w: Wired):
     order_id = await _holder(w)
     charge = w.stripe.objects("charge")[0]
