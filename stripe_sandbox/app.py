@@ -68,6 +68,7 @@ def _endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Respons
             )
             replay = _replay(state, key, saved)
             if replay is not None:
+                state.replayed.append(key)
                 return _json(200, replay, request_id, **{"Idempotent-Replayed": "true"})
             # Handlers never await, so a request runs whole before the next starts: no in-flight duplicates.
             saved.body = _dump(handler(state, decode(text), request))

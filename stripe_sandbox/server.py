@@ -139,6 +139,11 @@ class LocalStripe:
         else:
             self._state.delays.pop(path_prefix, None)
 
+    @property
+    def replayed_keys(self) -> list[str]:
+        """Idempotency keys a request came with again (answered from the first answer), in order."""
+        return list(self._state.replayed)
+
     def hold(self, path_prefix: str) -> None:
         """Requests under ``path_prefix`` wait, unanswered, until :meth:`release` (a Stripe that hangs)."""
         self._state.holds.setdefault(path_prefix, asyncio.Event())

@@ -31,6 +31,7 @@ class StripeState:
     refund_status: str = "succeeded"
     delays: dict[str, float] = field(default_factory=dict)
     holds: dict[str, asyncio.Event] = field(default_factory=dict)
+    replayed: list[str] = field(default_factory=list)  # idempotency keys answered from a saved answer
 
     async def wait_for_path(self, path: str) -> None:
         """A slow Stripe: wait the path's delay, and while a hold on it lasts, before anything is decided."""

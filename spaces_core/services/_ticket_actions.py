@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -132,7 +133,8 @@ class ActionWorker:
     def start(self) -> None:
         if self._task is None:
             self._wake = asyncio.Event()
-            self._task = asyncio.create_task(self._loop(), name="ticket-actions")
+            # A fresh context: started from inside a request's `inline()`, it must not make that request's calls.
+            self._task = asyncio.create_task(self._loop(), name="ticket-actions", context=contextvars.Context())
 
     def wake(self) -> None:
         self._wake.set()

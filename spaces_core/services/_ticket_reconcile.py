@@ -7,8 +7,9 @@
    seat, and an open one we never stored (a crash right after creating it) is recorded against its order.
 3. Pending orders past their Checkout's expiry are closed: expired on Stripe (whose answer may be "paid at the
    last second", then granted) or, when no Checkout was ever made, expired here.
-4. Refunds decided and not confirmed (a crash, Stripe down, a `pending` refund whose update was lost) are asked
-   again under the same idempotency key, or their status read again once Stripe gave us the refund's id.
+4. Refunds decided and not confirmed that the outbox does not owe already (a `pending` refund whose update was
+   lost, one made on the dashboard) are asked again under the same idempotency key, or their status read again
+   once Stripe gave us the refund's id.
 5. Free seats go to the waitlist.
 6. The outbox (Stripe calls owed by committed changes) is drained.
 Every step is a conditional transition, so running this twice, or next to live webhooks, repairs nothing twice.
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 
 from spaces_core.domain.errors import PaymentUnavailable
 from spaces_core.domain.payment_events import CheckoutState, EventOutcome, PaymentEvent
-from spaces_core.domain.tickets import Order, OrderState
+from spaces_core.domain.tickets import ActionKind, Order, OrderState
 from spaces_core.services._ticket_actions import ActionRunner
 from spaces_core.services._ticket_core import AfterCommit, TicketCore
 from spaces_core.services._ticket_settlement import settle_checkout
@@ -121,8 +122,9 @@ class Reconciler:
     async def _refunds(self) -> int:
         async with self._core.uow_factory() as uow:
             due = await uow.tickets.orders(states=(OrderState.REFUND_DUE,))
+            owed = await uow.ticket_actions.subjects(ActionKind.REFUND)  # the outbox's own: not asked twice
         done = 0
-        for order in due:
+        for order in (o for o in due if o.id not in owed):
             result = await self._core.refund_now(order)
             done += result is not None and result.status.final  # a refund still pending at Stripe is no repair
         return done

@@ -75,6 +75,11 @@ class SqlTicketActionRepository:
         statement = update(_actions).where(_actions.c.id == action_id).values(due_at=due_at, claimed_until=None)
         await self._session.execute(statement)
 
+    async def subjects(self, kind: ActionKind) -> set[str]:
+        """What actions of this kind are owed for (claimed or not)."""
+        rows = await self._session.execute(select(_actions.c.subject).where(_actions.c.kind == kind.value))
+        return {str(subject) for subject in rows.scalars()}
+
     async def pending(self) -> int:
         """How many actions are still owed (for tests and the log)."""
         rows = await self._session.execute(select(_actions.c.id))
