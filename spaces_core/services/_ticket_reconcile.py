@@ -121,8 +121,10 @@ class Reconciler:
 
     async def _refunds(self) -> int:
         async with self._core.uow_factory() as uow:
+            # The outbox's own are not asked twice. Read first: an action finished after this read has moved its
+            # order out of refund_due before the orders are read (the worker commits the order, then the removal).
+            owed = await uow.ticket_actions.subjects(ActionKind.REFUND)
             due = await uow.tickets.orders(states=(OrderState.REFUND_DUE,))
-            owed = await uow.ticket_actions.subjects(ActionKind.REFUND)  # the outbox's own: not asked twice
         done = 0
         for order in (o for o in due if o.id not in owed):
             result = await self._core.refund_now(order)
