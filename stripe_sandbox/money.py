@@ -1,8 +1,8 @@
 """PaymentIntents, Charges and Refunds: what a paid Checkout Session leaves behind, and refunds of it.
 
 A destination charge keeps ``application_fee_amount`` and ``transfer_data[destination]`` on both the
-PaymentIntent and its Charge; Stripe copies the PaymentIntent's metadata to the Charge, and so do we, which is
-what lets a ``charge.refunded`` event be matched to an order.
+PaymentIntent and its Charge; Stripe copies the PaymentIntent's metadata to the Charge, and so do we. Refunds
+start ``succeeded`` or ``pending`` and may fail later (:func:`settle_refund`), with the events Stripe sends.
 """
 
 from __future__ import annotations
