@@ -12,12 +12,24 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tickets_support import HOST, STORES, StripeClock, Wired, add_schedule, store, wait_until, wired
+from tickets_support import (
+    HOST,
+    STORES,
+    StripeClock,
+    Wired,
+    add_schedule,
+    payments_for,
+    store,
+    wait_until,
+    wired,
+)
 
+from payments import StripeGateway
 from spaces_core.domain.schedule import ScheduleState
 from spaces_core.domain.tickets import Checkout, OrderState, RefundReason
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services._ticket_core import LEASE
+from spaces_core.services.tickets import TicketService
 
 A, B = 10, 11
 
@@ -136,6 +148,27 @@ async def test_a_process_that_died_mid_call_is_taken_over_after_its_lease(w: Wir
     assert len(w.stripe.objects("refund")) == 1
     assert (await w.order(bought.order_id)).state is OrderState.REFUNDED
     assert w.told.of("refunded") == [A]
+
+
+async def test_stripe_down_postpones_the_refund_until_it_is_back(w: Wired, unused_tcp_port: int):
+    bought = await _checkout_then_cancel(w)
+    await w.service.stop()
+    await w.pay(bought)
+    down = StripeGateway(w.stripe.api_key, api_base=f"http://127.0.0.1:{unused_tcp_port}", max_network_retries=0)
+    cut_off = TicketService(w.uows, StripeClock(w.stripe), payments_for(down), w.told)
+    try:
+        assert await cut_off.drain() == 0  # Stripe unreachable: the refund is postponed, not lost
+    finally:
+        await down.aclose()
+    async with w.uows() as uow:
+        (action,) = await uow.ticket_actions.due(StripeClock(w.stripe).now() + timedelta(seconds=15))
+    assert action.attempts == 1
+    assert await w.new_service().drain() == 0  # not due again yet (15 s after the first try)
+
+    await w.stripe.advance(16)
+    assert await w.new_service().drain() == 1
+    assert (await w.order(bought.order_id)).state is OrderState.REFUNDED
+    assert len(w.stripe.objects("refund")) == 1 and await w.service.owed() == 0
 
 
 async def _claimed(w: Wired) -> bool:
