@@ -143,10 +143,10 @@ class TicketService:
 
     async def apply(self, event: PaymentEvent) -> EventOutcome:
         """Apply one provider event, exactly once per event id: the id is recorded in the transaction of the
-        effects, as its last statement. A repeat finds the order already moved (its conditional UPDATE changes
-        nothing; on PostgreSQL a concurrent one first waits for the row lock) and then hits the id's key: it is
-        rolled back, and its after-commit effects are dropped with it. The Stripe calls an event leads to (a
-        refund, a waitlist Checkout) are only written to the outbox here: the webhook is answered without
+        effects, as its last statement but the outbox rows. A repeat finds the order already moved (its conditional
+        UPDATE changes nothing; on PostgreSQL a concurrent one first waits for the row lock) and then hits the id's
+        key: it is rolled back, and its after-commit effects are dropped with it. The Stripe calls an event leads
+        to (a refund, a waitlist Checkout) are only written to the outbox here: the webhook is answered without
         waiting for Stripe, and the worker (`start`) makes them."""
         if event.type not in HANDLED_EVENTS:
             return EventOutcome.IGNORED
