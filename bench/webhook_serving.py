@@ -112,6 +112,9 @@ class Quiet:
     async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
         await self._note("keep_or_refund")
 
+    async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
+        await self._note("refund_failed")
+
 
 @asynccontextmanager
 async def webhook_apply(connect_args: dict[str, Any]) -> AsyncIterator[tuple[ApplyEvent, Quiet]]:

@@ -58,6 +58,7 @@ class TicketDesk:
 
     def start(self) -> None:
         self._redraw.start()
+        self.tickets.start()  # the worker making the Stripe calls webhooks decided
         if self._loop is None:
             self._loop = asyncio.create_task(self._reconcile_forever(), name="ticket-reconcile")
 
@@ -68,6 +69,7 @@ class TicketDesk:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._loop = None
         self._work.clear()
+        await self.tickets.stop()
         await self._redraw.stop()
 
     def spawn(self, work: Coroutine[Any, Any, object], name: str) -> None:

@@ -18,12 +18,13 @@ from bot.ticket_render import (
     keep_or_refund_text,
     payment_failed_text,
     receipt_text,
+    refund_failed_text,
     refunded_text,
     waitlist_offer_text,
 )
 from bot.ticket_views import keep_or_refund_view
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
-from spaces_core.domain.tickets import Order
+from spaces_core.domain.tickets import Order, OrderState
 
 __all__ = ["DiscordTicketNotifier"]
 
@@ -66,3 +67,11 @@ class DiscordTicketNotifier:
 
     async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
         self._dms.send(order.user_id, keep_or_refund_text(order, schedule), view=keep_or_refund_view(order))
+
+    async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
+        # The member keeps the ticket they paid for (the role again, should a reconciliation have taken it while
+        # the refund was pending); the host decides what to do next.
+        if order.state is OrderState.PAID:
+            await self._gate.grant(schedule, order.user_id)
+        self._dms.send(schedule.host_id, refund_failed_text(order, schedule))
+        self._changed(schedule.id)

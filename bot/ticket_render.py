@@ -14,6 +14,7 @@ from spaces_core.domain.tickets import (
     AlreadyHolder,
     Checkout,
     Order,
+    OrderState,
     Purchase,
     RefundReason,
     TicketOffer,
@@ -24,11 +25,13 @@ __all__ = [
     "ENABLE_TICKETS",
     "HOLDERS_ONLY",
     "checkout_expired_text",
+    "host_refund_text",
     "keep_or_refund_text",
     "offer_line",
     "payment_failed_text",
     "purchase_text",
     "receipt_text",
+    "refund_failed_text",
     "refunded_text",
     "sales_text",
     "stage_link",
@@ -102,6 +105,46 @@ def refunded_text(order: Order, schedule: ScheduledSpace) -> str:
         f"💸 Your ticket for **{schedule.title}** is refunded ({why}): {order.amount_label} back to your card, "
         f"usually within 5–10 days.\n-# Order {order.id}"
     )
+
+
+# Stripe's failure_reason values, in a host's words.
+_REFUND_FAILURES = {
+    "lost_or_stolen_card": "the card was reported lost or stolen",
+    "expired_or_canceled_card": "the card has expired or was cancelled",
+    "declined": "the card's bank declined it",
+    "insufficient_funds": "there wasn't enough balance to pay it",
+    "charge_for_pending_refund_disputed": "the payment is disputed",
+    "merchant_request": "it was cancelled on Stripe",
+}
+
+
+def refund_failed_text(order: Order, schedule: ScheduledSpace) -> str:
+    """To the host: the refund didn't go through, so the member keeps the ticket and the host the money."""
+    why = _REFUND_FAILURES.get(order.refund_failure or "", "Stripe gave no reason")
+    what = f"The refund of <@{order.user_id}>'s ticket for **{schedule.title}** ({order.amount_label})"
+    if order.state is OrderState.REFUNDED:  # Stripe had said it succeeded; the seat may be sold since
+        return (
+            f"⚠️ {what} failed at Stripe after it had gone through: {why}. The money is back with you and their "
+            f"ticket stays cancelled: refund them another way (Stripe's dashboard, or in person).\n-# Order {order.id}"
+        )
+    return (
+        f"⚠️ {what} failed at Stripe: {why}. They keep their ticket and the payment stays with you. Try "
+        f"`/space refund` again, or refund them another way (Stripe's dashboard, or in person).\n-# Order {order.id}"
+    )
+
+
+def host_refund_text(order: Order, schedule: ScheduledSpace, member: str) -> str:
+    """The host's answer to `/space refund`, as things stand at Stripe when it answered."""
+    what = f"{member}'s ticket for **{schedule.title}** ({order.amount_label})"
+    if order.state is OrderState.REFUNDED:
+        return f"💸 Refunded {what}. They're told by DM and can no longer join the Stage."
+    if order.state is OrderState.REFUND_DUE:
+        return (
+            f"💸 Refund of {what} asked: Stripe is still processing it. Their ticket is withdrawn; they're told by "
+            "DM once the money is on its way, and you are if the refund fails."
+        )
+    why = _REFUND_FAILURES.get(order.refund_failure or "", "Stripe gave no reason")
+    return f"⚠️ Stripe could not refund {what}: {why}. They keep their ticket; nothing was refunded."
 
 
 def waitlist_offer_text(order: Order, schedule: ScheduledSpace) -> str:

@@ -73,20 +73,30 @@ class CheckoutSession:
 
 @dataclass(frozen=True)
 class Refund:
+    """Stripe's Refund: ``status`` pending | requires_action | succeeded | failed | canceled; ``failure_reason``
+    (lost_or_stolen_card, expired_or_canceled_card, declined, insufficient_funds, merchant_request, unknown...)
+    once failed. Only ``succeeded`` is money back with the buyer."""
+
     id: str
     amount: int
     currency: str
     payment_intent: str | None
     status: str
+    failure_reason: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Refund:
+        if data.get("object") not in (None, "refund"):
+            raise ValueError(f"not a refund: {data.get('object')!r}")
         return cls(
             id=str(data["id"]),
             amount=int(data["amount"]),
             currency=str(data["currency"]),
             payment_intent=_id_of(data.get("payment_intent")),
             status=str(data["status"]),
+            failure_reason=data.get("failure_reason"),
+            metadata=dict(data.get("metadata") or {}),
         )
 
 

@@ -176,6 +176,17 @@ class StripeGateway:
             refund = await self._client.v1.refunds.create_async(params, {"idempotency_key": idempotency_key})
         return Refund.from_json(refund.to_dict())
 
+    async def retrieve_refund(self, refund_id: str) -> Refund:
+        async with _translated():
+            refund = await self._client.v1.refunds.retrieve_async(refund_id)
+        return Refund.from_json(refund.to_dict())
+
+    async def refunds_of(self, payment_intent: str) -> list[Refund]:
+        """The payment's refunds, newest first (ours and any made on the dashboard)."""
+        async with _translated():
+            page = await self._client.v1.refunds.list_async({"payment_intent": payment_intent, "limit": 100})
+        return [Refund.from_json(r.to_dict()) for r in page.data]
+
     async def list_events(self, since: datetime, types: Sequence[str] = ()) -> list[StripeEvent]:
         """Events created since then, oldest first (the order to apply them in); ``types`` may use ``.*``."""
         params: EventListParams = {"created": {"gte": int(since.timestamp())}, "limit": 100}

@@ -1,33 +1,34 @@
 """The core's `TicketPayments` port over `StripeGateway`, and Stripe events turned into the core's `PaymentEvent`.
 
-Idempotency keys come from our own records: ``checkout-<order id>``, ``refund-<order id>``, ``connect-host-<host
-id>``; every Checkout parameter comes from the stored order (amount, currency, expiry, fee, destination), so a
-retry after a crash or a timeout is the same request and Stripe answers it with the same object.
+Idempotency keys come from our own records: ``checkout-<order id>``, ``Order.refund_key`` (``refund-<order id>``,
+then ``-2``... after a failed refund), ``connect-host-<host id>``; every Checkout parameter comes from the stored
+order (amount, currency, expiry, fee, destination), so a retry after a crash or a timeout is the same request
+and Stripe answers it with the same object.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from payments.errors import AlreadyRefunded, MalformedWebhook, PaymentsError, PaymentsMisconfigured
-from payments.models import CheckoutSession, ConnectAccount, StripeEvent
+from payments.models import CheckoutSession, ConnectAccount, Refund, StripeEvent
 from payments.stripe_gateway import StripeGateway
 from spaces_core.domain.errors import PaymentUnavailable
 from spaces_core.domain.payment_events import (
     HANDLED_EVENTS,
     AccountState,
-    ChargeState,
     CheckoutState,
+    EventType,
     OpenCheckout,
     PaymentEvent,
     RefundResult,
+    RefundState,
+    refund_status,
 )
 from spaces_core.domain.tickets import Order
 
-__all__ = ["StripeTicketPayments", "checkout_state", "to_payment_event"]
+__all__ = ["StripeTicketPayments", "checkout_state", "refund_state", "to_payment_event"]
 
 log = logging.getLogger("payments.tickets")
 
@@ -55,22 +56,25 @@ def checkout_state(session: CheckoutSession) -> CheckoutState:
     )
 
 
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, Mapping):
-        return str(value["id"])
-    return None if value is None else str(value)
+_REFUND_EVENTS = frozenset(
+    {EventType.REFUND_CREATED, EventType.REFUND_UPDATED, EventType.REFUND_FAILED, EventType.CHARGE_REFUND_UPDATED}
+)
 
 
-def _charge_state(data: Mapping[str, Any]) -> ChargeState:
-    metadata = data.get("metadata") or {}
-    return ChargeState(
-        charge_id=str(data["id"]),
-        order_id=metadata.get("order_id"),
-        payment_intent=_id_of(data.get("payment_intent")),
-        amount_cents=int(data["amount"]),
-        amount_refunded_cents=int(data.get("amount_refunded") or 0),
-        currency=str(data["currency"]).lower(),
+def refund_state(refund: Refund) -> RefundState:
+    return RefundState(
+        refund_id=refund.id,
+        status=refund_status(refund.status),
+        order_id=refund.metadata.get("order_id"),
+        payment_intent=refund.payment_intent,
+        amount_cents=refund.amount,
+        currency=refund.currency.lower(),
+        failure_reason=refund.failure_reason,
     )
+
+
+def _result(refund: Refund) -> RefundResult:
+    return RefundResult(refund.id, refund_status(refund.status), refund.failure_reason)
 
 
 def to_payment_event(event: StripeEvent) -> PaymentEvent:
@@ -78,8 +82,9 @@ def to_payment_event(event: StripeEvent) -> PaymentEvent:
     try:
         if event.type.startswith("checkout.session."):
             return PaymentEvent(event.id, event.type, event.created, checkout=checkout_state(event.checkout_session()))
-        if event.type == "charge.refunded":
-            return PaymentEvent(event.id, event.type, event.created, charge=_charge_state(event.object))
+        if event.type in _REFUND_EVENTS:  # each carries the Refund itself
+            refund = refund_state(Refund.from_json(event.object))
+            return PaymentEvent(event.id, event.type, event.created, refund=refund)
         if event.type == "account.updated":
             account = ConnectAccount.from_json(event.object)
             return PaymentEvent(event.id, event.type, event.created, account=AccountState(account.id, account.ready))
@@ -135,17 +140,31 @@ class StripeTicketPayments:
         if order.payment_intent is None:
             raise PaymentUnavailable(f"Order {order.id} has no payment to refund.")
         try:
+            if order.refund_id is not None:  # asked before: how it stands now (a replayed key would say "pending")
+                return _result(await self._gateway.retrieve_refund(order.refund_id))
             refund = await self._gateway.refund(
                 order.payment_intent,
-                idempotency_key=f"refund-{order.id}",
+                idempotency_key=order.refund_key,
                 reverse_transfer=order.destination is not None,
                 metadata={"order_id": order.id},
             )
         except AlreadyRefunded:
-            return RefundResult(None, settled=True)  # refunded before (the dashboard, or our lost answer)
+            return await self._earlier_refund(order.payment_intent)
         except PaymentsError as error:
             raise _unavailable(error) from error
-        return RefundResult(refund.id, settled=refund.status in ("succeeded", "pending"))
+        return _result(refund)
+
+    async def _earlier_refund(self, payment_intent: str) -> RefundResult:
+        """Nothing left to refund: a refund made before (the dashboard, or ours whose answer was lost) holds the
+        money. Its status is the answer: still pending, it is not done yet."""
+        try:
+            refunds = await self._gateway.refunds_of(payment_intent)
+        except PaymentsError as error:
+            raise _unavailable(error) from error
+        live = [r for r in refunds if not refund_status(r.status).failed]
+        if not live:
+            raise PaymentUnavailable(f"Stripe refuses to refund payment {payment_intent} and shows no refund of it.")
+        return _result(live[0])
 
     async def recent_checkouts(self, since: datetime) -> list[CheckoutState]:
         try:

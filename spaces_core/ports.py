@@ -12,7 +12,16 @@ from spaces_core.domain.payment_events import CheckoutState, OpenCheckout, Payme
 from spaces_core.domain.rules import GuildPolicy, MemberPrefs
 from spaces_core.domain.schedule import Job, ScheduledSpace
 from spaces_core.domain.space import Space
-from spaces_core.domain.tickets import HolderChoice, Order, OrderState, PayoutAccount, TicketOffer, WaitlistEntry
+from spaces_core.domain.tickets import (
+    ActionKind,
+    HolderChoice,
+    Order,
+    OrderState,
+    PayoutAccount,
+    TicketAction,
+    TicketOffer,
+    WaitlistEntry,
+)
 
 __all__ = [
     "BlockRepository",
@@ -27,6 +36,7 @@ __all__ = [
     "ScheduleAnnouncer",
     "ScheduleRepository",
     "SpaceRepository",
+    "TicketActionRepository",
     "TicketNotifier",
     "TicketPayments",
     "TicketRepository",
@@ -173,8 +183,10 @@ class TicketRepository(Protocol):
 
     async def order(self, order_id: str) -> Order | None: ...
 
-    async def order_and_schedule(self, order_id: str) -> tuple[Order, ScheduledSpace] | None:
-        """The order with its scheduled Space, read together (what every payment event needs)."""
+    async def order_and_schedule(
+        self, order_id: str | None = None, *, payment_intent: str | None = None
+    ) -> tuple[Order, ScheduledSpace] | None:
+        """The order (by id, else by its PaymentIntent) with its scheduled Space, read together."""
         ...
 
     async def active_order(self, schedule_id: str, user_id: int) -> Order | None: ...
@@ -202,6 +214,13 @@ class TicketRepository(Protocol):
         ...
 
     async def set_checkout(self, order_id: str, session_id: str, url: str) -> bool: ...
+    async def set_refund(self, order_id: str, refund_id: str) -> bool: ...
+
+    async def refund_failed(self, order: Order, refund_id: str | None, failure: str, now: datetime) -> Order | None:
+        """refund_due → paid, the failure recorded, the ticket given back (a refunded order whose refund
+        `refund_id` failed afterwards: only the failure recorded); None when nothing changed."""
+        ...
+
     async def set_choice(self, order_id: str, choice: HolderChoice, *, only_from: Collection[HolderChoice]) -> bool: ...
 
     async def ask_holders(self, schedule_id: str) -> list[Order]:
@@ -243,6 +262,20 @@ class TicketRepository(Protocol):
     async def known_events(self, event_ids: Collection[str]) -> set[str]:
         """Which of these event ids were applied already."""
         ...
+
+
+class TicketActionRepository(Protocol):
+    """The outbox of Stripe calls owed by committed ticket changes (see `TicketAction`)."""
+
+    async def add(
+        self, actions: Sequence[TicketAction], now: datetime, *, claimed_until: datetime | None = None
+    ) -> None: ...
+    async def due(self, now: datetime, *, ids: Sequence[str] | None = None, limit: int = 100) -> list[TicketAction]: ...
+    async def claim(self, action_id: str, now: datetime, until: datetime) -> bool: ...
+    async def done(self, action_id: str) -> None: ...
+    async def postpone(self, action_id: str, due_at: datetime) -> None: ...
+    async def subjects(self, kind: ActionKind) -> set[str]: ...
+    async def pending(self) -> int: ...
 
 
 class PayoutRepository(Protocol):
@@ -287,6 +320,8 @@ class UnitOfWork(Protocol):
     def tickets(self) -> TicketRepository: ...
     @property
     def payouts(self) -> PayoutRepository: ...
+    @property
+    def ticket_actions(self) -> TicketActionRepository: ...
     @property
     def stage_access(self) -> StageAccessRepository: ...
 
@@ -352,7 +387,8 @@ class TicketPayments(Protocol):
         ...
 
     async def refund(self, order: Order) -> RefundResult:
-        """Refund the order's whole payment (key: the order id), taking a destination charge back from the host."""
+        """Refund the order's whole payment (key: `order.refund_key`), taking a destination charge back from the
+        host; when the order already names its refund (`order.refund_id`), how that refund stands now."""
         ...
 
     async def recent_checkouts(self, since: datetime) -> list[CheckoutState]: ...
@@ -389,4 +425,9 @@ class TicketNotifier(Protocol):
 
     async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
         """The Space moved: Keep (the default) or Refund?"""
+        ...
+
+    async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
+        """To the host: Stripe could not refund this member (`order.refund_failure` says why); they keep their
+        ticket and the money stays with the host until it is refunded another way."""
         ...

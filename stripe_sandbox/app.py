@@ -57,6 +57,9 @@ def _endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Respons
         try:
             _check_key(state, request)
             text = await request.text() if request.method == "POST" else request.query_string
+            # A slow Stripe (a test's fault): the request has arrived whole; the answer takes its time. A client
+            # that gives up meanwhile does not undo it, as on Stripe.
+            await state.wait_for_path(request.path)
             key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
             if key is None:
                 return _json(200, _dump(handler(state, decode(text), request)), request_id)
@@ -65,6 +68,7 @@ def _endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Respons
             )
             replay = _replay(state, key, saved)
             if replay is not None:
+                state.replayed.append(key)
                 return _json(200, replay, request_id, **{"Idempotent-Replayed": "true"})
             # Handlers never await, so a request runs whole before the next starts: no in-flight duplicates.
             saved.body = _dump(handler(state, decode(text), request))
@@ -135,7 +139,17 @@ def _retrieve(kind: str) -> Handler:
 
 
 def create_refund(state: StripeState, params: Params, _: web.Request) -> JSON:
-    return _expanded(state, money.create_refund(state.ledger, params), params)
+    return _expanded(state, money.create_refund(state.ledger, params, status=state.refund_status), params)
+
+
+def list_refunds(state: StripeState, params: Params, _: web.Request) -> JSON:
+    intent, charge = get_str(params, "payment_intent"), get_str(params, "charge")
+    refunds = [
+        r
+        for r in state.ledger.all("refund")
+        if (intent is None or r["payment_intent"] == intent) and (charge is None or r["charge"] == charge)
+    ]
+    return _expanded(state, state.ledger.list_page(refunds, params, "/v1/refunds"), params)
 
 
 def _type_matches(event_type: str, wanted: list[str]) -> bool:
@@ -183,6 +197,7 @@ def build_app(state: StripeState) -> web.Application:
         ("GET", "/v1/payment_intents/{id}", _retrieve("payment_intent")),
         ("GET", "/v1/charges/{id}", _retrieve("charge")),
         ("POST", "/v1/refunds", create_refund),
+        ("GET", "/v1/refunds", list_refunds),
         ("GET", "/v1/refunds/{id}", _retrieve("refund")),
         ("GET", "/v1/events", list_events),
         ("GET", "/v1/events/{id}", retrieve_event),

@@ -1,8 +1,8 @@
 """PaymentIntents, Charges and Refunds: what a paid Checkout Session leaves behind, and refunds of it.
 
 A destination charge keeps ``application_fee_amount`` and ``transfer_data[destination]`` on both the
-PaymentIntent and its Charge; Stripe copies the PaymentIntent's metadata to the Charge, and so do we, which is
-what lets a ``charge.refunded`` event be matched to an order.
+PaymentIntent and its Charge; Stripe copies the PaymentIntent's metadata to the Charge, and so do we. Refunds
+start ``succeeded`` or ``pending`` and may fail later (:func:`settle_refund`), with the events Stripe sends.
 """
 
 from __future__ import annotations
@@ -13,12 +13,27 @@ from stripe_sandbox.errors import invalid_request
 from stripe_sandbox.forms import Params, as_dict, get_int, get_str
 from stripe_sandbox.ledger import JSON, Ledger
 
-__all__ = ["REFUND_PARAMS", "create_payment_intent", "create_refund", "fail", "succeed"]
+__all__ = [
+    "REFUND_FAILURES",
+    "REFUND_PARAMS",
+    "create_payment_intent",
+    "create_refund",
+    "fail",
+    "settle_refund",
+    "succeed",
+]
 
 REFUND_PARAMS = frozenset(
     {"payment_intent", "charge", "amount", "reason", "metadata", "refund_application_fee", "reverse_transfer", "expand"}
 )
 _REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
+# The Refund object's failure_reason values (Stripe API reference).
+REFUND_FAILURES = frozenset(
+    {
+        "charge_for_pending_refund_disputed", "declined", "expired_or_canceled_card", "insufficient_funds",
+        "lost_or_stolen_card", "merchant_request", "unknown",
+    }
+)  # fmt: skip
 
 
 def create_payment_intent(ledger: Ledger, session: JSON, intent_data: JSON) -> JSON:
@@ -93,7 +108,10 @@ def _charge_to_refund(ledger: Ledger, params: Params) -> JSON:
     return ledger.get("charge", intent["latest_charge"])
 
 
-def create_refund(ledger: Ledger, params: Params) -> JSON:
+def create_refund(ledger: Ledger, params: Params, *, status: str = "succeeded") -> JSON:
+    """A refund of (part of) a charge. ``status``: what the card network answers at once, ``succeeded`` or
+    ``pending`` (as with Stripe's test card 4000 0000 0000 7726), finished later by :func:`settle_refund`. As on
+    Stripe, a pending refund already counts in the charge's ``amount_refunded`` and sends ``charge.refunded``."""
     unknown = sorted(set(params) - REFUND_PARAMS)
     if unknown:
         raise invalid_request(f"Received unknown parameter: {unknown[0]}", param=unknown[0])
@@ -121,7 +139,9 @@ def create_refund(ledger: Ledger, params: Params) -> JSON:
             "metadata": {str(k): str(v) for k, v in as_dict(params, "metadata").items()},
             "payment_intent": charge["payment_intent"],
             "reason": reason,
-            "status": "succeeded",
+            "status": status,
+            "failure_reason": None,
+            "failure_balance_transaction": None,
         }
     )
     previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
@@ -129,4 +149,29 @@ def create_refund(ledger: Ledger, params: Params) -> JSON:
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]
     ledger.record_event("refund.created", refund)
     ledger.record_event("charge.refunded", charge, previous)
+    return refund
+
+
+def settle_refund(ledger: Ledger, refund_id: str, *, succeeded: bool, failure_reason: str = "unknown") -> JSON:
+    """A pending refund succeeds or fails; a succeeded one may still fail later (Stripe's test card 4000 0000 0000
+    5126). A failure gives the amount back to the charge (it can be refunded again) and sends ``refund.failed``;
+    every change sends ``refund.updated`` and ``charge.refund.updated``, with the previous status."""
+    refund = ledger.get("refund", refund_id)
+    if refund["status"] not in ("pending", "succeeded") or (succeeded and refund["status"] == "succeeded"):
+        raise invalid_request(f"Refund {refund_id} is {refund['status']}: it can't become that.")
+    if failure_reason not in REFUND_FAILURES:
+        raise invalid_request(f"Unknown refund failure_reason: {failure_reason}", param="failure_reason")
+    previous = {"status": refund["status"]}
+    if succeeded:
+        refund["status"] = "succeeded"
+    else:
+        charge = ledger.get("charge", refund["charge"])
+        charge["amount_refunded"] -= refund["amount"]
+        charge["refunded"] = False
+        refund.update(status="failed", failure_reason=failure_reason, failure_balance_transaction=ledger.new_id("txn"))
+        previous["failure_reason"] = None
+    ledger.record_event("refund.updated", refund, previous)
+    ledger.record_event("charge.refund.updated", refund, previous)
+    if not succeeded:
+        ledger.record_event("refund.failed", refund, previous)
     return refund

@@ -12,6 +12,7 @@ The server keeps everything in memory and runs on the caller's event loop; drive
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import secrets
 import time
@@ -19,7 +20,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from stripe_sandbox import checkout, connect
+from stripe_sandbox import checkout, connect, money
 from stripe_sandbox.app import build_app
 from stripe_sandbox.delivery import Delivery, Signing, WebhookDispatcher, WebhookEndpoint
 from stripe_sandbox.ledger import JSON, Ledger
@@ -101,6 +102,56 @@ class LocalStripe:
         account = connect.complete_onboarding(self.ledger, account_id)
         await self._settle()
         return copy.deepcopy(account)
+
+    # --- refunds and a slow Stripe ---------------------------------------------------------------------------
+
+    @property
+    def refund_status(self) -> str:
+        """The status new refunds get at once: ``succeeded`` (default) or ``pending`` (see :meth:`settle_refund`)."""
+        return self._state.refund_status
+
+    @refund_status.setter
+    def refund_status(self, value: str) -> None:
+        if value not in ("succeeded", "pending"):
+            raise ValueError("a refund starts succeeded or pending")
+        self._state.refund_status = value
+
+    async def settle_refund(self, refund_id: str, *, succeeded: bool = True, failure_reason: str = "unknown") -> JSON:
+        """The card network answers: the refund succeeds, or fails (``failure_reason``, the money stays with the
+        merchant). Webhooks are out on return."""
+        refund = money.settle_refund(self.ledger, refund_id, succeeded=succeeded, failure_reason=failure_reason)
+        await self._settle()
+        return copy.deepcopy(refund)
+
+    async def dashboard_refund(self, payment_intent: str, *, amount: int | None = None) -> JSON:
+        """Someone refunds on Stripe's dashboard: no idempotency key, no metadata of ours."""
+        params: dict[str, object] = {"payment_intent": payment_intent}
+        if amount is not None:
+            params["amount"] = str(amount)
+        refund = money.create_refund(self.ledger, params, status=self._state.refund_status)
+        await self._settle()
+        return copy.deepcopy(refund)
+
+    def slow(self, seconds: float, path_prefix: str = "/v1/") -> None:
+        """Every API request under ``path_prefix`` waits ``seconds`` before it is served (0 removes it)."""
+        if seconds:
+            self._state.delays[path_prefix] = seconds
+        else:
+            self._state.delays.pop(path_prefix, None)
+
+    @property
+    def replayed_keys(self) -> list[str]:
+        """Idempotency keys a request came with again (answered from the first answer), in order."""
+        return list(self._state.replayed)
+
+    def hold(self, path_prefix: str) -> None:
+        """Requests under ``path_prefix`` wait, unanswered, until :meth:`release` (a Stripe that hangs)."""
+        self._state.holds.setdefault(path_prefix, asyncio.Event())
+
+    def release(self, path_prefix: str) -> None:
+        event = self._state.holds.pop(path_prefix, None)
+        if event is not None:
+            event.set()
 
     # --- webhooks ------------------------------------------------------------------------------------------
 

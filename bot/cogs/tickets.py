@@ -17,7 +17,7 @@ from bot.cogs.common import actor_in, guild_only
 from bot.context import app_of
 from bot.replies import NO_MENTIONS, guarded, reply
 from bot.schedule_views import schedules_of
-from bot.ticket_render import ENABLE_TICKETS, offer_line, sales_text
+from bot.ticket_render import ENABLE_TICKETS, host_refund_text, offer_line, sales_text
 from bot.ticket_views import tickets_of
 from spaces_core.domain.errors import InvalidInput, NotFound
 from spaces_core.domain.roles import Actor
@@ -96,11 +96,7 @@ async def refund(interaction: discord.Interaction, member: discord.Member, space
         schedule = await target_schedule(interaction, actor, space)
         await interaction.response.defer(ephemeral=True, thinking=True)  # Stripe answers in its own time
         order = await tickets.refund_member(actor=actor, schedule_id=schedule.id, user_id=member.id)
-        await reply(
-            interaction,
-            f"💸 Refunded {member.mention}'s ticket for **{schedule.title}** ({order.amount_label}). "
-            "They're told by DM and can no longer join the Stage.",
-        )
+        await reply(interaction, host_refund_text(order, schedule, member.mention))
 
     await guarded(interaction, act, doing="refund that ticket")
 

@@ -6,7 +6,12 @@
 
 The signature is checked by ``payments.WebhookVerifier`` over the exact bytes received, before anything else
 reads the body. Exactly-once is the core's (``TicketService.apply`` records the event id in the transaction
-of its effects), so this endpoint is free to answer 200 to every duplicate.
+of its effects), so this endpoint is free to answer 200 to every duplicate. The answer never waits for Stripe:
+the refunds and waitlist Checkouts an event leads to are written to the ticket outbox in that transaction and
+made by its worker afterwards (a slow Stripe would otherwise make Stripe's own delivery time out).
+
+Events handled: ``checkout.session.*`` (payments), ``refund.created`` / ``refund.updated`` / ``refund.failed`` /
+``charge.refund.updated`` (a refund's status: only ``succeeded`` refunds an order), ``account.updated``.
 """
 
 from __future__ import annotations

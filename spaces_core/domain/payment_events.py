@@ -15,13 +15,15 @@ from spaces_core.domain.tickets import Order
 __all__ = [
     "HANDLED_EVENTS",
     "AccountState",
-    "ChargeState",
     "CheckoutState",
     "EventOutcome",
     "EventType",
     "OpenCheckout",
     "PaymentEvent",
     "RefundResult",
+    "RefundState",
+    "RefundStatus",
+    "refund_status",
 ]
 
 
@@ -30,7 +32,13 @@ class EventType(StrEnum):
     ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
     ASYNC_FAILED = "checkout.session.async_payment_failed"
     CHECKOUT_EXPIRED = "checkout.session.expired"
-    CHARGE_REFUNDED = "charge.refunded"
+    # A Refund's life (its status in each): created, then updated (pending → succeeded, or → failed, which also
+    # sends refund.failed); charge.refund.updated is the older name of the updates. Not `charge.refunded`: Stripe
+    # sends it when a refund is *created*, pending or not, so it can't tell a refund that went through.
+    REFUND_CREATED = "refund.created"
+    REFUND_UPDATED = "refund.updated"
+    REFUND_FAILED = "refund.failed"
+    CHARGE_REFUND_UPDATED = "charge.refund.updated"
     ACCOUNT_UPDATED = "account.updated"
 
 
@@ -83,29 +91,57 @@ class CheckoutState:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class ChargeState:
-    """A charge (from `charge.refunded`): the order it paid for is in the metadata we put on its PaymentIntent."""
+class RefundStatus(StrEnum):
+    """A Stripe Refund's `status` (API reference, "The Refund object")."""
 
-    charge_id: str
-    order_id: str | None
-    payment_intent: str | None
-    amount_cents: int
-    amount_refunded_cents: int
-    currency: str
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
 
     @property
-    def fully_refunded(self) -> bool:
-        return self.amount_cents > 0 and self.amount_refunded_cents >= self.amount_cents
+    def final(self) -> bool:
+        return self in (RefundStatus.SUCCEEDED, RefundStatus.FAILED, RefundStatus.CANCELED)
+
+    @property
+    def failed(self) -> bool:
+        return self in (RefundStatus.FAILED, RefundStatus.CANCELED)
+
+
+def refund_status(value: str) -> RefundStatus:
+    """Stripe may add statuses: an unknown one is treated as still under way (never as money returned)."""
+    try:
+        return RefundStatus(value)
+    except ValueError:
+        return RefundStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class RefundState:
+    """A Refund (from `refund.*` / `charge.refund.updated`). Ours carry `metadata.order_id`; one made on Stripe's
+    dashboard carries no metadata of ours and is matched by its PaymentIntent."""
+
+    refund_id: str
+    status: RefundStatus
+    order_id: str | None  # metadata.order_id
+    payment_intent: str | None
+    amount_cents: int
+    currency: str
+    failure_reason: str | None = None
 
     def mismatch(self, order: Order) -> str | None:
-        if self.order_id != order.id:
-            return f"charge for order {self.order_id!r}, not {order.id!r}"
+        if self.order_id is not None and self.order_id != order.id:
+            return f"refund for order {self.order_id!r}, not {order.id!r}"
         if order.payment_intent is not None and self.payment_intent != order.payment_intent:
             return f"payment {self.payment_intent} is not the order's {order.payment_intent}"
-        if (self.amount_cents, self.currency.lower()) != (order.amount_cents, order.currency):
-            return f"{self.amount_cents} {self.currency} is not the order's {order.amount_cents} {order.currency}"
+        if self.currency.lower() != order.currency:
+            return f"a refund in {self.currency}, the order is in {order.currency}"
         return None
+
+    def whole(self, order: Order) -> bool:
+        """We never refund part of a ticket; a partial refund made on the dashboard leaves the ticket alone."""
+        return self.amount_cents >= order.amount_cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +152,22 @@ class AccountState:
 
 @dataclass(frozen=True, slots=True)
 class PaymentEvent:
-    """One provider event. Exactly one of `checkout`, `charge`, `account` is set for the types we handle."""
+    """One provider event. Exactly one of `checkout`, `refund`, `account` is set for the types we handle."""
 
     id: str
     type: str
     created: datetime
     checkout: CheckoutState | None = None
-    charge: ChargeState | None = None
+    refund: RefundState | None = None
     account: AccountState | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class RefundResult:
+    """Stripe's answer to our refund request: only `succeeded` is money returned; `pending` (and
+    `requires_action`) wait for a `refund.updated`; `failed` / `canceled` mean the member still has their money
+    with us (`failure_reason`, Stripe's word for why)."""
+
     refund_id: str | None
-    settled: bool  # Stripe accepted it (succeeded or pending on its side): our refund is done
+    status: RefundStatus
+    failure_reason: str | None = None

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_PRICE",
     "MIN_PRICE",
     "RELEASES_SEAT",
+    "ActionKind",
     "AlreadyHolder",
     "Checkout",
     "HolderChoice",
@@ -36,6 +37,7 @@ __all__ = [
     "PayoutAccount",
     "Purchase",
     "RefundReason",
+    "TicketAction",
     "TicketOffer",
     "WaitlistEntry",
     "Waitlisted",
@@ -66,7 +68,9 @@ class OrderState(StrEnum):
     PAID = "paid"  # a ticket
     EXPIRED = "expired"  # the Checkout expired unpaid: seat released
     FAILED = "failed"  # the payment failed (or Stripe was unreachable): seat released
-    REFUND_DUE = "refund_due"  # a refund was decided and not yet confirmed by Stripe: still holds its seat
+    # A refund was decided and Stripe has not said it succeeded (not asked yet, or `pending` there): still holds
+    # its seat. If Stripe says it failed, the order goes back to paid (see TicketCore.refund_failed).
+    REFUND_DUE = "refund_due"
     REFUNDED = "refunded"  # seat released
 
 
@@ -103,7 +107,7 @@ class RefundReason(StrEnum):
     HOST = "host"  # the host (or an admin) refunded this member
     HOLDER = "holder"  # the holder chose Refund after a reschedule
     LATE = "late"  # paid after the Space was cancelled or had ended
-    STRIPE = "stripe"  # refunded on Stripe directly (the dashboard); we only learn it from charge.refunded
+    STRIPE = "stripe"  # refunded on Stripe directly (the dashboard); we only learn it from its refund.* events
 
 
 class HolderChoice(StrEnum):
@@ -218,6 +222,15 @@ class Order:
     refund_id: str | None = None
     refund_reason: RefundReason | None = None
     choice: HolderChoice | None = None
+    # Set when Stripe reported our last refund failed (its failure_reason): the order is paid again, the member
+    # keeps the ticket, and a retry is a new refund (key refund-<id>-<attempt>: Stripe would replay the failed one).
+    refund_failure: str | None = None
+    refund_attempts: int = 0
+
+    @property
+    def refund_key(self) -> str:
+        """The idempotency key of this order's current refund request."""
+        return f"refund-{self.id}" if self.refund_attempts == 0 else f"refund-{self.id}-{self.refund_attempts + 1}"
 
     @property
     def amount_label(self) -> str:
@@ -278,3 +291,24 @@ class AlreadyHolder:
 
 
 Purchase = Checkout | Waitlisted | AlreadyHolder
+
+
+class ActionKind(StrEnum):
+    """A Stripe call a committed change still owes (see `TicketAction`)."""
+
+    REFUND = "refund"  # subject: a refund_due order: ask Stripe for its refund (or read how it went)
+    PROMOTE = "promote"  # subject: a schedule id: free seats go to the waitlist
+    CHECKOUT = "checkout"  # subject: an order made for a waiting member: open its Checkout and send the link
+
+
+@dataclass(frozen=True, slots=True)
+class TicketAction:
+    """One entry of the outbox: written in the transaction that decided it, removed once carried out. Carrying
+    one out twice is harmless (the Stripe call's idempotency key comes from the order, and every transition is
+    conditional), so a crash between the call and the removal costs a repeat, never a second refund."""
+
+    id: str
+    kind: ActionKind
+    subject: str
+    due_at: datetime
+    attempts: int = 0

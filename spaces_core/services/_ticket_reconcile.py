@@ -7,8 +7,11 @@
    seat, and an open one we never stored (a crash right after creating it) is recorded against its order.
 3. Pending orders past their Checkout's expiry are closed: expired on Stripe (whose answer may be "paid at the
    last second", then granted) or, when no Checkout was ever made, expired here.
-4. Refunds decided and not confirmed (a crash, Stripe down) are asked again, under the same idempotency key.
+4. Refunds decided and not confirmed that the outbox does not owe already (a `pending` refund whose update was
+   lost, one made on the dashboard) are asked again under the same idempotency key, or their status read again
+   once Stripe gave us the refund's id.
 5. Free seats go to the waitlist.
+6. The outbox (Stripe calls owed by committed changes) is drained.
 Every step is a conditional transition, so running this twice, or next to live webhooks, repairs nothing twice.
 """
 
@@ -20,7 +23,8 @@ from datetime import datetime, timedelta
 
 from spaces_core.domain.errors import PaymentUnavailable
 from spaces_core.domain.payment_events import CheckoutState, EventOutcome, PaymentEvent
-from spaces_core.domain.tickets import Order, OrderState
+from spaces_core.domain.tickets import ActionKind, Order, OrderState
+from spaces_core.services._ticket_actions import ActionRunner
 from spaces_core.services._ticket_core import AfterCommit, TicketCore
 from spaces_core.services._ticket_settlement import settle_checkout
 
@@ -34,9 +38,12 @@ _SETTLEABLE = (OrderState.PENDING, OrderState.PROCESSING, OrderState.EXPIRED, Or
 
 
 class Reconciler:
-    def __init__(self, core: TicketCore, apply: Callable[[PaymentEvent], Awaitable[EventOutcome]]) -> None:
+    def __init__(
+        self, core: TicketCore, apply: Callable[[PaymentEvent], Awaitable[EventOutcome]], actions: ActionRunner
+    ) -> None:
         self._core = core
         self._apply = apply
+        self._actions = actions
 
     async def run(self, lookback: timedelta) -> int:
         now = self._core.clock.now()
@@ -55,6 +62,7 @@ class Reconciler:
             log.warning("reconciliation could not reach Stripe; the rest runs next time: %s", error)
         repaired += await self._refunds()
         repaired += await self._waitlists()
+        repaired += await self._actions.drain()
         if repaired:
             log.info("reconciliation repaired %d orders", repaired)
         return repaired
@@ -92,7 +100,7 @@ class Reconciler:
                 expired = await uow.tickets.move(order, OrderState.EXPIRED)
                 if expired is not None:
                     await effects.seat_released(uow, expired)
-                await uow.commit()
+                await self._core.commit(uow, effects)
             await self._core.after(effects)
             return expired is not None
         try:
@@ -107,18 +115,20 @@ class Reconciler:
         now = self._core.clock.now()
         async with self._core.uow_factory() as uow:
             outcome = await settle_checkout(self._core, uow, state, None, now, effects)
-            await uow.commit()
+            await self._core.commit(uow, effects)
         await self._core.after(effects)
         return outcome is EventOutcome.APPLIED
 
     async def _refunds(self) -> int:
         async with self._core.uow_factory() as uow:
+            # The outbox's own are not asked twice. Read first: an action finished after this read has moved its
+            # order out of refund_due before the orders are read (the worker commits the order, then the removal).
+            owed = await uow.ticket_actions.subjects(ActionKind.REFUND)
             due = await uow.tickets.orders(states=(OrderState.REFUND_DUE,))
-        effects = AfterCommit()
         done = 0
-        for order in due:
-            done += await self._core.refund_now(order, effects)
-        await self._core.after(effects)
+        for order in (o for o in due if o.id not in owed):
+            result = await self._core.refund_now(order)
+            done += result is not None and result.status.final  # a refund still pending at Stripe is no repair
         return done
 
     async def _waitlists(self) -> int:

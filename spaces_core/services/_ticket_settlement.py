@@ -10,13 +10,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from spaces_core.domain.payment_events import ChargeState, CheckoutState, EventOutcome, EventType, PaymentEvent
+from spaces_core.domain.payment_events import (
+    CheckoutState,
+    EventOutcome,
+    EventType,
+    PaymentEvent,
+    RefundState,
+    RefundStatus,
+)
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
 from spaces_core.domain.tickets import Order, OrderState, RefundReason
 from spaces_core.ports import UnitOfWork
 from spaces_core.services._ticket_core import AfterCommit, TicketCore
 
-__all__ = ["settle_charge", "settle_checkout", "settle_event"]
+__all__ = ["settle_checkout", "settle_event", "settle_refund"]
 
 log = logging.getLogger("spaces_core.tickets")
 
@@ -28,8 +35,8 @@ async def settle_event(
 ) -> EventOutcome:
     if event.checkout is not None:
         return await settle_checkout(core, uow, event.checkout, EventType(event.type), now, effects)
-    if event.charge is not None and event.type == EventType.CHARGE_REFUNDED:
-        return await settle_charge(core, uow, event.charge, now, effects)
+    if event.refund is not None:
+        return await settle_refund(core, uow, event.refund, now, effects)
     if event.account is not None:
         stored = await uow.payouts.by_account(event.account.account_id)
         if stored is None:
@@ -130,21 +137,64 @@ async def _fail(
     return _APPLIED
 
 
-async def settle_charge(
-    core: TicketCore, uow: UnitOfWork, charge: ChargeState, now: datetime, effects: AfterCommit
+async def settle_refund(
+    core: TicketCore, uow: UnitOfWork, refund: RefundState, now: datetime, effects: AfterCommit
 ) -> EventOutcome:
-    """`charge.refunded`: the refund we asked for (or one made on Stripe's dashboard) went through."""
-    found = await uow.tickets.order_and_schedule(charge.order_id) if charge.order_id else None
+    """A Refund's status, ours or one made on Stripe's dashboard (found by its PaymentIntent: it carries none of
+    our metadata). `succeeded`: the order is refunded. `failed` / `canceled`: our refund_due order is paid again
+    and the host told (a refund that failed after succeeding is recorded and told; the order stays refunded).
+    `pending`: ours waits; a dashboard refund of a paid ticket revokes it now (the money is on its way back)
+    and is finished by the refund's next update."""
+    if refund.order_id is not None:
+        found = await uow.tickets.order_and_schedule(refund.order_id)
+    else:
+        found = await uow.tickets.order_and_schedule(payment_intent=refund.payment_intent)
     if found is None:
         return EventOutcome.IGNORED
     order, schedule = found
-    why = charge.mismatch(order)
+    why = refund.mismatch(order)
     if why is not None:
-        log.warning("Stripe charge %s ignored: %s", charge.charge_id, why)
+        log.warning("Stripe refund %s ignored: %s", refund.refund_id, why)
         return EventOutcome.MISMATCH
-    if not charge.fully_refunded:
+    if not refund.whole(order):
         return _UNCHANGED  # we never refund part of a ticket; someone did on the dashboard: the ticket stays
-    changes: dict[str, object] = {"refunded_at": now}
+    if refund.status is RefundStatus.SUCCEEDED:
+        return await _refunded(uow, order, schedule, refund, now, effects)
+    if refund.status.failed:
+        return await _failed(core, uow, order, refund, effects)
+    if order.state is OrderState.PAID and order.refund_id != refund.refund_id:
+        due = await uow.tickets.move(
+            order, OrderState.REFUND_DUE, refund_reason=RefundReason.STRIPE, refund_id=refund.refund_id
+        )
+        if due is None:
+            return _UNCHANGED
+        await uow.tickets.revoke(order)
+        return _APPLIED
+    if order.state is OrderState.REFUND_DUE and order.refund_id is None:
+        return _APPLIED if await uow.tickets.set_refund(order.id, refund.refund_id) else _UNCHANGED
+    return _UNCHANGED
+
+
+async def _failed(
+    core: TicketCore, uow: UnitOfWork, order: Order, refund: RefundState, effects: AfterCommit
+) -> EventOutcome:
+    waited_for = order.state is OrderState.REFUND_DUE and order.refund_id in (None, refund.refund_id)
+    failed_after = order.state is OrderState.REFUNDED and order.refund_id == refund.refund_id
+    if not (waited_for or failed_after):
+        return _UNCHANGED  # not this order's refund (an older one), or the order moved on
+    changed = await core.refund_failed(uow, order, refund.refund_id, refund.failure_reason, effects)
+    return _APPLIED if changed is not None else _UNCHANGED
+
+
+async def _refunded(
+    uow: UnitOfWork,
+    order: Order,
+    schedule: ScheduledSpace,
+    refund: RefundState,
+    now: datetime,
+    effects: AfterCommit,
+) -> EventOutcome:
+    changes: dict[str, object] = {"refunded_at": now, "refund_id": refund.refund_id}
     if order.state is OrderState.PAID:
         changes["refund_reason"] = RefundReason.STRIPE
     refunded = await uow.tickets.move(order, OrderState.REFUNDED, **changes)

@@ -30,6 +30,7 @@ from spaces_core.domain.tickets import (
     require_ticket_manager,
 )
 from spaces_core.ports import Clock, TicketNotifier, TicketPayments, UnitOfWork, UnitOfWorkFactory
+from spaces_core.services._ticket_actions import ActionRunner, ActionWorker
 from spaces_core.services._ticket_core import AfterCommit, TicketCore, load_schedule
 from spaces_core.services._ticket_reconcile import Reconciler
 from spaces_core.services._ticket_settlement import settle_event
@@ -53,7 +54,28 @@ class TicketService:
         self._core = TicketCore(uow_factory, clock, payments, notifier, id_factory)
         self._uow_factory = uow_factory
         self._clock = clock
-        self._reconciler = Reconciler(self._core, self.apply)
+        self._actions = ActionRunner(self._core)
+        self._worker = ActionWorker(self._actions)
+        self._reconciler = Reconciler(self._core, self.apply, self._actions)
+
+    # --- the outbox worker (Stripe calls owed by committed changes) ---------------------------------------
+
+    def start(self) -> None:
+        """Run the worker that makes the Stripe calls webhooks decided (it first drains what a crash left)."""
+        self._core.wake = self._worker.wake
+        self._worker.start()
+
+    async def stop(self) -> None:
+        self._core.wake = lambda: None
+        await self._worker.stop()
+
+    async def drain(self) -> int:
+        """Make every Stripe call still owed now (what the worker does); how many were carried out."""
+        return await self._actions.drain()
+
+    async def owed(self) -> int:
+        """How many Stripe calls are still owed (0 once the worker has caught up)."""
+        return await self._actions.pending()
 
     # --- terms --------------------------------------------------------------------------------------------
 
@@ -75,7 +97,8 @@ class TicketService:
             saved = await uow.tickets.offer(schedule_id)
             await uow.commit()
         assert saved is not None
-        await self._core.promote(schedule_id)  # a larger cap frees seats for the waitlist
+        async with self._actions.inline():
+            await self._core.promote(schedule_id)  # a larger cap frees seats for the waitlist
         return saved
 
     async def offer(self, schedule_id: str) -> TicketOffer | None:
@@ -120,9 +143,11 @@ class TicketService:
 
     async def apply(self, event: PaymentEvent) -> EventOutcome:
         """Apply one provider event, exactly once per event id: the id is recorded in the transaction of the
-        effects, as its last statement. A repeat finds the order already moved (its conditional UPDATE changes
-        nothing; on PostgreSQL a concurrent one first waits for the row lock) and then hits the id's key: it is
-        rolled back, and its after-commit effects are dropped with it."""
+        effects, as its last statement but the outbox rows. A repeat finds the order already moved (its conditional
+        UPDATE changes nothing; on PostgreSQL a concurrent one first waits for the row lock) and then hits the id's
+        key: it is rolled back, and its after-commit effects are dropped with it. The Stripe calls an event leads
+        to (a refund, a waitlist Checkout) are only written to the outbox here: the webhook is answered without
+        waiting for Stripe, and the worker (`start`) makes them."""
         if event.type not in HANDLED_EVENTS:
             return EventOutcome.IGNORED
         now = self._clock.now()
@@ -131,7 +156,7 @@ class TicketService:
             outcome = await settle_event(self._core, uow, event, now, effects)
             if not await uow.tickets.record_event(event.id, event.type, outcome.value, now):
                 return EventOutcome.DUPLICATE  # leaving without commit rolls back whatever the repeat did
-            await uow.commit()
+            await self._core.commit(uow, effects)
         log.info("payment event %s (%s): %s", event.id, event.type, outcome.value)
         await self._core.after(effects)
         return outcome
@@ -139,27 +164,29 @@ class TicketService:
     async def reconcile(self, *, lookback: timedelta = timedelta(hours=25)) -> int:
         """Repair what lost webhooks and crashes left behind (see `_ticket_reconcile`); the number of repairs.
         Idempotent: running it twice, or next to live webhooks, changes nothing more."""
-        return await self._reconciler.run(lookback)
+        async with self._actions.inline():
+            return await self._reconciler.run(lookback)
 
     # --- refunds ------------------------------------------------------------------------------------------
 
     async def refund_all(self, schedule_id: str, *, reason: RefundReason) -> int:
         """The Space was cancelled or missed: every ticket is refunded once, open Checkouts are closed, and the
         waitlist is cleared. Returns how many tickets are being refunded."""
-        effects = AfterCommit()
-        async with self._uow_factory() as uow:
-            schedule = await load_schedule(uow, schedule_id)
-            if schedule.state not in (ScheduleState.CANCELLED, ScheduleState.MISSED):
-                raise Conflict("Tickets are refunded all at once only when a Space is cancelled or missed.")
-            paid = await uow.tickets.orders(schedule_id=schedule_id, states=(OrderState.PAID,))
-            for order in paid:
-                await self._core.decide_refund(uow, order, reason, effects)
-            await uow.tickets.clear_waitlist(schedule_id)
-            open_orders = await uow.tickets.orders(schedule_id=schedule_id, states=(OrderState.PENDING,))
-            await uow.commit()
-        await self._core.after(effects)
-        for order in open_orders:  # nobody may pay for a Space that is off (a payment in flight is refunded)
-            await self._reconciler.close_checkout(order)
+        async with self._actions.inline():
+            effects = AfterCommit()
+            async with self._uow_factory() as uow:
+                schedule = await load_schedule(uow, schedule_id)
+                if schedule.state not in (ScheduleState.CANCELLED, ScheduleState.MISSED):
+                    raise Conflict("Tickets are refunded all at once only when a Space is cancelled or missed.")
+                paid = await uow.tickets.orders(schedule_id=schedule_id, states=(OrderState.PAID,))
+                for order in paid:
+                    await self._core.decide_refund(uow, order, reason, effects)
+                await uow.tickets.clear_waitlist(schedule_id)
+                open_orders = await uow.tickets.orders(schedule_id=schedule_id, states=(OrderState.PENDING,))
+                await self._core.commit(uow, effects)
+            await self._core.after(effects)
+            for order in open_orders:  # nobody may pay for a Space that is off (a payment in flight is refunded)
+                await self._reconciler.close_checkout(order)
         return len(paid)
 
     async def rescheduled(self, schedule_id: str) -> list[Order]:
@@ -183,33 +210,35 @@ class TicketService:
 
     async def refund_own(self, *, order_id: str, user_id: int) -> Order:
         """The holder chose Refund after a reschedule (possible until the Space starts)."""
-        effects = AfterCommit()
-        async with self._uow_factory() as uow:
-            order = await _owned(uow, order_id, user_id)
-            order.require_refundable_by_holder()
-            if (await load_schedule(uow, order.schedule_id)).state is not ScheduleState.UPCOMING:
-                raise Conflict("This Space has started: refunds after the reschedule were open until then.")
-            if await self._core.decide_refund(uow, order, RefundReason.HOLDER, effects) is None:
-                raise Conflict("This ticket is already refunded (or being refunded).")
-            await uow.commit()
-        await self._core.after(effects)
+        async with self._actions.inline():
+            effects = AfterCommit()
+            async with self._uow_factory() as uow:
+                order = await _owned(uow, order_id, user_id)
+                order.require_refundable_by_holder()
+                if (await load_schedule(uow, order.schedule_id)).state is not ScheduleState.UPCOMING:
+                    raise Conflict("This Space has started: refunds after the reschedule were open until then.")
+                if await self._core.decide_refund(uow, order, RefundReason.HOLDER, effects) is None:
+                    raise Conflict("This ticket is already refunded (or being refunded).")
+                await self._core.commit(uow, effects)
+            await self._core.after(effects)
         return await self._order(order_id)
 
     async def refund_member(self, *, actor: Actor, schedule_id: str, user_id: int) -> Order:
         """The host (or an admin) refunds one member's ticket."""
-        effects = AfterCommit()
-        async with self._uow_factory() as uow:
-            schedule = await load_schedule(uow, schedule_id)
-            require_ticket_manager(actor, schedule.host_id, "refund tickets")
-            order = await uow.tickets.active_order(schedule_id, user_id)
-            if order is not None and order.state is OrderState.REFUND_DUE:
-                raise Conflict("That member's ticket is already being refunded.")
-            if order is None or order.state is not OrderState.PAID:
-                raise NotFound("That member has no ticket for this Space.")
-            if await self._core.decide_refund(uow, order, RefundReason.HOST, effects) is None:
-                raise Conflict("That member's ticket changed at the same moment; try again.")
-            await uow.commit()
-        await self._core.after(effects)
+        async with self._actions.inline():
+            effects = AfterCommit()
+            async with self._uow_factory() as uow:
+                schedule = await load_schedule(uow, schedule_id)
+                require_ticket_manager(actor, schedule.host_id, "refund tickets")
+                order = await uow.tickets.active_order(schedule_id, user_id)
+                if order is not None and order.state is OrderState.REFUND_DUE:
+                    raise Conflict("That member's ticket is already being refunded.")
+                if order is None or order.state is not OrderState.PAID:
+                    raise NotFound("That member has no ticket for this Space.")
+                if await self._core.decide_refund(uow, order, RefundReason.HOST, effects) is None:
+                    raise Conflict("That member's ticket changed at the same moment; try again.")
+                await self._core.commit(uow, effects)
+            await self._core.after(effects)
         return await self._order(order.id)
 
     # --- reading ------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ __all__ = [
     "ScheduledSpaceRow",
     "SpaceRow",
     "StageAccessRow",
+    "TicketActionRow",
     "TicketOfferRow",
     "TicketOrderRow",
     "TicketRow",
@@ -242,6 +243,7 @@ class TicketOrderRow(SQLModel, table=True):
         Index("ix_ticket_orders_schedule_state", "schedule_id", "state"),
         Index("ix_ticket_orders_state_expires", "state", "expires_at"),
         Index("ix_ticket_orders_session", "checkout_session_id"),
+        Index("ix_ticket_orders_payment_intent", "payment_intent"),  # a dashboard refund names only its payment
     )
 
     id: str = Field(sa_column=Column(String(32), primary_key=True))
@@ -263,6 +265,8 @@ class TicketOrderRow(SQLModel, table=True):
     refund_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
     refund_reason: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     choice: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
+    refund_failure: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    refund_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class TicketRow(SQLModel, table=True):
@@ -300,6 +304,24 @@ class PaymentEventRow(SQLModel, table=True):
     type: str = Field(sa_column=Column(String(64), nullable=False))
     received_at: datetime = _utc(nullable=False)
     outcome: str = Field(sa_column=Column(String(16), nullable=False))
+
+
+class TicketActionRow(SQLModel, table=True):
+    """The outbox of Stripe calls a committed change still owes: written in the transaction that decided them,
+    deleted once carried out. `kind`: refund (subject: an order id), promote (a schedule id: free seats to the
+    waitlist), checkout (an order id made for a waiting member: open its Checkout, send the link). A claim is a
+    lease (`claimed_until`), so another process takes over an action whose runner died."""
+
+    __tablename__ = "ticket_actions"
+    __table_args__ = (Index("ix_ticket_actions_due", "due_at"),)
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    subject: str = Field(sa_column=Column(String(32), nullable=False))
+    created_at: datetime = _utc(nullable=False)
+    due_at: datetime = _utc(nullable=False)
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    claimed_until: datetime | None = _utc(nullable=True)
 
 
 class PayoutAccountRow(SQLModel, table=True):

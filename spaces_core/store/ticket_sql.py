@@ -33,6 +33,7 @@ __all__ = [
     "HAS_WAITING",
     "LOCK_OFFER",
     "ORDER_AND_SCHEDULE",
+    "ORDER_AND_SCHEDULE_BY_INTENT",
     "ORDER_BY_ID",
     "ORDER_COLUMNS",
     "RELEASE_SEAT",
@@ -60,6 +61,14 @@ ORDER_AND_SCHEDULE = (
     select(*ORDER_COLUMNS, *(c.label(f"schedule_{c.name}") for c in schedules.columns))
     .join_from(orders, schedules, orders.c.schedule_id == schedules.c.id)
     .where(orders.c.id == bindparam("p_order"))
+)
+# A refund made on Stripe's dashboard names only the payment: the order is found by its PaymentIntent.
+ORDER_AND_SCHEDULE_BY_INTENT = (
+    select(*ORDER_COLUMNS, *(c.label(f"schedule_{c.name}") for c in schedules.columns))
+    .join_from(orders, schedules, orders.c.schedule_id == schedules.c.id)
+    .where(orders.c.payment_intent == bindparam("p_intent"))
+    .order_by(orders.c.created_at)
+    .limit(1)
 )
 # FOR UPDATE on PostgreSQL; SQLAlchemy leaves it out on SQLite, whose single writer needs no row lock.
 LOCK_OFFER = select(offers.c.schedule_id).where(offers.c.schedule_id == bindparam("p_schedule")).with_for_update()

@@ -149,8 +149,15 @@ class SqlTicketRepository:
         row = (await self._session.execute(sql.ORDER_BY_ID, {"p_order": order_id})).first()
         return _order_at(row) if row is not None else None
 
-    async def order_and_schedule(self, order_id: str) -> tuple[Order, ScheduledSpace] | None:
-        row = (await self._session.execute(sql.ORDER_AND_SCHEDULE, {"p_order": order_id})).first()
+    async def order_and_schedule(
+        self, order_id: str | None = None, *, payment_intent: str | None = None
+    ) -> tuple[Order, ScheduledSpace] | None:
+        if order_id is not None:
+            row = (await self._session.execute(sql.ORDER_AND_SCHEDULE, {"p_order": order_id})).first()
+        elif payment_intent is not None:
+            row = (await self._session.execute(sql.ORDER_AND_SCHEDULE_BY_INTENT, {"p_intent": payment_intent})).first()
+        else:
+            return None
         if row is None:
             return None
         # The schedule store's own mapping (it reads attributes), so the two reads of a Space can't drift apart.
@@ -227,6 +234,41 @@ class SqlTicketRepository:
             .values(checkout_session_id=session_id, checkout_url=url)
         )
         return await self._rowcount(statement) == 1
+
+    async def set_refund(self, order_id: str, refund_id: str) -> bool:
+        """The Stripe refund a refund_due order waits for (its status is read again by that id)."""
+        statement = (
+            update(_orders)
+            .where(_orders.c.id == order_id, _orders.c.state == OrderState.REFUND_DUE.value)
+            .values(refund_id=refund_id)
+        )
+        return await self._rowcount(statement) == 1
+
+    async def refund_failed(self, order: Order, refund_id: str | None, failure: str, now: datetime) -> Order | None:
+        """Stripe kept the money. refund_due → paid again, the failure remembered and the ticket given back; a
+        refund that had succeeded and failed afterwards only records the failure on the refunded order (its seat
+        may be sold since). None when the order is in neither case (a repeat, or another refund)."""
+        statement = update(_orders).where(_orders.c.id == order.id).returning(*_ORDER_COLUMNS)
+        if order.state is OrderState.REFUNDED:
+            statement = statement.where(
+                _orders.c.state == OrderState.REFUNDED.value,
+                _orders.c.refund_id == refund_id,
+                _orders.c.refund_failure.is_(None),
+            ).values(refund_failure=failure[:64])
+        else:
+            statement = statement.where(_orders.c.state == OrderState.REFUND_DUE.value).values(
+                state=OrderState.PAID.value,
+                refund_failure=failure[:64],
+                refund_attempts=_orders.c.refund_attempts + 1,
+                refunded_at=None,
+            )
+        row = (await self._session.execute(statement)).mappings().first()
+        if row is None:
+            return None
+        changed = _order(row)
+        if changed.state is OrderState.PAID:
+            await self.grant(changed, now)  # False only if the member bought another ticket meanwhile
+        return changed
 
     async def set_choice(self, order_id: str, choice: HolderChoice, *, only_from: Collection[HolderChoice]) -> bool:
         statement = (

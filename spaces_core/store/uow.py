@@ -17,6 +17,7 @@ from spaces_core.store.repositories import (
 )
 from spaces_core.store.schedules import SqlScheduleRepository
 from spaces_core.store.stage_access import SqlStageAccessRepository
+from spaces_core.store.ticket_actions import SqlTicketActionRepository
 from spaces_core.store.tickets import SqlPayoutRepository, SqlTicketRepository
 
 __all__ = ["SqlUnitOfWork"]
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
         self.schedules = SqlScheduleRepository(session=session)
         self.tickets = SqlTicketRepository(session=session)
         self.payouts = SqlPayoutRepository(session=session)
+        self.ticket_actions = SqlTicketActionRepository(session=session)
         self.stage_access = SqlStageAccessRepository(session=session)
         return self
 

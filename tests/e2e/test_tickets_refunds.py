@@ -94,6 +94,27 @@ async def test_host_refunds_one_member(ticket_world: World) -> None:
     assert len(_refunds(world)) == 1
 
 
+async def test_a_failed_refund_keeps_the_ticket_and_tells_the_host(ticket_world: World) -> None:
+    world = ticket_world
+    stripe = stripe_of(world)
+    await schedule(world)
+    await sell(world, price=5)
+    await _holders(world, "cole")
+    stripe.refund_status = "pending"  # the card network answers later, as Stripe's test card 4000 0000 0000 7726
+
+    record = await world.slash(world.chat_id, world["hana"], "space refund", member=world["cole"])
+    assert record.ephemeral and "still processing" in (record.content or ""), record.content
+    await stripe.settle_refund(str(_refunds(world)[0]["id"]), succeeded=False, failure_reason="lost_or_stolen_card")
+
+    await eventually(lambda: bool(dms(world, "hana", "failed at Stripe: the card was reported lost or stolen")))
+    await eventually(lambda: has_role(world, "cole"))
+    await world.bot.bot.dms.drain()
+    assert not dms(world, "cole", "is refunded")
+    button = ticket_button(card(world))
+    assert button is not None
+    assert await world.bot.bot.app.tickets.is_holder(button.rsplit(":", 1)[1], world["cole"])
+
+
 async def test_a_released_seat_goes_to_the_first_on_the_waitlist(ticket_world: World) -> None:
     world = ticket_world
     stripe = stripe_of(world)

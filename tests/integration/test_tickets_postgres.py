@@ -138,7 +138,7 @@ async def test_concurrent_expiries_and_refunds_release_each_seat_once(shop: Shop
     await asyncio.gather(
         *(shop.service(n).refund_member(actor=HOST, schedule_id="sched1", user_id=m) for n, m in enumerate(payers))
     )
-    refunds = shop.stripe.events("charge.refunded")
+    refunds = shop.stripe.events("refund.created")  # each refund's own event, applied concurrently
     refunded = [to_payment_event(StripeEvent.from_json(e)) for e in refunds]
     await asyncio.gather(*(shop.service(n).apply(e) for n, e in enumerate(refunded)))
 
@@ -149,3 +149,33 @@ async def test_concurrent_expiries_and_refunds_release_each_seat_once(shop: Shop
     offer = await shop.services[0].offer("sched1")
     assert offer is not None and offer.seats_taken == len(late)  # the 10 offers hold seats, nothing else
     assert await shop.count("SELECT count(*) FROM ticket_orders WHERE seat") == len(late)
+
+
+async def test_two_processes_drain_the_outbox_each_refund_asked_once(shop: Shop):
+    """Twenty payments arrive for a Space cancelled meanwhile: each webhook owes a refund. Both processes' workers
+    drain the outbox at once (and a reconciliation on top): every refund is asked of Stripe exactly once."""
+    members = [4000 + n for n in range(20)]
+    bought = [await shop.service(n).buy(schedule_id="sched1", user_id=m) for n, m in enumerate(members)]
+    assert all(isinstance(b, Checkout) for b in bought)
+    async with shop.engines[0].begin() as connection:
+        await connection.execute(text("UPDATE scheduled_spaces SET state = 'cancelled' WHERE id = 'sched1'"))
+    for session in shop.stripe.objects("checkout.session"):
+        await shop.stripe.pay(session["id"])
+    completed = [to_payment_event(StripeEvent.from_json(e)) for e in shop.stripe.events("checkout.session.completed")]
+    await asyncio.gather(*(shop.service(n).apply(e) for n, e in enumerate(completed)))
+    assert await shop.services[0].owed() == len(members)
+
+    for service in shop.services:
+        service.start()
+    try:
+        await asyncio.gather(shop.services[0].drain(), shop.services[1].drain(), shop.services[1].reconcile())
+        while await shop.services[0].owed():
+            await asyncio.sleep(0.02)
+    finally:
+        for service in shop.services:
+            await service.stop()
+
+    assert len(shop.stripe.objects("refund")) == len(members)
+    assert [k for k in shop.stripe.replayed_keys if k.startswith("refund-")] == []  # no refund asked twice
+    assert sorted(shop.told.of("refunded")) == members
+    assert await shop.count("SELECT count(*) FROM ticket_orders WHERE state = 'refunded'") == len(members)

@@ -5,7 +5,9 @@ signature on the raw body, convert, `TicketService.apply`). Only the Discord sid
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +36,7 @@ __all__ = [
     "Wired",
     "add_schedule",
     "store",
+    "wait_until",
     "wired",
 ]
 
@@ -60,6 +63,7 @@ class Told:
     """The TicketNotifier port as the bot implements it, recorded: (kind, member, order id, link)."""
 
     said: list[tuple[str, int, str, str | None]] = field(default_factory=list)
+    failures: list[tuple[int, str, str | None]] = field(default_factory=list)  # (host told, order, why)
 
     def _add(self, kind: str, order: Order) -> None:
         self.said.append((kind, order.user_id, order.id, order.checkout_url))
@@ -82,6 +86,10 @@ class Told:
     async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
         self._add("keep_or_refund", order)
 
+    async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
+        self.failures.append((schedule.host_id, order.id, order.refund_failure))
+        self._add("refund_failed", order)
+
     def of(self, kind: str) -> list[int]:
         return [member for k, member, _, _ in self.said if k == kind]
 
@@ -103,6 +111,14 @@ class Wired:
     def new_service(self) -> TicketService:
         """Another process (a restart): same database and Stripe, nothing in memory."""
         return TicketService(self.uows, StripeClock(self.stripe), self.payments, self.told)
+
+    async def caught_up(self, service: TicketService | None = None) -> None:
+        """Wait until the outbox worker has made every Stripe call owed (webhooks no longer wait for them)."""
+
+        async def none_owed() -> bool:
+            return await (service or self.service).owed() == 0
+
+        await wait_until(none_owed, "the outbox worker to catch up")
 
     async def pay(self, checkout: Checkout, *, delayed: bool = False) -> None:
         session = self.stripe.objects("checkout.session")
@@ -144,9 +160,11 @@ async def wired(uows: UnitOfWorkFactory) -> AsyncIterator[Wired]:
         service = TicketService(uows, StripeClock(server), payments, told)
         w = Wired(server, gateway, payments, service, PayoutService(uows, payments), told, uows)
         runner = await _webhook_endpoint(w, server)
+        service.start()
         try:
             yield w
         finally:
+            await w.service.stop()
             await runner.cleanup()
             await gateway.aclose()
 
@@ -171,6 +189,17 @@ async def _webhook_endpoint(w: Wired, server: LocalStripe) -> web.AppRunner:
     endpoint = server.add_webhook_endpoint(f"http://127.0.0.1:{runner.addresses[0][1]}/stripe/webhook")
     verifier.append(WebhookVerifier(endpoint.secret))
     return runner
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool] | bool], what: str, timeout: float = 30.0) -> None:
+    """Wait for something the background worker does (never a fixed sleep); fail with `what` after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = condition()
+        if await result if inspect.isawaitable(result) else result:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
 
 
 async def add_schedule(uows: UnitOfWorkFactory, now: datetime, *, schedule_id: str = "sched1") -> ScheduledSpace:

@@ -28,7 +28,7 @@ async def test_a_payment_completes_the_session_and_is_listed_as_an_event(
     everything = [e.type for e in await gateway.list_events(since)]
     assert everything == ["charge.succeeded", "payment_intent.succeeded", "checkout.session.completed"]
     charge = stripe_server.objects("charge")[0]
-    assert charge["metadata"] == {"order_id": "order-1"}  # so a charge.refunded event finds its order
+    assert charge["metadata"] == {"order_id": "order-1"}  # copied from the PaymentIntent, as Stripe does
 
 
 async def test_an_async_payment_completes_unpaid_then_settles(gateway: StripeGateway, stripe_server: LocalStripe):

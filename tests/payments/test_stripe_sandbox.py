@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -9,6 +10,7 @@ import pytest
 import stripe
 
 from stripe_sandbox import LocalStripe
+from stripe_sandbox.errors import StripeApiError
 from tests.payments.conftest import Hook
 
 LINE = {"quantity": 2, "price_data": {"currency": "usd", "unit_amount": 300, "product_data": {"name": "Seat"}}}
@@ -89,3 +91,38 @@ async def test_failed_deliveries_can_be_redelivered(stripe_server: LocalStripe, 
 
     assert [d.status for d in failed] == [None]
     assert [d.endpoint_id for d in retried] == [dead.id]
+
+
+async def test_refunds_pending_then_failed_as_on_stripe(sdk: stripe.StripeClient, stripe_server: LocalStripe):
+    session = await sdk.v1.checkout.sessions.create_async({"mode": "payment", "line_items": [LINE]})
+    intent = str((await stripe_server.pay(session.id))["payment_intent"])
+    stripe_server.refund_status = "pending"
+
+    refund = await sdk.v1.refunds.create_async({"payment_intent": intent})
+    listed = await sdk.v1.refunds.list_async({"payment_intent": intent})
+    assert refund.status == "pending" and [r.id for r in listed.data] == [refund.id]
+    with pytest.raises(StripeApiError, match="failure_reason"):  # a control used wrongly
+        await stripe_server.settle_refund(refund.id, succeeded=False, failure_reason="bad_luck")
+    await stripe_server.settle_refund(refund.id, succeeded=False, failure_reason="declined")
+    with pytest.raises(StripeApiError, match="is failed"):
+        await stripe_server.settle_refund(refund.id)  # a failed refund stays failed
+
+    failed = await sdk.v1.refunds.retrieve_async(refund.id)
+    assert (failed.status, failed.failure_reason) == ("failed", "declined")
+    types = [e["type"] for e in stripe_server.events() if "refund" in e["type"]]
+    assert types == ["refund.created", "charge.refunded", "refund.updated", "charge.refund.updated", "refund.failed"]
+    update = stripe_server.events("refund.updated")[0]["data"]
+    assert (update["object"]["status"], update["previous_attributes"]["status"]) == ("failed", "pending")
+    again = await sdk.v1.refunds.create_async({"payment_intent": intent})  # the amount came back to the charge
+    assert again.id != refund.id
+
+
+async def test_a_held_path_answers_only_when_released(sdk: stripe.StripeClient, stripe_server: LocalStripe):
+    stripe_server.hold("/v1/events")
+    listing = asyncio.ensure_future(sdk.v1.events.list_async())
+    await asyncio.sleep(0)  # (let the request go out; it must still be waiting below)
+    session = await sdk.v1.checkout.sessions.create_async({"mode": "payment", "line_items": [LINE]})
+
+    assert session.id and not listing.done()  # other paths are not held
+    stripe_server.release("/v1/events")
+    assert (await listing).data == []

@@ -10,6 +10,7 @@ import pytest
 from payments import StripeEvent, StripeGateway, StripeTicketPayments, to_payment_event
 from payments.errors import MalformedWebhook
 from spaces_core.domain.errors import PaymentUnavailable
+from spaces_core.domain.payment_events import RefundStatus
 from spaces_core.domain.tickets import Order, OrderState
 from stripe_sandbox import LocalStripe
 
@@ -62,7 +63,7 @@ async def test_refund_once_per_order_even_when_asked_again(payments: StripeTicke
     first = await payments.refund(order)
     second = await payments.refund(order)
 
-    assert first.settled and second == first
+    assert first.status is RefundStatus.SUCCEEDED and second == first
     assert len(stripe_server.objects("refund")) == 1
     charge = stripe_server.objects("charge")[0]
     assert charge["refunded"] and charge["metadata"]["order_id"] == "order1"
@@ -78,11 +79,13 @@ async def test_events_become_payment_events(payments: StripeTicketPayments, stri
 
     events = await payments.recent_events(since)
 
-    assert [e.type for e in events] == ["checkout.session.completed", "charge.refunded", "checkout.session.expired"]
+    # Not charge.refunded: Stripe sends it for a refund that is only pending too (see test_a_pending_refund...).
+    assert [e.type for e in events] == ["checkout.session.completed", "refund.created", "checkout.session.expired"]
     completed, refunded, expired = events
     assert completed.checkout is not None and completed.checkout.paid
     assert (completed.checkout.order_id, completed.checkout.payment_intent) == ("order1", paid["payment_intent"])
-    assert refunded.charge is not None and refunded.charge.fully_refunded and refunded.charge.order_id == "order1"
+    assert refunded.refund is not None and refunded.refund.status is RefundStatus.SUCCEEDED
+    assert (refunded.refund.order_id, refunded.refund.payment_intent) == ("order1", paid["payment_intent"])
     assert expired.checkout is not None and (expired.checkout.status, expired.checkout.order_id) == (
         "expired",
         "order2",
@@ -128,8 +131,73 @@ async def test_stripe_down_is_the_members_sentence(stripe_server: LocalStripe, u
 
 
 def test_an_event_without_what_we_read_is_malformed():
-    event = StripeEvent("evt_1", "charge.refunded", datetime.now(UTC), {"object": "charge", "id": "ch_1"})
+    event = StripeEvent("evt_1", "refund.updated", datetime.now(UTC), {"object": "refund", "id": "re_1"})
     with pytest.raises(MalformedWebhook):
         to_payment_event(event)
     other = to_payment_event(StripeEvent("evt_2", "invoice.paid", datetime.now(UTC), {"object": "invoice"}))
-    assert (other.checkout, other.charge, other.account) == (None, None, None)
+    assert (other.checkout, other.refund, other.account) == (None, None, None)
+
+
+async def _paid_order(payments: StripeTicketPayments, stripe_server: LocalStripe) -> Order:
+    link = await payments.open_checkout(_order(), title="AMA")
+    paid = await stripe_server.pay(link.session_id)
+    return _order(state=OrderState.REFUND_DUE, payment_intent=paid["payment_intent"])
+
+
+async def test_a_pending_refund_is_not_done_until_stripe_says_so(
+    payments: StripeTicketPayments, stripe_server: LocalStripe
+):
+    order = await _paid_order(payments, stripe_server)
+    stripe_server.refund_status = "pending"
+
+    asked = await payments.refund(order)
+    replayed = await payments.refund(order)  # the same key: Stripe replays its first answer
+    assert asked.status is RefundStatus.PENDING and replayed == asked
+    await stripe_server.settle_refund(str(asked.refund_id))
+    now = await payments.refund(Order(**{**_fields(order), "refund_id": asked.refund_id}))
+
+    assert now.status is RefundStatus.SUCCEEDED and len(stripe_server.objects("refund")) == 1
+    kinds = [e["type"] for e in stripe_server.events() if "refund" in e["type"]]
+    assert kinds == ["refund.created", "charge.refunded", "refund.updated", "charge.refund.updated"]
+    # Stripe counts a pending refund as refunded on the charge and says so at once: why we don't listen to it.
+    assert stripe_server.events("charge.refunded")[0]["data"]["object"]["refunded"] is True
+
+
+async def test_a_failed_refund_gives_the_charge_back_and_a_new_key(
+    payments: StripeTicketPayments, stripe_server: LocalStripe
+):
+    order = await _paid_order(payments, stripe_server)
+    stripe_server.refund_status = "pending"
+    first = await payments.refund(order)
+    await stripe_server.settle_refund(str(first.refund_id), succeeded=False, failure_reason="expired_or_canceled_card")
+
+    failed = to_payment_event(StripeEvent.from_json(stripe_server.events("refund.failed")[0]))
+    assert failed.refund is not None and failed.refund.status is RefundStatus.FAILED
+    assert (failed.refund.failure_reason, failed.refund.order_id) == ("expired_or_canceled_card", "order1")
+    assert stripe_server.objects("charge")[0]["amount_refunded"] == 0  # refundable again
+    stripe_server.refund_status = "succeeded"
+    retry = await payments.refund(Order(**{**_fields(order), "refund_attempts": 1}))  # key refund-order1-2
+
+    assert retry.status is RefundStatus.SUCCEEDED and retry.refund_id != first.refund_id
+    assert len(stripe_server.objects("refund")) == 2
+
+
+async def test_a_refund_made_elsewhere_is_reported_as_it_stands(
+    payments: StripeTicketPayments, stripe_server: LocalStripe
+):
+    order = await _paid_order(payments, stripe_server)
+    stripe_server.refund_status = "pending"
+    dashboard = await stripe_server.dashboard_refund(str(order.payment_intent))
+
+    answer = await payments.refund(order)  # nothing left to refund: the dashboard's refund holds the money
+
+    assert (answer.refund_id, answer.status) == (dashboard["id"], RefundStatus.PENDING)
+    event = to_payment_event(StripeEvent.from_json(stripe_server.events("refund.created")[0]))
+    assert event.refund is not None and (event.refund.order_id, event.refund.payment_intent) == (
+        None,
+        order.payment_intent,
+    )
+
+
+def _fields(order: Order) -> dict[str, object]:
+    return {name: getattr(order, name) for name in Order.__dataclass_fields__}

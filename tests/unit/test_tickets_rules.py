@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed, SpaceNotLive
-from spaces_core.domain.payment_events import ChargeState, CheckoutState
+from spaces_core.domain.payment_events import CheckoutState, RefundState, RefundStatus, refund_status
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduledSpace, SchedulePolicy, ScheduleState
 from spaces_core.domain.ticket_sales import SalesReport
@@ -153,9 +153,20 @@ def test_what_stripe_says_is_checked_against_our_order():
     assert CheckoutState("cs_1", "complete", "paid", 500, "usd", "o1", "o2", "pi_1").mismatch(order)
     assert not CheckoutState("cs_1", "complete", "unpaid", 500, "usd", "o1", None, None).paid
     paid = _order(S.PAID, payment_intent="pi_1")
-    assert ChargeState("ch_1", "o1", "pi_1", 500, 500, "usd").mismatch(paid) is None
-    assert ChargeState("ch_1", "o1", "pi_2", 500, 500, "usd").mismatch(paid)
-    assert not ChargeState("ch_1", "o1", "pi_1", 500, 200, "usd").fully_refunded
+    ours = RefundState("re_1", RefundStatus.PENDING, "o1", "pi_1", 500, "usd")
+    assert ours.mismatch(paid) is None and ours.whole(paid)
+    assert RefundState("re_1", RefundStatus.PENDING, None, "pi_1", 500, "usd").mismatch(paid) is None  # dashboard
+    assert RefundState("re_1", RefundStatus.PENDING, "o2", "pi_1", 500, "usd").mismatch(paid)
+    assert RefundState("re_1", RefundStatus.PENDING, "o1", "pi_2", 500, "usd").mismatch(paid)
+    assert not RefundState("re_1", RefundStatus.PENDING, "o1", "pi_1", 200, "usd").whole(paid)
+
+
+def test_only_a_succeeded_refund_is_money_back():
+    assert [s.value for s in RefundStatus if s.final] == ["succeeded", "failed", "canceled"]
+    assert [s.value for s in RefundStatus if s.failed] == ["failed", "canceled"]
+    assert refund_status("something_new") is RefundStatus.PENDING  # never taken for money returned
+    first = _order(S.REFUND_DUE)
+    assert (first.refund_key, _order(S.REFUND_DUE, refund_attempts=1).refund_key) == ("refund-o1", "refund-o1-2")
 
 
 def test_offer_seats():
