@@ -38,6 +38,10 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+# A 400, or an interaction answered too late, means the bot sent what Discord itself would refuse. They are
+# logged here, under their own name, so a test suite can fail on any of them (tests/e2e does).
+_refusals_log = logging.getLogger("sandbox.refusals")
+LATE_CODES = (10062, 50027)  # Unknown interaction (past 3 s), Invalid Webhook Token (past 15 min)
 
 JSON = dict[str, Any]
 API_PREFIX = "/api/v10"
@@ -192,8 +196,8 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
     except ApiError as error:
         refusal = {"method": request.method, "route": template, "status": error.status, "body": error.body()}
         context.refusals.append(refusal)
-        if error.errors or error.code in (10062, 50027):  # the bot sent what Discord refuses: say so in the log
-            _log.warning("refused %s %s: %s %s", request.method, template, error.status, error.body())
+        if error.status == 400 or error.code in LATE_CODES:
+            _refusals_log.warning("refused %s %s: %s %s", request.method, template, error.status, error.body())
         return json_response(error.body(), error.status, headers)
     except web.HTTPException as error:  # unknown route or method: Discord answers in JSON too
         body = {"message": f"{error.status}: {error.reason}", "code": 0}
@@ -203,6 +207,7 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
         _log.warning("rejected malformed request %s %s", request.method, request.path, exc_info=True)
         body = {"code": 50035, "message": "Invalid Form Body"}
         context.refusals.append({"method": request.method, "route": template, "status": 400, "body": body})
+        _refusals_log.warning("refused %s %s: 400 %s", request.method, template, body)
         return json_response(body, 400, headers)
     response.headers.update(headers)
     return response
