@@ -182,3 +182,17 @@ async def test_five_full_rows_and_a_select_row_pass(town: Town, start_client: St
     sent = await _post(client, town.chat, {"content": "menu", "components": rows})
 
     assert len(town.server.message(town.chat, int(sent["id"]))["components"]) == 5
+
+
+async def test_every_refusal_is_logged_for_the_suite_to_fail_on(
+    town: Town, start_client: Starter, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, channel = await _chat(town, start_client)
+
+    with pytest.raises(discord.HTTPException):
+        await channel.send("x" * 2001)
+    await channel.send("fine")
+
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "sandbox.refusals"]
+    assert logged.startswith("refused POST /channels/{channel_id}/messages: 400")
+    assert "BASE_TYPE_MAX_LENGTH" in logged
