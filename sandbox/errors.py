@@ -25,19 +25,24 @@ _UNKNOWN_CODES = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: int, message: str) -> None:
+    def __init__(self, status: int, code: int, message: str, errors: dict[str, object] | None = None) -> None:
         super().__init__(f"{status} {code} {message}")
         self.status = status
         self.code = code
         self.message = message
+        self.errors = errors  # Discord's nested ``errors`` object (50035 Invalid Form Body), when it has one
 
     def body(self) -> dict[str, object]:
-        return {"code": self.code, "message": self.message}
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.errors:
+            body["errors"] = self.errors
+        return body
 
 
 def not_found(kind: str) -> ApiError:
     label = kind.replace("_", " ").title()
-    return ApiError(404, _UNKNOWN_CODES.get(kind, 0), f"Unknown {label}")
+    message = "Unknown interaction" if kind == "interaction" else f"Unknown {label}"  # Discord's own casing
+    return ApiError(404, _UNKNOWN_CODES.get(kind, 0), message)
 
 
 def missing_permissions() -> ApiError:

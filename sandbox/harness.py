@@ -33,6 +33,7 @@ from sandbox.app_command_access import visible_commands
 from sandbox.builders import command_data, find_component, interaction_payload, modal_submit_components
 from sandbox.gateway import GatewayHub
 from sandbox.interactions import InteractionRecord, InteractionRegistry
+from sandbox.limits import InteractionDeadlines
 from sandbox.models import CHANNEL_DM, Application, Guild, ScheduledEvent
 from sandbox.payloads import stage_payload, voice_state_payload
 from sandbox.population import Population
@@ -308,6 +309,16 @@ class LocalDiscord(Population):
     @property
     def request_counts(self) -> Counter[tuple[str, str]]:
         return self.rest.counts
+
+    @property
+    def refusals(self) -> list[JSON]:
+        """Every error the server answered the bot with: ``{"method", "route", "status", "body"}``."""
+        return self.rest.refusals
+
+    @property
+    def deadlines(self) -> InteractionDeadlines:
+        """The interaction clocks (3 s to respond, 15 min of token): settings, and a clock tests can move."""
+        return self.interactions.deadlines
 
     @property
     def rate_limit(self) -> RateLimitConfig:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.errors import not_found
+from sandbox.limits.deadlines import InteractionDeadlines
 
 __all__ = ["InteractionRecord", "InteractionRegistry"]
 
@@ -36,6 +37,7 @@ class InteractionRecord:
     choices: list[JSON] | None = None  # an autocomplete result (callback type 8)
     followups: list[JSON] = field(default_factory=list)
     source_message_id: int | None = None
+    created_at: float = 0.0  # on the registry's deadline clock, when the interaction was sent to the bot
     _responded: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -100,17 +102,19 @@ class InteractionRecord:
 
 
 class InteractionRegistry:
-    """Interactions by id and token; tokens also authenticate the webhook follow-up routes."""
+    """Interactions by id and token; tokens also authenticate the webhook follow-up routes, while they last."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadlines: InteractionDeadlines | None = None) -> None:
         self._by_id: dict[int, InteractionRecord] = {}
         self._by_token: dict[str, InteractionRecord] = {}
+        self.deadlines = deadlines or InteractionDeadlines()
 
     @staticmethod
     def new_token() -> str:
         return "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
 
     def add(self, record: InteractionRecord) -> None:
+        record.created_at = self.deadlines.now()
         self._by_id[record.id] = record
         self._by_token[record.token] = record
 
@@ -118,12 +122,15 @@ class InteractionRegistry:
         record = self._by_id.get(interaction_id)
         if record is None or not secrets.compare_digest(record.token, token):
             raise not_found("interaction")
+        if not record.responded:  # answering twice is 40060, whatever the time
+            self.deadlines.check_initial_response(record.created_at)
         return record
 
     def by_webhook(self, application_id: int, token: str) -> InteractionRecord:
         record = self._by_token.get(token)
         if record is None or record.application_id != application_id:
             raise not_found("webhook")
+        self.deadlines.check_token(record.created_at)
         return record
 
     def all(self) -> list[InteractionRecord]:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from sandbox.app_command_access import permissions_field
 from sandbox.errors import bad_request, not_found
+from sandbox.limits import require_valid_command, require_valid_commands
 from sandbox.payloads import user_payload
 from sandbox.rest.context import API_PREFIX, caller, ctx, json_response, read_body, snowflake
 
@@ -103,6 +104,7 @@ async def bulk_overwrite(request: web.Request) -> web.Response:
     body = await read_body(request)
     if not isinstance(body, list):
         raise bad_request(50035, "Invalid Form Body")
+    require_valid_commands(body)
     kept = {}
     for definition in body:
         command = _register(request, store, guild_id, definition)
@@ -119,7 +121,9 @@ async def list_commands(request: web.Request) -> web.Response:
 
 async def create_command(request: web.Request) -> web.Response:
     store, guild_id = _commands_of(request)
-    return json_response(_register(request, store, guild_id, await read_body(request)), 201)
+    body = await read_body(request)
+    require_valid_command(body)
+    return json_response(_register(request, store, guild_id, body), 201)
 
 
 async def delete_command(request: web.Request) -> web.Response:

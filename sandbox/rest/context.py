@@ -38,6 +38,10 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+# A 400, or an interaction answered too late, means the bot sent what Discord itself would refuse. They are
+# logged here, under their own name, so a test suite can fail on any of them (tests/e2e does).
+_refusals_log = logging.getLogger("sandbox.refusals")
+LATE_CODES = (10062, 50027)  # Unknown interaction (past 3 s), Invalid Webhook Token (past 15 min)
 
 JSON = dict[str, Any]
 API_PREFIX = "/api/v10"
@@ -60,6 +64,8 @@ class RestContext:
     interactions: InteractionRegistry
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
+    # Every error answer the server gave (method, route, status, body): what Discord would have refused.
+    refusals: list[JSON] = field(default_factory=list)
     _buckets: dict[str, tuple[float, int]] = field(default_factory=dict)
 
     def take(self, bucket: str) -> tuple[int, float, bool]:
@@ -188,6 +194,10 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
             request[CALLER_KEY] = app
         response = await handler(request)
     except ApiError as error:
+        refusal = {"method": request.method, "route": template, "status": error.status, "body": error.body()}
+        context.refusals.append(refusal)
+        if error.status == 400 or error.code in LATE_CODES:
+            _refusals_log.warning("refused %s %s: %s %s", request.method, template, error.status, error.body())
         return json_response(error.body(), error.status, headers)
     except web.HTTPException as error:  # unknown route or method: Discord answers in JSON too
         body = {"message": f"{error.status}: {error.reason}", "code": 0}
@@ -195,7 +205,10 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
     except (KeyError, ValueError, TypeError):
         # A malformed body. Answer 400 like Discord rather than 500, which discord.py retries for seconds.
         _log.warning("rejected malformed request %s %s", request.method, request.path, exc_info=True)
-        return json_response({"code": 50035, "message": "Invalid Form Body"}, 400, headers)
+        body = {"code": 50035, "message": "Invalid Form Body"}
+        context.refusals.append({"method": request.method, "route": template, "status": 400, "body": body})
+        _refusals_log.warning("refused %s %s: 400 %s", request.method, template, body)
+        return json_response(body, 400, headers)
     response.headers.update(headers)
     return response
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from sandbox.app_command_access import autocomplete_choices
 from sandbox.errors import ApiError, bad_request, not_found
 from sandbox.interactions import InteractionRecord
+from sandbox.limits import require_valid_message
 from sandbox.models import Channel
 from sandbox.payloads import user_payload
 from sandbox.rest.context import API_PREFIX, ctx, json_response, read_body, snowflake
@@ -72,6 +73,8 @@ async def callback(request: web.Request) -> web.Response:
     kind, data = int(body.get("type", 0)), body.get("data") or {}
     if "attachments" in body:  # multipart: the uploaded files, as stored, replace the metadata sent in `data`
         data["attachments"] = body["attachments"]
+    if kind in (4, 7):
+        require_valid_message(data, "data")
     channel = world.channel(record.channel_id)
     message: JSON | None = None
     if kind == 4:
@@ -145,6 +148,7 @@ async def edit_webhook_message(request: web.Request) -> web.Response:
     world = ctx(request).world
     message = _target(request, record)
     body = await read_body(request)
+    require_valid_message(body)
     was_loading = int(message.get("flags") or 0) & LOADING
     if was_loading:
         message["flags"] = int(message["flags"]) & ~LOADING
@@ -174,6 +178,7 @@ async def followup(request: web.Request) -> web.Response:
     world = ctx(request).world
     channel = world.channel(record.channel_id)
     body = await read_body(request)
+    require_valid_message(body)
     if not (body.get("content") or body.get("embeds") or body.get("components") or body.get("attachments")):
         raise bad_request(50006, "Cannot send an empty message")
     message = _store(world, channel, _response_message(world, record, channel, body))

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.errors import ApiError, bad_request, missing_permissions
+from sandbox.limits import require_valid_message
 from sandbox.models import CHANNEL_DM, CHANNEL_VOICE, Channel
 from sandbox.payloads import channel_payload
 from sandbox.permissions import MANAGE_MESSAGES, READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL
@@ -50,6 +51,7 @@ async def create_message(request: web.Request) -> web.Response:
     if channel.type not in (0, CHANNEL_DM, CHANNEL_VOICE, 13):
         raise bad_request(50008, "Cannot send messages in a non-text channel")
     body = await read_body(request)
+    require_valid_message(body)
     if not (body.get("content") or body.get("embeds") or body.get("components") or body.get("attachments")):
         raise bad_request(50006, "Cannot send an empty message")
     extra: JSON = {}
@@ -85,7 +87,9 @@ async def edit_message(request: web.Request) -> web.Response:
     message = world.message(channel.id, snowflake(request, "message_id"))
     if int(message["author"]["id"]) != caller(request).bot_user_id:
         raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-    return json_response(world.edit_message(channel, message, await read_body(request)))
+    body = await read_body(request)
+    require_valid_message(body)
+    return json_response(world.edit_message(channel, message, body))
 
 
 async def delete_message(request: web.Request) -> web.Response:

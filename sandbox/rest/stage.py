@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.errors import bad_request, missing_permissions, not_found
+from sandbox.limits.events import require_valid_event
 from sandbox.models import CHANNEL_STAGE, CHANNEL_VOICE, Guild, ScheduledEvent, StageInstance
 from sandbox.payloads import event_payload, stage_payload, user_payload
 from sandbox.permissions import (
@@ -31,7 +32,7 @@ from sandbox.state import World
 __all__ = ["add_routes"]
 
 JSON = dict[str, Any]
-ACTIVE, COMPLETED, CANCELED = 2, 3, 4
+SCHEDULED, ACTIVE, COMPLETED, CANCELED = 1, 2, 3, 4
 
 
 def _stage_channel(request: web.Request, channel_id: int) -> Guild:
@@ -173,6 +174,7 @@ async def create_event(request: web.Request) -> web.Response:
     start = _time(body.get("scheduled_start_time"))
     if not body.get("name") or start is None:
         raise bad_request(50035, "Invalid Form Body")
+    require_valid_event(body, start, creating=True)
     event = ScheduledEvent(
         id=world.ids.next(),
         guild_id=guild.id,
@@ -200,6 +202,8 @@ async def edit_event(request: web.Request) -> web.Response:
     world = ctx(request).world
     _require_event_permission(request, guild, event.channel_id, create=event.creator_id == caller(request).bot_user_id)
     body = await read_body(request)
+    moved = _time(body.get("scheduled_start_time")) if event.status == SCHEDULED else None
+    require_valid_event(body, moved, creating=False)
     changes: JSON = {}
     for key, attr in (("name", "name"), ("description", "description"), ("privacy_level", "privacy_level")):
         if key in body:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,17 @@ from sandbox import InteractionRecord
 __all__ = ["configure", "eventually", "live_space", "press", "start_space", "voice"]
 
 TICKET_SCHEDULES = {"reminder_offsets": (0,), "host_alert_seconds": 1.0, "schedule_grace_seconds": 60.0}
+
+
+@pytest.fixture(autouse=True)
+def nothing_discord_would_refuse(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test in which the bot sent the local Discord something Discord refuses (an oversize embed, a late
+    interaction response...), even when the bot caught the error and the test saw nothing wrong."""
+    yield
+    # Autouse fixtures are torn down last: the other fixtures' teardown records are in caplog.records already.
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    refused = [r.getMessage() for r in records if r.name == "sandbox.refusals"]
+    assert not refused, "the bot sent what Discord refuses:\n" + "\n".join(refused)
 
 
 async def configure(world: World, **options: object) -> None:
