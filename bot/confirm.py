@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from bot.replies import NO_MENTIONS, guarded, reply
+from bot.replies import NO_MENTIONS, guarded, reply, said
 from spaces_core.domain.errors import SpacesError
 
 __all__ = ["CONFIRM_SECONDS", "ConfirmView", "ask_to_confirm"]
@@ -43,7 +43,7 @@ class ConfirmView(discord.ui.View):
             try:
                 text = await self._action(interaction)
             except SpacesError as exc:  # e.g. already deleted meanwhile: say so in place of the question
-                text = exc.message
+                text = said(exc)
             await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
 
         await guarded(interaction, act, doing=self._doing)

@@ -2,6 +2,9 @@
 
 `guarded` wraps one use case: a `SpacesError` becomes its own sentence, a refused Discord call names the
 permission, anything else is logged and answered with an apology, never a traceback.
+
+The core's sentences name members, channels, roles and times as refs, never as Discord markup: `said` is where they
+become mentions and timestamps, so every error a member reads goes through it.
 """
 
 from __future__ import annotations
@@ -10,16 +13,36 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import discord
-from discord.utils import MISSING
+from discord.utils import MISSING, TimestampStyle, format_dt
 
 from bot.permissions import MissingBotPermission, forbidden_message
 from spaces_core.domain.errors import SpacesError
+from spaces_core.domain.refs import ChannelRef, MemberRef, Ref, RoleRef, TimeRef
 
-__all__ = ["guarded", "reply"]
+__all__ = ["guarded", "markup", "reply", "said"]
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 DEFERRED = discord.InteractionResponseType.deferred_channel_message
+_TIME_STYLES: dict[str, TimestampStyle] = {"time": "t", "date_time": "f", "full": "F"}  # from TimeRef.detail
+
+
+def markup(ref: Ref) -> str:
+    """A core ref as Discord shows it: a mention, a channel link, or a timestamp in the reader's own zone."""
+    match ref:
+        case MemberRef(user_id):
+            return f"<@{user_id}>"
+        case ChannelRef(channel_id):
+            return f"<#{channel_id}>"
+        case RoleRef(role_id):
+            return f"<@&{role_id}>"
+        case TimeRef(at, detail):
+            return format_dt(at, _TIME_STYLES[detail])
+
+
+def said(error: SpacesError) -> str:
+    """The error's sentence as a member reads it in Discord."""
+    return error.render(markup)
 
 
 async def reply(
@@ -54,7 +77,7 @@ async def guarded(
     try:
         await action()
     except SpacesError as exc:
-        await reply(interaction, exc.message)
+        await reply(interaction, said(exc))
     except MissingBotPermission as exc:
         await reply(interaction, exc.message)
     except discord.Forbidden as exc:

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.cogs.common import actor_in, guild_only, resolve_space
 from bot.context import app_of
 from bot.policy_render import policy_lines
-from bot.replies import guarded, reply
+from bot.replies import guarded, reply, said
 from spaces_core.domain.errors import NotEligible, SpacesError
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import GuildPolicy, check_host_eligibility
@@ -110,7 +110,7 @@ async def _you(interaction: discord.Interaction, actor: Actor, policy: GuildPoli
         check_host_eligibility(policy.hosting_rule, follower_count=followers, actor=actor)
         lines.append("✅ You can host Spaces: start with `/space start` or plan one with `/space schedule`.")
     except NotEligible as exc:
-        lines.append(f"You can't host yet. {exc.message}")
+        lines.append(f"You can't host yet. {said(exc)}")
     try:
         space = await resolve_space(interaction)
         role = space.role_of(actor).name.lower().replace("cohost", "co-host")

@@ -1,10 +1,17 @@
 """Typed errors of the Spaces product.
 
-Every error carries `.message`, the sentence a Discord member reads (the bot shows it as an ephemeral reply),
-so adapters never have to invent wording and the wording is tested with the rule that produces it.
+Every error carries the sentence a member reads, so adapters never have to invent wording and the wording is tested
+with the rule that produces it. What the sentence points at (a member, a channel, a role, a time) is kept apart as
+structured refs (`spaces_core.domain.refs`) in `{name}` slots of its `template`: the core never writes Discord
+markup. `render(show)` fills the slots the way an adapter shows refs (the bot: `bot.replies.said`, mentions and
+Discord timestamps); `message` and `str(error)` fill them with the neutral text of each ref, for logs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from spaces_core.domain.refs import Ref, fill
 
 __all__ = [
     "AlreadyLive",
@@ -22,11 +29,20 @@ __all__ = [
 
 
 class SpacesError(Exception):
-    """Root of every error the core raises on purpose; `str(error) == error.message`."""
+    """Root of every error the core raises on purpose; `str(error) == error.message`, the neutral rendering."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, template: str, **refs: Ref) -> None:
+        super().__init__(template)
+        self.template = template
+        self.refs: Mapping[str, Ref] = refs
+
+    def render(self, show: Callable[[Ref], str]) -> str:
+        return fill(self.template, self.refs, show)
+
+    @property
+    def message(self) -> str:
+        """The sentence with each ref in neutral words ("member 42"): for logs, not for a Discord reply."""
+        return fill(self.template, self.refs)
 
     def __str__(self) -> str:
         return self.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from spaces_core.domain.errors import NotEligible
+from spaces_core.domain.refs import RoleRef
 from spaces_core.domain.roles import Actor
 
 __all__ = [
@@ -78,8 +79,10 @@ def check_host_eligibility(rule: HostingRule, *, follower_count: int, actor: Act
     if actor.is_admin:
         return
     missing: list[str] = []
+    refs: dict[str, RoleRef] = {}  # one slot per role, so the bot can show each as a role mention
     if rule.required_role_ids and not (rule.required_role_ids & actor.role_ids):
-        roles = ", ".join(f"<@&{role_id}>" for role_id in sorted(rule.required_role_ids))
+        refs = {f"role_{n}": RoleRef(role_id) for n, role_id in enumerate(sorted(rule.required_role_ids), start=1)}
+        roles = ", ".join("{" + slot + "}" for slot in refs)
         if len(rule.required_role_ids) == 1:
             missing.append(f"Hosting here needs the {roles} role.")
         else:
@@ -88,4 +91,4 @@ def check_host_eligibility(rule: HostingRule, *, follower_count: int, actor: Act
         need, have = rule.min_followers, follower_count
         missing.append(f"Hosting here needs at least {need} followers on Spaces; you have {have}.")
     if missing:
-        raise NotEligible(" ".join(missing))
+        raise NotEligible(" ".join(missing), **refs)

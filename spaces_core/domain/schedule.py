@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed
+from spaces_core.domain.refs import TimeRef
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.validation import clean_title, clean_topics
 
@@ -236,7 +237,7 @@ class ScheduledSpace:
             raise NotAllowed("Only the host can start this Space.")
         self._require_upcoming()
         if now < self.opens_at:
-            raise Conflict(f"You can start this Space from <t:{int(self.opens_at.timestamp())}:t> on.")
+            raise Conflict("You can start this Space from {opens} on.", opens=TimeRef(self.opens_at, "time"))
         if not self.startable(now):
             raise Conflict("This Space was missed: schedule it again with `/space schedule`.")
 
@@ -287,9 +288,9 @@ def _check_start(starts_at: datetime, now: datetime, policy: SchedulePolicy) -> 
     if starts_at.tzinfo is None:
         raise InvalidInput("The start time needs a time zone.")
     if starts_at <= now:
-        raise InvalidInput(f"That time (<t:{int(starts_at.timestamp())}:f>) is in the past. Pick a time to come.")
+        raise InvalidInput("That time ({when}) is in the past. Pick a time to come.", when=TimeRef(starts_at))
     if starts_at > now + policy.horizon:
         raise InvalidInput(
-            f"That time (<t:{int(starts_at.timestamp())}:F>) is too far ahead: Spaces can be scheduled at most "
-            f"{policy.horizon.days} days ahead."
+            f"That time ({{when}}) is too far ahead: Spaces can be scheduled at most {policy.horizon.days} days ahead.",
+            when=TimeRef(starts_at, "full"),
         )

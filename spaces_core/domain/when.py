@@ -1,10 +1,13 @@
 """The start time a host types, as far as the domain reads it: exact forms, and placing a wall time in a zone.
 
-`in 2h 30m` (elapsed time, so exact across a DST change) and Discord timestamps `<t:…>` are read here. Wall-clock
+`in 2h 30m` (elapsed time, so exact across a DST change) and Discord timestamps are read here. Wall-clock
 phrases ("friday 8pm", "Dec 24 7pm") need a parsing library, which the domain may not import: the time reader in
 `spaces_core.when_reader` reads them and places the wall time in the host's zone with `on_the_clock`, so what a
 wall time means on a day the clocks change is decided here. The result is always an aware UTC datetime; whether a
 start is allowed (not past, within the horizon) is the schedule's rule, not the reader's.
+
+`_DISCORD_TIMESTAMP` is the one place in the core that knows Discord's markup, and only to READ it: a member may
+paste the timestamp tag their client made. Writing markup is the bot's job; refusals here carry a `TimeRef`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from spaces_core.domain.errors import InvalidInput
+from spaces_core.domain.refs import TimeRef
 
 __all__ = ["WHEN_EXAMPLES", "exact_when", "on_the_clock", "parse_offsets", "time_zone", "unreadable"]
 
@@ -24,15 +28,18 @@ _RELATIVE = re.compile(r"^in\s+((?:\d+\s*[a-z]+\s*)+)$")
 _PART = re.compile(r"(\d+)\s*([a-z]+)")
 # "18h" is 18:00 to some and "in 18 hours" to others (dateparser reads the latter): asked, not guessed.
 _BARE_DURATION = re.compile(r"^(\d{1,2})\s*(h|hours?)$")
-_DISCORD = re.compile(r"^<t:(-?\d+)(?::[tdfr])?>$", re.IGNORECASE)
+# The tag a Discord client makes for a moment, any style: input a member may paste, so read here (see above).
+_DISCORD_TIMESTAMP = re.compile(r"^<t:(-?\d+)(?::[tdfr])?>$", re.IGNORECASE)
 WHEN_EXAMPLES = "`friday 8pm`, `tomorrow 18:00`, `in 90 minutes`, `Dec 24 7pm`, `2026-05-01 18:00`"
+_EXAMPLE_MOMENT = TimeRef(datetime(2026, 1, 1, tzinfo=UTC), "full")  # shown as the tag to paste, in a code span
 
 
 def unreadable(text: str) -> InvalidInput:
     """The refusal for a time nobody could read, with what works instead."""
     shown = " ".join(text.split())[:60].replace("`", "'")
     return InvalidInput(
-        f"I couldn't read `{shown}` as a time. Try {WHEN_EXAMPLES} or a Discord timestamp such as `<t:1767225600:F>`."
+        f"I couldn't read `{shown}` as a time. Try {WHEN_EXAMPLES} or a Discord timestamp such as `{{example}}`.",
+        example=_EXAMPLE_MOMENT,
     )
 
 
@@ -75,11 +82,11 @@ def parse_offsets(text: str) -> tuple[int, ...]:
 
 
 def exact_when(text: str, *, now: datetime) -> datetime | None:
-    """`<t:…>` or `in 1h 30m` as an aware UTC datetime; None for any other phrase (a wall time to read in a zone).
+    """A Discord timestamp or `in 1h 30m` as aware UTC; None for any other phrase (a wall time to read in a zone).
     "in 2 fortnights" is refused here rather than passed on: it is this form, with a unit nobody uses. A bare
     "18h" is asked about: 18:00 to some, in 18 hours to others (and to dateparser)."""
     spec = " ".join(text.strip().lower().split())
-    if match := _DISCORD.match(spec):
+    if match := _DISCORD_TIMESTAMP.match(spec):
         try:
             return datetime.fromtimestamp(int(match.group(1)), UTC)
         except (OverflowError, OSError, ValueError) as exc:
@@ -100,7 +107,7 @@ def on_the_clock(wall: datetime, zone: tzinfo) -> datetime:
 
     On the night the clocks go forward a wall time like 02:30 does not exist: refused, since either guess (01:30
     or 03:30) would surprise someone. On the night they go back it happens twice: the first one (`fold=0`), which
-    the reply shows as a `<t:…:F>` the host can check."""
+    the reply shows as a full date and time the host can check."""
     if wall.tzinfo is not None:
         return wall.astimezone(UTC)
     placed = wall.replace(tzinfo=zone, fold=0)

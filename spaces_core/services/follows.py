@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from spaces_core.domain.errors import Conflict, NotFound
 from spaces_core.domain.follows import validate_follow
+from spaces_core.domain.refs import MemberRef
 from spaces_core.ports import UnitOfWorkFactory
 
 __all__ = ["FollowService"]
@@ -17,14 +18,14 @@ class FollowService:
         validate_follow(follower_id, host_id)
         async with self._uow_factory() as uow:
             if await uow.follows.exists(follower_id, host_id):
-                raise Conflict(f"You already follow <@{host_id}>.")
+                raise Conflict("You already follow {host}.", host=MemberRef(host_id))
             await uow.follows.add(follower_id, host_id)
             await uow.commit()
 
     async def unfollow(self, follower_id: int, host_id: int) -> None:
         async with self._uow_factory() as uow:
             if not await uow.follows.remove(follower_id, host_id):
-                raise NotFound(f"You don't follow <@{host_id}>.")
+                raise NotFound("You don't follow {host}.", host=MemberRef(host_id))
             await uow.commit()
 
     async def following(self, user_id: int) -> list[int]:

@@ -9,6 +9,7 @@ from uuid import uuid4
 from spaces_core.domain import extras, recording
 from spaces_core.domain.errors import AlreadyLive, Conflict, NotFound
 from spaces_core.domain.events import DomainEvent, RejoinRefused
+from spaces_core.domain.refs import ChannelRef
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import check_host_eligibility
 from spaces_core.domain.space import Space
@@ -84,7 +85,9 @@ class SpaceService:
             check_host_eligibility(policy.hosting_rule, follower_count=followers, actor=actor)
             hosting = await uow.spaces.live_of_host(actor.user_id)
             if hosting is not None:
-                raise AlreadyLive(f"You're already hosting a live Space in <#{hosting.channel_id}>.")
+                raise AlreadyLive(
+                    "You're already hosting a live Space in {channel}.", channel=ChannelRef(hosting.channel_id)
+                )
             if await uow.spaces.live_in_channel(guild_id, channel_id) is not None:
                 raise Conflict("Another Space is already live on this Stage.")
             space, events = Space.open(

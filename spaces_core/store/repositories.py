@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from spaces_core.domain.errors import ConcurrentUpdate, Conflict
+from spaces_core.domain.refs import MemberRef
 from spaces_core.domain.rules import GuildPolicy, MemberPrefs
 from spaces_core.domain.space import Space, SpaceState
 from spaces_core.store.mappers import policy_from_row, policy_values, prefs_from_row, space_from_row, space_values
@@ -105,7 +106,7 @@ class SqlFollowRepository:
         try:
             await self._session.flush()
         except IntegrityError as exc:
-            raise Conflict(f"You already follow <@{host_id}>.") from exc
+            raise Conflict("You already follow {host}.", host=MemberRef(host_id)) from exc
 
     async def remove(self, follower_id: int, host_id: int) -> bool:
         statement = delete(FollowRow).where(

@@ -117,6 +117,8 @@ async def test_help_shows_each_member_what_they_can_do_here(world: World) -> Non
 async def test_privacy_delete_asks_first_and_only_the_member_can_confirm(world: World) -> None:
     follows = world.bot.bot.app.follows
     await world.slash(world.chat_id, world["lee"], "follow", host=world["hana"])
+    again: Any = await world.slash(world.chat_id, world["lee"], "follow", host=world["hana"])
+    assert again.ephemeral and again.content == f"You already follow <@{world['hana']}>."
 
     asked = await world.slash(world.chat_id, world["lee"], "privacy delete")
     assert asked.ephemeral and "can't be undone" in (asked.content or "")

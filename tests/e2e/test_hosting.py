@@ -87,7 +87,7 @@ async def test_a_host_already_live_cannot_start_a_second_space(world):
     second = world.server.add_stage_channel(world.guild_id, "Second Stage")
     await world.server.wait_for(lambda: world.bot.bot.get_channel(second) is not None)
     record: Any = await world.slash(world.chat_id, world["hana"], "space start", title="Another", channel=second)
-    assert record.ephemeral and "already" in record.content.lower()
+    assert record.ephemeral and f"already hosting a live Space in <#{world.stage_id}>." in record.content
     assert world.server.stage_instance(second) is None
 
 

@@ -154,7 +154,13 @@ async def test_bad_input_is_refused_privately_and_stores_nothing(world):
     zone: Any = await world.slash(world.chat_id, world["hana"], "settings timezone", zone="Mars/Base")
     assert zone.ephemeral and "don't know the time zone" in zone.content
     await world.slash(world.chat_id, world["hana"], "settings timezone", zone="Asia/Tokyo")
-    for when, words in (("2020-01-01 10:00", "in the past"), ("in 40 days", "30 days"), ("next blue moon", "couldn't")):
+    past = int(datetime(2020, 1, 1, 1, tzinfo=UTC).timestamp())  # 10:00 in Tokyo, shown in the reader's own zone
+    for when, words in (
+        ("2020-01-01 10:00", f"That time (<t:{past}:f>) is in the past."),
+        ("in 40 days", ":F>) is too far ahead: Spaces can be scheduled at most 30 days ahead."),
+        ("next blue moon", "couldn't read `next blue moon` as a time. Try `friday 8pm`"),
+        ("next blue moon", "or a Discord timestamp such as `<t:1767225600:F>`."),
+    ):
         refused: Any = await schedule(world, when)
         assert refused.ephemeral and words in refused.content, refused.content
     assert not events(world) and not await _stored(world) and not world.server.messages(world.feed_id)[1:]

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed
+from spaces_core.domain.refs import TimeRef
 from spaces_core.domain.schedule import JobKind, ScheduledSpace, SchedulePolicy, ScheduleState, reminder_label
 from spaces_core.domain.when import parse_offsets, time_zone
 from tests.unit.builders import ADMIN, HOST, MOD, NOW, member
@@ -39,13 +40,15 @@ def test_plan_cleans_the_title_and_keeps_the_start():
 
 @pytest.mark.parametrize("starts_in", [timedelta(0), timedelta(minutes=-5)])
 def test_a_time_in_the_past_is_refused(starts_in):
-    with pytest.raises(InvalidInput, match="in the past"):
+    with pytest.raises(InvalidInput, match="in the past") as info:
         planned(starts_in)
+    assert info.value.refs == {"when": TimeRef(NOW + starts_in, "date_time")}
 
 
 def test_beyond_the_horizon_is_refused_and_the_horizon_is_configurable():
-    with pytest.raises(InvalidInput, match="30 days"):
+    with pytest.raises(InvalidInput, match="30 days") as info:
         planned(timedelta(days=30, minutes=1))
+    assert info.value.refs == {"when": TimeRef(NOW + timedelta(days=30, minutes=1), "full")}
     assert planned(timedelta(days=30)).starts_at == NOW + timedelta(days=30)
     with pytest.raises(InvalidInput, match="7 days"):
         planned(timedelta(days=8), policy=SchedulePolicy(horizon=timedelta(days=7)))
@@ -145,8 +148,9 @@ def test_cancel_by_host_or_moderator_and_only_once():
 
 def test_go_live_window_and_missed_after_the_grace():
     s = planned(timedelta(hours=2))
-    with pytest.raises(Conflict, match="from"):
+    with pytest.raises(Conflict, match="from") as info:
         s.go_live(HOST, NOW)
+    assert info.value.refs == {"opens": TimeRef(s.opens_at, "time")}  # a time of day: it opens today or soon
     start = NOW + timedelta(hours=2)
     with pytest.raises(NotAllowed):
         s.go_live(member(50), start)

@@ -3,6 +3,7 @@
 import pytest
 
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from spaces_core.domain.refs import MemberRef
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import GuildPolicy, HostingRule, MemberPrefs
 from tests.unit.services_support import GUILD, App
@@ -19,12 +20,13 @@ async def test_follow_unfollow_and_counts() -> None:
     assert await app.follows.follower_count(1) == 2
     with pytest.raises(Conflict) as info:
         await app.follows.follow(10, 1)
-    assert info.value.message == "You already follow <@1>."
+    assert (info.value.template, info.value.refs) == ("You already follow {host}.", {"host": MemberRef(1)})
     with pytest.raises(InvalidInput, match="can't follow yourself"):
         await app.follows.follow(1, 1)
     await app.follows.unfollow(10, 1)
-    with pytest.raises(NotFound, match="You don't follow <@1>"):
+    with pytest.raises(NotFound, match="You don't follow member 1") as missing:
         await app.follows.unfollow(10, 1)
+    assert missing.value.refs == {"host": MemberRef(1)}
     assert await app.follows.follower_count(1) == 1
 
 

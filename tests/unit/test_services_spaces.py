@@ -7,6 +7,7 @@ import pytest
 from spaces_core.domain import events as ev
 from spaces_core.domain.errors import AlreadyLive, Conflict, NotAllowed, NotEligible, NotFound, SpaceFull
 from spaces_core.domain.events import DomainEvent
+from spaces_core.domain.refs import ChannelRef
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import GuildPolicy, HostingRule
 from spaces_core.domain.space import Space, SpaceState
@@ -31,7 +32,8 @@ async def test_a_host_already_live_is_told_where() -> None:
     await app.start()
     with pytest.raises(AlreadyLive) as info:
         await app.start(channel_id=777)
-    assert info.value.message == f"You're already hosting a live Space in <#{STAGE}>."
+    assert info.value.refs == {"channel": ChannelRef(STAGE)}
+    assert info.value.message == f"You're already hosting a live Space in channel {STAGE}."
 
 
 async def test_a_busy_stage_is_a_conflict() -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from spaces_core.domain.errors import InvalidInput
+from spaces_core.domain.refs import TimeRef
 from spaces_core.domain.schedule import ScheduledSpace, SchedulePolicy
 from spaces_core.domain.when import exact_when, on_the_clock
 from spaces_core.when_reader import DateparserWhen
@@ -137,9 +138,9 @@ def test_the_schedule_names_the_time_it_refuses():
             upcoming_of_host=0,
         )
 
-    past = int(berlin(12, 18, 20).timestamp())
-    with pytest.raises(InvalidInput, match=rf"<t:{past}:f>\) is in the past"):
+    with pytest.raises(InvalidInput, match=r"\(2026-12-18 19:00 UTC\) is in the past") as past:
         plan("today 8pm")
-    far = int(berlin(1, 29, 20, year=2027).timestamp())
-    with pytest.raises(InvalidInput, match=rf"<t:{far}:F>\) is too far ahead.*30 days"):
+    assert past.value.refs == {"when": TimeRef(berlin(12, 18, 20), "date_time")}
+    with pytest.raises(InvalidInput, match=r"too far ahead.*30 days") as far:
         plan("Jan 29 8pm")
+    assert far.value.refs == {"when": TimeRef(berlin(1, 29, 20, year=2027), "full")}
