@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from aiortc import RTCRtpSender
 
+from spaces_core.audio import RelayHub
 from spaces_core.webrtc import WebListeners, compat
 from spaces_core.webrtc.compat.check import missing_names
 from tests.audio.test_webrtc import LOOPBACK, Listener, ToneSpace, dominant_frequency, space, to_pcm
@@ -99,6 +100,20 @@ def test_the_compat_modules_fit_the_installed_libraries_and_the_pins_in_pyprojec
 
 def test_a_private_name_the_library_no_longer_uses_is_named() -> None:
     assert missing_names(RTCRtpSender, ["_RTCRtpSender__cname", "_RTCRtpSender__renamed"]) == ["_RTCRtpSender__renamed"]
+
+
+async def test_a_private_name_aioice_no_longer_uses_turns_the_fast_path_off_with_its_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compat.aioice, "PRIVATE_NAMES", compat.aioice.PRIVATE_NAMES | {"_checklist_renamed"})
+    hub = RelayHub()
+    listeners = WebListeners(hub, host=LOOPBACK)
+    try:
+        assert listeners.fanout is None
+        assert listeners.fallback_reason == "aioice's Connection no longer uses _checklist_renamed"
+    finally:
+        await listeners.close_all()
+        await hub.stop()
 
 
 async def test_listeners_still_hear_the_space_through_aiortcs_sender_when_aiortc_is_not_the_version_compat_knows(
