@@ -7,7 +7,7 @@ Loopback only; every count and time is bounded. The server (this process) runs o
   per listener, all on one UDP port (single-port ICE), and ``SrtpFanout`` builds every connected listener's
   packet in one loop per frame and sends them with ``sendmmsg``;
 - ``pyloop`` (not in the default plan): ``ours`` with the fan-out's Python loop instead of its C one
-  (``webrtc_fanout_loop``), to compare the two in one run;
+  (``fanout_loop``), to compare the two in one run;
 - ``perport`` (not in the default plan): the same with a socket per listener (``single_port=False``), one
   ``sendto`` per packet, as the fast path was before single-port ICE;
 - ``shared``: aiortc's ``MediaRelay`` over one encoded-packet track (a ``RelayTrack``): one encode, aiortc's own
@@ -50,13 +50,13 @@ from aiortc.mediastreams import MediaStreamError
 from bench import listener_peers
 from bench.listener_table import FAST_MODES, GC_PAUSES, HEADER, row, summarize
 from bot.heap import freeze_startup_heap
-from spaces_core.audio import webrtc_fanout_loop
 from spaces_core.audio.codec import OpusEncoder
 from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, Pcm, to_int16
 from spaces_core.audio.relay import RelayHub
-from spaces_core.audio.webrtc import RelayTrack, WebListeners
-from spaces_core.audio.webrtc_heap import ListenerHeap
-from spaces_core.audio.webrtc_ice import gather_host_candidates
+from spaces_core.webrtc import compat, fanout_loop
+from spaces_core.webrtc.heap import ListenerHeap
+from spaces_core.webrtc.ice import gather_host_candidates
+from spaces_core.webrtc.listeners import RelayTrack, WebListeners
 
 LOOPBACK = "127.0.0.1"
 # Bounded: two event loops' worth of peers.
@@ -169,7 +169,7 @@ class Server:
         if self.mode in FAST_MODES:
             fanout = self.listeners.fanout
             return 0 if fanout is None else sum(leg.packets for leg in fanout.legs)
-        return sum(pc.getSenders()[0]._RTCRtpSender__packet_count for pc in self.peers)
+        return sum(compat.aiortc.sender_packet_count(pc.getSenders()[0]) for pc in self.peers)
 
     async def stop(self) -> None:
         if self._pacer is not None:
@@ -307,7 +307,7 @@ async def run_one(mode: str, listeners: int, seconds: float) -> dict[str, Any]:
 
 async def bench(plan: list[tuple[str, int]], seconds: float) -> None:
     freeze_startup_heap()  # as the bot does once it is built: imports and start-up are not walked again
-    built = webrtc_fanout_loop.load() is not None
+    built = fanout_loop.load() is not None
     print(f"fan-out loop of ours/perport: {'C' if built else 'Python (the C loop is not built: scripts/install)'}")
     print(HEADER, flush=True)
     results = []

@@ -37,7 +37,8 @@ from aiortc.rtp import RtcpReceiverInfo, RtcpRrPacket, is_rtcp
 from av import AudioFrame
 
 from spaces_core.audio.format import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE
-from spaces_core.audio.webrtc_ice import gather_host_candidates
+from spaces_core.webrtc import compat
+from spaces_core.webrtc.ice import gather_host_candidates
 
 LOOPBACK = "127.0.0.1"
 PIPE_LIMIT = 1 << 24
@@ -121,7 +122,7 @@ class FullPeer:
 
     def __init__(self, pc: RTCPeerConnection, arrivals: Arrivals) -> None:
         receiver = pc.getReceivers()[0]
-        original: Callable[..., Awaitable[None]] = receiver._handle_rtp_packet
+        original, _ = compat.aiortc.receiver_handlers(receiver)
 
         async def timed(packet: Any, arrival_time_ms: int) -> None:
             arrivals.times.append(time.perf_counter())
@@ -129,7 +130,7 @@ class FullPeer:
             arrivals.timestamps.append(packet.timestamp)
             await original(packet, arrival_time_ms)
 
-        receiver._handle_rtp_packet = timed  # type: ignore[method-assign]
+        compat.aiortc.set_receiver_handlers(receiver, timed)
         self.samples: list[np.ndarray] = []
         self.task = asyncio.create_task(self._play(receiver.track))
 
@@ -153,7 +154,8 @@ class FullPeer:
 
 def nominated_protocol(pc: RTCPeerConnection) -> Any:
     """The aioice protocol (its socket) of the ICE pair this peer's media arrives on."""
-    return pc.getReceivers()[0].transport.transport._connection._nominated[1].protocol
+    ice = compat.aiortc.ice_connection(pc.getReceivers()[0].transport.transport)
+    return compat.aioice.nominated_pairs(ice)[1].protocol
 
 
 def wire_clock(protocol: Any) -> Callable[[], float]:
@@ -199,7 +201,7 @@ def tap_light(pc: RTCPeerConnection, arrivals: Arrivals) -> Callable[[], Awaitab
     def datagram_received(data: bytes, addr: Any) -> None:
         if 127 < data[0] < 192 and not is_rtcp(data):
             try:
-                dtls._rx_srtp.unprotect(data)
+                compat.aiortc.receive_srtp(dtls).unprotect(data)
             except Exception:
                 arrivals.bad += 1
                 return
@@ -226,7 +228,7 @@ def tap_light(pc: RTCPeerConnection, arrivals: Arrivals) -> Callable[[], Awaitab
             lsr=0,
             dlsr=0,
         )
-        await dtls._send_rtp(bytes(RtcpRrPacket(ssrc=own_ssrc, reports=[info])))
+        await compat.aiortc.send_raw(dtls, bytes(RtcpRrPacket(ssrc=own_ssrc, reports=[info])))
 
     return report
 

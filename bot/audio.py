@@ -15,9 +15,9 @@ from pathlib import Path
 
 from bot.recording import ReplayFiles, SpaceRecording
 from bot.voice_receive import VoiceReceiver
-from spaces_core.audio import MixedFrame, MixEngine, RelayHub, WebListeners
-from spaces_core.audio.webrtc_heap import ListenerHeap
+from spaces_core.audio import MixedFrame, MixEngine, RelayHub
 from spaces_core.domain.space import Space
+from spaces_core.webrtc import ListenerHeap, WebListeners
 
 __all__ = ["AudioRooms", "SpaceAudio", "allowed_speakers"]
 
@@ -71,7 +71,7 @@ class AudioRooms:
         self._web_host = web_host
         self._web_listeners_per_space = web_listeners_per_space
         self._rooms: dict[str, SpaceAudio] = {}
-        # One for the process: the garbage collector is process-wide (spaces_core/audio/webrtc_heap.py).
+        # One for the process: the garbage collector is process-wide (spaces_core/webrtc/heap.py).
         self._heap = ListenerHeap()
         self.replays = ReplayFiles(recordings_dir) if recordings_dir is not None else None
 

@@ -28,8 +28,8 @@ from bot.audio import AudioRooms, SpaceAudio
 from bot.web.links import LinkRefused, LinkSigner
 from bot.web.replay import add_replay_routes, replay_path
 from bot.web.stripe_webhook import StripeWebhook
-from spaces_core.audio import BadOffer, ListenerRejected
 from spaces_core.domain.space import Space
+from spaces_core.webrtc import BadOffer, ListenerRejected
 
 __all__ = ["WebServer"]
 

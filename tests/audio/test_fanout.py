@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,9 @@ from av import AudioFrame
 from spaces_core.audio.codec import OpusEncoder
 from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, Pcm
 from spaces_core.audio.relay import RelayHub
-from spaces_core.audio.webrtc_fanout import FanoutLeg, SrtpFanout
-from spaces_core.audio.webrtc_ice import gather_host_candidates
+from spaces_core.webrtc import compat
+from spaces_core.webrtc.fanout import FanoutLeg, SrtpFanout
+from spaces_core.webrtc.ice import gather_host_candidates
 
 LOOPBACK = "127.0.0.1"
 
@@ -127,8 +128,7 @@ class Listener:
     def _record(self) -> None:
         receiver = self.pc.getReceivers()[0]
         self.track = receiver.track
-        on_rtp: Callable[..., Awaitable[None]] = receiver._handle_rtp_packet
-        on_rtcp: Callable[..., Awaitable[None]] = receiver._handle_rtcp_packet
+        on_rtp, on_rtcp = compat.aiortc.receiver_handlers(receiver)
 
         async def rtp(packet: RtpPacket, arrival_time_ms: int) -> None:
             self.packets.append(packet)
@@ -139,8 +139,7 @@ class Listener:
                 self.reports.append(packet)
             await on_rtcp(packet)
 
-        receiver._handle_rtp_packet = rtp  # type: ignore[method-assign]
-        receiver._handle_rtcp_packet = rtcp  # type: ignore[method-assign]
+        compat.aiortc.set_receiver_handlers(receiver, rtp, rtcp)
 
     async def close(self) -> None:
         await self.pc.close()
@@ -286,7 +285,8 @@ async def test_a_listener_whose_peer_vanished_does_not_hold_up_the_others(
 
     # The listener's machine drops off the network: its socket is gone, nobody says goodbye, and the server
     # keeps sending into the void until ICE consent expires (30 s).
-    for pair in vanished.pc.getTransceivers()[0].receiver.transport.transport._connection._nominated.values():
+    ice = compat.aiortc.ice_connection(vanished.pc.getTransceivers()[0].receiver.transport.transport)
+    for pair in compat.aioice.nominated_pairs(ice).values():
         pair.protocol.transport.close()
     counts = [len(first.packets), len(last.packets)]
     await wait_until(lambda: all(len(lst.packets) >= n + 50 for lst, n in zip((first, last), counts, strict=True)))

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pylibsrtp import Policy, Session
 
-from spaces_core.audio import webrtc_fanout_loop
+from spaces_core.webrtc import compat, fanout_loop
 from tests.missing import C_LOOP
 
 SLOT = 1536
@@ -23,7 +23,7 @@ HEADER = bytes.fromhex("80 6f 0000 00000000 11223344 bede0001 10300000".replace(
 
 @pytest.fixture
 def loop() -> Any:
-    module = webrtc_fanout_loop.load()
+    module = fanout_loop.load()
     if module is None:
         pytest.skip(C_LOOP)
     return module
@@ -42,7 +42,7 @@ class Legs:
         self.lengths = ffi.new("int[]", count)
         self.states = [ffi.new("struct fanout_leg *") for _ in range(count)]
         for index, state in enumerate(self.states):
-            state.srtp = self.sessions[index]._srtp[0]
+            state.srtp = compat.pylibsrtp.session_context(self.sessions[index])
             state.slot = self.slots + index * SLOT
             state.length = self.lengths + index
             state.timestamp_origin = 0xFFFFFF00 + index  # wraps within a few frames
@@ -51,7 +51,7 @@ class Legs:
             state.header_len = len(HEADER)
         self.array = ffi.new("struct fanout_leg *[]", self.states)
         self.refused = ffi.new("int[]", count)
-        self.protect = webrtc_fanout_loop.protect_function(ffi)
+        self.protect = fanout_loop.protect_function(ffi)
 
     def build(self, payload: bytes, timestamp: int) -> list[int]:
         count = self.loop.lib.fanout_build(
@@ -108,6 +108,6 @@ def test_a_leg_libsrtp_refuses_is_reported_and_the_others_are_built(loop: Any) -
 
 
 def test_a_build_from_another_version_of_the_source_is_not_used(loop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert webrtc_fanout_loop.load() is loop
-    monkeypatch.setattr(webrtc_fanout_loop, "SOURCE_HASH", "0" * 16)  # as if the C source had changed since
-    assert webrtc_fanout_loop.load() is None
+    assert fanout_loop.load() is loop
+    monkeypatch.setattr(fanout_loop, "SOURCE_HASH", "0" * 16)  # as if the C source had changed since
+    assert fanout_loop.load() is None

@@ -1,7 +1,7 @@
 """Single-port ICE and the batched send: real aiortc listeners of ``WebListeners`` on the loopback.
 
-Every listener's ICE, DTLS and media run on one UDP socket (``webrtc_port``) and the fan-out sends a frame to all
-of them with ``sendmmsg`` (``webrtc_sendmmsg``); they must still each decode the tone, in order, and a stranger's
+Every listener's ICE, DTLS and media run on one UDP socket (``port``) and the fan-out sends a frame to all
+of them with ``sendmmsg`` (``sendmmsg``); they must still each decode the tone, in order, and a stranger's
 datagrams must reach nobody.
 """
 
@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aioice import Connection
 
-from spaces_core.audio.webrtc import WebListeners
-from spaces_core.audio.webrtc_port import SharedIcePort
+from spaces_core.webrtc import compat
+from spaces_core.webrtc.listeners import WebListeners
+from spaces_core.webrtc.port import SharedIcePort
 from tests.audio.test_webrtc import LOOPBACK, Listener, ToneSpace, dominant_frequency, space, to_pcm, wait_until
 from tests.missing import IPV6
 
@@ -171,7 +172,9 @@ async def test_connections_that_drew_the_same_ufrag_each_get_their_own_and_their
         before = port.unrouted
         received: list[bytes] = []
         for connection in connections:  # what reaches each connection's protocol, by its own ufrag
-            connection._protocols[0].datagram_received = lambda data, addr, seen=received: seen.append(data)
+            compat.aioice.protocols(connection)[0].datagram_received = lambda data, addr, seen=received: seen.append(
+                data
+            )
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
             for ufrag in ufrags:
                 peer.sendto(binding_request(f"{ufrag}:them".encode()), port.address)

@@ -21,8 +21,8 @@ from spaces_core.audio.engine import MixEngine
 from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, Pcm
 from spaces_core.audio.jitter import RtpAudio
 from spaces_core.audio.relay import RelayHub
-from spaces_core.audio.webrtc import BadOffer, ListenerRejected, WebListeners
-from spaces_core.audio.webrtc_ice import gather_host_candidates
+from spaces_core.webrtc.ice import gather_host_candidates
+from spaces_core.webrtc.listeners import BadOffer, ListenerRejected, WebListeners
 
 HOST = 111
 LOOPBACK = "127.0.0.1"

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from aiortc import RTCPeerConnection
 
-from spaces_core.audio.webrtc import WebListeners
-from spaces_core.audio.webrtc_heap import ListenerHeap
+from spaces_core.webrtc.heap import ListenerHeap
+from spaces_core.webrtc.listeners import WebListeners
 from tests.audio.test_webrtc import LOOPBACK, Listener, ToneSpace, space, wait_until
 
 __all__ = ["space"]  # the fixture, shared with the web listeners' tests

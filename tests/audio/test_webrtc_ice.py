@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
-from spaces_core.audio.webrtc_ice import IceBindError, gather_host_candidates
+from spaces_core.webrtc.ice import IceBindError, gather_host_candidates
 
 
 def candidate_hosts(sdp: str) -> set[str]:

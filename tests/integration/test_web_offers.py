@@ -21,7 +21,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 
 from bot.audio import AudioRooms, SpaceAudio
 from bot.web import LinkSigner, WebServer
-from spaces_core.audio.webrtc_ice import gather_host_candidates
+from spaces_core.webrtc.ice import gather_host_candidates
 from tests.unit.builders import live_space
 
 LOOPBACK = "127.0.0.1"

@@ -1,15 +1,15 @@
 """One web listener on the fan-out's fast path: the per-listener state taken over from aiortc at hand-over.
 
-``webrtc_fanout`` explains why and what; this module holds what is reached below aiortc's public API for ONE
-listener (its SRTP session, RTP header, sender counters and RTCP task, ICE pair) and checks it at hand-over:
-on a mismatch ``FanoutLeg`` raises ``Unsupported`` and the caller keeps the listener on aiortc's own sender.
+``fanout`` explains why and what; this module holds the state taken from aiortc for ONE listener (its SRTP
+session, RTP header, sender counters and RTCP task, ICE pair), reached through ``compat`` and checked again at
+hand-over: on a mismatch ``FanoutLeg`` raises ``Unsupported`` and the caller keeps the listener on aiortc's own
+sender.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 import random
 import socket
@@ -30,7 +30,8 @@ from aiortc.rtp import (
 from aiortc.utils import random32
 from pylibsrtp import Session
 
-from spaces_core.audio import webrtc_fanout_loop
+from spaces_core.webrtc import compat, fanout_loop
+from spaces_core.webrtc.compat.pylibsrtp import ffi, srtp_protect_rtcp
 
 __all__ = [
     "BUFFER_SIZE",
@@ -39,36 +40,15 @@ __all__ = [
     "FanoutLeg",
     "Unsupported",
     "available",
-    "ffi",
-    "srtp_protect",
-    "srtp_protect_rtcp",
 ]
 
-_binding: Any = importlib.import_module("pylibsrtp._binding")  # cffi, no type information
-ffi: Any = _binding.ffi
-srtp_protect: Any = _binding.lib.srtp_protect
-srtp_protect_rtcp: Any = _binding.lib.srtp_protect_rtcp
-_PROTECT_SIGNATURE: Final = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"  # libsrtp 2.x
-
 BUFFER_SIZE: Final = 1500
-HEADER_MAX: Final = webrtc_fanout_loop.HEADER_MAX  # the room a leg's RTP header template has, in C or not
+HEADER_MAX: Final = fanout_loop.HEADER_MAX  # the room a leg's RTP header template has, in C or not
 REPORT_EVERY_FRAMES: Final = 250  # a sender report per listener every 5 s, Chromium's interval for audio
-
-_SENDER_INTERNALS: Final = (
-    "_RTCRtpSender__packet_count",
-    "_RTCRtpSender__octet_count",
-    "_RTCRtpSender__cname",
-    "_RTCRtpSender__rtcp_started",
-    "_RTCRtpSender__rtcp_task",
-)
 
 
 class Unsupported(Exception):
     """This listener cannot take the fast path (why is logged); aiortc's sender keeps it."""
-
-
-async def _no_rtcp(packets: object) -> None:
-    """Stands in for the sender's ``_send_rtcp``: its reports would carry aiortc's counters, not ours."""
 
 
 class _Kept:
@@ -93,10 +73,10 @@ class FanoutLeg:
 
     __slots__ = (
         "_closed",
-        "_connection",
         "_dtls",
         "_fanout",
         "_header",
+        "_ice",
         "_octets",
         "_on_state",
         "_packets",
@@ -135,30 +115,31 @@ class FanoutLeg:
     rtp_timestamp = _Kept()  # of the last packet
 
     def __init__(self, transceiver: RTCRtpTransceiver, state: Any = None) -> None:
-        """``state``: a zeroed ``struct fanout_leg *`` (``webrtc_fanout_loop``) when the compiled loop sends."""
-        sender: Any = transceiver.sender  # Any: its RTCP state is reached by name-mangled attributes
+        """``state``: a zeroed ``struct fanout_leg *`` (``fanout_loop``) when the compiled loop sends."""
+        sender = transceiver.sender
         dtls = sender.transport
         if dtls.state != "connected":
             raise Unsupported(f"its DTLS transport is {dtls.state}, not connected")
-        session = getattr(dtls, "_tx_srtp", None)
-        if not isinstance(session, Session) or not hasattr(session, "_srtp"):
+        session = compat.aiortc.transport_srtp(dtls)
+        srtp = compat.pylibsrtp.session_context(session) if isinstance(session, Session) else None
+        if srtp is None:
             raise Unsupported("aiortc's DTLS transport has no SRTP session where 1.16 keeps it")
-        if not all(hasattr(sender, name) for name in _SENDER_INTERNALS):
+        if not compat.aiortc.sender_has_rtcp_state(sender):
             raise Unsupported("aiortc's sender keeps its RTCP state elsewhere than 1.16 did")
-        self._connection = getattr(dtls.transport, "_connection", None)
-        self._pair = _selected_pair(self._connection)
+        self._ice = compat.aiortc.ice_connection(dtls.transport)
+        self._pair = _selected_pair(self._ice)
         self._sender = sender
         self._dtls = dtls
         self._session = session  # held: the libsrtp context below lives as long as this object
-        self.srtp: Any = session._srtp[0]
-        self.ssrc: int = sender._ssrc
+        self.srtp: Any = srtp
+        self.ssrc: int = compat.aiortc.sender_ssrc(sender)
         self._state = state
         first, self.steady_header = _header_templates(transceiver, self.ssrc)
         if len(first) > HEADER_MAX:
             raise Unsupported(f"its RTP header would be {len(first)} bytes, over the {HEADER_MAX} kept for it")
         self.header = first
         self.report = bytes(RtcpSrPacket(ssrc=self.ssrc, sender_info=RtcpSenderInfo(0, 0, 0, 0)))
-        cname = sender._RTCRtpSender__cname
+        cname = compat.aiortc.sender_cname(sender)
         if cname is not None:  # as aiortc's own reports: SR then SDES with the CNAME of the answer's a=ssrc
             self.report += bytes(RtcpSdesPacket(chunks=[RtcpSourceInfo(self.ssrc, items=[(1, cname.encode())])]))
         self.report_phase = random.randrange(REPORT_EVERY_FRAMES)  # spread over frames, not all at once
@@ -185,7 +166,7 @@ class FanoutLeg:
         self.slot_length: Any = None
         # Its RTCP task sends nothing from now on (and is cancelled at the first sync): this leg sends the
         # reports, with the counters of what it sent.
-        sender._send_rtcp = _no_rtcp
+        compat.aiortc.silence_sender_rtcp(sender)
 
     @property
     def header(self) -> bytes:
@@ -230,16 +211,12 @@ class FanoutLeg:
 
         None if ICE is gone, True if the pair changed (a new destination), False otherwise.
         """
-        sender = self._sender
-        sender._RTCRtpSender__packet_count = self.packets
-        sender._RTCRtpSender__octet_count = self.octets
-        rtcp = sender._RTCRtpSender__rtcp_task
-        if rtcp is not None and not rtcp.done() and sender._RTCRtpSender__rtcp_started.is_set():
-            # Its reports are ours now; once it has started (so stop() will not wait for it forever), its
-            # once-a-second wake-ups can go too. Its parting BYE goes to the no-op; ``_release`` sends ours.
-            rtcp.cancel()
+        compat.aiortc.set_sender_counters(self._sender, self.packets, self.octets)
+        # Its reports are ours now, so its once-a-second wake-ups can go too (its parting BYE goes nowhere;
+        # ``_release`` sends ours).
+        compat.aiortc.cancel_sender_rtcp(self._sender)
         try:
-            pair = _selected_pair(self._connection)
+            pair = _selected_pair(self._ice)
         except Unsupported:
             return None
         if pair is self._pair:
@@ -254,14 +231,14 @@ class FanoutLeg:
         if self._closed.is_set():
             return
         if self._dtls.state == "connected":  # we are the ones leaving (the Space ended): say so, as aiortc would
-            self._send_rtcp(bytes(RtcpByePacket(sources=[self.ssrc])))
+            self._send_report(bytes(RtcpByePacket(sources=[self.ssrc])))
         self.socket.close()
         if self._on_state is not None:
             self._dtls.remove_listener("statechange", self._on_state)
             self._on_state = None
         self._closed.set()
 
-    def _send_rtcp(self, packet: bytes) -> None:
+    def _send_report(self, packet: bytes) -> None:
         buffer = ffi.new("char[]", BUFFER_SIZE)
         length = ffi.new("int *", len(packet))
         ffi.memmove(buffer, packet, len(packet))
@@ -272,14 +249,14 @@ class FanoutLeg:
 
 def available() -> bool:
     """Whether the installed pylibsrtp binding is the libsrtp 2.x one this module calls."""
-    return str(ffi.typeof(srtp_protect).cname) == _PROTECT_SIGNATURE
+    return compat.pylibsrtp.binding_supported()
 
 
 def _selected_pair(connection: Any) -> Any:
-    nominated = getattr(connection, "_nominated", None)
-    if not isinstance(nominated, dict):
-        raise Unsupported("aioice keeps its selected pair elsewhere than 0.13 did")
-    pair = nominated.get(1)
+    try:
+        pair = compat.aioice.selected_pair(connection)
+    except TypeError as why:
+        raise Unsupported(str(why)) from None
     if pair is None:
         raise Unsupported("ICE has no selected pair (closed or not yet connected)")
     return pair
@@ -301,11 +278,11 @@ def _header_templates(transceiver: RTCRtpTransceiver, ssrc: int) -> tuple[bytes,
 
     Sequence and timestamp are zero here; ``send_frame`` writes them into bytes 2..7 of each copy.
     """
-    codecs = getattr(transceiver, "_codecs", None)
+    codecs = compat.aiortc.negotiated_codecs(transceiver)
     if not codecs or codecs[0].mimeType.lower() != "audio/opus":
         raise Unsupported("the negotiated codec is not Opus")
     extensions = HeaderExtensionsMap()
-    extensions.configure(RTCRtpSendParameters(headerExtensions=list(getattr(transceiver, "_headerExtensions", []))))
+    extensions.configure(RTCRtpSendParameters(headerExtensions=compat.aiortc.negotiated_header_extensions(transceiver)))
 
     def header(marker: int, abs_send_time: int) -> bytes:
         packet = RtpPacket(payload_type=codecs[0].payloadType, marker=marker, sequence_number=0, timestamp=0)

@@ -5,7 +5,7 @@ Why it exists: through aiortc's sender every listener costs, per 20 ms packet, a
 an ``await``: some 35-40 µs of CPU, so one core carries about 550 listeners. Most of that is Python around the
 two things that must happen per listener, SRTP with its keys and sending; this loop spends ~9 µs per packet
 with ``sendmmsg`` on the shared port when it is Python (~11 with one ``sendto`` per listener socket), and less
-when the packets are built by the C loop of ``webrtc_fanout_loop`` (docs/BENCHMARKS.md).
+when the packets are built by the C loop of ``fanout_loop`` (docs/BENCHMARKS.md).
 
 What aiortc still does for each listener: signalling, ICE (and its consent checks), the DTLS handshake that keys
 SRTP, receiving RTCP (receiver reports reach its sender as before), and teardown. Once a listener's DTLS transport
@@ -13,17 +13,18 @@ is connected, ``SrtpFanout.add`` takes over its media: each frame is, per listen
 have written (its SSRC, payload type and header extensions, our sequence and timestamp, since aiortc's sender
 never sends a packet of its own) → libsrtp ``srtp_protect`` in place, on the very session aiortc's
 ``RTCDtlsTransport`` keyed, into the listener's slot of one buffer (these steps run in C for every listener in
-one call when ``webrtc_fanout_loop`` is built, else in Python, the same) → then, for listeners whose ICE runs on the
-shared port (``webrtc_port``, what ``WebListeners`` does), the whole frame leaves in ⌈N / 1024⌉ ``sendmmsg``
-calls on that one socket (``webrtc_sendmmsg``); any other listener gets a non-blocking ``sendto`` on its own ICE
+one call when ``fanout_loop`` is built, else in Python, the same) → then, for listeners whose ICE runs on the
+shared port (``port``, what ``WebListeners`` does), the whole frame leaves in ⌈N / 1024⌉ ``sendmmsg``
+calls on that one socket (``sendmmsg``); any other listener gets a non-blocking ``sendto`` on its own ICE
 pair's socket. A send that would block drops that listener's packet (counted), a broken path drops that
 listener; neither holds up the others. The RTCP sender reports are sent from here too, every 5 s per listener
 (aiortc sends one a second, at several times the cost of a packet), spread over the frames.
 
-Reached below the public API (each checked at hand-over; on a mismatch ``add`` returns None and the caller keeps
-the listener on aiortc's own sender): ``RTCDtlsTransport._tx_srtp``, the transceiver's negotiated ``_codecs``
-and ``_headerExtensions``, aioice's ``Connection._nominated`` pair, pylibsrtp's cffi binding and session pointer,
-and the sender's name-mangled CNAME, counters and RTCP task, and its ``_send_rtcp`` (``webrtc_fanout_leg``).
+Reached below the public API, all through ``compat`` (one module per library, checked when ``WebListeners`` is
+built, and again per listener at hand-over: on a mismatch ``add`` returns None and the caller keeps the listener
+on aiortc's own sender): the DTLS transport's SRTP session, the transceiver's negotiated codecs and header
+extensions, aioice's selected pair, pylibsrtp's cffi binding and session context, and the sender's CNAME,
+counters and RTCP task.
 """
 
 from __future__ import annotations
@@ -35,20 +36,18 @@ from typing import Any, Final
 
 from aiortc import RTCRtpTransceiver, clock
 
-from spaces_core.audio import webrtc_fanout_loop, webrtc_sendmmsg
 from spaces_core.audio.relay import EncodedFrame, RelayClosed, RelayHub, Subscription
-from spaces_core.audio.webrtc_fanout_leg import (
+from spaces_core.webrtc import fanout_loop, sendmmsg
+from spaces_core.webrtc.compat.pylibsrtp import ffi, srtp_protect, srtp_protect_rtcp
+from spaces_core.webrtc.fanout_leg import (
     BUFFER_SIZE,
     HEADER_MAX,
     REPORT_EVERY_FRAMES,
     FanoutLeg,
     Unsupported,
     available,
-    ffi,
-    srtp_protect,
-    srtp_protect_rtcp,
 )
-from spaces_core.audio.webrtc_port import SharedIcePort
+from spaces_core.webrtc.port import SharedIcePort
 
 __all__ = ["FanoutLeg", "SrtpFanout", "available"]
 
@@ -72,11 +71,11 @@ class SrtpFanout:
         port: SharedIcePort | None = None,
         compiled: bool | None = None,
     ) -> None:
-        """``compiled``: build the packets with the C loop (``webrtc_fanout_loop``) when it is built (None), always
+        """``compiled``: build the packets with the C loop (``fanout_loop``) when it is built (None), always
         (True: raises if it is not) or never (False: the Python loop)."""
         self._hub = hub
-        self._loop: Any = None if compiled is False else webrtc_fanout_loop.load()
-        self._protect: Any = None if self._loop is None else webrtc_fanout_loop.protect_function(self._loop.ffi)
+        self._loop: Any = None if compiled is False else fanout_loop.load()
+        self._protect: Any = None if self._loop is None else fanout_loop.protect_function(self._loop.ffi)
         if self._protect is None:
             self._loop = None
             if compiled:
@@ -86,7 +85,7 @@ class SrtpFanout:
         self._scratch: Any = None  # the slots of the legs not on the shared port
         self._queue_frames = queue_frames
         self._port: SharedIcePort | None = None
-        self._batch: webrtc_sendmmsg.SendBatch | None = None
+        self._batch: sendmmsg.SendBatch | None = None
         self._legs: dict[FanoutLeg, None] = {}  # insertion-ordered, O(1) removal
         self._order: list[FanoutLeg] = []  # the legs on the shared port first (slots 0..batched-1), then the rest
         self._batched = 0
@@ -108,7 +107,7 @@ class SrtpFanout:
     def use_port(self, port: SharedIcePort) -> None:
         """Batch the packets of the legs whose ICE runs on ``port`` (if ``sendmmsg`` is available here)."""
         self._port = port
-        self._batch = webrtc_sendmmsg.SendBatch(port.socket) if webrtc_sendmmsg.available() else None
+        self._batch = sendmmsg.SendBatch(port.socket) if sendmmsg.available() else None
         self._arranged = False
 
     @property
@@ -191,13 +190,13 @@ class SrtpFanout:
             leg.place(*batch.slot(index))
             batch.set_destination(index, leg.address)
         # The others each get a scratch slot of their own: the C loop builds every packet before any is sent.
-        self._scratch = ffi.new("char[]", max(len(own), 1) * webrtc_sendmmsg.SLOT_BYTES)
+        self._scratch = ffi.new("char[]", max(len(own), 1) * sendmmsg.SLOT_BYTES)
         lengths = ffi.new("int[]", max(len(own), 1))
         self._scratch_lengths = lengths
         for index, leg in enumerate(own):
             leg.batched = False
-            slot = self._scratch + index * webrtc_sendmmsg.SLOT_BYTES
-            leg.place(slot, memoryview(ffi.buffer(slot, webrtc_sendmmsg.SLOT_BYTES)), lengths + index)
+            slot = self._scratch + index * sendmmsg.SLOT_BYTES
+            leg.place(slot, memoryview(ffi.buffer(slot, sendmmsg.SLOT_BYTES)), lengths + index)
         self._order = shared + own
         self._batched = len(shared)
         if self._loop is not None:

@@ -2,7 +2,7 @@
 
 Why it exists: aioice binds a socket per ICE connection, so the fan-out had to make one ``sendto`` system call
 per listener per frame. With every listener on one socket (as Janus and mediasoup do), a frame leaves in a few
-``sendmmsg`` calls (``webrtc_sendmmsg``). aioice keeps doing everything else per listener (its ``StunProtocol``,
+``sendmmsg`` calls (``sendmmsg``). aioice keeps doing everything else per listener (its ``StunProtocol``,
 checks, consent, DTLS and RTCP receive): each listener's protocol gets a ``_Channel`` that looks like its own
 datagram transport, and the port routes every datagram it receives to the right one:
 - a STUN Binding request by its USERNAME (``<our ufrag>:<their ufrag>``, RFC 8445 7.2.2), which is unique per
@@ -24,6 +24,8 @@ from typing import Any, Final, cast
 from aioice import Candidate, Connection
 from aioice.candidate import candidate_foundation, candidate_priority
 from aioice.ice import StunProtocol
+
+from spaces_core.webrtc import compat
 
 __all__ = ["IceBindError", "SharedIcePort"]
 
@@ -157,7 +159,7 @@ class SharedIcePort(asyncio.DatagramProtocol):
         local description is made: aiortc reads the ufrag from the connection when it writes the SDP.
         """
         ufrag = self._unused_ufrag()
-        connection._local_username = ufrag.decode()
+        compat.aioice.set_local_username(connection, ufrag.decode())
         protocol = StunProtocol(connection)
         channel = _Channel(self, protocol, ufrag)
         protocol.connection_made(channel)
@@ -172,7 +174,7 @@ class SharedIcePort(asyncio.DatagramProtocol):
             type="host",
         )
         self._by_ufrag[ufrag] = channel
-        connection._protocols.append(protocol)
+        compat.aioice.add_protocol(connection, protocol)
         return protocol.local_candidate
 
     def _unused_ufrag(self) -> bytes:

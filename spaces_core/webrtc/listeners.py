@@ -6,13 +6,15 @@ fans out through Janus), and drops peers that fail, close or never connect.
 
 Two ways a listener's packets leave, both carrying the hub's shared bytes (nobody re-encodes):
 - the fast path (default): when aiortc's sender starts, i.e. right after DTLS connects, the listener's track
-  hands it to ``SrtpFanout`` (``webrtc_fanout``), which sends every listener's packet in one loop per frame;
+  hands it to ``SrtpFanout`` (``fanout``), which sends every listener's packet in one loop per frame;
   the track then yields nothing and aiortc's sender sends neither RTP nor sender reports of its own (the
   fan-out sends both; the listener's receiver reports still reach aiortc);
-- aiortc's own sender, for anything the fast path cannot take (``SrtpFanout.add`` returns None) or when it is
-  turned off: ``RelayTrack.recv()`` returns the hub's frame as an ``av.Packet`` (pts = the 48 kHz timestamp),
-  which the sender's codec ``pack()`` only wraps. (aiortc still constructs one idle Opus encoder object per
-  sender; it is never fed a frame.) The hub's publish (the mix engine's 20 ms heartbeat) is the only clock.
+- aiortc's own sender, for anything the fast path cannot take (``SrtpFanout.add`` returns None), when it is
+  turned off, or when the installed aiortc, aioice or pylibsrtp is not the version ``compat`` was written for
+  (checked once, when the listeners are built; the reason is logged): ``RelayTrack.recv()`` returns the hub's
+  frame as an ``av.Packet`` (pts = the 48 kHz timestamp), which the sender's codec ``pack()`` only wraps.
+  (aiortc still constructs one idle Opus encoder object per sender; it is never fed a frame.) The hub's publish
+  (the mix engine's 20 ms heartbeat) is the only clock.
 """
 
 from __future__ import annotations
@@ -42,10 +44,11 @@ from av.stream import Stream
 
 from spaces_core.audio.format import SAMPLE_RATE
 from spaces_core.audio.relay import EncodedFrame, RelayClosed, RelayHub, Subscription
-from spaces_core.audio.webrtc_fanout import FanoutLeg, SrtpFanout
-from spaces_core.audio.webrtc_heap import ListenerHeap
-from spaces_core.audio.webrtc_ice import gather_host_candidates
-from spaces_core.audio.webrtc_port import SharedIcePort
+from spaces_core.webrtc import compat
+from spaces_core.webrtc.fanout import FanoutLeg, SrtpFanout
+from spaces_core.webrtc.heap import ListenerHeap
+from spaces_core.webrtc.ice import gather_host_candidates
+from spaces_core.webrtc.port import SharedIcePort
 
 __all__ = ["BadOffer", "ListenerRejected", "RelayTrack", "WebListeners", "to_packet"]
 
@@ -162,7 +165,11 @@ class WebListeners:
         heap: ListenerHeap | None = None,
     ) -> None:
         """``compiled``: whether the fast path builds packets in C (``SrtpFanout``); None = when it is built.
-        ``heap``: the process's ``ListenerHeap``, told of every listener that arrives, connects and leaves."""
+        ``heap``: the process's ``ListenerHeap``, told of every listener that arrives, connects and leaves.
+        ``fast_path`` and ``single_port`` are turned off (and why logged) if ``compat`` does not fit the libraries."""
+        self.fallback_reason = _library_problem(fast_path, single_port)
+        if self.fallback_reason is not None:
+            fast_path = single_port = False
         self._hub = hub
         self._host = host
         self._max_listeners = max_listeners
@@ -272,7 +279,7 @@ class WebListeners:
         return pc.localDescription.sdp
 
     async def _shared_port(self) -> SharedIcePort | None:
-        """Single-port ICE (``webrtc_port``), opened at the first offer; None when turned off."""
+        """Single-port ICE (``port``), opened at the first offer; None when turned off."""
         if not self._single_port:
             return None
         async with self._port_lock:
@@ -331,6 +338,17 @@ class WebListeners:
         except Exception:
             # A peer already half torn down by the network may fail to close cleanly; it is gone either way.
             _log.exception("closing a web listener's peer connection failed")
+
+
+def _library_problem(fast_path: bool, single_port: bool) -> str | None:
+    """Why the installed libraries cannot take the fast path or single-port ICE (both reach below their public
+    API, through ``compat``), or None. Checked once per ``WebListeners``: the answer cannot change in a process."""
+    if not (fast_path or single_port):
+        return None
+    problem = compat.problem()
+    if problem is not None:
+        _log.warning("web listeners are sent by aiortc's own sender, each on its own socket: %s", problem)
+    return problem
 
 
 def _is_dead(listener: _Listener, now: float) -> bool:

@@ -1,6 +1,6 @@
 """A frame's packets for every listener on one UDP socket, sent in a few ``sendmmsg(2)`` system calls.
 
-Why it exists: with every listener on one socket (``webrtc_port``) the per-listener ``sendto`` (the largest
+Why it exists: with every listener on one socket (``port``) the per-listener ``sendto`` (the largest
 cost of the fan-out) becomes one entry of a ``sendmmsg`` batch. Each listener owns a fixed slot of one contiguous
 buffer and a fixed ``mmsghdr`` (its destination, its slot); per frame only the slot's bytes and the length change,
 and SRTP writes that length straight into the slot's ``iov_len`` (an ``int`` over the low half of a ``size_t``:

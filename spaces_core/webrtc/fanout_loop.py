@@ -12,7 +12,7 @@ function pointer taken from pylibsrtp's cffi binding (the very function, and ses
 linked against libsrtp here) and writes the protected length where the leg's ``length`` points (for a batched
 leg, the low half of its slot's ``iov_len``). Sending stays in Python (``sendmmsg`` batches, ``sendto``).
 
-Built by ``scripts/install`` (cffi API mode, the machine's C compiler) as ``_webrtc_fanout_loop``, never
+Built by ``scripts/install`` (cffi API mode, the machine's C compiler) as ``_fanout_loop``, never
 committed. The build embeds a hash of its C source; ``load()`` uses a built module only if the hash matches this
 file, so a stale build is ignored rather than called with another struct layout. Without a usable build (no
 compiler, a stale build) ``SrtpFanout`` runs the same steps in its Python loop, which the same tests cover.
@@ -33,9 +33,11 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any, Final
 
+from spaces_core.webrtc.compat import pylibsrtp
+
 __all__ = ["HEADER_MAX", "MODULE", "build", "load", "protect_function"]
 
-MODULE: Final = "spaces_core.audio._webrtc_fanout_loop"
+MODULE: Final = "spaces_core.webrtc._fanout_loop"
 HEADER_MAX: Final = 64  # RTP header with its extensions (aiortc's: 12 + mid + audio level, well under)
 
 CDEF: Final = """
@@ -98,12 +100,7 @@ SOURCE_HASH: Final = hashlib.sha256((CDEF + SOURCE).encode()).hexdigest()[:16]
 
 def protect_function(ffi: Any) -> Any:
     """pylibsrtp's ``srtp_protect`` as our function pointer type; None if its binding is not the libsrtp 2.x one."""
-    binding: Any = importlib.import_module("pylibsrtp._binding")
-    expected = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"
-    if str(binding.ffi.typeof(binding.lib.srtp_protect).cname) != expected:
-        return None
-    # srtp_err_status_t is an enum (an int) and srtp_t a pointer: the same call as our typedef.
-    return ffi.cast("fanout_protect_fn", binding.ffi.addressof(binding.lib, "srtp_protect"))
+    return pylibsrtp.protect_pointer(ffi, "fanout_protect_fn")
 
 
 def load() -> Any:
@@ -141,9 +138,9 @@ def main() -> None:
     """
     built = [Path(__file__).with_name(MODULE.rpartition(".")[2] + suffix) for suffix in EXTENSION_SUFFIXES]
     if any(path.exists() and SOURCE_HASH.encode() in path.read_bytes() for path in built):
-        print("webrtc_fanout_loop: built module is current")
+        print("fanout_loop: built module is current")
         return
-    print(f"webrtc_fanout_loop: built {build()}")
+    print(f"fanout_loop: built {build()}")
     check = f"from {__name__} import load; raise SystemExit(load() is None)"
     if subprocess.run([sys.executable, "-c", check], check=False).returncode:
-        sys.exit("webrtc_fanout_loop: the module just built does not load")
+        sys.exit("fanout_loop: the module just built does not load")
