@@ -15,23 +15,23 @@ from typing import Any
 
 import discord
 
-from bot.audio import AudioRooms
-from bot.cards import CardUpdater, LiveBoard
+from bot.audio.rooms import AudioRooms
+from bot.audio.server_audio import ServerAudio
+from bot.audio.stage import StageAdapter
 from bot.client import SpacesBot
-from bot.cogs.recording import RecordingCog
 from bot.context import AppContext
 from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
-from bot.publisher import DiscordPublisher
-from bot.recording import ReplayRetention
-from bot.schedule_announcer import CompletingPublisher, DiscordScheduleAnnouncer, live_starter
-from bot.server_audio import ServerAudio
+from bot.recording.cog import RecordingCog
+from bot.recording.replays import ReplayRetention
+from bot.schedules.announcer import CompletingPublisher, DiscordScheduleAnnouncer, live_starter
 from bot.settings import Settings
-from bot.stage import StageAdapter
-from bot.ticket_desk import TicketDesk
-from bot.ticket_gate import TicketGate
-from bot.ticket_hooks import CohostDoor, TicketedAnnouncer
-from bot.ticket_notifier import DiscordTicketNotifier
+from bot.spaces.cards import CardUpdater, LiveBoard
+from bot.spaces.publisher import DiscordPublisher
+from bot.tickets.desk import TicketDesk
+from bot.tickets.gate import TicketGate
+from bot.tickets.hooks import CohostDoor, TicketedAnnouncer
+from bot.tickets.notifier import DiscordTicketNotifier
 from bot.web import LinkSigner, WebServer
 from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
 from bot.web.stripe_webhook import StripeWebhook

@@ -9,20 +9,20 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.cogs.follow import FollowCog
-from bot.cogs.help import HelpCog
-from bot.cogs.moderation import ModerationCog
-from bot.cogs.presence import PresenceCog
-from bot.cogs.schedule import ScheduleCog
-from bot.cogs.server_settings import ServerSettingsCog
-from bot.cogs.settings import SettingsCog
-from bot.cogs.space import SpaceCog
-from bot.cogs.tickets import PayoutsCog, TicketDoorCog
 from bot.context import AppContext
 from bot.dms import DmSender
-from bot.schedule_views import register_schedule_components
-from bot.ticket_views import register_ticket_components
-from bot.views import register_components
+from bot.follows.cog import FollowCog
+from bot.help.cog import HelpCog
+from bot.preferences.member import SettingsCog
+from bot.preferences.server import ServerSettingsCog
+from bot.schedules.cog import ScheduleCog
+from bot.schedules.views import register_schedule_components
+from bot.spaces.cog import SpaceCog
+from bot.spaces.moderation import ModerationCog
+from bot.spaces.presence import PresenceCog
+from bot.spaces.views import register_components
+from bot.tickets.cog import PayoutsCog, TicketDoorCog
+from bot.tickets.views import register_ticket_components
 
 __all__ = ["SpacesBot", "bot_intents"]
 

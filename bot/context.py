@@ -19,11 +19,11 @@ from spaces_core.services.spaces import SpaceService
 from spaces_core.services.tickets import TicketService
 
 if TYPE_CHECKING:
-    from bot.audio import AudioRooms
-    from bot.cards import CardUpdater, LiveBoard
-    from bot.server_audio import ServerAudio
-    from bot.stage import StageAdapter
-    from bot.ticket_desk import TicketDesk
+    from bot.audio.rooms import AudioRooms
+    from bot.audio.server_audio import ServerAudio
+    from bot.audio.stage import StageAdapter
+    from bot.spaces.cards import CardUpdater, LiveBoard
+    from bot.tickets.desk import TicketDesk
     from bot.web import WebServer
     from spaces_core.scheduling import ApsJobPlanner
 
@@ -41,7 +41,7 @@ class AppContext:
     audio: AudioRooms | None = None  # live audio of each Space (receive, mix, web listeners)
     server_audio: ServerAudio | None = None  # which Space has each server's one voice connection, why others go without
     web: WebServer | None = None  # listen page and WebRTC signalling (off without WEB_PORT)
-    schedules: ScheduleService | None = None  # scheduled Spaces, reminders (bot.schedule_announcer)
+    schedules: ScheduleService | None = None  # scheduled Spaces, reminders (bot.schedules.announcer)
     planner: ApsJobPlanner | None = None  # their persistent jobs: started and stopped by the client
     # Ticketed Spaces (None without STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET: the commands say how to enable them)
     tickets: TicketService | None = None

@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.audio import AudioRooms, SpaceAudio
+from bot.audio.rooms import AudioRooms, SpaceAudio
 from bot.web.links import LinkRefused, LinkSigner
 from bot.web.replay import add_replay_routes, replay_path
 from bot.web.stripe_webhook import StripeWebhook

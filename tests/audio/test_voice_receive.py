@@ -6,7 +6,7 @@ import struct
 
 import nacl.secret
 
-from bot.voice_receive import decrypt_rtpsize
+from bot.audio.voice_receive import decrypt_rtpsize
 
 KEY = bytes(range(32))
 

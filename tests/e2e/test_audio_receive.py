@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from bot.audio import SpaceAudio
+from bot.audio.rooms import SpaceAudio
 from demo.world import World
 from sandbox.speech import encode_opus, speech, tone
 from spaces_core.audio import OpusDecoder, RelayHub

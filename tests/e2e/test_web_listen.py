@@ -11,7 +11,7 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
-from bot.audio import AudioRooms
+from bot.audio.rooms import AudioRooms
 from bot.web import LinkSigner, WebServer
 from demo.world import World
 from sandbox.speech import encode_opus, tone

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.audio import AudioRooms
+from bot.audio.rooms import AudioRooms
 from bot.web import LinkSigner, WebServer
 from tests.audio.test_audio_recorder import record_tone
 

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
-from bot.audio import AudioRooms, SpaceAudio
+from bot.audio.rooms import AudioRooms, SpaceAudio
 from bot.web import LinkSigner, WebServer
 from spaces_core.webrtc.ice import gather_host_candidates
 from tests.unit.builders import live_space

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import discord
 
-from bot.embeds import card_embed
 from bot.limits import fit_lines
-from bot.schedule_render import upcoming_text
-from bot.views import approval_view, panel_text
+from bot.schedules.render import upcoming_text
+from bot.spaces.embeds import card_embed
+from bot.spaces.views import approval_view, panel_text
 from spaces_core.domain.rules import ALLOWED_REACTIONS, MAX_LINKS, MAX_TITLE, MAX_URL
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.space import Space

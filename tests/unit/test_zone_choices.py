@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 import pytest
 
-from bot.cogs.schedule import COMMON_ZONES, MAX_CHOICES, zone_choices
+from bot.schedules.cog import COMMON_ZONES, MAX_CHOICES, zone_choices
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """`/settings notifications|timezone` for every member (the server's rules are `/server-settings`, admins only,
-in `bot.cogs.server_settings`), and `/privacy delete` (behind a Confirm button)."""
+in `bot.preferences.server`), and `/privacy delete` (behind a Confirm button)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs import schedule as scheduling
 from bot.confirm import ask_to_confirm
 from bot.context import app_of
-from bot.recording import delete_replays_hosted_by
+from bot.recording.replays import delete_replays_hosted_by
 from bot.replies import guarded, reply
+from bot.schedules import cog as scheduling
 
 __all__ = ["SettingsCog"]
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import discord
 
-from bot.cards import CardUpdater, Coalescer
-from bot.schedule_announcer import DiscordScheduleAnnouncer
-from bot.ticket_gate import TicketGate
+from bot.schedules.announcer import DiscordScheduleAnnouncer
+from bot.spaces.cards import CardUpdater, Coalescer
+from bot.tickets.gate import TicketGate
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
 from spaces_core.domain.space import Space
 from spaces_core.domain.tickets import TicketOffer

@@ -16,10 +16,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.cogs.common import actor_in, resolve_space
-from bot.cogs.tickets import ticket_candidates
+from bot.commands import actor_in, resolve_space
 from bot.context import app_of
-from bot.schedule_views import schedules_of
+from bot.schedules.views import schedules_of
+from bot.tickets.cog import ticket_candidates
 from spaces_core.domain.errors import SpacesError
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.when import time_zone

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import discord
 
+from bot.audio.server_audio import why_audio_off
 from bot.buttons import IdButton
 from bot.context import app_of
 from bot.replies import guarded, reply
-from bot.server_audio import why_audio_off
-from bot.ticket_views import ticket_button
+from bot.tickets.views import ticket_button
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState

@@ -13,13 +13,13 @@ from typing import Any
 
 import discord
 
+from bot.audio.server_audio import why_audio_off
 from bot.buttons import SID, IdButton
-from bot.cogs.common import actor_in
+from bot.commands import actor_in
 from bot.context import app_of
 from bot.limits import ACTION_ROWS, SELECT_OPTIONS, fit_lines
 from bot.replies import guarded, reply
-from bot.server_audio import why_audio_off
-from bot.ticket_views import ticket_button
+from bot.tickets.views import ticket_button
 from spaces_core.domain.rules import ALLOWED_REACTIONS
 from spaces_core.domain.space import Space
 from spaces_core.domain.tickets import TicketOffer

@@ -20,9 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.dms import DmSender
-from bot.schedule_announcer import DiscordScheduleAnnouncer
-from bot.ticket_gate import TicketGate
-from bot.ticket_render import stage_link
+from bot.schedules.announcer import DiscordScheduleAnnouncer
+from bot.tickets.gate import TicketGate
+from bot.tickets.render import stage_link
 from spaces_core.domain.errors import SpacesError
 from spaces_core.domain.events import CohostAdded, DomainEvent
 from spaces_core.domain.schedule import ScheduledSpace

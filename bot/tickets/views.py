@@ -12,7 +12,7 @@ import discord
 from bot.buttons import IdButton
 from bot.context import app_of
 from bot.replies import guarded, reply
-from bot.ticket_render import ENABLE_TICKETS, purchase_text
+from bot.tickets.render import ENABLE_TICKETS, purchase_text
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.tickets import Checkout, Order, TicketOffer
 from spaces_core.services.tickets import TicketService

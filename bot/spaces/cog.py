@@ -1,6 +1,6 @@
 """`/space start|end|share|panel|pin|unpin`: opening, closing and running a Space.
 
-Moderation of members (approve, invite, move, mute, remove, block, co-hosts) lives in `bot.cogs.moderation`.
+Moderation of members (approve, invite, move, mute, remove, block, co-hosts) lives in `bot.spaces.moderation`.
 """
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs import pickers, recording
-from bot.cogs import schedule as scheduling
-from bot.cogs import tickets as ticketing
-from bot.cogs.common import actor_in, guild_only, resolve_space
+from bot.audio.server_audio import why_audio_off
+from bot.commands import actor_in, guild_only, resolve_space
 from bot.context import app_of
-from bot.embeds import card_embed, summary_embed
 from bot.permissions import require_bot_permissions
+from bot.recording import cog as recording
 from bot.replies import guarded, reply
-from bot.server_audio import why_audio_off
-from bot.views import approval_view, panel_text, share_for
+from bot.schedules import cog as scheduling
+from bot.spaces import pickers
+from bot.spaces.embeds import card_embed, summary_embed
+from bot.spaces.views import approval_view, panel_text, share_for
+from bot.tickets import cog as ticketing
 from spaces_core.domain.errors import InvalidInput, NotFound
 from spaces_core.domain.roles import Action, Actor, require
 from spaces_core.domain.schedule import ScheduledSpace
@@ -160,7 +161,7 @@ class SpaceCog(commands.Cog):
 
         await guarded(interaction, act, doing="unpin the link")
 
-    # Scheduled Spaces share the `/space` group; their bodies live in `bot.cogs.schedule`.
+    # Scheduled Spaces share the `/space` group; their bodies live in `bot.schedules.cog`.
     @space.command(name="schedule", description="Plan a Space: a Discord event, a card with Remind me, reminders")
     @app_commands.describe(
         title="What is this Space about? (70 characters at most)",
@@ -197,7 +198,7 @@ class SpaceCog(commands.Cog):
     async def upcoming(self, interaction: discord.Interaction) -> None:
         await scheduling.upcoming(interaction)
 
-    # Tickets share the `/space` group; their bodies live in `bot.cogs.tickets`. Prices and quantities are plain
+    # Tickets share the `/space` group; their bodies live in `bot.tickets.cog`. Prices and quantities are plain
     # integers checked by the service, so a wrong one gets the rule in words rather than Discord's bare refusal.
     @space.command(name="tickets", description="Sell tickets to your upcoming Space (host): price and seats")
     @app_commands.describe(
@@ -223,7 +224,7 @@ class SpaceCog(commands.Cog):
     async def refund(self, interaction: discord.Interaction, member: discord.Member, space: str | None = None) -> None:
         await ticketing.refund(interaction, member, space)
 
-    # Recording and replays share the `/space` group; their bodies live in `bot.cogs.recording`.
+    # Recording and replays share the `/space` group; their bodies live in `bot.recording.cog`.
     @space.command(name="record", description="Recording: on/off (host, co-hosts), or leave your voice out")
     @app_commands.describe(mode="on, off, optout (leave your voice out of the recording) or optin")
     async def record(self, interaction: discord.Interaction, mode: recording.RecordMode) -> None:
@@ -263,7 +264,7 @@ def _where_you_are(space: Space, user: discord.Member | discord.User) -> str:
 
 
 def _audio_note(interaction: discord.Interaction, space: Space) -> str:
-    """The host hears at once which audio features this Space goes without, and why (bot/server_audio.py)."""
+    """The host hears at once which audio features this Space goes without, and why (bot/audio/server_audio.py)."""
     why_off = why_audio_off(interaction.client, space)
     return f"\n⚠️ {why_off}" if why_off is not None else ""
 

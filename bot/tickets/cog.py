@@ -1,4 +1,4 @@
-"""`/space tickets|sales|refund` (bodies here, declared on `/space` in `bot.cogs.space`), `/payouts setup`, and the
+"""`/space tickets|sales|refund` (bodies here, declared on `/space` in `bot.spaces.cog`), `/payouts setup`, and the
 doorman of gated Stages (a member without a ticket who still gets onto one is moved out and told how to buy).
 
 Each body parses, makes one service call and renders, privately. Who may do what is decided by the services
@@ -13,12 +13,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.common import actor_in, guild_only
+from bot.commands import actor_in, guild_only
 from bot.context import app_of
 from bot.replies import NO_MENTIONS, guarded, reply
-from bot.schedule_views import schedules_of
-from bot.ticket_render import ENABLE_TICKETS, host_refund_text, offer_line, sales_text
-from bot.ticket_views import tickets_of
+from bot.schedules.views import schedules_of
+from bot.tickets.render import ENABLE_TICKETS, host_refund_text, offer_line, sales_text
+from bot.tickets.views import tickets_of
 from spaces_core.domain.errors import InvalidInput, NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduledSpace

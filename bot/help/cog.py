@@ -14,9 +14,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.common import actor_in, guild_only, resolve_space
+from bot.commands import actor_in, guild_only, resolve_space
 from bot.context import app_of
-from bot.policy_render import policy_lines
+from bot.preferences.policy_render import policy_lines
 from bot.replies import guarded, reply, said
 from spaces_core.domain.errors import NotEligible, SpacesError
 from spaces_core.domain.roles import Actor

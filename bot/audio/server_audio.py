@@ -7,7 +7,7 @@ if no Space of the server has it, the earliest started live Space on a Stage get
 When it ends, the next one by that rule gets it and its host is told in its Stage's chat.
 
 Spaces on voice channels (servers without Community) never get it: Discord encrypts voice channels' audio end to
-end (DAVE), which the bot's receiver does not decode (bot/voice_receive.py), so their links would play silence.
+end (DAVE), which the bot's receiver does not decode (bot/audio/voice_receive.py), so their links would play silence.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
-from bot.audio import AudioRooms
+from bot.audio.rooms import AudioRooms
+from bot.audio.stage import StageAdapter
 from bot.context import app_of
-from bot.stage import StageAdapter
 from spaces_core.domain.errors import NotFound
 from spaces_core.domain.space import Space
 

@@ -13,10 +13,10 @@ from typing import Literal
 import discord
 from discord.ext import commands
 
-from bot.cogs.common import actor_in, guild_only, resolve_space
+from bot.commands import actor_in, guild_only, resolve_space
 from bot.confirm import ask_to_confirm
 from bot.context import app_of
-from bot.recording import ReplayRetention
+from bot.recording.replays import ReplayRetention
 from bot.replies import guarded, reply
 from spaces_core.domain import recording as recording_rules
 from spaces_core.domain.errors import NotAllowed
@@ -140,7 +140,7 @@ class RecordingCog(commands.Cog):
 
     async def resume_live_audio(self) -> None:
         """Rejoin, on every server with live Spaces, the Stage of the one that has the server's audio (the same
-        Space as before the restart: bot/server_audio.py), and record where it's on."""
+        Space as before the restart: bot/audio/server_audio.py), and record where it's on."""
         app = app_of(self.client)
         if app.server_audio is None:
             return

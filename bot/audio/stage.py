@@ -12,7 +12,7 @@ import logging
 
 import discord
 
-from bot.voice_receive import ReceivingVoiceClient, VoiceReceiver
+from bot.audio.voice_receive import ReceivingVoiceClient, VoiceReceiver
 from spaces_core.domain.space import Space
 
 __all__ = ["StageAdapter"]

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Hashable
 
 import discord
 
-from bot.embeds import board_embed, card_embed, summary_embed
-from bot.views import card_view
+from bot.spaces.embeds import board_embed, card_embed, summary_embed
+from bot.spaces.views import card_view
 from spaces_core.domain.rules import GuildPolicy
 from spaces_core.domain.space import Space, SpaceSummary
 from spaces_core.domain.tickets import TicketOffer

@@ -11,10 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs import pickers
-from bot.cogs.common import actor_in, resolve_space
+from bot.commands import actor_in, resolve_space
 from bot.context import app_of
 from bot.replies import guarded, reply
+from bot.spaces import pickers
 from spaces_core.domain.errors import NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.space import Space

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import discord
 
 from bot.limits import FIELD_VALUE
-from bot.ticket_render import HOLDERS_ONLY, offer_line
+from bot.tickets.render import HOLDERS_ONLY, offer_line
 from spaces_core.domain.space import Space, SpaceSummary
 from spaces_core.domain.tickets import TicketOffer
 

@@ -22,7 +22,7 @@ from discord.utils import MISSING
 
 from bot.actors import actor_for
 from bot.dms import DmSender
-from bot.schedule_render import (
+from bot.schedules.render import (
     at,
     calendar_file,
     cancelled_text,
@@ -31,7 +31,7 @@ from bot.schedule_render import (
     rescheduled_text,
     upcoming_embed,
 )
-from bot.schedule_views import start_view, upcoming_view
+from bot.schedules.views import start_view, upcoming_view
 from spaces_core.domain.errors import NotFound, SpacesError
 from spaces_core.domain.events import DomainEvent, SpaceEnded
 from spaces_core.domain.roles import Actor

@@ -12,12 +12,12 @@ from typing import Any
 
 import discord
 
-from bot.audio import AudioRooms
-from bot.cards import CardUpdater, LiveBoard
+from bot.audio.rooms import AudioRooms
+from bot.audio.server_audio import ServerAudio
+from bot.audio.stage import StageAdapter
 from bot.dms import DmSender
-from bot.server_audio import ServerAudio
-from bot.stage import StageAdapter
-from bot.views import invite_view
+from bot.spaces.cards import CardUpdater, LiveBoard
+from bot.spaces.views import invite_view
 from spaces_core.domain import events as ev
 from spaces_core.domain.space import Space
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import discord
 
-from bot.embeds import LIVE_COLOUR
 from bot.limits import fit_lines
-from bot.ticket_render import HOLDERS_ONLY, offer_line
+from bot.spaces.embeds import LIVE_COLOUR
+from bot.tickets.render import HOLDERS_ONLY, offer_line
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState, reminder_label
 from spaces_core.domain.tickets import TicketOffer
 

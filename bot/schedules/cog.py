@@ -1,5 +1,5 @@
-"""Scheduled Spaces: `/space schedule|reschedule|cancel` (bodies here, declared on `/space` in `bot.cogs.space`),
-`/space upcoming`, `/settings timezone` and its zone suggestions (declared in `bot.cogs.settings`), and Discord's
+"""Scheduled Spaces: `/space schedule|reschedule|cancel` (bodies here, declared on `/space` in `bot.spaces.cog`),
+`/space upcoming`, `/settings timezone` and its zone suggestions (declared in `bot.preferences.member`), and Discord's
 "Interested" on events.
 
 Each body parses, makes one service call and renders; errors come back as the member's sentence, privately.
@@ -14,11 +14,11 @@ from zoneinfo import available_timezones
 import discord
 from discord.ext import commands
 
-from bot.cogs.common import actor_in, guild_only
+from bot.commands import actor_in, guild_only
 from bot.context import app_of
 from bot.replies import guarded, reply
-from bot.schedule_render import at, upcoming_text
-from bot.schedule_views import schedules_of
+from bot.schedules.render import at, upcoming_text
+from bot.schedules.views import schedules_of
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.when import exact_when, time_zone
 

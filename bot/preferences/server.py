@@ -12,9 +12,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.common import actor_in, guild_only
+from bot.commands import actor_in, guild_only
 from bot.context import app_of
-from bot.policy_render import policy_lines
+from bot.preferences.policy_render import policy_lines
 from bot.replies import guarded, reply
 
 __all__ = ["ServerSettingsCog"]

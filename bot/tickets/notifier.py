@@ -12,8 +12,8 @@ import logging
 from collections.abc import Callable
 
 from bot.dms import DmSender
-from bot.ticket_gate import TicketGate
-from bot.ticket_render import (
+from bot.tickets.gate import TicketGate
+from bot.tickets.render import (
     checkout_expired_text,
     keep_or_refund_text,
     payment_failed_text,
@@ -22,7 +22,7 @@ from bot.ticket_render import (
     refunded_text,
     waitlist_offer_text,
 )
-from bot.ticket_views import keep_or_refund_view
+from bot.tickets.views import keep_or_refund_view
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
 from spaces_core.domain.tickets import Order, OrderState
 

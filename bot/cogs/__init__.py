@@ -1,1 +1,0 @@
-"""Slash-command cogs: each parses, calls one service, renders."""
