@@ -15,6 +15,7 @@ from typing import Any
 
 import discord
 
+from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
@@ -23,7 +24,6 @@ from bot.context import AppContext
 from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
 from bot.recording.cog import RecordingCog
-from bot.recording.replays import ReplayRetention
 from bot.schedules.announcer import CompletingPublisher, DiscordScheduleAnnouncer, live_starter
 from bot.settings import Settings
 from bot.spaces.cards import CardUpdater, LiveBoard
@@ -176,10 +176,18 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         )
     schedules, planner, announcer = _schedules(settings, uow_factory, bot, spaces, config, feed_channel, ticketing)
     bot.app = AppContext(
-        spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage, audio=audio, web=web
+        spaces=spaces,
+        follows=follows,
+        settings=config,
+        schedules=schedules,
+        planner=planner,
+        cards=cards,
+        board=board,
+        stage=stage,
+        audio=audio,
+        server_audio=server_audio,
+        web=web,
     )
-    bot.app.server_audio = server_audio
-    bot.app.schedules, bot.app.planner = schedules, planner
     dispose: Callable[[], Awaitable[None]] = engine.dispose
     if ticketing is not None:
         ticketing.desk = TicketDesk(

@@ -84,9 +84,8 @@ class SpacesBot(commands.Bot):
         self.dms.start()
         if self.app.web is not None:
             await self.app.web.start()
-        if self.app.planner is not None and self.app.schedules is not None:
-            await self.app.planner.start()
-            await self.app.schedules.resync()  # jobs lost between a commit and a crash are planned again
+        await self.app.planner.start()
+        await self.app.schedules.resync()  # jobs lost between a commit and a crash are planned again
         if self.app.tickets_desk is not None:
             self.app.tickets_desk.start()  # reconciles once ready (a payment made while we were down), then often
         self._ticker = asyncio.create_task(self._succession_loop(), name="succession")
@@ -103,8 +102,7 @@ class SpacesBot(commands.Bot):
         if self._ticker is not None:
             self._ticker.cancel()
             await asyncio.gather(self._ticker, return_exceptions=True)
-        if self.app.planner is not None:
-            await self.app.planner.stop()  # first: a reminder still running can queue its DMs
+        await self.app.planner.stop()  # first: a reminder still running can queue its DMs
         if self.app.tickets_desk is not None:
             await self.app.tickets_desk.stop()
         await self.app.cards.stop()
@@ -112,6 +110,5 @@ class SpacesBot(commands.Bot):
         await self.dms.stop()
         if self.app.web is not None:
             await self.app.web.stop()
-        if self.app.audio is not None:
-            await self.app.audio.stop()
+        await self.app.audio.stop()
         await super().close()

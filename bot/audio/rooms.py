@@ -13,8 +13,8 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot.audio.replays import ReplayFiles, SpaceRecording
 from bot.audio.voice_receive import VoiceReceiver
-from bot.recording.replays import ReplayFiles, SpaceRecording
 from spaces_core.audio import MixedFrame, MixEngine, RelayHub
 from spaces_core.domain.space import Space
 from spaces_core.webrtc import ListenerHeap, WebListeners

@@ -21,11 +21,10 @@ import discord
 
 from bot.audio.rooms import AudioRooms
 from bot.audio.stage import StageAdapter
-from bot.context import app_of
 from spaces_core.domain.errors import NotFound
 from spaces_core.domain.space import Space
 
-__all__ = ["AUDIO_FEATURES", "ServerAudio", "why_audio_off"]
+__all__ = ["AUDIO_FEATURES", "ServerAudio"]
 
 log = logging.getLogger(__name__)
 # What a Space without the audio goes without, as members read it (live captions join this list when they land).
@@ -118,9 +117,3 @@ class ServerAudio:
         await self._rooms.follow_recording(space)
         log.info("Space %s has the audio of server %s (recording %s)", space.id, space.guild_id, space.recording)
         return True
-
-
-def why_audio_off(client: discord.Client, space: Space) -> str | None:
-    """`ServerAudio.why_off` for the bot serving this interaction (None if it runs without live audio)."""
-    server_audio = app_of(client).server_audio
-    return server_audio.why_off(space) if server_audio is not None else None

@@ -7,9 +7,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.audio.replays import delete_replays_hosted_by
 from bot.confirm import ask_to_confirm
 from bot.context import app_of
-from bot.recording.replays import delete_replays_hosted_by
 from bot.replies import guarded, reply
 from bot.schedules import cog as scheduling
 
@@ -58,7 +58,7 @@ class SettingsCog(commands.Cog):
 async def _delete_member_data(interaction: discord.Interaction) -> str:
     app = app_of(interaction.client)
     await app.settings.delete_member_data(interaction.user.id)
-    replays = app.audio.replays if app.audio is not None else None
+    replays = app.audio.replays
     gone = await delete_replays_hosted_by(app.spaces, replays, interaction.user.id)
     return (
         "Done: your follows (both ways), your preferences, the reminders you asked for, your block list and the "

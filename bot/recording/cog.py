@@ -13,10 +13,10 @@ from typing import Literal
 import discord
 from discord.ext import commands
 
+from bot.audio.replays import ReplayRetention
 from bot.commands import actor_in, guild_only, resolve_space
 from bot.confirm import ask_to_confirm
 from bot.context import app_of
-from bot.recording.replays import ReplayRetention
 from bot.replies import guarded, reply
 from spaces_core.domain import recording as recording_rules
 from spaces_core.domain.errors import NotAllowed
@@ -42,7 +42,7 @@ async def record(interaction: discord.Interaction, mode: RecordMode) -> None:
         app = app_of(interaction.client)
         spaces = app.spaces
         space = await resolve_space(interaction)
-        why_off = app.server_audio.why_off(space) if app.server_audio is not None and mode == "on" else None
+        why_off = app.server_audio.why_off(space) if mode == "on" else None
         if why_off is not None:  # the bot does not hear this Space: "Recording is on" would be a lie
             await reply(interaction, f"Recording can't start. {why_off}")
             return
@@ -95,7 +95,7 @@ def _stage_of(interaction: discord.Interaction) -> int:
 async def _send_replay(interaction: discord.Interaction, space: Space) -> None:
     """Privately: the file if Discord takes it, and a personal link to the page (signed, for this member)."""
     app = app_of(interaction.client)
-    replays = app.audio.replays if app.audio is not None else None
+    replays = app.audio.replays
     path = None
     if replays is not None and space.id not in replays.writing:  # its last part may still be closing
         path = replays.existing(space.id)
@@ -142,8 +142,6 @@ class RecordingCog(commands.Cog):
         """Rejoin, on every server with live Spaces, the Stage of the one that has the server's audio (the same
         Space as before the restart: bot/audio/server_audio.py), and record where it's on."""
         app = app_of(self.client)
-        if app.server_audio is None:
-            return
         for guild_id in sorted({space.guild_id for space in await app.spaces.all_live()}):
             try:
                 await app.server_audio.settle(guild_id)

@@ -18,7 +18,6 @@ from bot.commands import actor_in, guild_only
 from bot.context import app_of
 from bot.replies import guarded, reply
 from bot.schedules.render import at, upcoming_text
-from bot.schedules.views import schedules_of
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.when import exact_when, time_zone
 
@@ -74,7 +73,7 @@ async def schedule(
         stage = _stage_for(interaction, channel)
         actor = await actor_in(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        planned = await schedules_of(interaction.client).schedule(
+        planned = await app_of(interaction.client).schedules.schedule(
             guild_id=guild_id, channel_id=stage.id, actor=actor, title=title, topics=topics or "", when=when
         )
         text = (
@@ -91,7 +90,7 @@ async def schedule(
 async def reschedule(interaction: discord.Interaction, when: str, title: str | None) -> None:
     async def act() -> None:
         actor = await actor_in(interaction)
-        moved = await schedules_of(interaction.client).reschedule(actor=actor, when=when, title=title)
+        moved = await app_of(interaction.client).schedules.reschedule(actor=actor, when=when, title=title)
         text = f"🗓️ **{moved.title}** now starts {at(moved.starts_at)}. Everyone reminded is told."
         await reply(interaction, text + await _zone_note(interaction, when, moved.starts_at))
 
@@ -114,7 +113,7 @@ async def _zone_note(interaction: discord.Interaction, when: str, starts_at: dat
 async def cancel(interaction: discord.Interaction, title: str | None) -> None:
     async def act() -> None:
         actor = await actor_in(interaction)
-        gone = await schedules_of(interaction.client).cancel(actor=actor, title=title)
+        gone = await app_of(interaction.client).schedules.cancel(actor=actor, title=title)
         await reply(interaction, f"**{gone.title}** is cancelled. Everyone who asked for a reminder is told.")
 
     await guarded(interaction, act, doing="cancel the Space")
@@ -138,7 +137,7 @@ async def upcoming(interaction: discord.Interaction) -> None:
     async def act() -> None:
         app = app_of(interaction.client)
         viewer = interaction.user.id
-        found = await schedules_of(interaction.client).upcoming(guild_only(interaction), viewer)
+        found = await app_of(interaction.client).schedules.upcoming(guild_only(interaction), viewer)
         if not found:
             await reply(interaction, "No Space is scheduled here. Plan one with `/space schedule`.")
             return

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import discord
 
+from bot.colours import LIVE_COLOUR
 from bot.limits import fit_lines
-from bot.spaces.embeds import LIVE_COLOUR
 from bot.tickets.render import HOLDERS_ONLY, offer_line
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState, reminder_label
 from spaces_core.domain.tickets import TicketOffer

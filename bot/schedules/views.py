@@ -8,25 +8,15 @@ from __future__ import annotations
 
 import discord
 
-from bot.audio.server_audio import why_audio_off
 from bot.buttons import IdButton
 from bot.context import app_of
 from bot.replies import guarded, reply
 from bot.tickets.views import ticket_button
-from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
 from spaces_core.domain.tickets import TicketOffer
-from spaces_core.services.schedules import ScheduleService
 
 __all__ = ["RemindMe", "StartNow", "register_schedule_components", "start_view", "upcoming_view"]
-
-
-def schedules_of(client: discord.Client) -> ScheduleService:
-    service = app_of(client).schedules
-    if service is None:
-        raise InvalidInput("Scheduled Spaces are turned off on this bot.")
-    return service
 
 
 class RemindMe(IdButton, action="remind"):
@@ -36,7 +26,9 @@ class RemindMe(IdButton, action="remind"):
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            schedule, on = await schedules_of(interaction.client).toggle_reminder(self.target_id, interaction.user.id)
+            schedule, on = await app_of(interaction.client).schedules.toggle_reminder(
+                self.target_id, interaction.user.id
+            )
             if on:
                 text = f"🔔 I'll DM you before **{schedule.title}** starts. Press again to stop."
             else:
@@ -56,9 +48,10 @@ class StartNow(IdButton, action="go"):
             await interaction.response.defer(ephemeral=True, thinking=True)
             # Only the id matters here (the service checks it is the host's); the full Actor, with the roles
             # the hosting rule needs, is built from the guild member when the Space opens.
-            space = await schedules_of(interaction.client).start_now(self.target_id, Actor(interaction.user.id))
+            app = app_of(interaction.client)
+            space = await app.schedules.start_now(self.target_id, Actor(interaction.user.id))
             text = f"You're live in <#{space.channel_id}>. Join it: you'll be on stage as the host."
-            why_off = why_audio_off(interaction.client, space)  # another Space has the server's audio, say
+            why_off = app.server_audio.why_off(space)  # another Space has the server's audio, say
             await reply(interaction, text if why_off is None else f"{text}\n⚠️ {why_off}")
 
         await guarded(interaction, act, doing="start the Space")

@@ -9,7 +9,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.audio.server_audio import why_audio_off
 from bot.commands import actor_in, guild_only, resolve_space
 from bot.context import app_of
 from bot.permissions import require_bot_permissions
@@ -265,7 +264,7 @@ def _where_you_are(space: Space, user: discord.Member | discord.User) -> str:
 
 def _audio_note(interaction: discord.Interaction, space: Space) -> str:
     """The host hears at once which audio features this Space goes without, and why (bot/audio/server_audio.py)."""
-    why_off = why_audio_off(interaction.client, space)
+    why_off = app_of(interaction.client).server_audio.why_off(space)
     return f"\n⚠️ {why_off}" if why_off is not None else ""
 
 
@@ -286,7 +285,7 @@ async def _scheduled_to_open(
     """The host's scheduled Space due about now on the Stage they mean (the one given, the one they stand in, or
     any Stage when neither): the schedule service decides which one, if any, may be opened now."""
     app = app_of(interaction.client)
-    if app.schedules is None or interaction.guild_id is None:
+    if interaction.guild_id is None:
         return None
     user = interaction.user
     standing = user.voice.channel if isinstance(user, discord.Member) and user.voice is not None else None
@@ -302,7 +301,6 @@ async def _open_scheduled(
     """The same path as Start now, so its audience is told, its Discord event goes live and its tickets gate the
     Stage. What the host typed (title, topics) replaces the planned ones for the live Space only."""
     app = app_of(interaction.client)
-    assert app.schedules is not None  # _scheduled_to_open found it there
     stage = interaction.guild.get_channel(scheduled.channel_id) if interaction.guild is not None else None
     if stage is None:
         raise NotFound(

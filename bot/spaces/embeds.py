@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import discord
 
+from bot.colours import LIVE_COLOUR
 from bot.limits import FIELD_VALUE
 from bot.tickets.render import HOLDERS_ONLY, offer_line
 from spaces_core.domain.space import Space, SpaceSummary
@@ -19,7 +20,6 @@ from spaces_core.domain.tickets import TicketOffer
 
 __all__ = ["board_embed", "card_embed", "format_duration", "link_fields", "summary_embed"]
 
-LIVE_COLOUR = discord.Colour.from_rgb(120, 86, 255)
 ENDED_COLOUR = discord.Colour.dark_grey()
 MAX_LISTED = 15
 LINK_TEXT = 40  # characters of a pinned link shown on the card; the whole link is behind it

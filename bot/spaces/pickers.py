@@ -18,7 +18,6 @@ from discord import app_commands
 
 from bot.commands import actor_in, resolve_space
 from bot.context import app_of
-from bot.schedules.views import schedules_of
 from bot.tickets.cog import ticket_candidates
 from spaces_core.domain.errors import SpacesError
 from spaces_core.domain.schedule import ScheduledSpace
@@ -82,7 +81,7 @@ def _schedule_pairs(found: list[ScheduledSpace], zone: str) -> list[tuple[str, s
 async def my_scheduled(interaction: discord.Interaction, current: str) -> Choices:
     """The member's own upcoming Spaces here (`/space cancel`, `/space reschedule`)."""
     user_id, guild_id = interaction.user.id, interaction.guild_id
-    found = await schedules_of(interaction.client).upcoming(guild_id or 0, user_id)
+    found = await app_of(interaction.client).schedules.upcoming(guild_id or 0, user_id)
     mine = sorted((s for s in found if s.host_id == user_id), key=lambda s: s.starts_at)
     return _choices(_schedule_pairs(mine, await _zone(interaction)), current)
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import discord
 
-from bot.audio.server_audio import why_audio_off
 from bot.buttons import SID, IdButton
 from bot.commands import actor_in
 from bot.context import app_of
@@ -140,7 +139,7 @@ async def share_for(interaction: discord.Interaction, space: Space) -> str:
     those who may attend (holders, host, co-hosts, moderators); the others are told how to get a ticket."""
     app = app_of(interaction.client)
     # No link to a page that would play silence: say why instead (another Space has the audio, or DAVE).
-    why_off = why_audio_off(interaction.client, space) if app.web is not None else None
+    why_off = app.server_audio.why_off(space) if app.web is not None else None
     desk = app.tickets_desk
     if desk is None or not await desk.ticketed(space):
         if why_off is not None:

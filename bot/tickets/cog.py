@@ -16,7 +16,6 @@ from discord.ext import commands
 from bot.commands import actor_in, guild_only
 from bot.context import app_of
 from bot.replies import NO_MENTIONS, guarded, reply
-from bot.schedules.views import schedules_of
 from bot.tickets.render import ENABLE_TICKETS, host_refund_text, offer_line, sales_text
 from bot.tickets.views import tickets_of
 from spaces_core.domain.errors import InvalidInput, NotFound
@@ -30,7 +29,7 @@ __all__ = ["PayoutsCog", "TicketDoorCog", "refund", "sales", "set_tickets", "tic
 async def ticket_candidates(interaction: discord.Interaction, actor: Actor) -> list[ScheduledSpace]:
     """This server's live ticketed Spaces, the member's own live one, then its upcoming Spaces (soonest first)."""
     app = app_of(interaction.client)
-    schedules = schedules_of(interaction.client)
+    schedules = app_of(interaction.client).schedules
     guild_id = guild_only(interaction)
     live = app.tickets_desk.gate.gated_in(guild_id) if app.tickets_desk is not None else []
     own_live = await app.spaces.live_of_host(actor.user_id)

@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 import discord
 
-from bot.schedules.announcer import DiscordScheduleAnnouncer
-from bot.spaces.cards import CardUpdater, Coalescer
+from bot.coalescer import Coalescer
 from bot.tickets.gate import TicketGate
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
 from spaces_core.domain.space import Space
@@ -32,6 +31,16 @@ __all__ = ["TicketDesk"]
 log = logging.getLogger(__name__)
 
 
+# What the desk redraws, declared here rather than imported: the live cards (bot.spaces.cards) and the scheduled
+# cards (bot.schedules.announcer) belong to features that show tickets, so they sit above this one.
+class LiveCards(Protocol):
+    def mark(self, space: Space) -> None: ...
+
+
+class ScheduleCards(Protocol):
+    async def refresh_card(self, schedule: ScheduledSpace) -> None: ...
+
+
 class TicketDesk:
     def __init__(
         self,
@@ -41,8 +50,8 @@ class TicketDesk:
         schedules: ScheduleService,
         spaces: SpaceService,
         gate: TicketGate,
-        cards: CardUpdater,
-        announcer: DiscordScheduleAnnouncer,
+        cards: LiveCards,
+        announcer: ScheduleCards,
         interval: float,
         card_interval: float,
     ) -> None:

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from bot.dms import DmSender
-from bot.schedules.announcer import DiscordScheduleAnnouncer
 from bot.tickets.gate import TicketGate
 from bot.tickets.render import stage_link
 from spaces_core.domain.errors import SpacesError
@@ -28,7 +27,7 @@ from spaces_core.domain.events import CohostAdded, DomainEvent
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.space import Space
 from spaces_core.domain.tickets import RefundReason
-from spaces_core.ports import EventPublisher
+from spaces_core.ports import EventPublisher, ScheduleAnnouncer
 from spaces_core.services.spaces import SpaceService
 from spaces_core.services.tickets import TicketService
 
@@ -43,7 +42,7 @@ Spawn = Callable[[Coroutine[Any, Any, object], str], None]
 class TicketedAnnouncer:
     def __init__(
         self,
-        inner: DiscordScheduleAnnouncer,
+        inner: ScheduleAnnouncer,
         *,
         tickets: TicketService,
         gate: TicketGate,

@@ -45,7 +45,7 @@ async def _buy(interaction: discord.Interaction, schedule_id: str) -> None:
         purchase = await service.buy(schedule_id=schedule_id, user_id=interaction.user.id)
         if app.tickets_desk is not None and isinstance(purchase, Checkout) and not purchase.reused:
             app.tickets_desk.changed(schedule_id)  # a seat is held now: "seats left" moves
-        title = (await app.schedules.get(schedule_id)).title if app.schedules is not None else "this Space"
+        title = (await app.schedules.get(schedule_id)).title
         await reply(interaction, purchase_text(purchase, title), view=pay_view(purchase))
 
     await guarded(interaction, act, doing="sell you a ticket")

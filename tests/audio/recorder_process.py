@@ -18,7 +18,7 @@ sys.path[:0] = [str(ROOT)]
 
 import numpy as np  # noqa: E402
 
-from bot.recording.replays import ReplayFiles  # noqa: E402
+from bot.audio.replays import ReplayFiles  # noqa: E402
 from spaces_core.audio import MixedFrame, MixEngine, OpusEncoder, RelayHub, RtpAudio  # noqa: E402
 from spaces_core.audio.format import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, Pcm  # noqa: E402
 from spaces_core.audio.recorder import Recorder  # noqa: E402

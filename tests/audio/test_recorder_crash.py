@@ -16,7 +16,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from bot.recording.replays import ReplayFiles
+from bot.audio.replays import ReplayFiles
 from spaces_core.audio.format import FRAME_SECONDS, SAMPLE_RATE
 from tests.audio.test_audio_recorder import level, record_tone
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.recording.replays import ReplayFiles, ReplayRetention, delete_replays_hosted_by
+from bot.audio.replays import ReplayFiles, ReplayRetention, delete_replays_hosted_by
 from spaces_core.domain.errors import NotFound
 from spaces_core.domain.events import ReplayDeleted
 from spaces_core.domain.roles import Actor
