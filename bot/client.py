@@ -67,9 +67,10 @@ class SpacesBot(commands.Bot):
             PresenceCog(self),
             ScheduleCog(self),
             PayoutsCog(self),
-            TicketDoorCog(self),
         ):
             await self.add_cog(cog)
+        if self.app.tickets_desk is not None:  # tickets are on: their Stages' doors are watched
+            await self.add_cog(TicketDoorCog(self.app.tickets_desk))
         register_components(self)
         register_schedule_components(self)
         register_ticket_components(self)

@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.commands import actor_in, guild_only
-from bot.context import app_of
+from bot.context import TicketDoor, app_of
 from bot.replies import NO_MENTIONS, guarded, reply
 from bot.tickets.render import ENABLE_TICKETS, host_refund_text, offer_line, sales_text
 from bot.tickets.views import tickets_of
@@ -137,18 +137,18 @@ class PayoutsCog(commands.Cog):
 
 class TicketDoorCog(commands.Cog):
     """A member who reaches a gated Stage without a ticket (they were there before the doors closed, or an
-    admin's overwrite let them in) is moved out and DMed how to buy one."""
+    admin's overwrite let them in) is moved out and DMed how to buy one. Loaded only when tickets are on
+    (bot.client), so it never asks whether they are."""
 
-    def __init__(self, client: discord.Client) -> None:
-        self.client = client
+    def __init__(self, desk: TicketDoor) -> None:
+        self._gate = desk.gate
 
     @commands.Cog.listener()
     async def on_voice_state_update(
         self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
     ) -> None:
-        desk = app_of(self.client).tickets_desk
-        if desk is None or member.bot or after.channel is None or before.channel == after.channel:
+        if member.bot or after.channel is None or before.channel == after.channel:
             return
-        schedule = desk.gate.gated_on(after.channel.id)
+        schedule = self._gate.gated_on(after.channel.id)
         if schedule is not None:
-            await desk.gate.turn_away(member, schedule)
+            await self._gate.turn_away(member, schedule)

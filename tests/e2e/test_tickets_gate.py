@@ -55,6 +55,21 @@ async def test_only_holders_host_and_moderators_get_onto_the_stage(ticket_world:
     await eventually(lambda: bool(dms(world, "cole", "is live")))
 
 
+async def test_a_member_an_admin_lets_onto_a_gated_stage_is_moved_out(ticket_world: World) -> None:
+    # The doors are overwrites: an admin's own overwrite can let a member through them; the bot's voice listener
+    # (loaded only when tickets are on) still moves a member without a ticket out and tells them how to buy one.
+    world = ticket_world
+    server, gid, stage = world.server, world.guild_id, world.stage_id
+    await schedule(world, when="in 2s")
+    await sell(world, price=5)
+    await go_live(world)
+    await eventually(lambda: gid in _connect_overwrites(world))  # the doors are closed
+    server.set_overwrite(stage, world["lee"], allow=CONNECT, member=True)
+    await server.join_voice(gid, world["lee"], stage)
+    await eventually(lambda: world.server.voice_state(gid, world["lee"]) is None)
+    await eventually(lambda: bool(dms(world, "lee", "ticket holders only")))
+
+
 async def test_gating_holds_after_a_restart_and_is_lifted_at_the_end(ticket_world: World) -> None:
     world = ticket_world
     server, gid, stage = world.server, world.guild_id, world.stage_id
