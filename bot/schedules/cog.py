@@ -185,6 +185,5 @@ class ScheduleCog(commands.Cog):
         await self._interest(event, user, False)
 
     async def _interest(self, event: discord.ScheduledEvent, user: discord.User, interested: bool) -> None:
-        service = app_of(self.client).schedules
-        if service is not None and not user.bot:
-            await service.set_interest(event.id, user.id, interested)
+        if not user.bot:
+            await app_of(self.client).schedules.set_interest(event.id, user.id, interested)
