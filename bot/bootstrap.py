@@ -152,7 +152,11 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     _register_spaces(
         bus,
         bot,
-        parts=_SpaceParts(stage, cards, board, audio, server_audio),
+        stage=stage,
+        cards=cards,
+        board=board,
+        audio=audio,
+        server_audio=server_audio,
         record_card=record_card,
         feed_channel=feed_channel,
         followers_to_notify=follows.followers_to_notify,
@@ -202,20 +206,15 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     return Runtime(bot=bot, dispose=dispose)
 
 
-@dataclass(frozen=True, slots=True)
-class _SpaceParts:
-    stage: StageAdapter
-    cards: CardUpdater
-    board: LiveBoard
-    audio: AudioRooms
-    server_audio: ServerAudio
-
-
 def _register_spaces(
     bus: MessageBus,
     bot: SpacesBot,
     *,
-    parts: _SpaceParts,
+    stage: StageAdapter,
+    cards: CardUpdater,
+    board: LiveBoard,
+    audio: AudioRooms,
+    server_audio: ServerAudio,
     record_card: Callable[[str, int, int], Awaitable[None]],
     feed_channel: Callable[[int], Awaitable[int | None]],
     followers_to_notify: Callable[[int], Awaitable[list[int]]],
@@ -227,15 +226,15 @@ def _register_spaces(
     space_handlers.register(
         bus,
         bot,
-        parts.stage,
-        parts.cards,
-        parts.board,
+        stage,
+        cards,
+        board,
         bot.dms,
         record_card=record_card,
         feed_channel=feed_channel,
         followers_to_notify=followers_to_notify,
-        audio=parts.audio,
-        server_audio=parts.server_audio,
+        audio=audio,
+        server_audio=server_audio,
     )
     scheduled_end.register(bus, space_ended)
     if ticketing is not None:  # a co-host added to a live ticketed Space is let onto its Stage at once
