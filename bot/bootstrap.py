@@ -24,24 +24,26 @@ from bot.context import AppContext
 from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
 from bot.recording.cog import RecordingCog
-from bot.schedules.announcer import CompletingPublisher, DiscordScheduleAnnouncer, live_starter
+from bot.schedules.announcer import DiscordScheduleAnnouncer, live_starter
 from bot.settings import Settings
+from bot.spaces import handlers as space_handlers
 from bot.spaces.cards import CardUpdater, LiveBoard
-from bot.spaces.publisher import DiscordPublisher
 from bot.tickets.desk import TicketDesk
 from bot.tickets.gate import TicketGate
-from bot.tickets.hooks import CohostDoor, TicketedAnnouncer
+from bot.tickets.hooks import TicketedAnnouncer
 from bot.tickets.notifier import DiscordTicketNotifier
 from bot.web import LinkSigner, WebServer
 from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
 from bot.web.stripe_webhook import StripeWebhook
 from payments import StripeEvent, StripeGateway, WebhookVerifier
 from payments.tickets import StripeTicketPayments, to_payment_event
+from spaces_core.bus import MessageBus
 from spaces_core.clock import SystemClock
 from spaces_core.domain.schedule import ScheduledSpace, SchedulePolicy
 from spaces_core.domain.space import Space
 from spaces_core.domain.tickets import TicketOffer
-from spaces_core.ports import EventPublisher, ScheduleAnnouncer, UnitOfWorkFactory
+from spaces_core.handlers import cohost_door, scheduled_end
+from spaces_core.ports import ScheduleAnnouncer, UnitOfWorkFactory
 from spaces_core.scheduling import ApsJobPlanner
 from spaces_core.services.follows import FollowService
 from spaces_core.services.payouts import PayoutService
@@ -132,18 +134,7 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         get_space=lambda space_id: spaces.get(space_id),
         tell=lambda space, text: _tell_host(bot, space, text),
     )
-    publisher = DiscordPublisher(
-        bot,
-        stage,
-        cards,
-        board,
-        bot.dms,
-        record_card=record_card,
-        feed_channel=feed_channel,
-        followers_to_notify=follows.followers_to_notify,
-        audio=audio,
-        server_audio=server_audio,
-    )
+    bus = MessageBus()  # the one bus: every service that publishes gets it, every feature registers on it
 
     async def space_ended(space_id: str) -> bool:  # a scheduled Space's Discord event is completed
         return await schedules.space_ended(space_id)
@@ -158,10 +149,22 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         return web.personal_url(space_id, member_id) if web is not None else None
 
     ticketing = _ticketing(settings, uow_factory, bot, config, personal_link) if settings.tickets_enabled else None
-    events: EventPublisher = CompletingPublisher(publisher, space_ended)
-    if ticketing is not None:  # a co-host added to a live ticketed Space is let onto its Stage at once
-        events = CohostDoor(events, gate=ticketing.gate, tickets=ticketing.service, schedule_of=of_live_space)
-    spaces = SpaceService(uow_factory, SystemClock(), events)
+    _register_spaces(
+        bus,
+        bot,
+        stage=stage,
+        cards=cards,
+        board=board,
+        audio=audio,
+        server_audio=server_audio,
+        record_card=record_card,
+        feed_channel=feed_channel,
+        followers_to_notify=follows.followers_to_notify,
+        space_ended=space_ended,
+        of_live_space=of_live_space,
+        ticketing=ticketing,
+    )
+    spaces = SpaceService(uow_factory, SystemClock(), bus)
     if settings.web_port is not None:
         web = WebServer(
             audio,
@@ -209,6 +212,41 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     retention = ReplayRetention(spaces, audio.replays, keep) if audio.replays is not None else None
     await bot.add_cog(RecordingCog(bot, retention))  # live audio back after a restart; replay retention
     return Runtime(bot=bot, dispose=dispose)
+
+
+def _register_spaces(
+    bus: MessageBus,
+    bot: SpacesBot,
+    *,
+    stage: StageAdapter,
+    cards: CardUpdater,
+    board: LiveBoard,
+    audio: AudioRooms,
+    server_audio: ServerAudio,
+    record_card: Callable[[str, int, int], Awaitable[None]],
+    feed_channel: Callable[[int], Awaitable[int | None]],
+    followers_to_notify: Callable[[int], Awaitable[list[int]]],
+    space_ended: Callable[[str], Awaitable[bool]],
+    of_live_space: Callable[[str], Awaitable[ScheduledSpace | None]],
+    ticketing: _Ticketing | None,
+) -> None:
+    """Space events: Discord first (the Stage, cards, DMs, audio), then the rules that cross features."""
+    space_handlers.register(
+        bus,
+        bot,
+        stage,
+        cards,
+        board,
+        bot.dms,
+        record_card=record_card,
+        feed_channel=feed_channel,
+        followers_to_notify=followers_to_notify,
+        audio=audio,
+        server_audio=server_audio,
+    )
+    scheduled_end.register(bus, space_ended)
+    if ticketing is not None:  # a co-host added to a live ticketed Space is let onto its Stage at once
+        cohost_door.register(bus, ticketing.gate, schedule_of=of_live_space, offer_of=ticketing.service.offer)
 
 
 def _ticketing(

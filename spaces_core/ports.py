@@ -1,4 +1,5 @@
-"""Protocols the adapters implement (store, clock, publisher, payments). Services depend only on these."""
+"""Protocols the adapters implement (store, clock, the bus as services see it, payments). Services depend on
+these only."""
 
 from __future__ import annotations
 
@@ -27,12 +28,12 @@ __all__ = [
     "BlockRepository",
     "CardRepository",
     "Clock",
-    "EventPublisher",
     "FollowRepository",
     "JobPlanner",
     "PayoutRepository",
     "PolicyRepository",
     "PrefsRepository",
+    "Publish",
     "ScheduleAnnouncer",
     "ScheduleRepository",
     "SpaceRepository",
@@ -338,8 +339,11 @@ class UnitOfWork(Protocol):
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
-class EventPublisher(Protocol):
-    async def publish(self, space: Space, events: Sequence[DomainEvent]) -> None: ...
+class Publish(Protocol):
+    """What a service that changes a Space needs of the message bus (`spaces_core.bus.MessageBus`): hand it the
+    committed events with the Space as saved."""
+
+    async def publish(self, space: Space, events: Sequence[DomainEvent], /) -> None: ...
 
 
 class JobPlanner(Protocol):

@@ -101,7 +101,7 @@ class ServerAudio:
         """Join the Space's Stage and receive it; record if recording is on. False if it ended meanwhile.
 
         The room is registered before anything is awaited on it, so every commit from then on reaches it through
-        the publisher; the Space is read again afterwards, so a change committed in between is not missed.
+        the bus; the Space is read again afterwards, so a change committed in between is not missed.
         """
         room = self._rooms.open(space)
         await self._stage.listen(space, room.receiver)

@@ -32,16 +32,14 @@ from bot.schedules.render import (
     upcoming_embed,
 )
 from bot.schedules.views import start_view, upcoming_view
-from spaces_core.domain.errors import NotFound, SpacesError
-from spaces_core.domain.events import DomainEvent, SpaceEnded
+from spaces_core.domain.errors import NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import GuildPolicy
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.space import Space
 from spaces_core.domain.tickets import TicketOffer
-from spaces_core.ports import EventPublisher
 
-__all__ = ["CompletingPublisher", "DiscordScheduleAnnouncer", "live_starter"]
+__all__ = ["DiscordScheduleAnnouncer", "live_starter"]
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -253,20 +251,3 @@ def live_starter(
         return space
 
     return start_live
-
-
-class CompletingPublisher:
-    """Hands every event on, then, when a Space ends, lets the schedule it came from complete its Discord event.
-    A wrapper rather than a handler in `DiscordPublisher`: live Spaces need not know scheduled ones exist."""
-
-    def __init__(self, inner: EventPublisher, space_ended: Callable[[str], Awaitable[bool]]) -> None:
-        self._inner = inner
-        self._space_ended = space_ended
-
-    async def publish(self, space: Space, events: Sequence[DomainEvent]) -> None:
-        await self._inner.publish(space, events)
-        if any(isinstance(event, SpaceEnded) for event in events):
-            try:
-                await self._space_ended(space.id)
-            except SpacesError as exc:  # the Space has ended either way; only the event stays active
-                log.warning("scheduled Space of live Space %s not completed: %s", space.id, exc)

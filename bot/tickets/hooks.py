@@ -1,6 +1,6 @@
 """What a scheduled Space's life means for its tickets, hooked on the `ScheduleAnnouncer` port.
 
-A wrapper like `CompletingPublisher`: the Discord side of scheduling stays unaware of tickets, and every call is
+A wrapper: the Discord side of scheduling stays unaware of tickets, and every call is
 handed on first. Then, for a ticketed Space:
 - cancelled or missed: every ticket is refunded (and its holder told), then the role is deleted;
 - rescheduled: each holder is asked Keep or Refund (by DM, from the service's notifier);
@@ -9,31 +9,26 @@ handed on first. Then, for a ticketed Space:
 - ended: the doors open again and the role goes.
 Refunds and gating run as the desk's owned tasks: `/space cancel` answers at once, however many holders.
 
-`CohostDoor` does the same for a live Space's events: a co-host added to a live ticketed Space is let in at once.
+A co-host added to a live ticketed Space is let in by a core handler (`spaces_core.handlers.cohost_door`).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.dms import DmSender
 from bot.tickets.gate import TicketGate
 from bot.tickets.render import stage_link
-from spaces_core.domain.errors import SpacesError
-from spaces_core.domain.events import CohostAdded, DomainEvent
 from spaces_core.domain.schedule import ScheduledSpace
-from spaces_core.domain.space import Space
 from spaces_core.domain.tickets import RefundReason
-from spaces_core.ports import EventPublisher, ScheduleAnnouncer
+from spaces_core.ports import ScheduleAnnouncer
 from spaces_core.services.spaces import SpaceService
 from spaces_core.services.tickets import TicketService
 
-__all__ = ["CohostDoor", "TicketedAnnouncer"]
+__all__ = ["TicketedAnnouncer"]
 
-log = logging.getLogger(__name__)
 
 PersonalLink = Callable[[str, int], str | None]
 Spawn = Callable[[Coroutine[Any, Any, object], str], None]
@@ -107,37 +102,3 @@ class TicketedAnnouncer:
             if link:
                 text += f"\nOr listen in a browser with your personal link (don't share it): {link}"
             self._dms.send(holder, text)
-
-
-class CohostDoor:
-    """Hands every event of a live Space on; then lets each co-host added to a ticketed Space in at once (the
-    Space's role), so one without a ticket who drops can rejoin without waiting for the next reconciliation.
-    Whether the Space is ticketed is read from the database, not from the gate: a co-host added while the doors
-    are still closing, or just after a restart, is let in too. Speakers need nothing: only a member already on the
-    Stage (a holder, a moderator) can be invited up, and a speaker who drops comes back as a listener."""
-
-    def __init__(
-        self,
-        inner: EventPublisher,
-        *,
-        gate: TicketGate,
-        tickets: TicketService,
-        schedule_of: Callable[[str], Awaitable[ScheduledSpace | None]],
-    ) -> None:
-        self._inner, self._gate, self._tickets = inner, gate, tickets
-        self._schedule_of = schedule_of  # the scheduled Space a live one was opened from
-
-    async def publish(self, space: Space, events: Sequence[DomainEvent]) -> None:
-        await self._inner.publish(space, events)
-        added = [event.user_id for event in events if isinstance(event, CohostAdded)]
-        if not added:
-            return
-        try:
-            schedule = await self._schedule_of(space.id)
-            if schedule is None or await self._tickets.offer(schedule.id) is None:
-                return
-        except SpacesError as exc:  # the co-host is added either way; the next reconciliation lets them in
-            log.warning("co-hosts of live Space %s not let in yet: %s", space.id, exc)
-            return
-        for user_id in added:
-            await self._gate.let_in(schedule, user_id)

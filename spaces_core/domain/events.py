@@ -1,7 +1,7 @@
 """Domain events: what happened to a Space, for the adapters to act on (Stage, card, DMs).
 
-Every event carries `space_id`. Events are facts, so they are frozen; the publisher receives them together
-with the Space as saved, which the adapters use to re-render cards instead of replaying events.
+Every event carries `space_id`. Events are facts, so they are frozen; the bus (`spaces_core.bus`) hands them
+to each handler with the Space as saved, which the adapters use to re-render cards instead of replaying events.
 """
 
 from __future__ import annotations

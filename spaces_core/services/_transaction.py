@@ -10,7 +10,7 @@ from datetime import datetime
 from spaces_core.domain.errors import ConcurrentUpdate, NotFound
 from spaces_core.domain.events import DomainEvent
 from spaces_core.domain.space import Space
-from spaces_core.ports import Clock, EventPublisher, UnitOfWork, UnitOfWorkFactory
+from spaces_core.ports import Clock, Publish, UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["ATTEMPTS", "Change", "Load", "SpaceChanger", "by_id"]
 
@@ -35,10 +35,10 @@ def by_id(space_id: str) -> Load:
 
 
 class SpaceChanger:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, publisher: EventPublisher) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, bus: Publish) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
-        self._publisher = publisher
+        self._bus = bus
 
     async def run(self, load: Load, change: Change) -> Space | None:
         """Apply `change` to the Space `load` finds (None: nothing to do). Events are published only after
@@ -56,7 +56,7 @@ class SpaceChanger:
                 return None
             space, events = result
             if events:
-                await self._publisher.publish(space, events)
+                await self._bus.publish(space, events)
             return space
         raise AssertionError("unreachable")  # pragma: no cover
 

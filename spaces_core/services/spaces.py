@@ -13,7 +13,7 @@ from spaces_core.domain.refs import ChannelRef
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import check_host_eligibility
 from spaces_core.domain.space import Space
-from spaces_core.ports import Clock, EventPublisher, UnitOfWork, UnitOfWorkFactory
+from spaces_core.ports import Clock, Publish, UnitOfWork, UnitOfWorkFactory
 from spaces_core.services._transaction import Change, Load, SpaceChanger, by_id
 
 __all__ = ["SpaceService"]
@@ -64,15 +64,15 @@ class SpaceService:
         self,
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
-        publisher: EventPublisher,
+        bus: Publish,
         *,
         id_factory: Callable[[], str] = _new_id,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
-        self._publisher = publisher
+        self._bus = bus
         self._id_factory = id_factory
-        self._changer = SpaceChanger(uow_factory, clock, publisher)
+        self._changer = SpaceChanger(uow_factory, clock, bus)
 
     # Starting and ending
 
@@ -102,7 +102,7 @@ class SpaceService:
             )
             await uow.spaces.add(space)
             await uow.commit()
-        await self._publisher.publish(space, events)
+        await self._bus.publish(space, events)
         return space
 
     async def end_space(self, space_id: str, actor: Actor) -> Space:
