@@ -23,9 +23,10 @@ from aiohttp import web
 from bot.heap import freeze_startup_heap
 from bot.web.stripe_webhook import WEBHOOK_PATH, StripeWebhook
 from payments import StripeEvent, StripeGateway, StripeTicketPayments, WebhookVerifier, to_payment_event
+from spaces_core.bus import MessageBus
 from spaces_core.clock import SystemClock
 from spaces_core.domain.schedule import ScheduledSpace
-from spaces_core.domain.tickets import Order
+from spaces_core.domain.ticket_events import TicketEvent
 from spaces_core.services.tickets import TicketService
 from spaces_core.store.database import create_engine, make_uow_factory
 from stripe_sandbox import LocalStripe
@@ -86,34 +87,16 @@ class FullCollections:
 
 
 class Quiet:
-    """The Discord side replaced by counters (a DM per grant or expiry would be queued by the bot, not awaited)."""
+    """The Discord side replaced by counters on the bus (a DM per grant or expiry would be queued by the bot, not
+    awaited): how many ticket events of each type were published."""
 
     def __init__(self) -> None:
         self.count: Counter[str] = Counter()
+        self.bus = MessageBus()
+        self.bus.subscribe(TicketEvent, self._note)
 
-    async def _note(self, kind: str) -> None:
-        self.count[kind] += 1
-
-    async def granted(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("granted")
-
-    async def refunded(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("refunded")
-
-    async def waitlist_offer(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("waitlist_offer")
-
-    async def checkout_expired(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("checkout_expired")
-
-    async def payment_failed(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("payment_failed")
-
-    async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("keep_or_refund")
-
-    async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
-        await self._note("refund_failed")
+    async def _note(self, schedule: ScheduledSpace, event: TicketEvent) -> None:
+        self.count[type(event).__name__] += 1
 
 
 @asynccontextmanager
@@ -127,7 +110,7 @@ async def webhook_apply(connect_args: dict[str, Any]) -> AsyncIterator[tuple[App
                 gateway, success_url="x", cancel_url="x", onboarding_return_url="x", onboarding_refresh_url="x"
             )
             told = Quiet()
-            service = TicketService(make_uow_factory(engine), SystemClock(), payments, told)
+            service = TicketService(make_uow_factory(engine), SystemClock(), payments, told.bus)
 
             async def apply(event: StripeEvent) -> str:
                 return await service.apply(to_payment_event(event))

@@ -28,10 +28,10 @@ from bot.schedules.announcer import DiscordScheduleAnnouncer, live_starter
 from bot.settings import Settings
 from bot.spaces import handlers as space_handlers
 from bot.spaces.cards import CardUpdater, LiveBoard
+from bot.tickets import handlers as ticket_handlers
 from bot.tickets.desk import TicketDesk
 from bot.tickets.gate import TicketGate
 from bot.tickets.hooks import TicketedAnnouncer
-from bot.tickets.notifier import DiscordTicketNotifier
 from bot.web import LinkSigner, WebServer
 from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
 from bot.web.stripe_webhook import StripeWebhook
@@ -94,6 +94,7 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
     uow_factory = make_uow_factory(engine)
+    bus = MessageBus()  # the one bus of the process: every service that publishes gets this one
     bot = SpacesBot(
         succession_tick=settings.succession_tick,
         dev_guild_id=settings.dev_guild_id,
@@ -148,7 +149,9 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     def personal_link(space_id: str, member_id: int) -> str | None:
         return web.personal_url(space_id, member_id) if web is not None else None
 
-    ticketing = _ticketing(settings, uow_factory, bot, config, personal_link) if settings.tickets_enabled else None
+    ticketing = _ticketing(settings, uow_factory, bot, config, bus) if settings.tickets_enabled else None
+    if ticketing is not None:
+        _register_tickets(bus, ticketing, bot, personal_link)
     _register_spaces(
         bus,
         bot,
@@ -254,10 +257,10 @@ def _ticketing(
     uow_factory: UnitOfWorkFactory,
     bot: SpacesBot,
     config: SettingsService,
-    personal_link: Callable[[str, int], str | None],
+    bus: MessageBus,
 ) -> _Ticketing:
-    """Stripe (the real SDK, at `STRIPE_API_BASE` when set), the ticket and payout services, the gate, the
-    notifier and the webhook. Stripe sends members back to pages on our web server."""
+    """Stripe (the real SDK, at `STRIPE_API_BASE` when set), the ticket and payout services, the gate and the
+    webhook. Stripe sends members back to pages on our web server."""
     base = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port or 0}"
     gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
     payments = StripeTicketPayments(
@@ -276,17 +279,22 @@ def _ticketing(
 
     memory = StageAccessMemory(uow_factory, SystemClock())
     gate = TicketGate(bot, bot.dms, holders=holders, moderator_role=moderator_role, memory=memory)
-    notifier = DiscordTicketNotifier(
-        bot.dms, gate, personal_link=personal_link, changed=lambda schedule_id: parts.changed(schedule_id)
-    )
-    service = TicketService(uow_factory, SystemClock(), payments, notifier)
+    service = TicketService(uow_factory, SystemClock(), payments, bus)
 
     async def apply(event: StripeEvent) -> str:
         return await service.apply(to_payment_event(event))
 
     webhook = StripeWebhook(WebhookVerifier(settings.stripe_webhook_secret), apply)
-    parts = _Ticketing(gateway, service, PayoutService(uow_factory, payments), gate, webhook)
-    return parts
+    return _Ticketing(gateway, service, PayoutService(uow_factory, payments), gate, webhook)
+
+
+def _register_tickets(
+    bus: MessageBus, ticketing: _Ticketing, bot: SpacesBot, personal_link: Callable[[str, int], str | None]
+) -> None:
+    """Ticket events: the holder's role, the DMs, and the cards' seats left (through the desk, once it is built)."""
+    ticket_handlers.register(
+        bus, dms=bot.dms, gate=ticketing.gate, personal_link=personal_link, changed=ticketing.changed
+    )
 
 
 async def _ticketed(ticketing: _Ticketing | None, space: Space) -> bool:

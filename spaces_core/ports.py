@@ -38,7 +38,6 @@ __all__ = [
     "ScheduleRepository",
     "SpaceRepository",
     "TicketActionRepository",
-    "TicketNotifier",
     "TicketPayments",
     "TicketRepository",
     "UnitOfWork",
@@ -407,31 +406,3 @@ class TicketPayments(Protocol):
 
     async def payout_onboarding_link(self, account_id: str) -> str: ...
     async def payout_account_ready(self, account_id: str) -> bool: ...
-
-
-class TicketNotifier(Protocol):
-    """The member-facing side (DMs). Called after the commit of what it announces, at most once per change."""
-
-    async def granted(self, order: Order, schedule: ScheduledSpace) -> None:
-        """Receipt: the member holds a ticket."""
-        ...
-
-    async def refunded(self, order: Order, schedule: ScheduledSpace) -> None:
-        """The refund went through (`order.refund_reason` says why)."""
-        ...
-
-    async def waitlist_offer(self, order: Order, schedule: ScheduledSpace) -> None:
-        """A seat was released for the member: pay at `order.checkout_url` before `order.expires_at`."""
-        ...
-
-    async def checkout_expired(self, order: Order, schedule: ScheduledSpace) -> None: ...
-    async def payment_failed(self, order: Order, schedule: ScheduledSpace) -> None: ...
-
-    async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
-        """The Space moved: Keep (the default) or Refund?"""
-        ...
-
-    async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
-        """To the host: Stripe could not refund this member (`order.refund_failure` says why); they keep their
-        ticket and the money stays with the host until it is refunded another way."""
-        ...

@@ -62,9 +62,6 @@ async def set_tickets(interaction: discord.Interaction, price: int, quantity: in
         tickets = tickets_of(interaction.client)
         schedule = await target_schedule(interaction, actor, space)
         offer = await tickets.set_offer(actor=actor, schedule_id=schedule.id, price=price, quantity=quantity)
-        desk = app_of(interaction.client).tickets_desk
-        if desk is not None:
-            desk.changed(schedule.id)
         await reply(
             interaction,
             f"🎟️ **{schedule.title}** is ticketed: {offer_line(offer)}. Its card now has a **Buy ticket** button; "

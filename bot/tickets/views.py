@@ -43,8 +43,6 @@ async def _buy(interaction: discord.Interaction, schedule_id: str) -> None:
         app = app_of(interaction.client)
         service = tickets_of(interaction.client)
         purchase = await service.buy(schedule_id=schedule_id, user_id=interaction.user.id)
-        if app.tickets_desk is not None and isinstance(purchase, Checkout) and not purchase.reused:
-            app.tickets_desk.changed(schedule_id)  # a seat is held now: "seats left" moves
         title = (await app.schedules.get(schedule_id)).title
         await reply(interaction, purchase_text(purchase, title), view=pay_view(purchase))
 

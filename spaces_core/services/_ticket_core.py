@@ -1,10 +1,11 @@
 """What the ticket use cases share: loading, new orders, opening a Checkout, waitlist promotion, refunds, and the
-effects that may only happen after a commit (DMs, Stripe calls).
+effects that may only happen after a commit (ticket events, Stripe calls).
 
 Order of effects, everywhere: the database change commits first, with the Stripe calls it owes written in the
-same transaction as `TicketAction`s (the outbox, see `_ticket_actions`); then the members are told; then the
-calls are made (idempotency keys from our records, so a retry repeats nothing) and their results stored. A
-crash between two steps leaves the outbox rows, carried out at the next start or reconciliation.
+same transaction as `TicketAction`s (the outbox, see `_ticket_actions`); then its ticket events are published on
+the message bus (the bot's handlers give roles, send DMs, redraw cards); then the calls are made (idempotency
+keys from our records, so a retry repeats nothing) and their results stored. A crash between two steps leaves
+the outbox rows, carried out at the next start or reconciliation (events are told at most once).
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from itertools import groupby
 from uuid import uuid4
 
+from spaces_core.bus import MessageBus
 from spaces_core.domain.errors import NotFound, PaymentUnavailable, SpaceNotLive
 from spaces_core.domain.payment_events import RefundResult, RefundStatus
 from spaces_core.domain.rules import GuildPolicy
 from spaces_core.domain.schedule import ScheduledSpace
+from spaces_core.domain.ticket_events import RefundFailed, TicketEvent, TicketRefunded, WaitlistOffered
 from spaces_core.domain.tickets import (
     CHECKOUT_LIFETIME,
     ActionKind,
@@ -34,9 +37,9 @@ from spaces_core.domain.tickets import (
     application_fee,
     check_on_sale,
 )
-from spaces_core.ports import Clock, TicketNotifier, TicketPayments, UnitOfWork, UnitOfWorkFactory
+from spaces_core.ports import Clock, TicketPayments, UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["INLINE", "LEASE", "AfterCommit", "Note", "TicketCore"]
+__all__ = ["INLINE", "LEASE", "AfterCommit", "TicketCore"]
 
 log = logging.getLogger("spaces_core.tickets")
 
@@ -45,22 +48,18 @@ LEASE = timedelta(minutes=2)
 # Set (to the actions to make) while a member's or host's request runs: see `ActionRunner.inline`.
 INLINE: ContextVar[list[TicketAction] | None] = ContextVar("ticket_actions_inline", default=None)
 
-Note = Literal[
-    "granted", "refunded", "waitlist_offer", "checkout_expired", "payment_failed", "keep_or_refund", "refund_failed"
-]
-
 
 @dataclass
 class AfterCommit:
-    """Effects decided inside a transaction: notes (DMs) told once it has committed, and the Stripe calls it owes,
-    saved with it as outbox rows by `TicketCore.commit`. Notes carry the Space, read in that transaction, so
-    telling a member costs no second one."""
+    """Effects decided inside a transaction: ticket events published once it has committed, and the Stripe calls
+    it owes, saved with it as outbox rows by `TicketCore.commit`. Each event is kept with its Space, read in that
+    transaction, so publishing it costs no second one."""
 
-    notes: list[tuple[Note, Order, ScheduledSpace]] = field(default_factory=list)
+    events: list[tuple[ScheduledSpace, TicketEvent]] = field(default_factory=list)
     owed: list[tuple[ActionKind, str]] = field(default_factory=list)
 
-    def note(self, kind: Note, order: Order, schedule: ScheduledSpace) -> None:
-        self.notes.append((kind, order, schedule))
+    def record(self, event: TicketEvent, schedule: ScheduledSpace) -> None:
+        self.events.append((schedule, event))
 
     def owe(self, kind: ActionKind, subject: str) -> None:
         if (kind, subject) not in self.owed:
@@ -85,13 +84,13 @@ class TicketCore:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         payments: TicketPayments,
-        notifier: TicketNotifier,
+        bus: MessageBus,
         id_factory: Callable[[], str],
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.payments = payments
-        self.notifier = notifier
+        self.bus = bus
         self.id_factory = id_factory
         self.wake: Callable[[], None] = lambda: None  # the outbox worker's, once it runs
 
@@ -147,18 +146,21 @@ class TicketCore:
         return Checkout(order.id, link.url, order.expires_at) if stored else None
 
     async def after(self, effects: AfterCommit) -> None:
-        """Tell what a committed transaction decided, and wake the worker for the calls it owes."""
-        notes, effects.notes = effects.notes, []
-        for kind, order, schedule in notes:
-            await self.tell(kind, order, schedule)
+        """Publish what a committed transaction decided (a batch per Space, in the order recorded), and wake the
+        worker for the calls it owes."""
+        recorded, effects.events = effects.events, []
+        for _, batch in groupby(recorded, key=lambda pair: pair[0].id):
+            pairs = list(batch)
+            await self.publish(pairs[-1][0], [event for _, event in pairs])
         self.wake()
 
-    async def tell(self, kind: Note, order: Order, schedule: ScheduledSpace) -> None:
-        """A member-facing message; its failure (DMs closed, Discord down) never undoes what was committed."""
+    async def publish(self, schedule: ScheduledSpace, events: list[TicketEvent]) -> None:
+        """Hand committed events to the bus. A handler's failure (DMs closed, Discord down) is the bus's to log and
+        never undoes what was committed, nor fails the request (a webhook) that committed it."""
         try:
-            await getattr(self.notifier, kind)(order, schedule)
+            await self.bus.publish(schedule, events)
         except Exception:
-            log.exception("could not tell member %s (%s, order %s)", order.user_id, kind, order.id)
+            log.exception("ticket events of %s not all handled: %r", schedule.id, events)
 
     # --- refunds ------------------------------------------------------------------------------------------
 
@@ -207,7 +209,7 @@ class TicketCore:
                 order, OrderState.REFUNDED, refunded_at=self.clock.now(), refund_id=result.refund_id or order.refund_id
             )
             if done is not None:
-                effects.note("refunded", done, await load_schedule(uow, order.schedule_id))
+                effects.record(TicketRefunded(done), await load_schedule(uow, order.schedule_id))
                 await effects.seat_released(uow, done)
         elif result.status.failed:
             await self.refund_failed(uow, order, result.refund_id, result.failure_reason, effects)
@@ -224,7 +226,7 @@ class TicketCore:
         changed = await uow.tickets.refund_failed(order, refund_id, failure or "unknown", self.clock.now())
         if changed is not None:
             log.warning("refund of order %s failed at Stripe (%s); now %s", order.id, failure, changed.state)
-            effects.note("refund_failed", changed, await load_schedule(uow, order.schedule_id))
+            effects.record(RefundFailed(changed), await load_schedule(uow, order.schedule_id))
         return changed
 
     # --- the waitlist -------------------------------------------------------------------------------------
@@ -278,7 +280,7 @@ class TicketCore:
         async with self.uow_factory() as uow:
             await uow.tickets.leave_waitlist(order.schedule_id, order.user_id)
             await uow.commit()
-        await self.tell("waitlist_offer", replace(order, checkout_url=url), schedule)
+        await self.publish(schedule, [WaitlistOffered(replace(order, checkout_url=url))])
         return True
 
 

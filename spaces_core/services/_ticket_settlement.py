@@ -2,7 +2,7 @@
 
 Runs inside the caller's transaction. Each fact is checked against our own order first (order id, session,
 amount, currency); then it becomes one conditional transition, so a fact that arrives twice, late or out of
-order finds the order elsewhere and changes nothing. Member-facing effects are queued in `AfterCommit`.
+order finds the order elsewhere and changes nothing. Ticket events are recorded in `AfterCommit`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from spaces_core.domain.payment_events import (
     RefundStatus,
 )
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
+from spaces_core.domain.ticket_events import CheckoutExpired, PaymentFailed, TicketGranted, TicketRefunded
 from spaces_core.domain.tickets import Order, OrderState, RefundReason
 from spaces_core.ports import UnitOfWork
 from spaces_core.services._ticket_core import AfterCommit, TicketCore
@@ -113,7 +114,7 @@ async def _pay(
         log.error("order %s paid but member %s already holds a ticket: refunding it", order.id, order.user_id)
         await core.decide_refund(uow, paid, RefundReason.LATE, effects)
         return _APPLIED
-    effects.note("granted", paid, schedule)  # (a member with an order is never on the waitlist: buy removed them)
+    effects.record(TicketGranted(paid), schedule)  # (a member with an order is never on the waitlist: buy removed them)
     return _APPLIED
 
 
@@ -121,7 +122,7 @@ async def _expire(uow: UnitOfWork, order: Order, schedule: ScheduledSpace, effec
     expired = await uow.tickets.move(order, OrderState.EXPIRED)
     if expired is None:
         return _UNCHANGED
-    effects.note("checkout_expired", expired, schedule)
+    effects.record(CheckoutExpired(expired), schedule)
     await effects.seat_released(uow, expired)
     return _APPLIED
 
@@ -132,7 +133,7 @@ async def _fail(
     failed = await uow.tickets.move(order, OrderState.FAILED, payment_intent=state.payment_intent)
     if failed is None:
         return _UNCHANGED
-    effects.note("payment_failed", failed, schedule)
+    effects.record(PaymentFailed(failed), schedule)
     await effects.seat_released(uow, failed)
     return _APPLIED
 
@@ -201,6 +202,6 @@ async def _refunded(
     if refunded is None:
         return _UNCHANGED
     await uow.tickets.revoke(order)
-    effects.note("refunded", refunded, schedule)
+    effects.record(TicketRefunded(refunded), schedule)
     await effects.seat_released(uow, refunded)
     return _APPLIED

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from uuid import uuid4
 
+from spaces_core.bus import MessageBus
 from spaces_core.domain.errors import Conflict, InvalidInput, NotFound
 from spaces_core.domain.payment_events import HANDLED_EVENTS, EventOutcome, PaymentEvent
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduleState
+from spaces_core.domain.ticket_events import KeepOrRefundAsked, OfferChanged
 from spaces_core.domain.ticket_sales import SalesReport
 from spaces_core.domain.tickets import (
     AlreadyHolder,
@@ -29,7 +31,7 @@ from spaces_core.domain.tickets import (
     price_cents,
     require_ticket_manager,
 )
-from spaces_core.ports import Clock, TicketNotifier, TicketPayments, UnitOfWork, UnitOfWorkFactory
+from spaces_core.ports import Clock, TicketPayments, UnitOfWork, UnitOfWorkFactory
 from spaces_core.services._ticket_actions import ActionRunner, ActionWorker
 from spaces_core.services._ticket_core import AfterCommit, TicketCore, load_schedule
 from spaces_core.services._ticket_reconcile import Reconciler
@@ -47,11 +49,13 @@ class TicketService:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         payments: TicketPayments,
-        notifier: TicketNotifier,
+        bus: MessageBus,
         *,
         id_factory: Callable[[], str] = lambda: uuid4().hex,
     ) -> None:
-        self._core = TicketCore(uow_factory, clock, payments, notifier, id_factory)
+        """`bus`: where the ticket events (`spaces_core.domain.ticket_events`) go once their change has committed,
+        with the `ScheduledSpace` as the aggregate."""
+        self._core = TicketCore(uow_factory, clock, payments, bus, id_factory)
         self._uow_factory = uow_factory
         self._clock = clock
         self._actions = ActionRunner(self._core)
@@ -97,6 +101,7 @@ class TicketService:
             saved = await uow.tickets.offer(schedule_id)
             await uow.commit()
         assert saved is not None
+        await self._core.publish(schedule, [OfferChanged(schedule_id)])
         async with self._actions.inline():
             await self._core.promote(schedule_id)  # a larger cap frees seats for the waitlist
         return saved
@@ -131,6 +136,7 @@ class TicketService:
                 raise Conflict("Your Checkout link is on its way: press Buy again in a moment.")
             entry = await uow.tickets.leave_waitlist(schedule_id, user_id)
             await uow.commit()
+        await self._core.publish(schedule, [OfferChanged(schedule_id)])  # a seat is held: "seats left" moves
         checkout = await self._core.open_checkout(order, schedule.title, entry)
         if checkout is not None:
             return checkout
@@ -195,8 +201,7 @@ class TicketService:
             schedule = await load_schedule(uow, schedule_id)
             asked = await uow.tickets.ask_holders(schedule_id)
             await uow.commit()
-        for order in asked:
-            await self._core.tell("keep_or_refund", order, schedule)
+        await self._core.publish(schedule, [KeepOrRefundAsked(order) for order in asked])
         return asked
 
     async def keep(self, *, order_id: str, user_id: int) -> Order:

@@ -43,6 +43,15 @@ async def test_buy_pay_webhook_gives_the_role_and_a_receipt(ticket_world: World)
     assert not has_role(world, "lee")
 
 
+async def test_a_seat_held_for_a_checkout_shows_on_the_card_before_payment(ticket_world: World) -> None:
+    world = ticket_world
+    await schedule(world)
+    await sell(world, price=5, quantity=3)
+    await buy(world, "cole")
+    await eventually(lambda: "2 of 3 seats left" in str(card(world)["embeds"][0]["fields"]))
+    assert not has_role(world, "cole") and not dms(world, "cole", "Your ticket for")
+
+
 async def test_the_same_webhook_five_times_and_forged_or_stale_ones(ticket_world: World) -> None:
     world = ticket_world
     stripe = stripe_of(world)

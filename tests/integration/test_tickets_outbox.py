@@ -26,6 +26,7 @@ from tickets_support import (
 
 from payments import StripeGateway
 from spaces_core.domain.schedule import ScheduleState
+from spaces_core.domain.ticket_events import TicketRefunded, WaitlistOffered
 from spaces_core.domain.tickets import Checkout, OrderState, RefundReason
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services._ticket_core import LEASE
@@ -79,7 +80,7 @@ async def test_the_webhook_is_answered_before_stripe_refunds(w: Wired):
     order = await w.order(bought.order_id)
     assert (order.state, order.refund_reason) == (OrderState.REFUNDED, RefundReason.CANCELLED)
     assert [r["metadata"]["order_id"] for r in w.stripe.objects("refund")] == [bought.order_id]
-    assert w.told.of("refunded") == [A]
+    assert w.told.of(TicketRefunded) == [A]
 
 
 async def test_a_crash_after_the_answer_refunds_once_on_restart(w: Wired):
@@ -99,7 +100,7 @@ async def test_a_crash_after_the_answer_refunds_once_on_restart(w: Wired):
         await restarted.stop()
     assert [r["metadata"]["order_id"] for r in w.stripe.objects("refund")] == [bought.order_id]
     assert (await w.order(bought.order_id)).state is OrderState.REFUNDED
-    assert w.told.of("refunded") == [A]
+    assert w.told.of(TicketRefunded) == [A]
 
 
 async def test_stopped_during_the_stripe_call_refunds_once(w: Wired):
@@ -121,7 +122,7 @@ async def test_stopped_during_the_stripe_call_refunds_once(w: Wired):
         await restarted.stop()
     assert len(w.stripe.objects("refund")) == 1
     assert (await w.order(bought.order_id)).state is OrderState.REFUNDED
-    assert w.told.of("refunded") == [A]
+    assert w.told.of(TicketRefunded) == [A]
 
 
 async def test_a_process_that_died_mid_call_is_taken_over_after_its_lease(w: Wired):
@@ -147,7 +148,7 @@ async def test_a_process_that_died_mid_call_is_taken_over_after_its_lease(w: Wir
         await restarted.stop()
     assert len(w.stripe.objects("refund")) == 1
     assert (await w.order(bought.order_id)).state is OrderState.REFUNDED
-    assert w.told.of("refunded") == [A]
+    assert w.told.of(TicketRefunded) == [A]
 
 
 async def test_stripe_down_postpones_the_refund_until_it_is_back(w: Wired, unused_tcp_port: int):
@@ -155,7 +156,7 @@ async def test_stripe_down_postpones_the_refund_until_it_is_back(w: Wired, unuse
     await w.service.stop()
     await w.pay(bought)
     down = StripeGateway(w.stripe.api_key, api_base=f"http://127.0.0.1:{unused_tcp_port}", max_network_retries=0)
-    cut_off = TicketService(w.uows, StripeClock(w.stripe), payments_for(down), w.told)
+    cut_off = TicketService(w.uows, StripeClock(w.stripe), payments_for(down), w.told.bus)
     try:
         assert await cut_off.drain() == 0  # Stripe unreachable: the refund is postponed, not lost
     finally:
@@ -189,7 +190,7 @@ async def test_a_waitlist_checkout_is_opened_after_the_answer(w: Wired):
 
     await w.stripe.expire(str(w.session_of(first.order_id)["id"]))
 
-    assert w.stripe.deliveries[-1].ok and w.told.of("waitlist_offer") == []
+    assert w.stripe.deliveries[-1].ok and w.told.of(WaitlistOffered) == []
     w.stripe.release("/v1/checkout/sessions")
     restarted = w.new_service()
     restarted.start()
@@ -197,6 +198,6 @@ async def test_a_waitlist_checkout_is_opened_after_the_answer(w: Wired):
         await w.caught_up(restarted)
     finally:
         await restarted.stop()
-    assert w.told.of("waitlist_offer") == [B]
+    assert w.told.of(WaitlistOffered) == [B]
     assert len(w.stripe.objects("checkout.session")) == 2
     assert await w.seats_taken("sched1") == 1

@@ -13,6 +13,7 @@ from tickets_support import HOST, STORES, StripeClock, Wired, add_schedule, stor
 
 from payments import StripeEvent, to_payment_event
 from spaces_core.domain.payment_events import EventOutcome
+from spaces_core.domain.ticket_events import CheckoutExpired, PaymentFailed, TicketGranted
 from spaces_core.domain.tickets import AlreadyHolder, Checkout, OrderState
 from spaces_core.ports import UnitOfWorkFactory
 
@@ -48,6 +49,16 @@ def _event(w: Wired, event_type: str, order_id: str) -> dict:
     )
 
 
+async def test_terms_set_and_a_seat_held_tell_the_cards_once_each(w: Wired):
+    assert w.told.offers_changed == ["sched1"]  # the fixture's terms
+    checkout = await _checkout(w)
+    assert w.told.offers_changed == ["sched1", "sched1"]  # a seat held: "seats left" moves
+    again = await w.service.buy(schedule_id="sched1", user_id=FAN)
+    assert isinstance(again, Checkout) and again.reused and again.order_id == checkout.order_id
+    assert w.told.offers_changed == ["sched1", "sched1"]  # the same seat: nothing moved
+    assert w.told.said == []  # nobody is told anything before they pay
+
+
 async def test_buy_pay_webhook_grants_one_ticket(w: Wired):
     checkout = await _checkout(w)
     session = w.session_of(checkout.order_id)
@@ -62,7 +73,7 @@ async def test_buy_pay_webhook_grants_one_ticket(w: Wired):
     assert await w.service.is_holder("sched1", FAN)
     order = await w.order(checkout.order_id)
     assert order.state is OrderState.PAID and order.payment_intent is not None
-    assert w.told.of("granted") == [FAN]
+    assert w.told.of(TicketGranted) == [FAN]
     assert await w.seats_taken("sched1") == 1
     assert isinstance(await w.service.buy(schedule_id="sched1", user_id=FAN), AlreadyHolder)
 
@@ -87,7 +98,7 @@ async def test_the_same_event_delivered_five_times_is_applied_once(w: Wired):
     assert [d.status for d in deliveries] == [200] * 5
     assert w.outcomes == ["applied"] + ["duplicate"] * 4
     assert await w.service.holders("sched1") == [FAN]
-    assert w.told.of("granted") == [FAN]
+    assert w.told.of(TicketGranted) == [FAN]
 
 
 async def test_expired_after_completed_changes_nothing(w: Wired):
@@ -122,7 +133,7 @@ async def test_async_payment_succeeded_before_completed(w: Wired):
     assert w.outcomes == ["applied", "unchanged"]
     assert (await w.order(checkout.order_id)).state is OrderState.PAID
     assert await w.service.holders("sched1") == [FAN]
-    assert w.told.of("granted") == [FAN]
+    assert w.told.of(TicketGranted) == [FAN]
 
 
 async def test_an_async_payment_settles_or_fails(w: Wired):
@@ -138,7 +149,7 @@ async def test_an_async_payment_settles_or_fails(w: Wired):
     assert (await w.order(good.order_id)).state is OrderState.PAID
     assert (await w.order(bad.order_id)).state is OrderState.FAILED
     assert await w.service.holders("sched1") == [FAN]
-    assert w.told.of("payment_failed") == [OTHER]
+    assert w.told.of(PaymentFailed) == [OTHER]
     assert await w.seats_taken("sched1") == 1
 
 
@@ -154,7 +165,7 @@ async def test_a_lost_webhook_is_repaired_by_reconcile_once(w: Wired):
     await w.stripe.deliver(lost["id"])  # Stripe's retry, after the repair
 
     assert await w.service.holders("sched1") == [FAN]
-    assert w.told.of("granted") == [FAN]
+    assert w.told.of(TicketGranted) == [FAN]
     assert w.outcomes[-1] == "duplicate"
 
 
@@ -173,7 +184,7 @@ async def test_killed_between_stripes_success_and_our_grant(w: Wired):
     assert await restarted.holders("sched1") == [FAN]
     completed = _event(w, "checkout.session.completed", checkout.order_id)
     assert await restarted.apply(to_payment_event(StripeEvent.from_json(completed))) is EventOutcome.DUPLICATE
-    assert w.told.of("granted") == [FAN]
+    assert w.told.of(TicketGranted) == [FAN]
     assert await w.seats_taken("sched1") == 1
 
 
@@ -186,7 +197,7 @@ async def test_reconcile_closes_checkouts_past_their_expiry(w: Wired):
 
     assert (await w.order(checkout.order_id)).state is OrderState.EXPIRED
     assert await w.seats_taken("sched1") == 0
-    assert w.told.of("checkout_expired") == [FAN]
+    assert w.told.of(CheckoutExpired) == [FAN]
 
 
 async def test_a_mismatched_event_is_ignored(w: Wired):

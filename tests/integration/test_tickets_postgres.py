@@ -17,6 +17,7 @@ from tickets_support import HOST, StripeClock, Told, add_schedule, payments_for
 
 from payments import StripeEvent, StripeGateway, to_payment_event
 from spaces_core.domain.payment_events import EventOutcome
+from spaces_core.domain.ticket_events import TicketGranted, TicketRefunded, WaitlistOffered
 from spaces_core.domain.tickets import Checkout, OrderState, Waitlisted
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services.tickets import TicketService
@@ -50,7 +51,7 @@ async def shop() -> AsyncIterator[Shop]:
         gateway = StripeGateway(server.api_key, api_base=server.url, max_network_retries=0)
         told = Told()
         services = [
-            TicketService(make_uow_factory(e), StripeClock(server), payments_for(gateway), told) for e in engines
+            TicketService(make_uow_factory(e), StripeClock(server), payments_for(gateway), told.bus) for e in engines
         ]
         server.automatic_delivery = False  # the test delivers events itself, concurrently
         try:
@@ -95,7 +96,7 @@ async def test_200_members_buying_50_seats_at_once(shop: Shop):
     assert sorted(holders) == sorted(m for m, r in zip(members, results, strict=True) if isinstance(r, Checkout))
     assert await shop.count("SELECT count(*) FROM tickets") == SEATS
     assert await shop.count(f"SELECT count(*) FROM ticket_orders WHERE state = '{OrderState.PAID}'") == SEATS
-    assert Counter(shop.told.of("granted")) == Counter(holders)  # each told once: no double grant anywhere
+    assert Counter(shop.told.of(TicketGranted)) == Counter(holders)  # each told once: no double grant anywhere
     offer = await shop.services[0].offer("sched1")
     assert offer is not None and offer.seats_taken == SEATS
 
@@ -111,7 +112,7 @@ async def test_one_event_applied_five_times_at_once(shop: Shop):
 
     assert sorted(outcomes) == sorted([EventOutcome.APPLIED] + [EventOutcome.DUPLICATE] * 4)
     assert await shop.services[0].holders("sched1") == [7]
-    assert shop.told.of("granted") == [7]
+    assert shop.told.of(TicketGranted) == [7]
     assert await shop.count("SELECT count(*) FROM payment_events") == 1
 
 
@@ -143,8 +144,8 @@ async def test_concurrent_expiries_and_refunds_release_each_seat_once(shop: Shop
     await asyncio.gather(*(shop.service(n).apply(e) for n, e in enumerate(refunded)))
 
     assert len(shop.stripe.objects("refund")) == len(payers)
-    assert sorted(shop.told.of("refunded")) == sorted(payers)
-    offers = shop.told.of("waitlist_offer")
+    assert sorted(shop.told.of(TicketRefunded)) == sorted(payers)
+    offers = shop.told.of(WaitlistOffered)
     assert sorted(offers) == late and len(offers) == len(set(offers))  # each waiting member offered once
     offer = await shop.services[0].offer("sched1")
     assert offer is not None and offer.seats_taken == len(late)  # the 10 offers hold seats, nothing else
@@ -177,5 +178,5 @@ async def test_two_processes_drain_the_outbox_each_refund_asked_once(shop: Shop)
 
     assert len(shop.stripe.objects("refund")) == len(members)
     assert [k for k in shop.stripe.replayed_keys if k.startswith("refund-")] == []  # no refund asked twice
-    assert sorted(shop.told.of("refunded")) == members
+    assert sorted(shop.told.of(TicketRefunded)) == members
     assert await shop.count("SELECT count(*) FROM ticket_orders WHERE state = 'refunded'") == len(members)

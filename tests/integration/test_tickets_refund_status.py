@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from tickets_support import HOST, STORES, StripeClock, Wired, add_schedule, store, wired
 
+from spaces_core.domain.ticket_events import TicketRefunded
 from spaces_core.domain.tickets import Checkout, OrderState, RefundReason
 from spaces_core.ports import UnitOfWorkFactory
 
@@ -50,7 +51,7 @@ async def test_a_pending_refund_is_done_only_when_it_succeeds(w: Wired):
     asked = await w.service.refund_member(actor=HOST, schedule_id="sched1", user_id=A)
 
     assert (asked.state, asked.refund_id) == (OrderState.REFUND_DUE, _refund_ids(w)[0])
-    assert w.told.of("refunded") == [] and await w.seats_taken("sched1") == 1
+    assert w.told.of(TicketRefunded) == [] and await w.seats_taken("sched1") == 1
     assert await w.service.reconcile() == 0  # asks how it stands, makes no second refund
     assert (await w.order(order_id)).state is OrderState.REFUND_DUE and len(_refund_ids(w)) == 1
 
@@ -58,7 +59,7 @@ async def test_a_pending_refund_is_done_only_when_it_succeeds(w: Wired):
 
     order = await w.order(order_id)
     assert (order.state, order.refund_reason) == (OrderState.REFUNDED, RefundReason.HOST)
-    assert w.told.of("refunded") == [A] and await w.seats_taken("sched1") == 0
+    assert w.told.of(TicketRefunded) == [A] and await w.seats_taken("sched1") == 0
 
 
 async def test_a_failed_refund_gives_the_ticket_back_and_tells_the_host(w: Wired):
@@ -77,7 +78,7 @@ async def test_a_failed_refund_gives_the_ticket_back_and_tells_the_host(w: Wired
     )
     assert await w.service.is_holder("sched1", A) and await w.seats_taken("sched1") == 1
     assert w.told.failures == [(HOST.user_id, order_id, "expired_or_canceled_card")]
-    assert w.told.of("refunded") == []
+    assert w.told.of(TicketRefunded) == []
     assert w.stripe.objects("charge")[0]["amount_refunded"] == 0  # the money stayed with the host
 
     w.stripe.refund_status = "succeeded"  # the host tries again (the member gave a new card to their bank)
@@ -85,7 +86,7 @@ async def test_a_failed_refund_gives_the_ticket_back_and_tells_the_host(w: Wired
 
     assert again.state is OrderState.REFUNDED and again.refund_failure is None
     assert len(_refund_ids(w)) == 2 and again.refund_id == _refund_ids(w)[1]  # a new refund, not a replay
-    assert w.told.of("refunded") == [A] and not await w.service.is_holder("sched1", A)
+    assert w.told.of(TicketRefunded) == [A] and not await w.service.is_holder("sched1", A)
 
 
 async def test_a_refund_that_fails_after_succeeding_is_told_to_the_host(w: Wired):
@@ -119,7 +120,7 @@ async def test_a_dashboard_refund_is_matched_by_its_payment(w: Wired):
         RefundReason.STRIPE,
         refund["id"],
     )
-    assert not await w.service.is_holder("sched1", A) and w.told.of("refunded") == [A]
+    assert not await w.service.is_holder("sched1", A) and w.told.of(TicketRefunded) == [A]
     assert await w.seats_taken("sched1") == 0
 
 
@@ -133,11 +134,11 @@ async def test_a_pending_dashboard_refund_revokes_the_ticket_until_it_settles(w:
 
     due = await w.order(order_id)
     assert (due.state, due.refund_reason, due.refund_id) == (OrderState.REFUND_DUE, RefundReason.STRIPE, refund["id"])
-    assert not await w.service.is_holder("sched1", A) and w.told.of("refunded") == []
+    assert not await w.service.is_holder("sched1", A) and w.told.of(TicketRefunded) == []
     await w.service.reconcile()
     assert len(_refund_ids(w)) == 1  # we never refund what Stripe is refunding already
     await w.stripe.settle_refund(str(refund["id"]))
-    assert (await w.order(order_id)).state is OrderState.REFUNDED and w.told.of("refunded") == [A]
+    assert (await w.order(order_id)).state is OrderState.REFUNDED and w.told.of(TicketRefunded) == [A]
 
 
 async def test_a_partial_dashboard_refund_leaves_the_ticket(w: Wired):
@@ -165,5 +166,5 @@ async def test_refund_events_in_any_order_or_lost(w: Wired):
     await w.service.reconcile()
 
     assert (await w.order(order_id)).state is OrderState.REFUNDED
-    assert w.told.of("refunded") == [A] and len(_refund_ids(w)) == 1
+    assert w.told.of(TicketRefunded) == [A] and len(_refund_ids(w)) == 1
     assert w.outcomes[-2:] == ["applied", "unchanged"]

@@ -14,6 +14,13 @@ from payments import StripeGateway
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, PaymentUnavailable, SpaceNotLive
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduleState
+from spaces_core.domain.ticket_events import (
+    CheckoutExpired,
+    KeepOrRefundAsked,
+    TicketGranted,
+    TicketRefunded,
+    WaitlistOffered,
+)
 from spaces_core.domain.tickets import Checkout, OrderState, RefundReason, Waitlisted
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services.settings import SettingsService
@@ -68,7 +75,7 @@ async def test_cancel_refunds_every_holder_once(w: Wired):
     assert await w.service.reconcile() == 0
 
     assert _refunds(w) == sorted(orders)  # one Stripe refund per ticket, no more
-    assert sorted(w.told.of("refunded")) == [A, B, C]
+    assert sorted(w.told.of(TicketRefunded)) == [A, B, C]
     for order_id in orders:
         order = await w.order(order_id)
         assert (order.state, order.refund_reason) == (OrderState.REFUNDED, RefundReason.CANCELLED)
@@ -94,7 +101,7 @@ async def test_a_payment_made_as_the_space_is_cancelled_is_refunded(w: Wired):
     order = await w.order(bought.order_id)
     assert (order.state, order.refund_reason) == (OrderState.REFUNDED, RefundReason.CANCELLED)
     assert _refunds(w) == [bought.order_id]
-    assert w.told.of("granted") == [] and w.told.of("refunded") == [A]
+    assert w.told.of(TicketGranted) == [] and w.told.of(TicketRefunded) == [A]
     assert await w.service.holders("sched1") == [] and await w.seats_taken("sched1") == 0
 
 
@@ -115,7 +122,7 @@ async def test_reschedule_keep_or_refund(w: Wired):
     refunded = await w.service.refund_own(order_id=leaver.order_id, user_id=B)
 
     assert sorted(o.user_id for o in asked) == [A, B]
-    assert sorted(w.told.of("keep_or_refund")) == [A, B]
+    assert sorted(w.told.of(KeepOrRefundAsked)) == [A, B]
     assert kept.state is OrderState.PAID
     assert (refunded.state, refunded.refund_reason) == (OrderState.REFUNDED, RefundReason.HOLDER)
     assert _refunds(w) == [leaver.order_id]
@@ -146,10 +153,10 @@ async def test_waitlist_gets_a_seat_released_by_an_expired_checkout(w: Wired):
     await w.stripe.expire(str(w.session_of(first.order_id)["id"]))
     await w.caught_up()  # the webhook was answered first; the worker opens B's Checkout
 
-    assert w.told.of("checkout_expired") == [A]
-    assert w.told.of("waitlist_offer") == [B]
+    assert w.told.of(CheckoutExpired) == [A]
+    assert w.told.of(WaitlistOffered) == [B]
     offered = await w.service.buy(schedule_id="sched1", user_id=B)  # Buy again: the same link
-    assert isinstance(offered, Checkout) and offered.reused and w.told.links("waitlist_offer") == [offered.url]
+    assert isinstance(offered, Checkout) and offered.reused and w.told.links(WaitlistOffered) == [offered.url]
     assert await w.service.buy(schedule_id="sched1", user_id=C) == Waitlisted(1, already=True)  # moved up
     await w.pay(offered)
     assert await w.service.holders("sched1") == [B]
@@ -169,7 +176,7 @@ async def test_waitlist_gets_a_seat_released_by_a_host_refund(w: Wired):
 
     assert (refunded.id, refunded.state, refunded.refund_reason) == (bought.order_id, OrderState.REFUNDED, "host")
     assert _refunds(w) == [bought.order_id]
-    assert w.told.of("refunded") == [A] and w.told.of("waitlist_offer") == [B]
+    assert w.told.of(TicketRefunded) == [A] and w.told.of(WaitlistOffered) == [B]
     assert await w.service.holders("sched1") == []
 
 
@@ -180,7 +187,7 @@ async def test_a_larger_cap_goes_to_the_waitlist(w: Wired):
 
     offer = await w.service.set_offer(actor=ADMIN, schedule_id="sched1", price=5, quantity=2)
 
-    assert offer.quantity == 2 and w.told.of("waitlist_offer") == [B]
+    assert offer.quantity == 2 and w.told.of(WaitlistOffered) == [B]
     assert await w.seats_taken("sched1") == 2
 
 
@@ -220,7 +227,7 @@ async def test_bad_input_changes_nothing(w: Wired):
 async def test_stripe_unavailable_releases_the_seat(w: Wired, unused_tcp_port: int):
     await w.service.set_offer(actor=HOST, schedule_id="sched1", price=5, quantity=1)
     down = StripeGateway(w.stripe.api_key, api_base=f"http://127.0.0.1:{unused_tcp_port}", max_network_retries=0)
-    service = TicketService(w.uows, StripeClock(w.stripe), payments_for(down), w.told)
+    service = TicketService(w.uows, StripeClock(w.stripe), payments_for(down), w.told.bus)
     try:
         with pytest.raises(PaymentUnavailable, match="nothing was charged"):
             await service.buy(schedule_id="sched1", user_id=A)

@@ -18,8 +18,10 @@ from aiohttp import web
 from pg_support import pg_uow_factory
 
 from payments import StripeGateway, StripeTicketPayments, WebhookRejected, WebhookVerifier, to_payment_event
+from spaces_core.bus import MessageBus
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduledSpace, SchedulePolicy
+from spaces_core.domain.ticket_events import OfferChanged, OrderEvent, RefundFailed
 from spaces_core.domain.tickets import Checkout, Order
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services.payouts import PayoutService
@@ -58,43 +60,33 @@ class StripeClock:
         return datetime.fromtimestamp(self._server.now(), UTC)
 
 
-@dataclass
 class Told:
-    """The TicketNotifier port as the bot implements it, recorded: (kind, member, order id, link)."""
+    """What the bot's ticket handlers would receive, recorded from a real bus: (event type, member, order id, link)
+    for each order event, and the Spaces whose offer changed (their cards redrawn)."""
 
-    said: list[tuple[str, int, str, str | None]] = field(default_factory=list)
-    failures: list[tuple[int, str, str | None]] = field(default_factory=list)  # (host told, order, why)
+    def __init__(self) -> None:
+        self.bus = MessageBus()
+        self.said: list[tuple[type[OrderEvent], int, str, str | None]] = []
+        self.failures: list[tuple[int, str, str | None]] = []  # (host told, order, why)
+        self.offers_changed: list[str] = []
+        self.bus.subscribe(OrderEvent, self._order_event)
+        self.bus.subscribe(OfferChanged, self._offer_changed)
 
-    def _add(self, kind: str, order: Order) -> None:
-        self.said.append((kind, order.user_id, order.id, order.checkout_url))
+    async def _order_event(self, schedule: ScheduledSpace, event: OrderEvent) -> None:
+        order = event.order
+        if isinstance(event, RefundFailed):
+            self.failures.append((schedule.host_id, order.id, order.refund_failure))
+        self.said.append((type(event), order.user_id, order.id, order.checkout_url))
 
-    async def granted(self, order: Order, schedule: ScheduledSpace) -> None:
-        self._add("granted", order)
+    async def _offer_changed(self, schedule: ScheduledSpace, event: OfferChanged) -> None:
+        assert schedule.id == event.schedule_id
+        self.offers_changed.append(event.schedule_id)
 
-    async def refunded(self, order: Order, schedule: ScheduledSpace) -> None:
-        self._add("refunded", order)
+    def of(self, kind: type[OrderEvent]) -> list[int]:
+        return [member for k, member, _, _ in self.said if k is kind]
 
-    async def waitlist_offer(self, order: Order, schedule: ScheduledSpace) -> None:
-        self._add("waitlist_offer", order)
-
-    async def checkout_expired(self, order: Order, schedule: ScheduledSpace) -> None:
-        self._add("checkout_expired", order)
-
-    async def payment_failed(self, order: Order, schedule: ScheduledSpace) -> None:
-        self._add("payment_failed", order)
-
-    async def keep_or_refund(self, order: Order, schedule: ScheduledSpace) -> None:
-        self._add("keep_or_refund", order)
-
-    async def refund_failed(self, order: Order, schedule: ScheduledSpace) -> None:
-        self.failures.append((schedule.host_id, order.id, order.refund_failure))
-        self._add("refund_failed", order)
-
-    def of(self, kind: str) -> list[int]:
-        return [member for k, member, _, _ in self.said if k == kind]
-
-    def links(self, kind: str) -> list[str | None]:
-        return [link for k, _, _, link in self.said if k == kind]
+    def links(self, kind: type[OrderEvent]) -> list[str | None]:
+        return [link for k, _, _, link in self.said if k is kind]
 
 
 @dataclass
@@ -110,7 +102,7 @@ class Wired:
 
     def new_service(self) -> TicketService:
         """Another process (a restart): same database and Stripe, nothing in memory."""
-        return TicketService(self.uows, StripeClock(self.stripe), self.payments, self.told)
+        return TicketService(self.uows, StripeClock(self.stripe), self.payments, self.told.bus)
 
     async def caught_up(self, service: TicketService | None = None) -> None:
         """Wait until the outbox worker has made every Stripe call owed (webhooks no longer wait for them)."""
@@ -157,7 +149,7 @@ async def wired(uows: UnitOfWorkFactory) -> AsyncIterator[Wired]:
         gateway = StripeGateway(server.api_key, api_base=server.url, max_network_retries=0)
         payments = payments_for(gateway)
         told = Told()
-        service = TicketService(uows, StripeClock(server), payments, told)
+        service = TicketService(uows, StripeClock(server), payments, told.bus)
         w = Wired(server, gateway, payments, service, PayoutService(uows, payments), told, uows)
         runner = await _webhook_endpoint(w, server)
         service.start()
