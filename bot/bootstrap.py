@@ -94,7 +94,6 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
     uow_factory = make_uow_factory(engine)
-    bus = MessageBus()  # the one bus of the process: every service that publishes gets this one
     bot = SpacesBot(
         succession_tick=settings.succession_tick,
         dev_guild_id=settings.dev_guild_id,
