@@ -15,6 +15,7 @@ from spaces_core.domain.schedule_events import (
     ScheduleCancelled,
     ScheduleEnded,
     ScheduleEvent,
+    ScheduleTicketsRefunded,
     ScheduleWentLive,
     SpaceRescheduled,
     SpaceScheduled,
@@ -44,6 +45,7 @@ _KINDS: dict[type, str] = {
     SpaceRescheduled: "rescheduled",
     ScheduleWentLive: "live",
     ScheduleEnded: "ended",
+    ScheduleTicketsRefunded: "tickets_refunded",
 }
 
 
