@@ -180,9 +180,7 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
             webhook=ticketing.webhook if ticketing is not None else None,
         )
     schedules, planner = _schedules(settings, uow_factory, bot, spaces, config, bus)
-    offers = ticketing.service.offer if ticketing is not None else None
-    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers)
-    _register_schedules(bus, bot, schedules, announcer, spaces, ticketing, personal_link)
+    announcer = _register_schedules(bus, bot, schedules, spaces, feed_channel, ticketing, personal_link)
     bot.app = AppContext(
         spaces=spaces, follows=follows, settings=config, cards=cards, board=board, stage=stage, audio=audio, web=web
     )
@@ -299,17 +297,20 @@ def _register_schedules(
     bus: MessageBus,
     bot: SpacesBot,
     schedules: ScheduleService,
-    announcer: DiscordScheduleAnnouncer,
     spaces: SpaceService,
+    feed_channel: Callable[[int], Awaitable[int | None]],
     ticketing: _Ticketing | None,
     personal_link: Callable[[str, int], str | None],
-) -> None:
+) -> DiscordScheduleAnnouncer:
     """The schedule events' handlers. The Discord side first (the event, the card, DMs), then, with tickets,
     what the Space's life means for them: cancel or missed refunds everyone (then the role goes), reschedule asks
-    Keep or Refund, go-live closes the doors, the end opens them. Long work runs as the ticket desk's tasks."""
+    Keep or Refund, go-live closes the doors, the end opens them. Long work runs as the ticket desk's tasks.
+    Returns the Discord side, which the ticket desk uses to redraw cards."""
+    offers = ticketing.service.offer if ticketing is not None else None
+    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers)
     schedule_handlers.register(bus, announcer, record_discord_event=schedules.record_discord_event)
     if ticketing is None:
-        return
+        return announcer
     schedule_tickets.register(bus, ticketing.service, ticketing.spawn)
     ticket_schedule_handlers.register(
         bus,
@@ -321,6 +322,7 @@ def _register_schedules(
         changed=ticketing.changed,
         personal_link=personal_link,
     )
+    return announcer
 
 
 async def _tell_host(bot: SpacesBot, space: Space, text: str) -> None:
