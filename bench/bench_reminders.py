@@ -2,9 +2,10 @@
 
 Run: `.venv/bin/python -m bench.bench_reminders [--count N] [--window S]` (prints its figures; see
 docs/BENCHMARKS.md). The real path minus Discord: `ScheduleService.fire` (revision check, delivery claim,
-audience query, commit) run by `ApsJobPlanner` (apscheduler 3, SQLAlchemy job store) on a SQLite file; the
-announcer records when each reminder reached it. Phase 1 stores the jobs with one planner and stops it (the bot
-going down); phase 2 times a fresh planner's start with every job stored, then waits for them all to fire.
+audience query, commit) run by `ApsJobPlanner` (apscheduler 3, SQLAlchemy job store) on a SQLite file; a
+reminder handler on the message bus records when each reminder reached it. Phase 1 stores the jobs with one
+planner and stops it (the bot going down); phase 2 times a fresh planner's start with every job stored, then
+waits for them all to fire.
 Targets from issue 4: each fires once, p99 lateness ≤ 1 s; memory recorded. Figures, not assertions.
 """
 
@@ -18,13 +19,14 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from spaces_core.bus import MessageBus
 from spaces_core.clock import SystemClock
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import Job, JobKind, ScheduledSpace, SchedulePolicy
+from spaces_core.domain.schedule_events import ReminderDue
 from spaces_core.domain.space import Space
 from spaces_core.scheduling import ApsJobPlanner
 from spaces_core.services.schedules import ScheduleService
@@ -40,22 +42,12 @@ class Timed:
         self.expected = expected
         self.all_in = asyncio.Event()
 
-    async def remind(self, schedule: ScheduledSpace, audience: Sequence[int], offset: int) -> None:
-        due = schedule.starts_at - timedelta(seconds=offset)
+    async def remind(self, schedule: ScheduledSpace, event: ReminderDue) -> None:
+        due = schedule.starts_at - timedelta(seconds=event.offset)
         self.late[schedule.id] = (datetime.now(UTC) - due).total_seconds()
         self.count[schedule.id] += 1
         if len(self.late) >= self.expected:
             self.all_in.set()
-
-    async def scheduled(self, schedule: ScheduledSpace) -> int | None:
-        return None
-
-    async def host_alert(self, schedule: ScheduledSpace) -> None: ...
-    async def start_prompt(self, schedule: ScheduledSpace) -> None: ...
-    async def rescheduled(self, schedule: ScheduledSpace, audience: Sequence[int], old: datetime) -> None: ...
-    async def cancelled(self, schedule: ScheduledSpace, audience: Sequence[int], missed: bool) -> None: ...
-    async def went_live(self, schedule: ScheduledSpace, audience: Sequence[int]) -> None: ...
-    async def ended(self, schedule: ScheduledSpace) -> None: ...
 
 
 async def _never(schedule: ScheduledSpace, actor: Actor) -> Space:
@@ -78,13 +70,15 @@ async def run(count: int, window: float, lead: float, workers: int) -> None:
         engine = create_engine(url)
         uows = make_uow_factory(engine)
         timed = Timed(count)
+        bus = MessageBus()  # only reminders are timed; the other schedule events have no handler
+        bus.subscribe(ReminderDue, timed.remind)
         holder: list[ScheduleService] = []
 
         async def runner(schedule_id: str, revision: int, key: str) -> bool:
             return await holder[0].fire(schedule_id, revision, key)
 
         def service(planner: ApsJobPlanner) -> ScheduleService:
-            built = ScheduleService(uows, SystemClock(), planner, timed, _never, policy=SchedulePolicy())
+            built = ScheduleService(uows, SystemClock(), planner, bus, _never, policy=SchedulePolicy())
             holder[:] = [built]
             return built
 

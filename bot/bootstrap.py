@@ -24,14 +24,15 @@ from bot.context import AppContext
 from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
 from bot.recording.cog import RecordingCog
+from bot.schedules import handlers as schedule_handlers
 from bot.schedules.announcer import DiscordScheduleAnnouncer, live_starter
 from bot.settings import Settings
 from bot.spaces import handlers as space_handlers
 from bot.spaces.cards import CardUpdater, LiveBoard
 from bot.tickets import handlers as ticket_handlers
+from bot.tickets import schedule_handlers as ticket_schedule_handlers
 from bot.tickets.desk import TicketDesk
 from bot.tickets.gate import TicketGate
-from bot.tickets.hooks import TicketedAnnouncer
 from bot.web import LinkSigner, WebServer
 from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
 from bot.web.stripe_webhook import StripeWebhook
@@ -43,8 +44,9 @@ from spaces_core.domain.schedule import ScheduledSpace, SchedulePolicy
 from spaces_core.domain.space import Space
 from spaces_core.domain.tickets import TicketOffer
 from spaces_core.handlers import cohost_door, scheduled_end
-from spaces_core.ports import ScheduleAnnouncer, UnitOfWorkFactory
+from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.scheduling import ApsJobPlanner
+from spaces_core.services import schedule_tickets
 from spaces_core.services.follows import FollowService
 from spaces_core.services.payouts import PayoutService
 from spaces_core.services.schedules import ScheduleService
@@ -71,8 +73,8 @@ class Runtime:
 
 @dataclass(slots=True)
 class _Ticketing:
-    """Ticketed Spaces' parts, built only with both Stripe settings. The desk needs the schedules, which need
-    the ticket hooks, so it comes last; until then nothing can call it (the bot is not started)."""
+    """Ticketed Spaces' parts, built only with both Stripe settings. The desk needs the schedules, so it
+    comes last; until then nothing can call it (the bot is not started)."""
 
     gateway: StripeGateway
     service: TicketService
@@ -94,6 +96,7 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
     uow_factory = make_uow_factory(engine)
+    bus = MessageBus()  # the one bus: every service that publishes gets it, every feature registers on it
     bot = SpacesBot(
         succession_tick=settings.succession_tick,
         dev_guild_id=settings.dev_guild_id,
@@ -134,7 +137,6 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         get_space=lambda space_id: spaces.get(space_id),
         tell=lambda space, text: _tell_host(bot, space, text),
     )
-    bus = MessageBus()  # the one bus: every service that publishes gets it, every feature registers on it
 
     async def space_ended(space_id: str) -> bool:  # a scheduled Space's Discord event is completed
         return await schedules.space_ended(space_id)
@@ -179,7 +181,8 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
             may_attend=lambda space, user_id: _may_attend(ticketing, space, user_id),
             webhook=ticketing.webhook if ticketing is not None else None,
         )
-    schedules, planner, announcer = _schedules(settings, uow_factory, bot, spaces, config, feed_channel, ticketing)
+    schedules, planner = _schedules(settings, uow_factory, bot, spaces, config, bus)
+    announcer = _register_schedules(bus, bot, schedules, spaces, feed_channel, ticketing, personal_link)
     bot.app = AppContext(
         spaces=spaces,
         follows=follows,
@@ -322,11 +325,9 @@ def _schedules(
     bot: SpacesBot,
     spaces: SpaceService,
     config: SettingsService,
-    feed_channel: Callable[[int], Awaitable[int | None]],
-    ticketing: _Ticketing | None,
-) -> tuple[ScheduleService, ApsJobPlanner, DiscordScheduleAnnouncer]:
-    """Scheduled Spaces: jobs in the same database as everything else (started and stopped by the client).
-    With tickets, the announcer is wrapped so cancel, reschedule, go-live and end act on the tickets too."""
+    bus: MessageBus,
+) -> tuple[ScheduleService, ApsJobPlanner]:
+    """Scheduled Spaces: jobs in the same database as everything else (started and stopped by the client)."""
 
     async def run_job(schedule_id: str, revision: int, key: str) -> bool:
         return await schedules.fire(schedule_id, revision, key)
@@ -337,25 +338,41 @@ def _schedules(
         host_alert=timedelta(seconds=settings.host_alert_seconds),
         grace=timedelta(seconds=settings.schedule_grace_seconds),
     )
+    start_live = live_starter(bot, spaces.start_space, spaces.reconcile, config.policy)
+    schedules = ScheduleService(uow_factory, SystemClock(), planner, bus, start_live, policy=policy)
+    return schedules, planner
+
+
+def _register_schedules(
+    bus: MessageBus,
+    bot: SpacesBot,
+    schedules: ScheduleService,
+    spaces: SpaceService,
+    feed_channel: Callable[[int], Awaitable[int | None]],
+    ticketing: _Ticketing | None,
+    personal_link: Callable[[str, int], str | None],
+) -> DiscordScheduleAnnouncer:
+    """The schedule events' handlers. The Discord side first (the event, the card, DMs), then, with tickets,
+    what the Space's life means for them: cancel or missed refunds everyone (then the role goes), reschedule asks
+    Keep or Refund, go-live closes the doors, the end opens them. Long work runs as the ticket desk's tasks.
+    Returns the Discord side, which the ticket desk uses to redraw cards."""
     offers = ticketing.service.offer if ticketing is not None else None
     announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers)
-    hooked: ScheduleAnnouncer = announcer
-    if ticketing is not None:
-        hooked = TicketedAnnouncer(
-            announcer,
-            tickets=ticketing.service,
-            gate=ticketing.gate,
-            spaces=spaces,
-            dms=bot.dms,
-            spawn=ticketing.spawn,
-            changed=ticketing.changed,
-            personal_link=lambda space_id, member_id: (
-                bot.app.web.personal_url(space_id, member_id) if bot.app.web is not None else None
-            ),
-        )
-    start_live = live_starter(bot, spaces.start_space, spaces.reconcile, config.policy)
-    schedules = ScheduleService(uow_factory, SystemClock(), planner, hooked, start_live, policy=policy)
-    return schedules, planner, announcer
+    schedule_handlers.register(bus, announcer, record_discord_event=schedules.record_discord_event)
+    if ticketing is None:
+        return announcer
+    schedule_tickets.register(bus, ticketing.service, ticketing.spawn)
+    ticket_schedule_handlers.register(
+        bus,
+        tickets=ticketing.service,
+        gate=ticketing.gate,
+        spaces=spaces,
+        dms=bot.dms,
+        background=ticketing.spawn,
+        changed=ticketing.changed,
+        personal_link=personal_link,
+    )
+    return announcer
 
 
 async def _tell_host(bot: SpacesBot, space: Space, text: str) -> None:

@@ -34,7 +34,6 @@ __all__ = [
     "PolicyRepository",
     "PrefsRepository",
     "Publish",
-    "ScheduleAnnouncer",
     "ScheduleRepository",
     "SpaceRepository",
     "TicketActionRepository",
@@ -352,27 +351,6 @@ class JobPlanner(Protocol):
 
     async def unplan(self, schedule_id: str, revision: int, keys: Sequence[str]) -> None:
         """Drop the jobs of one revision; a stale one left behind (a crash in between) is ignored when it fires."""
-        ...
-
-
-class ScheduleAnnouncer(Protocol):
-    """The Discord side of scheduled Spaces: the Discord event, the card, DMs and the feed fallback."""
-
-    async def scheduled(self, schedule: ScheduledSpace) -> int | None:
-        """Create the Discord event and post the card; returns the Discord event id (None if it failed)."""
-        ...
-
-    async def remind(self, schedule: ScheduledSpace, audience: Sequence[int], offset: int) -> None: ...
-    async def host_alert(self, schedule: ScheduledSpace) -> None: ...
-    async def start_prompt(self, schedule: ScheduledSpace) -> None: ...
-    async def rescheduled(self, schedule: ScheduledSpace, audience: Sequence[int], old_start: datetime) -> None: ...
-    async def cancelled(self, schedule: ScheduledSpace, audience: Sequence[int], missed: bool) -> None: ...
-    async def went_live(self, schedule: ScheduledSpace, audience: Sequence[int]) -> None:
-        """The event is active; `audience`: members who asked to be reminded and get no follower go-live DM."""
-        ...
-
-    async def ended(self, schedule: ScheduledSpace) -> None:
-        """The live Space is over: its Discord event is completed."""
         ...
 
 

@@ -1,4 +1,4 @@
 """Scheduled Spaces: the `/space schedule|reschedule|cancel|upcoming` bodies, their rendering, buttons, and the
-announcer that posts reminders and the start card."""
+bus handlers that post reminders and the start card."""
 
-__all__ = ["announcer", "cog", "render", "views"]
+__all__ = ["announcer", "cog", "handlers", "render", "views"]

@@ -1,5 +1,6 @@
-"""The Discord side of scheduled Spaces (the `ScheduleAnnouncer` port): the Discord Scheduled Event on the Stage,
-the upcoming card with Remind me and a calendar file, reminder DMs, the host's alert and Start now button.
+"""The Discord side of scheduled Spaces, as handlers of the schedule events (registered on the message bus by
+`bot.schedules.handlers`): the Discord Scheduled Event on the Stage, the upcoming card with Remind me and a
+calendar file, reminder DMs, the host's alert and Start now button.
 
 The service has committed before any of this runs, so one failing Discord call (a missing permission, a card
 deleted by a moderator) is logged and the other effects still happen. DMs go through the shared `DmSender`
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 import discord
@@ -36,6 +37,15 @@ from spaces_core.domain.errors import NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import GuildPolicy
 from spaces_core.domain.schedule import ScheduledSpace
+from spaces_core.domain.schedule_events import (
+    HostAlertDue,
+    ReminderDue,
+    ScheduleCancelled,
+    ScheduleEnded,
+    ScheduleWentLive,
+    SpaceRescheduled,
+    StartPromptDue,
+)
 from spaces_core.domain.space import Space
 from spaces_core.domain.tickets import TicketOffer
 
@@ -59,15 +69,19 @@ class DiscordScheduleAnnouncer:
         self._feed_channel = feed_channel
         self._offers = offers
 
-    # -- the port ------------------------------------------------------------------------------------------
+    # -- the handlers --------------------------------------------------------------------------------------
 
-    async def scheduled(self, schedule: ScheduledSpace) -> int | None:
+    async def create_event(self, schedule: ScheduledSpace) -> int | None:
+        """The Discord event mirroring a Space just scheduled: its id (None if Discord refused)."""
         await self._client.wait_until_ready()
-        event_id = None
         try:
-            event_id = await self._create_event(schedule)
+            return await self._create_event(schedule)
         except discord.HTTPException as exc:
             log.warning("no Discord event for scheduled Space %s: %s", schedule.id, exc)
+            return None
+
+    async def post_card(self, schedule: ScheduledSpace) -> None:
+        await self._client.wait_until_ready()
         try:
             channel = self._client.get_partial_messageable(await self._notice_channel(schedule))
             offer = await self._offer(schedule)
@@ -79,12 +93,11 @@ class DiscordScheduleAnnouncer:
             )
         except discord.HTTPException as exc:
             log.warning("card of scheduled Space %s not posted: %s", schedule.id, exc)
-        return event_id
 
-    async def remind(self, schedule: ScheduledSpace, audience: Sequence[int], offset: int) -> None:
-        await self._tell(schedule, audience, reminder_text(schedule, offset))
+    async def remind(self, schedule: ScheduledSpace, event: ReminderDue) -> None:
+        await self._tell(schedule, event.audience, reminder_text(schedule, event.offset))
 
-    async def host_alert(self, schedule: ScheduledSpace) -> None:
+    async def host_alert(self, schedule: ScheduledSpace, event: HostAlertDue) -> None:
         grace = max(1, schedule.grace_seconds // 60)
         text = (
             f"🎙️ Your Space **{schedule.title}** starts {at(schedule.starts_at)}. You can open it from now on with "
@@ -93,7 +106,7 @@ class DiscordScheduleAnnouncer:
         )
         await self._tell(schedule, [schedule.host_id], text)
 
-    async def start_prompt(self, schedule: ScheduledSpace) -> None:
+    async def start_prompt(self, schedule: ScheduledSpace, event: StartPromptDue) -> None:
         await self._client.wait_until_ready()
         deadline = int((schedule.starts_at + timedelta(seconds=schedule.grace_seconds)).timestamp())
         text = (
@@ -111,28 +124,28 @@ class DiscordScheduleAnnouncer:
         # The button is safe in public: only the host can use it (the service checks).
         await self._post(schedule, f"<@{schedule.host_id}> {text}", [schedule.host_id], view=start_view(schedule))
 
-    async def rescheduled(self, schedule: ScheduledSpace, audience: Sequence[int], old_start: datetime) -> None:
+    async def rescheduled(self, schedule: ScheduledSpace, moved: SpaceRescheduled) -> None:
         await self._client.wait_until_ready()
         await self._event_call(schedule, "move", lambda event: event.edit(start_time=schedule.starts_at))
         await self.refresh_card(schedule)
-        await self._tell(schedule, audience, rescheduled_text(schedule, old_start))
+        await self._tell(schedule, moved.audience, rescheduled_text(schedule, moved.old_start))
 
-    async def cancelled(self, schedule: ScheduledSpace, audience: Sequence[int], missed: bool) -> None:
+    async def cancelled(self, schedule: ScheduledSpace, cancelled: ScheduleCancelled) -> None:
         await self._client.wait_until_ready()
         await self._event_call(schedule, "cancel", lambda event: event.cancel())
         await self.refresh_card(schedule)
-        text = cancelled_text(schedule, missed)
-        await self._tell(schedule, audience, text)
-        if missed:
+        text = cancelled_text(schedule, cancelled.missed)
+        await self._tell(schedule, cancelled.audience, text)
+        if cancelled.missed:
             await self._tell(schedule, [schedule.host_id], f"{text} Schedule it again with `/space schedule`.")
 
-    async def went_live(self, schedule: ScheduledSpace, audience: Sequence[int]) -> None:
+    async def went_live(self, schedule: ScheduledSpace, live: ScheduleWentLive) -> None:
         await self._client.wait_until_ready()
         await self._event_call(schedule, "start", lambda event: event.start())
         await self.refresh_card(schedule)
-        await self._tell(schedule, audience, live_now_text(schedule))
+        await self._tell(schedule, live.audience, live_now_text(schedule))
 
-    async def ended(self, schedule: ScheduledSpace) -> None:
+    async def ended(self, schedule: ScheduledSpace, ended: ScheduleEnded) -> None:
         await self._client.wait_until_ready()
         await self._event_call(schedule, "complete", lambda event: event.end())
 

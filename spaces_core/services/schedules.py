@@ -1,7 +1,8 @@
 """Use cases of scheduled Spaces: schedule, Remind me, interest from Discord, reschedule, cancel, start, and the
 jobs the scheduler fires (reminders, host alert, Start now prompt, missed start).
 
-Order of effects: the database first (commit), then the scheduler, then Discord. A crash after the commit leaves
+Order of effects: the database first (commit), then the scheduler, then the schedule events on the message bus
+(the Discord event, the card, DMs; with tickets, refunds and the Stage's doors). A crash after the commit leaves
 a Space whose jobs `resync` plans again at the next start; a job that fires twice is stopped by the delivery
 claim; a job planned for an old time is stopped by the revision check.
 """
@@ -12,13 +13,25 @@ import logging
 from collections.abc import Awaitable, Callable
 from uuid import uuid4
 
+from spaces_core.bus import MessageBus
 from spaces_core.domain.errors import InvalidInput, NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import check_host_eligibility
 from spaces_core.domain.schedule import JobKind, ScheduledSpace, SchedulePolicy
+from spaces_core.domain.schedule_events import (
+    HostAlertDue,
+    ReminderDue,
+    ScheduleCancelled,
+    ScheduleEnded,
+    ScheduleEvent,
+    ScheduleWentLive,
+    SpaceRescheduled,
+    SpaceScheduled,
+    StartPromptDue,
+)
 from spaces_core.domain.space import Space
 from spaces_core.domain.when import time_zone
-from spaces_core.ports import Clock, JobPlanner, ScheduleAnnouncer, UnitOfWork, UnitOfWorkFactory, WhenReader
+from spaces_core.ports import Clock, JobPlanner, UnitOfWork, UnitOfWorkFactory, WhenReader
 from spaces_core.when_reader import DateparserWhen
 
 __all__ = ["BUTTON", "INTERESTED", "ScheduleService"]
@@ -28,12 +41,12 @@ BUTTON, INTERESTED = "button", "interested"
 StartLive = Callable[[ScheduledSpace, Actor], Awaitable[Space]]
 
 
-async def _audience(uow: UnitOfWork, schedule: ScheduledSpace) -> list[int]:
+async def _audience(uow: UnitOfWork, schedule: ScheduledSpace) -> tuple[int, ...]:
     """Followers who want DMs, plus everyone who pressed Remind me or is Interested in the Discord event."""
     people = set(await uow.follows.followers_to_notify(schedule.host_id))
     people |= set(await uow.schedules.wishers(schedule.id))
     people.discard(schedule.host_id)
-    return sorted(people)
+    return tuple(sorted(people))
 
 
 class ScheduleService:
@@ -42,7 +55,7 @@ class ScheduleService:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         planner: JobPlanner,
-        announcer: ScheduleAnnouncer,
+        bus: MessageBus,
         start_live: StartLive,
         *,
         policy: SchedulePolicy | None = None,
@@ -52,7 +65,7 @@ class ScheduleService:
         self._uow_factory = uow_factory
         self._clock = clock
         self._planner = planner
-        self._announcer = announcer
+        self._bus = bus
         self._start_live = start_live
         self._policy = policy or SchedulePolicy()
         self._id_factory = id_factory
@@ -83,14 +96,17 @@ class ScheduleService:
             await uow.schedules.add(schedule)
             await uow.commit()
         await self._planner.plan(schedule.id, schedule.revision, schedule.jobs(now))
-        event_id = await self._announcer.scheduled(schedule)
-        if event_id is not None:
-            async with self._uow_factory() as uow:
-                stored = await self._load(uow, schedule.id)
-                stored.event_id = schedule.event_id = event_id
-                await uow.schedules.save(stored)
-                await uow.commit()
-        return schedule
+        await self._publish(schedule, SpaceScheduled(schedule.id))
+        async with self._uow_factory() as uow:  # as its handlers left it: with its Discord event, if one was made
+            return await self._load(uow, schedule.id)
+
+    async def record_discord_event(self, schedule_id: str, event_id: int) -> None:
+        """The Discord Scheduled Event mirroring the Space (reschedule, cancel, go-live and end edit it)."""
+        async with self._uow_factory() as uow:
+            schedule = await self._load(uow, schedule_id)
+            schedule.event_id = event_id
+            await uow.schedules.save(schedule)
+            await uow.commit()
 
     async def reschedule(self, *, actor: Actor, when: str, title: str | None = None) -> ScheduledSpace:
         now = self._clock.now()
@@ -106,7 +122,7 @@ class ScheduleService:
             await uow.commit()
         await self._planner.unplan(schedule.id, old_revision, old_keys)
         await self._planner.plan(schedule.id, schedule.revision, schedule.jobs(now))
-        await self._announcer.rescheduled(schedule, audience, old_start)
+        await self._publish(schedule, SpaceRescheduled(schedule.id, audience, old_start))
         return schedule
 
     async def cancel(self, *, actor: Actor, title: str | None = None) -> ScheduledSpace:
@@ -118,7 +134,7 @@ class ScheduleService:
             audience = await _audience(uow, schedule)
             await uow.commit()
         await self._planner.unplan(schedule.id, old_revision, schedule.job_keys())
-        await self._announcer.cancelled(schedule, audience, missed=False)
+        await self._publish(schedule, ScheduleCancelled(schedule.id, audience, missed=False))
         return schedule
 
     async def startable_by(
@@ -157,21 +173,22 @@ class ScheduleService:
             schedule.opened(space.id)
             await uow.schedules.save(schedule)
             told = set(await uow.follows.followers_to_notify(schedule.host_id))
-            untold = [user_id for user_id in await _audience(uow, schedule) if user_id not in told]
+            untold = tuple(user_id for user_id in await _audience(uow, schedule) if user_id not in told)
             await uow.commit()
         await self._planner.unplan(schedule.id, old_revision, schedule.job_keys())
-        await self._announcer.went_live(schedule, untold)
+        await self._publish(schedule, ScheduleWentLive(schedule.id, untold))
         return space
 
     async def space_ended(self, space_id: str) -> bool:
-        """A live Space ended: if it came from a schedule, that one is over and its Discord event completed."""
+        """A live Space ended: if it came from a schedule, that one is over (`ScheduleEnded`: its Discord event is
+        completed, a ticketed Stage's doors open)."""
         async with self._uow_factory() as uow:
             schedule = await uow.schedules.by_live_space(space_id)
             if schedule is None or not schedule.live_ended():
                 return False
             await uow.schedules.save(schedule)
             await uow.commit()
-        await self._announcer.ended(schedule)
+        await self._publish(schedule, ScheduleEnded(schedule.id))
         return True
 
     async def toggle_reminder(self, schedule_id: str, user_id: int) -> tuple[ScheduledSpace, bool]:
@@ -240,15 +257,11 @@ class ScheduleService:
                 await uow.schedules.save(schedule)
             audience = await _audience(uow, schedule)
             await uow.commit()
-        if job.kind is JobKind.REMIND:
-            await self._announcer.remind(schedule, audience, job.offset)
-        elif job.kind is JobKind.HOST_ALERT:
-            await self._announcer.host_alert(schedule)
-        elif job.kind is JobKind.START:
-            await self._announcer.start_prompt(schedule)
-        else:
-            await self._announcer.cancelled(schedule, audience, missed=True)
+        await self._publish(schedule, _job_event(schedule.id, job.kind, job.offset, audience))
         return True
+
+    async def _publish(self, schedule: ScheduledSpace, event: ScheduleEvent) -> None:
+        await self._bus.publish(schedule, [event])
 
     async def _load(self, uow: UnitOfWork, schedule_id: str) -> ScheduledSpace:
         schedule = await uow.schedules.get(schedule_id)
@@ -265,3 +278,13 @@ class ScheduleService:
         if not mine:
             raise NotFound("You have no upcoming Space" + (" with that title." if title else "."))
         return mine[0]
+
+
+def _job_event(schedule_id: str, kind: JobKind, offset: int, audience: tuple[int, ...]) -> ScheduleEvent:
+    if kind is JobKind.REMIND:
+        return ReminderDue(schedule_id, audience, offset)
+    if kind is JobKind.HOST_ALERT:
+        return HostAlertDue(schedule_id)
+    if kind is JobKind.START:
+        return StartPromptDue(schedule_id)
+    return ScheduleCancelled(schedule_id, audience, missed=True)

@@ -44,6 +44,8 @@ async def test_cancel_refunds_every_holder_once_and_tells_them(ticket_world: Wor
     await eventually(lambda: len(_refunds(world)) == 2, timeout=10)
     await eventually(lambda: all(dms(world, n, "is refunded (the Space was cancelled)") for n in ("cole", "lee")))
     await eventually(lambda: not has_role(world, "cole") and not has_role(world, "lee"))
+    guild = world.server.guild(world.guild_id)
+    await eventually(lambda: not any(r.name.startswith("🎟 ") for r in guild.roles.values()))  # once all refunded
     refunded = {r["payment_intent"] for r in _refunds(world)}
     assert len(refunded) == 2  # one refund per payment, never two for the same one
     await world.bot.bot.app.tickets_desk.reconcile()  # a later pass repeats nothing

@@ -51,7 +51,8 @@ def wire(
 
     extra = {"lock_key": lock_key} if lock_key is not None else {}
     planner = ApsJobPlanner(url, runner, name=name, connect_args=connect_args, poll=0.2, **extra)
-    service = ScheduleService(uow_factory, SystemClock(), planner, announced, _no_live, policy=FAST)
+    service = ScheduleService(uow_factory, SystemClock(), planner, announced.bus, _no_live, policy=FAST)
+    announced.record_event = service.record_discord_event
     holder.append(service)
     return Wired(service, planner, announced)
 

@@ -14,7 +14,6 @@ import asyncio
 import hashlib
 import logging
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +24,15 @@ from schedule_support import Announced, in_seconds, wire  # noqa: E402
 
 from spaces_core.domain.roles import Actor  # noqa: E402
 from spaces_core.domain.schedule import ScheduledSpace  # noqa: E402
+from spaces_core.domain.schedule_events import (  # noqa: E402
+    HostAlertDue,
+    ReminderDue,
+    ScheduleCancelled,
+    ScheduleEvent,
+    StartPromptDue,
+)
 from spaces_core.store.database import create_engine, make_uow_factory  # noqa: E402
+from tests.announcer_fake import kind_of  # noqa: E402
 
 HOST = Actor(1)
 
@@ -43,26 +50,15 @@ class Recorded(Announced):
         self._pool = pool
         self._role = role
 
-    async def _row(self, kind: str, schedule: ScheduledSpace) -> None:
-        await self._pool.execute(
-            "INSERT INTO deliveries (role, kind, schedule_id) VALUES ($1, $2, $3)", self._role, kind, schedule.id
-        )
-
-    async def remind(self, schedule: ScheduledSpace, audience: Sequence[int], offset: int) -> None:
-        await super().remind(schedule, audience, offset)
-        await self._row(f"remind:{offset}", schedule)
-
-    async def host_alert(self, schedule: ScheduledSpace) -> None:
-        await super().host_alert(schedule)
-        await self._row("host_alert", schedule)
-
-    async def start_prompt(self, schedule: ScheduledSpace) -> None:
-        await super().start_prompt(schedule)
-        await self._row("start", schedule)
-
-    async def cancelled(self, schedule: ScheduledSpace, audience: Sequence[int], missed: bool) -> None:
-        await super().cancelled(schedule, audience, missed)
-        await self._row("missed" if missed else "cancelled", schedule)
+    async def handle(self, schedule: ScheduledSpace, event: ScheduleEvent) -> None:
+        await super().handle(schedule, event)
+        if isinstance(event, ReminderDue | HostAlertDue | StartPromptDue | ScheduleCancelled):  # a job's delivery
+            await self._pool.execute(
+                "INSERT INTO deliveries (role, kind, schedule_id) VALUES ($1, $2, $3)",
+                self._role,
+                kind_of(event),
+                schedule.id,
+            )
 
 
 def say(line: str) -> None:

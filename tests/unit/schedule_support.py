@@ -1,5 +1,5 @@
-"""Scheduled Spaces over the in-memory fakes: a planner that only records, a Discord side that only records,
-and a ScheduleService wired to the live `SpaceService` of `services_support.App`."""
+"""Scheduled Spaces over the in-memory fakes: a planner that only records, a message bus whose Discord side only
+records, and a ScheduleService wired to the live `SpaceService` of `services_support.App`."""
 
 from __future__ import annotations
 
@@ -46,11 +46,12 @@ class Scheduling:
             self.app.db.uow,
             self.app.clock,
             self.planner,
-            self.announcer,
+            self.announcer.bus,
             self._start_live,
             policy=self.policy,
             id_factory=lambda: next(ids),
         )
+        self.announcer.record_event = self.service.record_discord_event
 
     async def _start_live(self, schedule: ScheduledSpace, actor: Actor) -> Space:
         return await self.app.spaces.start_space(
