@@ -2,7 +2,7 @@
 effects that may only happen after a commit (DMs, Stripe calls).
 
 Order of effects, everywhere: the database change commits first, with the Stripe calls it owes written in the
-same transaction as `TicketAction`s (the outbox, see `_ticket_actions`); then the members are told; then the
+same transaction as `TicketAction`s (the outbox, see `tickets.outbox`); then the members are told; then the
 calls are made (idempotency keys from our records, so a retry repeats nothing) and their results stored. A
 crash between two steps leaves the outbox rows, carried out at the next start or reconciliation.
 """
