@@ -3,22 +3,26 @@ jobs the scheduler fires (reminders, host alert, Start now prompt, missed start)
 
 Order of effects: the database first (commit), then the scheduler, then Discord. A crash after the commit leaves
 a Space whose jobs `resync` plans again at the next start; a job that fires twice is stopped by the delivery
-claim; a job planned for an old time is stopped by the revision check.
+claim; a job planned for an old time is stopped by the revision check. Every save of a `ScheduledSpace` runs
+through `retrying` (see `concurrency`): two writers at once (Start now as the missed-start job fires) both
+land, or the second is refused by the domain against what the first committed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from uuid import uuid4
 
 from spaces_core.domain.errors import InvalidInput, NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import check_host_eligibility
-from spaces_core.domain.schedule import JobKind, ScheduledSpace, SchedulePolicy
+from spaces_core.domain.schedule import Job, JobKind, ScheduledSpace, SchedulePolicy
 from spaces_core.domain.space import Space
 from spaces_core.domain.when import time_zone
 from spaces_core.ports import Clock, JobPlanner, ScheduleAnnouncer, UnitOfWork, UnitOfWorkFactory, WhenReader
+from spaces_core.services.concurrency import retrying
 from spaces_core.when_reader import DateparserWhen
 
 __all__ = ["BUTTON", "INTERESTED", "ScheduleService"]
@@ -85,38 +89,51 @@ class ScheduleService:
         await self._planner.plan(schedule.id, schedule.revision, schedule.jobs(now))
         event_id = await self._announcer.scheduled(schedule)
         if event_id is not None:
-            async with self._uow_factory() as uow:
-                stored = await self._load(uow, schedule.id)
-                stored.event_id = schedule.event_id = event_id
-                await uow.schedules.save(stored)
-                await uow.commit()
+            schedule.event_id = event_id
+            await retrying(lambda: self._store_event(schedule.id, event_id))
         return schedule
+
+    async def _store_event(self, schedule_id: str, event_id: int) -> None:
+        async with self._uow_factory() as uow:
+            stored = await self._load(uow, schedule_id)
+            stored.event_id = event_id
+            await uow.schedules.save(stored)
+            await uow.commit()
 
     async def reschedule(self, *, actor: Actor, when: str, title: str | None = None) -> ScheduledSpace:
         now = self._clock.now()
-        async with self._uow_factory() as uow:
-            zone = time_zone((await uow.prefs.get(actor.user_id)).timezone)
-            starts_at = self._when.read(when, now=now, zone=zone)
-            schedule = await self._own(uow, actor, title)
-            old_revision, old_keys = schedule.revision, schedule.job_keys()  # the offsets may change too
-            policy = self._policy.for_guild((await uow.policies.get(schedule.guild_id)).reminder_offsets)
-            old_start = schedule.reschedule(actor, starts_at, now, policy)
-            await uow.schedules.save(schedule)
-            audience = await _audience(uow, schedule)
-            await uow.commit()
+
+        async def attempt() -> tuple[ScheduledSpace, int, list[str], datetime, list[int]]:
+            async with self._uow_factory() as uow:
+                zone = time_zone((await uow.prefs.get(actor.user_id)).timezone)
+                starts_at = self._when.read(when, now=now, zone=zone)
+                schedule = await self._own(uow, actor, title)
+                old_revision, old_keys = schedule.revision, schedule.job_keys()  # the offsets may change too
+                policy = self._policy.for_guild((await uow.policies.get(schedule.guild_id)).reminder_offsets)
+                old_start = schedule.reschedule(actor, starts_at, now, policy)
+                await uow.schedules.save(schedule)
+                audience = await _audience(uow, schedule)
+                await uow.commit()
+            return schedule, old_revision, old_keys, old_start, audience
+
+        schedule, old_revision, old_keys, old_start, audience = await retrying(attempt)
         await self._planner.unplan(schedule.id, old_revision, old_keys)
         await self._planner.plan(schedule.id, schedule.revision, schedule.jobs(now))
         await self._announcer.rescheduled(schedule, audience, old_start)
         return schedule
 
     async def cancel(self, *, actor: Actor, title: str | None = None) -> ScheduledSpace:
-        async with self._uow_factory() as uow:
-            schedule = await self._own(uow, actor, title)
-            old_revision = schedule.revision
-            schedule.cancel(actor)
-            await uow.schedules.save(schedule)
-            audience = await _audience(uow, schedule)
-            await uow.commit()
+        async def attempt() -> tuple[ScheduledSpace, int, list[int]]:
+            async with self._uow_factory() as uow:
+                schedule = await self._own(uow, actor, title)
+                old_revision = schedule.revision
+                schedule.cancel(actor)
+                await uow.schedules.save(schedule)
+                audience = await _audience(uow, schedule)
+                await uow.commit()
+            return schedule, old_revision, audience
+
+        schedule, old_revision, audience = await retrying(attempt)
         await self._planner.unplan(schedule.id, old_revision, schedule.job_keys())
         await self._announcer.cancelled(schedule, audience, missed=False)
         return schedule
@@ -151,26 +168,37 @@ class ScheduleService:
             schedule = await self._load(uow, schedule_id)
             schedule.go_live(actor, self._clock.now())
         space = await self._start_live(schedule.opening(title=title, topics=topics), actor)
-        async with self._uow_factory() as uow:
-            schedule = await self._load(uow, schedule_id)
-            old_revision = schedule.revision
-            schedule.opened(space.id)
-            await uow.schedules.save(schedule)
-            told = set(await uow.follows.followers_to_notify(schedule.host_id))
-            untold = [user_id for user_id in await _audience(uow, schedule) if user_id not in told]
-            await uow.commit()
+        schedule, old_revision, untold = await retrying(lambda: self._opened(schedule_id, space.id))
         await self._planner.unplan(schedule.id, old_revision, schedule.job_keys())
         await self._announcer.went_live(schedule, untold)
         return space
 
+    async def _opened(self, schedule_id: str, space_id: str) -> tuple[ScheduledSpace, int, list[int]]:
+        async with self._uow_factory() as uow:
+            schedule = await self._load(uow, schedule_id)
+            old_revision = schedule.revision
+            schedule.opened(space_id)
+            await uow.schedules.save(schedule)
+            told = set(await uow.follows.followers_to_notify(schedule.host_id))
+            untold = [user_id for user_id in await _audience(uow, schedule) if user_id not in told]
+            await uow.commit()
+        return schedule, old_revision, untold
+
     async def space_ended(self, space_id: str) -> bool:
         """A live Space ended: if it came from a schedule, that one is over and its Discord event completed."""
-        async with self._uow_factory() as uow:
-            schedule = await uow.schedules.by_live_space(space_id)
-            if schedule is None or not schedule.live_ended():
-                return False
-            await uow.schedules.save(schedule)
-            await uow.commit()
+
+        async def attempt() -> ScheduledSpace | None:
+            async with self._uow_factory() as uow:
+                schedule = await uow.schedules.by_live_space(space_id)
+                if schedule is None or not schedule.live_ended():
+                    return None
+                await uow.schedules.save(schedule)
+                await uow.commit()
+            return schedule
+
+        schedule = await retrying(attempt)
+        if schedule is None:
+            return False
         await self._announcer.ended(schedule)
         return True
 
@@ -224,22 +252,10 @@ class ScheduleService:
     async def fire(self, schedule_id: str, revision: int, key: str) -> bool:
         """Run one job, once. False when it was stale (moved, cancelled, started) or already run elsewhere."""
         now = self._clock.now()
-        async with self._uow_factory() as uow:
-            schedule = await uow.schedules.get(schedule_id)
-            job = schedule.job_for(key) if schedule is not None else None
-            if schedule is None or job is None or not schedule.is_current(revision):
-                log.info("job %s:%s:%s is stale; skipped", schedule_id, revision, key)
-                return False
-            if not await uow.schedules.claim(schedule_id, revision, key, now):
-                log.info("job %s:%s:%s already ran; skipped", schedule_id, revision, key)
-                return False
-            if job.kind is JobKind.MISSED:
-                if not schedule.miss(now):  # fired a moment early by a skewed clock: nothing to do
-                    await uow.commit()
-                    return False
-                await uow.schedules.save(schedule)
-            audience = await _audience(uow, schedule)
-            await uow.commit()
+        claimed = await retrying(lambda: self._claim(schedule_id, revision, key, now))
+        if claimed is None:
+            return False
+        schedule, job, audience = claimed
         if job.kind is JobKind.REMIND:
             await self._announcer.remind(schedule, audience, job.offset)
         elif job.kind is JobKind.HOST_ALERT:
@@ -249,6 +265,28 @@ class ScheduleService:
         else:
             await self._announcer.cancelled(schedule, audience, missed=True)
         return True
+
+    async def _claim(
+        self, schedule_id: str, revision: int, key: str, now: datetime
+    ) -> tuple[ScheduledSpace, Job, list[int]] | None:
+        """The job's claim committed (with the missed state for a missed-start job); None when it must not run."""
+        async with self._uow_factory() as uow:
+            schedule = await uow.schedules.get(schedule_id)
+            job = schedule.job_for(key) if schedule is not None else None
+            if schedule is None or job is None or not schedule.is_current(revision):
+                log.info("job %s:%s:%s is stale; skipped", schedule_id, revision, key)
+                return None
+            if not await uow.schedules.claim(schedule_id, revision, key, now):
+                log.info("job %s:%s:%s already ran; skipped", schedule_id, revision, key)
+                return None
+            if job.kind is JobKind.MISSED:
+                if not schedule.miss(now):  # fired a moment early by a skewed clock: nothing to do
+                    await uow.commit()
+                    return None
+                await uow.schedules.save(schedule)
+            audience = await _audience(uow, schedule)
+            await uow.commit()
+        return schedule, job, audience
 
     async def _load(self, uow: UnitOfWork, schedule_id: str) -> ScheduledSpace:
         schedule = await uow.schedules.get(schedule_id)
