@@ -65,7 +65,8 @@ class SpaceRepository(Protocol):
 
     async def get(self, space_id: str, *, for_update: bool = False) -> Space | None:
         """`for_update`: hold the row until the transaction ends (a writer about to change it), so racers on
-        PostgreSQL wait their turn instead of losing the compare-and-set."""
+        PostgreSQL wait their turn instead of losing the compare-and-set. Only a way to wait: `save`'s version
+        check is what keeps a change from being lost (docs/CONCURRENCY.md)."""
         ...
 
     async def live_in_channel(self, guild_id: int, channel_id: int, *, for_update: bool = False) -> Space | None: ...

@@ -81,7 +81,8 @@ class Conflict(SpacesError):
 
 
 class ConcurrentUpdate(Conflict):
-    """Two writers changed the same Space at once; services retry this one transparently.
+    """Two writers saved the same aggregate (a Space, a scheduled Space) at once; the use case is run again
+    (`spaces_core.services.concurrency.retrying`, docs/CONCURRENCY.md), so members rarely see it.
 
     A subclass of Conflict (as the spec asks of the store) so callers that only know Conflict still work, but
     distinct so a retry never repeats a rule violation such as "You already asked to speak.".

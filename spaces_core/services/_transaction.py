@@ -1,24 +1,18 @@
-"""The one way services change a Space: load in a unit of work, ask the domain, save, commit, then publish."""
+"""The one way services change a Space: load in a unit of work, ask the domain, save, commit (all retried on a
+lost race, see `concurrency`), then publish."""
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from spaces_core.domain.errors import ConcurrentUpdate, NotFound
+from spaces_core.domain.errors import NotFound
 from spaces_core.domain.events import DomainEvent
 from spaces_core.domain.space import Space
 from spaces_core.ports import Clock, Publish, UnitOfWork, UnitOfWorkFactory
+from spaces_core.services.concurrency import retrying
 
-__all__ = ["ATTEMPTS", "Change", "Load", "SpaceChanger", "by_id"]
-
-# Two writers on one Space (a click and a voice update in the same instant) are normal on a busy Stage.
-# Retrying after a short random pause spreads the racers out; measured on PostgreSQL with twenty members
-# raising their hand in the same instant, this makes a lost race invisible without looping forever.
-ATTEMPTS = 6
-_BACKOFF_SECONDS = 0.01
+__all__ = ["Change", "Load", "SpaceChanger", "by_id"]
 
 Load = Callable[[UnitOfWork], Awaitable[Space | None]]
 Change = Callable[[Space, UnitOfWork, datetime], Awaitable[list[DomainEvent]]]
@@ -43,22 +37,15 @@ class SpaceChanger:
     async def run(self, load: Load, change: Change) -> Space | None:
         """Apply `change` to the Space `load` finds (None: nothing to do). Events are published only after
         the commit, so adapters never announce something the database then forgets."""
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                result = await self._once(load, change)
-            except ConcurrentUpdate:
-                if attempt == ATTEMPTS:
-                    raise
-                # Jitter, not a fixed pause: racers that waited the same time would collide again.
-                await asyncio.sleep(random.uniform(0, _BACKOFF_SECONDS * 2**attempt))
-                continue
-            if result is None:
-                return None
-            space, events = result
-            if events:
-                await self._bus.publish(space, events)
-            return space
-        raise AssertionError("unreachable")  # pragma: no cover
+        # A Space is the hottest aggregate (a click and a voice update in the same instant are normal on a busy
+        # Stage): `by_id` also takes the row lock, so PostgreSQL queues its writers (see `concurrency`).
+        result = await retrying(lambda: self._once(load, change))
+        if result is None:
+            return None
+        space, events = result
+        if events:
+            await self._bus.publish(space, events)
+        return space
 
     async def _once(self, load: Load, change: Change) -> tuple[Space, list[DomainEvent]] | None:
         async with self._uow_factory() as uow:

@@ -4,20 +4,23 @@ jobs the scheduler fires (reminders, host alert, Start now prompt, missed start)
 Order of effects: the database first (commit), then the scheduler, then the schedule events on the message bus
 (the Discord event, the card, DMs; with tickets, refunds and the Stage's doors). A crash after the commit leaves
 a Space whose jobs `resync` plans again at the next start; a job that fires twice is stopped by the delivery
-claim; a job planned for an old time is stopped by the revision check.
+claim; a job planned for an old time is stopped by the revision check. Every save of a `ScheduledSpace` runs
+through `retrying` (see `concurrency`): two writers at once (Start now as the missed-start job fires) both
+land, or the second is refused by the domain against what the first committed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from uuid import uuid4
 
 from spaces_core.bus import MessageBus
 from spaces_core.domain.errors import InvalidInput, NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import check_host_eligibility
-from spaces_core.domain.schedule import JobKind, ScheduledSpace, SchedulePolicy
+from spaces_core.domain.schedule import Job, JobKind, ScheduledSpace, SchedulePolicy
 from spaces_core.domain.schedule_events import (
     HostAlertDue,
     ReminderDue,
@@ -32,6 +35,7 @@ from spaces_core.domain.schedule_events import (
 from spaces_core.domain.space import Space
 from spaces_core.domain.when import time_zone
 from spaces_core.ports import Clock, JobPlanner, UnitOfWork, UnitOfWorkFactory, WhenReader
+from spaces_core.services.concurrency import retrying
 from spaces_core.when_reader import DateparserWhen
 
 __all__ = ["BUTTON", "INTERESTED", "ScheduleService"]
@@ -102,37 +106,49 @@ class ScheduleService:
 
     async def record_discord_event(self, schedule_id: str, event_id: int) -> None:
         """The Discord Scheduled Event mirroring the Space (reschedule, cancel, go-live and end edit it)."""
+        await retrying(lambda: self._store_event(schedule_id, event_id))
+
+    async def _store_event(self, schedule_id: str, event_id: int) -> None:
         async with self._uow_factory() as uow:
-            schedule = await self._load(uow, schedule_id)
-            schedule.event_id = event_id
-            await uow.schedules.save(schedule)
+            stored = await self._load(uow, schedule_id)
+            stored.event_id = event_id
+            await uow.schedules.save(stored)
             await uow.commit()
 
     async def reschedule(self, *, actor: Actor, when: str, title: str | None = None) -> ScheduledSpace:
         now = self._clock.now()
-        async with self._uow_factory() as uow:
-            zone = time_zone((await uow.prefs.get(actor.user_id)).timezone)
-            starts_at = self._when.read(when, now=now, zone=zone)
-            schedule = await self._own(uow, actor, title)
-            old_revision, old_keys = schedule.revision, schedule.job_keys()  # the offsets may change too
-            policy = self._policy.for_guild((await uow.policies.get(schedule.guild_id)).reminder_offsets)
-            old_start = schedule.reschedule(actor, starts_at, now, policy)
-            await uow.schedules.save(schedule)
-            audience = await _audience(uow, schedule)
-            await uow.commit()
+
+        async def attempt() -> tuple[ScheduledSpace, int, list[str], datetime, tuple[int, ...]]:
+            async with self._uow_factory() as uow:
+                zone = time_zone((await uow.prefs.get(actor.user_id)).timezone)
+                starts_at = self._when.read(when, now=now, zone=zone)
+                schedule = await self._own(uow, actor, title)
+                old_revision, old_keys = schedule.revision, schedule.job_keys()  # the offsets may change too
+                policy = self._policy.for_guild((await uow.policies.get(schedule.guild_id)).reminder_offsets)
+                old_start = schedule.reschedule(actor, starts_at, now, policy)
+                await uow.schedules.save(schedule)
+                audience = await _audience(uow, schedule)
+                await uow.commit()
+            return schedule, old_revision, old_keys, old_start, audience
+
+        schedule, old_revision, old_keys, old_start, audience = await retrying(attempt)
         await self._planner.unplan(schedule.id, old_revision, old_keys)
         await self._planner.plan(schedule.id, schedule.revision, schedule.jobs(now))
         await self._publish(schedule, SpaceRescheduled(schedule.id, audience, old_start))
         return schedule
 
     async def cancel(self, *, actor: Actor, title: str | None = None) -> ScheduledSpace:
-        async with self._uow_factory() as uow:
-            schedule = await self._own(uow, actor, title)
-            old_revision = schedule.revision
-            schedule.cancel(actor)
-            await uow.schedules.save(schedule)
-            audience = await _audience(uow, schedule)
-            await uow.commit()
+        async def attempt() -> tuple[ScheduledSpace, int, tuple[int, ...]]:
+            async with self._uow_factory() as uow:
+                schedule = await self._own(uow, actor, title)
+                old_revision = schedule.revision
+                schedule.cancel(actor)
+                await uow.schedules.save(schedule)
+                audience = await _audience(uow, schedule)
+                await uow.commit()
+            return schedule, old_revision, audience
+
+        schedule, old_revision, audience = await retrying(attempt)
         await self._planner.unplan(schedule.id, old_revision, schedule.job_keys())
         await self._publish(schedule, ScheduleCancelled(schedule.id, audience, missed=False))
         return schedule
@@ -167,27 +183,38 @@ class ScheduleService:
             schedule = await self._load(uow, schedule_id)
             schedule.go_live(actor, self._clock.now())
         space = await self._start_live(schedule.opening(title=title, topics=topics), actor)
-        async with self._uow_factory() as uow:
-            schedule = await self._load(uow, schedule_id)
-            old_revision = schedule.revision
-            schedule.opened(space.id)
-            await uow.schedules.save(schedule)
-            told = set(await uow.follows.followers_to_notify(schedule.host_id))
-            untold = tuple(user_id for user_id in await _audience(uow, schedule) if user_id not in told)
-            await uow.commit()
+        schedule, old_revision, untold = await retrying(lambda: self._opened(schedule_id, space.id))
         await self._planner.unplan(schedule.id, old_revision, schedule.job_keys())
         await self._publish(schedule, ScheduleWentLive(schedule.id, untold))
         return space
 
+    async def _opened(self, schedule_id: str, space_id: str) -> tuple[ScheduledSpace, int, tuple[int, ...]]:
+        async with self._uow_factory() as uow:
+            schedule = await self._load(uow, schedule_id)
+            old_revision = schedule.revision
+            schedule.opened(space_id)
+            await uow.schedules.save(schedule)
+            told = set(await uow.follows.followers_to_notify(schedule.host_id))
+            untold = tuple(user_id for user_id in await _audience(uow, schedule) if user_id not in told)
+            await uow.commit()
+        return schedule, old_revision, untold
+
     async def space_ended(self, space_id: str) -> bool:
         """A live Space ended: if it came from a schedule, that one is over (`ScheduleEnded`: its Discord event is
         completed, a ticketed Stage's doors open)."""
-        async with self._uow_factory() as uow:
-            schedule = await uow.schedules.by_live_space(space_id)
-            if schedule is None or not schedule.live_ended():
-                return False
-            await uow.schedules.save(schedule)
-            await uow.commit()
+
+        async def attempt() -> ScheduledSpace | None:
+            async with self._uow_factory() as uow:
+                schedule = await uow.schedules.by_live_space(space_id)
+                if schedule is None or not schedule.live_ended():
+                    return None
+                await uow.schedules.save(schedule)
+                await uow.commit()
+            return schedule
+
+        schedule = await retrying(attempt)
+        if schedule is None:
+            return False
         await self._publish(schedule, ScheduleEnded(schedule.id))
         return True
 
@@ -241,24 +268,34 @@ class ScheduleService:
     async def fire(self, schedule_id: str, revision: int, key: str) -> bool:
         """Run one job, once. False when it was stale (moved, cancelled, started) or already run elsewhere."""
         now = self._clock.now()
+        claimed = await retrying(lambda: self._claim(schedule_id, revision, key, now))
+        if claimed is None:
+            return False
+        schedule, job, audience = claimed
+        await self._publish(schedule, _job_event(schedule.id, job.kind, job.offset, audience))
+        return True
+
+    async def _claim(
+        self, schedule_id: str, revision: int, key: str, now: datetime
+    ) -> tuple[ScheduledSpace, Job, tuple[int, ...]] | None:
+        """The job's claim committed (with the missed state for a missed-start job); None when it must not run."""
         async with self._uow_factory() as uow:
             schedule = await uow.schedules.get(schedule_id)
             job = schedule.job_for(key) if schedule is not None else None
             if schedule is None or job is None or not schedule.is_current(revision):
                 log.info("job %s:%s:%s is stale; skipped", schedule_id, revision, key)
-                return False
+                return None
             if not await uow.schedules.claim(schedule_id, revision, key, now):
                 log.info("job %s:%s:%s already ran; skipped", schedule_id, revision, key)
-                return False
+                return None
             if job.kind is JobKind.MISSED:
                 if not schedule.miss(now):  # fired a moment early by a skewed clock: nothing to do
                     await uow.commit()
-                    return False
+                    return None
                 await uow.schedules.save(schedule)
             audience = await _audience(uow, schedule)
             await uow.commit()
-        await self._publish(schedule, _job_event(schedule.id, job.kind, job.offset, audience))
-        return True
+        return schedule, job, audience
 
     async def _publish(self, schedule: ScheduledSpace, event: ScheduleEvent) -> None:
         await self._bus.publish(schedule, [event])

@@ -17,6 +17,7 @@ from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.schedule_events import ScheduleTicketsRefunded
 from spaces_core.domain.space import Space
+from spaces_core.domain.ticket_events import KeepOrRefundAsked, TicketRefunded
 from spaces_core.domain.tickets import Checkout, RefundReason
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services import schedule_tickets
@@ -97,10 +98,10 @@ async def test_cancel_tells_discord_first_then_refunds_everyone_in_the_backgroun
 
     await s.schedules.cancel(actor=HOST)
     assert s.announced.kinds(planned.id) == ["scheduled", "cancelled"]
-    assert s.w.stripe.objects("refund") == [] and s.w.told.of("refunded") == []  # the command did not wait
+    assert s.w.stripe.objects("refund") == [] and s.w.told.of(TicketRefunded) == []  # the command did not wait
 
     assert await s.owner.run() == [f"refund-all {planned.id}"]
-    assert sorted(s.w.told.of("refunded")) == [A, B]
+    assert sorted(s.w.told.of(TicketRefunded)) == [A, B]
     assert await s.w.service.holders(planned.id) == []
     assert s.announced.kinds(planned.id) == ["scheduled", "cancelled", "tickets_refunded"]
     assert s.refunds_when_told == [2]  # the role goes only once every ticket is refunded
@@ -122,9 +123,9 @@ async def test_reschedule_asks_every_holder_keep_or_refund_after_discord_heard(s
         await s.holder(planned.id, member)
 
     await s.schedules.reschedule(actor=HOST, when="in 3 days")
-    assert s.announced.kinds(planned.id) == ["scheduled", "rescheduled"] and s.w.told.of("keep_or_refund") == []
+    assert s.announced.kinds(planned.id) == ["scheduled", "rescheduled"] and s.w.told.of(KeepOrRefundAsked) == []
     assert await s.owner.run() == [f"keep-or-refund {planned.id}"]
-    assert sorted(s.w.told.of("keep_or_refund")) == [A, B]
+    assert sorted(s.w.told.of(KeepOrRefundAsked)) == [A, B]
     assert s.w.stripe.objects("refund") == []  # asking refunds nobody
 
 

@@ -29,8 +29,8 @@ from spaces_core.domain.schedule import ScheduleState
 from spaces_core.domain.ticket_events import TicketRefunded, WaitlistOffered
 from spaces_core.domain.tickets import Checkout, OrderState, RefundReason
 from spaces_core.ports import UnitOfWorkFactory
-from spaces_core.services._ticket_core import LEASE
 from spaces_core.services.tickets import TicketService
+from spaces_core.services.tickets.core import LEASE
 
 A, B = 10, 11
 

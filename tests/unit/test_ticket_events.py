@@ -11,7 +11,7 @@ from spaces_core.bus import MessageBus
 from spaces_core.domain.schedule import ScheduledSpace, SchedulePolicy
 from spaces_core.domain.ticket_events import OfferChanged, TicketEvent, TicketGranted, TicketRefunded
 from spaces_core.domain.tickets import Order, OrderState
-from spaces_core.services._ticket_core import AfterCommit, TicketCore
+from spaces_core.services.tickets.core import AfterCommit, TicketCore
 from tests.fakes import FakeClock, FakeDatabase
 from tests.unit.builders import NOW
 

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from spaces_core.domain.tickets import ActionKind, TicketAction
-from spaces_core.services._ticket_core import INLINE, LEASE, TicketCore
+from spaces_core.services.tickets.core import INLINE, LEASE, TicketCore
 
 __all__ = ["ActionRunner", "ActionWorker"]
 

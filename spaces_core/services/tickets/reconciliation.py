@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from spaces_core.domain.errors import PaymentUnavailable
 from spaces_core.domain.payment_events import CheckoutState, EventOutcome, PaymentEvent
 from spaces_core.domain.tickets import ActionKind, Order, OrderState
-from spaces_core.services._ticket_actions import ActionRunner
-from spaces_core.services._ticket_core import AfterCommit, TicketCore
-from spaces_core.services._ticket_settlement import settle_checkout
+from spaces_core.services.tickets.core import AfterCommit, TicketCore
+from spaces_core.services.tickets.outbox import ActionRunner
+from spaces_core.services.tickets.settlement import settle_checkout
 
 __all__ = ["EXPIRY_GRACE", "Reconciler"]
 

@@ -1,5 +1,5 @@
 """Ticketed Spaces: terms, buying (or the waitlist), Stripe's events applied exactly once, reconciliation,
-refunds, and the host's sales. See docs/TICKETS.md for the model and `_ticket_core` for the order of effects.
+refunds, and the host's sales. See docs/TICKETS.md for the model and `tickets.core` for the order of effects.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from spaces_core.domain.tickets import (
     require_ticket_manager,
 )
 from spaces_core.ports import Clock, TicketPayments, UnitOfWork, UnitOfWorkFactory
-from spaces_core.services._ticket_actions import ActionRunner, ActionWorker
-from spaces_core.services._ticket_core import AfterCommit, TicketCore, load_schedule
-from spaces_core.services._ticket_reconcile import Reconciler
-from spaces_core.services._ticket_settlement import settle_event
+from spaces_core.services.tickets.core import AfterCommit, TicketCore, load_schedule
+from spaces_core.services.tickets.outbox import ActionRunner, ActionWorker
+from spaces_core.services.tickets.reconciliation import Reconciler
+from spaces_core.services.tickets.settlement import settle_event
 
 __all__ = ["TicketService"]
 
@@ -168,7 +168,7 @@ class TicketService:
         return outcome
 
     async def reconcile(self, *, lookback: timedelta = timedelta(hours=25)) -> int:
-        """Repair what lost webhooks and crashes left behind (see `_ticket_reconcile`); the number of repairs.
+        """Repair what lost webhooks and crashes left behind (see `tickets.reconciliation`); the number of repairs.
         Idempotent: running it twice, or next to live webhooks, changes nothing more."""
         async with self._actions.inline():
             return await self._reconciler.run(lookback)

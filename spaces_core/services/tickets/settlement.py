@@ -22,7 +22,7 @@ from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
 from spaces_core.domain.ticket_events import CheckoutExpired, PaymentFailed, TicketGranted, TicketRefunded
 from spaces_core.domain.tickets import Order, OrderState, RefundReason
 from spaces_core.ports import UnitOfWork
-from spaces_core.services._ticket_core import AfterCommit, TicketCore
+from spaces_core.services.tickets.core import AfterCommit, TicketCore
 
 __all__ = ["settle_checkout", "settle_event", "settle_refund"]
 

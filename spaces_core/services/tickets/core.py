@@ -2,7 +2,7 @@
 effects that may only happen after a commit (ticket events, Stripe calls).
 
 Order of effects, everywhere: the database change commits first, with the Stripe calls it owes written in the
-same transaction as `TicketAction`s (the outbox, see `_ticket_actions`); then its ticket events are published on
+same transaction as `TicketAction`s (the outbox, see `tickets.outbox`); then its ticket events are published on
 the message bus (the bot's handlers give roles, send DMs, redraw cards); then the calls are made (idempotency
 keys from our records, so a retry repeats nothing) and their results stored. A crash between two steps leaves
 the outbox rows, carried out at the next start or reconciliation (events are told at most once).
