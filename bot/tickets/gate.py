@@ -16,7 +16,8 @@
   ticket and even once they are no longer co-host: a co-host who drops loses the co-host role (the Space's rule
   for everyone who leaves), and the host, who vouched for them, expects them to be able to come back. Insiders are
   remembered by this process; after a restart only the live Space's current host and co-hosts are known.
-- `reconcile` redoes all of it from the database at start-up, so gating holds across restarts.
+- `reconcile` redoes all of it from the database at start-up, so gating holds across restarts. What it read may be
+  a moment old when a Space ends meanwhile: it and the end take turns per Stage, and an ended Space stays ended.
 - A non-holder who still stands on the Stage (there before the doors closed, or let in by an admin's own
   overwrite) is moved out and told how to buy.
 
