@@ -7,8 +7,10 @@ unmutes speakers instead. Every method takes ids and looks members up itself, so
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections import defaultdict
 
 import discord
 
@@ -25,6 +27,10 @@ class StageAdapter:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
         self._listening: set[str] = set()  # Spaces whose audio the bot receives: it stays on their Stage
+        # One leaving at a time per server: the end of a Space and a seating that finds it ended while joining (after
+        # a restart) both release its Stage, and discord.py's second disconnect of one voice client would wait out
+        # its whole timeout for the confirmation the first one already received, holding up `/space end`.
+        self._leaving: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def channel(self, space: Space) -> discord.VoiceChannel | discord.StageChannel | None:
         channel = self._client.get_channel(space.channel_id)
@@ -143,12 +149,15 @@ class StageAdapter:
 
     async def release(self, space: Space) -> None:
         guild = self._client.get_guild(space.guild_id)
-        voice = guild.voice_client if guild is not None else None
-        if voice is None or getattr(voice.channel, "id", None) != space.channel_id:
+        if guild is None:
             return
-        if space.id in self._listening and guild is not None:
-            # Still receiving the Space's audio: step back down to the audience instead of leaving.
-            with contextlib.suppress(discord.HTTPException):
-                await guild.me.edit(suppress=True)
-            return
-        await voice.disconnect(force=True)
+        async with self._leaving[guild.id]:  # the second one in finds the bot gone (voice_client None)
+            voice = guild.voice_client
+            if voice is None or getattr(voice.channel, "id", None) != space.channel_id:
+                return
+            if space.id in self._listening:
+                # Still receiving the Space's audio: step back down to the audience instead of leaving.
+                with contextlib.suppress(discord.HTTPException):
+                    await guild.me.edit(suppress=True)
+                return
+            await voice.disconnect(force=True)

@@ -114,19 +114,21 @@ class TicketDesk:
         return repaired
 
     async def _ticketed_spaces(self) -> tuple[list[tuple[ScheduledSpace, list[int]]], list[ScheduledSpace]]:
-        """Ticketed Spaces live now (with host and co-hosts), and those still upcoming."""
-        live: list[tuple[ScheduledSpace, list[int]]] = []
-        for space in await self.spaces.all_live():
-            schedule = await self.schedules.of_live_space(space.id)
-            if schedule is not None and await self.tickets.offer(schedule.id) is not None:
-                live.append((schedule, [space.host_id, *space.cohosts]))
+        """Ticketed Spaces live now (with host and co-hosts), and those still upcoming. Upcoming ones are read first:
+        one going live between the two reads is then in one list or both, never in neither (its role a "leftover")."""
         upcoming = [
             schedule
             for guild in self._client.guilds
             for schedule in await self.schedules.upcoming(guild.id, 0)
             if await self.tickets.offer(schedule.id) is not None
         ]
-        return live, upcoming
+        live: list[tuple[ScheduledSpace, list[int]]] = []
+        for space in await self.spaces.all_live():
+            schedule = await self.schedules.of_live_space(space.id)
+            if schedule is not None and await self.tickets.offer(schedule.id) is not None:
+                live.append((schedule, [space.host_id, *space.cohosts]))
+        now_live = {schedule.id for schedule, _ in live}
+        return live, [schedule for schedule in upcoming if schedule.id not in now_live]
 
     # -- who may listen ---------------------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@
   ticket and even once they are no longer co-host: a co-host who drops loses the co-host role (the Space's rule
   for everyone who leaves), and the host, who vouched for them, expects them to be able to come back. Insiders are
   remembered by this process; after a restart only the live Space's current host and co-hosts are known.
-- `reconcile` redoes all of it from the database at start-up, so gating holds across restarts.
+- `reconcile` redoes all of it from the database at start-up, so gating holds across restarts. What it read may be
+  a moment old when a Space ends meanwhile: it and the end take turns per Stage, and an ended Space stays ended.
 - A non-holder who still stands on the Stage (there before the doors closed, or let in by an admin's own
   overwrite) is moved out and told how to buy.
 
@@ -26,6 +27,7 @@ Discord calls fail one by one (a member who left, a role deleted by an admin): e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections import defaultdict
@@ -78,6 +80,14 @@ class TicketGate:
         # made is remembered until the gateway's GUILD_ROLE_CREATE has put it in discord.py's cache.
         self._creating: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._made: dict[str, discord.Role] = {}
+        # The end (`open_doors`) and a reconciliation (its leftover pass, or the doors closed again for a Space it
+        # read as live a moment before the end) can work on one Stage at once: they take turns per Stage, a Space
+        # this process ended (by id prefix, as its role names it) is never gated again, and doors already opened
+        # are not opened again (the record of Connect before the doors closed is gone by then, so a second opening
+        # would set `@everyone` back to "inherit" and open an admin's private Stage). A few bytes per ended Space.
+        self._doors: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._over: set[str] = set()
+        self._opened: set[tuple[str, int]] = set()  # (id prefix, Stage id) whose doors were opened
 
     # -- the role -------------------------------------------------------------------------------------------
 
@@ -92,6 +102,8 @@ class TicketGate:
         return cached or self._made.get(schedule.id)
 
     async def _role(self, schedule: ScheduledSpace) -> discord.Role | None:
+        if schedule.id[:8] in self._over:  # ended or cancelled: its role is (being) deleted, never made again
+            return None
         async with self._creating[schedule.id]:
             role = self.find_role(schedule)
             guild = self._guild(schedule)
@@ -197,20 +209,24 @@ class TicketGate:
             log.warning("ticketed Space %s: its Stage %s is gone", schedule.id, schedule.channel_id)
             return
         role = await self._role(schedule)
-        if role is None:
+        if role is None:  # also when the Space is over: a reconciliation that read it live just before its end
             return
         # Added to, not replaced: a co-host let in while these insiders were being read stays in.
         inside = self._insiders.setdefault(schedule.id, set())
         inside.update(insiders)
         for user_id in {*inside, guild.me.id}:
             await self.grant(schedule, user_id)
-        moderator_roles = await self._moderator_roles(guild)
-        await self._remember_connect(stage, role, [*moderator_roles, guild.default_role])
-        await stage.set_permissions(role, connect=True, reason=f"Ticket holders of Space {schedule.id}")
-        for moderators in moderator_roles:
-            await self._set_connect(stage, moderators, True)
-        await self._set_connect(stage, guild.default_role, False)
-        self._gated[stage.id] = schedule
+        async with self._doors[stage.id]:
+            if schedule.id[:8] in self._over:
+                return
+            moderator_roles = await self._moderator_roles(guild)
+            await self._remember_connect(stage, role, [*moderator_roles, guild.default_role])
+            await stage.set_permissions(role, connect=True, reason=f"Ticket holders of Space {schedule.id}")
+            for moderators in moderator_roles:
+                await self._set_connect(stage, moderators, True)
+            await self._set_connect(stage, guild.default_role, False)
+            self._gated[stage.id] = schedule
+            self._opened.discard((schedule.id[:8], stage.id))  # a leftover pass that read it as over was wrong
         await self.turn_away_strangers(schedule)
 
     async def _remember_connect(
@@ -230,18 +246,30 @@ class TicketGate:
 
     async def open_doors(self, schedule: ScheduledSpace) -> None:
         """Remove the overwrites (everyone back to the channel's usual rights) and delete the Space's role."""
+        prefix = schedule.id[:8]
+        self._over.add(prefix)  # before any await: a reconciliation under way must not close the doors again
         self._gated.pop(schedule.channel_id, None)
-        stage, guild, role = self._stage(schedule), self._guild(schedule), self.find_role(schedule)
+        stage, guild = self._stage(schedule), self._guild(schedule)
         try:
-            if stage is not None and guild is not None:
-                await self._unlock(stage, guild, role)
-            if role is not None:
-                await role.delete(reason=f"Space {schedule.id} is over")
+            async with self._doors[schedule.channel_id]:
+                role = self.find_role(schedule)  # read in turn: the leftover pass may have just deleted it
+                if stage is not None and guild is not None and (prefix, stage.id) not in self._opened:
+                    await self._unlock(stage, guild, role)
+                self._opened.add((prefix, schedule.channel_id))
+                if role is not None:
+                    await self._delete_role(role, f"Space {schedule.id} is over")
         except discord.HTTPException as exc:
             log.warning("doors of Space %s not fully opened: %s", schedule.id, exc)
         finally:
             self._forget(schedule.id)
             self._insiders.pop(schedule.id, None)
+
+    @staticmethod
+    async def _delete_role(role: discord.Role, reason: str) -> None:
+        try:
+            await role.delete(reason=reason)
+        except discord.NotFound:  # deleted already (by the end or a reconciliation, or by an admin): it is gone
+            log.info("ticket role %r was already deleted", role.name)
 
     async def _unlock(
         self, stage: discord.StageChannel | discord.VoiceChannel, guild: discord.Guild, role: discord.Role | None
@@ -256,7 +284,8 @@ class TicketGate:
         for moderators in await self._moderator_roles(guild):
             await self._set_connect(stage, moderators, before.get(moderators.id))
         if role is not None:
-            await stage.set_permissions(role, overwrite=None, reason="Ticketed Space is over")
+            with contextlib.suppress(discord.NotFound):  # the role is gone, and its overwrite with it
+                await stage.set_permissions(role, overwrite=None, reason="Ticketed Space is over")
         try:
             await self._memory.forget(stage.id)
         except Exception:  # left behind, it is replaced when this Stage's doors next close
@@ -317,6 +346,8 @@ class TicketGate:
         for schedule in upcoming:
             await self._sync_role(schedule, set())
         for schedule, insiders in live:
+            if schedule.id[:8] in self._over:  # read live just before it ended: its end opened the doors
+                continue
             inside = self._insiders.setdefault(schedule.id, set())
             inside.update(insiders)
             await self._sync_role(schedule, set(inside))
@@ -341,14 +372,19 @@ class TicketGate:
                 await self.revoke(schedule, member.id)
 
     async def _remove_leftover(self, guild: discord.Guild, role: discord.Role, live_channels: set[int]) -> None:
+        """The role of a Space that is over (read from the database): its end may be opening the doors right now,
+        so each Stage is unlocked in turn with it, and not again once it has."""
+        prefix = _schedule_prefix(role) or ""
         log.info("removing the leftover ticket role %r and its overwrites", role.name)
         try:
             for channel in guild.channels:
                 if not isinstance(channel, discord.StageChannel | discord.VoiceChannel) or channel.id in live_channels:
                     continue
-                if role in channel.overwrites:
-                    await self._unlock(channel, guild, role)
-            await role.delete(reason="Ticketed Space is over")
+                async with self._doors[channel.id]:
+                    if (prefix, channel.id) not in self._opened and role in channel.overwrites:
+                        await self._unlock(channel, guild, role)
+                        self._opened.add((prefix, channel.id))
+            await self._delete_role(role, "Ticketed Space is over")
         except discord.HTTPException as exc:
             log.warning("leftover ticket role %r not removed: %s", role.name, exc)
 

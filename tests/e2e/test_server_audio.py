@@ -9,6 +9,7 @@ encrypts end to end) the same commands say the features are unavailable.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,18 @@ async def test_the_second_space_ending_first_leaves_the_audio_where_it_is(world:
     assert world.bot.bot.app.audio.get(room.space.id) is room and bot_channel(world) == world.stage_id
     assert abs(await heard(world, room, "hana", 440) - 440) < 5
     assert not any("server's audio" in (m.get("content") or "") for m in world.server.messages(world.stage_id))
+
+
+async def test_two_closes_of_one_stage_at_once_leave_it_without_waiting_out_the_voice_timeout(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A Space ended while the bot is still joining its Stage (right after a restart) is closed twice at once: by
+    # its end, and by the seating that finds it ended. discord.py's second disconnect of one voice client waits
+    # its whole timeout for a confirmation the first one already had, and `/space end` waited with it.
+    await start_space(world)
+    space = await space_on(world, world.stage_id)
+    caplog.set_level(logging.DEBUG, logger="discord.voice_state")
+    stage = world.bot.bot.app.stage
+    await asyncio.gather(stage.close(space), stage.close(space))
+    await eventually(lambda: bot_channel(world) is None)
+    assert "Timed out waiting for voice disconnection confirmation" not in caplog.text

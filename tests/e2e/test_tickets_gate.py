@@ -158,3 +158,62 @@ async def test_a_private_stage_stays_private_after_a_ticketed_space(ticket_world
     await eventually(lambda: _connect_overwrites(world) == admins_own)
     with pytest.raises(ConnectRefused):
         await server.join_voice(gid, world["lee"], stage)  # still closed to members at large
+
+
+async def _private_stage_gated(world: World) -> dict[int, tuple[int, int]]:
+    """A Stage the admins closed to all but their moderators, with a ticketed Space live on it; the admins' own."""
+    server, gid, stage = world.server, world.guild_id, world.stage_id
+    server.set_overwrite(stage, gid, deny=CONNECT)
+    for let_in in (server.guild(gid).members[world["mo"]].roles[0], _bots_role(world)):
+        server.set_overwrite(stage, let_in, allow=CONNECT)
+    admins_own = _connect_overwrites(world)
+    await schedule(world, when="in 2s")
+    await sell(world, price=5)
+    await _holder(world, "cole")
+    await go_live(world)
+    await eventually(lambda: len(_connect_overwrites(world)) == 4)  # + the Space's role
+    await world.server.join_voice(gid, world["hana"], stage)
+    return admins_own
+
+
+def _bots_role(world: World) -> int:
+    return next(role.id for role in world.server.guild(world.guild_id).roles.values() if role.managed)
+
+
+def _ticket_roles(world: World) -> list[str]:
+    return [r.name for r in world.server.guild(world.guild_id).roles.values() if r.name.startswith("🎟 ")]
+
+
+async def test_a_reconciliation_that_reads_the_space_over_as_it_ends_leaves_a_private_stage_private(
+    ticket_world: World,
+) -> None:
+    # A pass read the Space as ended (committed) and removed its role as a leftover before the end's own hook ran:
+    # the end then found no record of the admins' Connect and set `@everyone` back to "inherit", opening the Stage.
+    world = ticket_world
+    admins_own = await _private_stage_gated(world)
+    await world.bot.bot.app.tickets_desk.gate.reconcile([], [])  # what that pass does with what it read
+    record = await world.slash(world.stage_id, world["hana"], "space end")
+    assert "ended" in (record.content or ""), record.content
+    await eventually(lambda: _connect_overwrites(world) == admins_own and not _ticket_roles(world))
+    with pytest.raises(ConnectRefused):
+        await world.server.join_voice(world.guild_id, world["lee"], world.stage_id)
+
+
+async def test_a_reconciliation_that_read_the_space_live_before_it_ended_does_not_gate_it_again(
+    ticket_world: World,
+) -> None:
+    # A pass read the Space live, then the Space ended and its doors opened, then the pass went on: it made the
+    # role again and closed the doors of a Space that is over, until the next pass.
+    world = ticket_world
+    admins_own = await _private_stage_gated(world)
+    app = world.bot.bot.app
+    space = await app.spaces.live_in_channel(world.guild_id, world.stage_id)
+    assert space is not None
+    read_live = await app.schedules.of_live_space(space.id)
+    assert read_live is not None
+    record = await world.slash(world.stage_id, world["hana"], "space end")
+    assert "ended" in (record.content or ""), record.content
+    await eventually(lambda: _connect_overwrites(world) == admins_own and not _ticket_roles(world))
+    await app.tickets_desk.gate.reconcile([(read_live, [world["hana"]])], [])  # the pass goes on
+    await world.server.flush()
+    assert _connect_overwrites(world) == admins_own and not _ticket_roles(world)
