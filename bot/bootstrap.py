@@ -7,11 +7,11 @@ inside one), which is why it is a coroutine.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import discord
 
@@ -31,7 +31,7 @@ from bot.spaces import handlers as space_handlers
 from bot.spaces.cards import CardUpdater, LiveBoard
 from bot.tickets import handlers as ticket_handlers
 from bot.tickets import schedule_handlers as ticket_schedule_handlers
-from bot.tickets.desk import TicketDesk
+from bot.tickets.desk import LiveOffers, TicketDesk
 from bot.tickets.gate import TicketGate
 from bot.web import LinkSigner, WebServer
 from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
@@ -40,9 +40,8 @@ from payments import StripeEvent, StripeGateway, WebhookVerifier
 from payments.tickets import StripeTicketPayments, to_payment_event
 from spaces_core.bus import MessageBus
 from spaces_core.clock import SystemClock
-from spaces_core.domain.schedule import ScheduledSpace, SchedulePolicy
+from spaces_core.domain.schedule import SchedulePolicy
 from spaces_core.domain.space import Space
-from spaces_core.domain.tickets import TicketOffer
 from spaces_core.handlers import cohost_door, scheduled_end
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.scheduling import ApsJobPlanner
@@ -72,197 +71,91 @@ class Runtime:
 
 
 @dataclass(slots=True)
-class _Ticketing:
-    """Ticketed Spaces' parts, built only with both Stripe settings. The desk needs the schedules, so it
-    comes last; until then nothing can call it (the bot is not started)."""
+class _TicketServices:
+    """Ticketed Spaces' core, built only with both Stripe settings."""
 
     gateway: StripeGateway
     service: TicketService
     payouts: PayoutService
+    memory: StageAccessMemory
+
+
+@dataclass(slots=True)
+class _Services:
+    spaces: SpaceService
+    follows: FollowService
+    config: SettingsService
+    schedules: ScheduleService
+    planner: ApsJobPlanner
+    tickets: _TicketServices | None
+
+
+@dataclass(slots=True)
+class _TicketAdapters:
+    service: TicketService
     gate: TicketGate
+    desk: TicketDesk
     webhook: StripeWebhook
-    desk: TicketDesk | None = None
 
-    def spawn(self, work: Coroutine[Any, Any, object], name: str) -> None:
-        assert self.desk is not None, "built in bootstrap.build before the bot starts"
-        self.desk.spawn(work, name)
 
-    def changed(self, schedule_id: str) -> None:
-        if self.desk is not None:
-            self.desk.changed(schedule_id)
+@dataclass(slots=True)
+class _Adapters:
+    stage: StageAdapter
+    audio: AudioRooms
+    server_audio: ServerAudio
+    cards: CardUpdater
+    board: LiveBoard
+    announcer: DiscordScheduleAnnouncer
+    feed_channel: Callable[[int], Awaitable[int | None]]
+    tickets: _TicketAdapters | None
+    web: WebServer | None
 
 
 async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
+    """Build order. Each phase takes only what the phases before it built: no closure here reaches for a name
+    assigned later (tests/unit/test_composition_root.py reads this module and checks it).
+
+    1. Store, bus and client: the database migrated, the unit-of-work factory, the one bus (empty until phase 4),
+       the Discord client (not started).
+    2. Core services, which need only those: spaces, follows, settings, then (with Stripe settings) tickets and
+       payouts, then the schedules with their job planner, the one two-phase step (`_schedules`).
+    3. Adapters, taking the services' bound methods: Discord (Stage, audio, ticket gate, live cards and board,
+       schedule announcer, ticket desk), then the web server, which serves the desk's decisions.
+    4. Bus handlers, in the order members see the effects: tickets, Spaces, schedules.
+    5. The client's context, then the recording cog.
+    """
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
     uow_factory = make_uow_factory(engine)
-    bus = MessageBus()  # the one bus: every service that publishes gets it, every feature registers on it
+    bus = MessageBus()
     bot = SpacesBot(
         succession_tick=settings.succession_tick,
         dev_guild_id=settings.dev_guild_id,
         connector=build_connector(settings.discord_endpoint, settings.discord_ca_file),
         guild_ready_timeout=guild_ready_timeout,
     )
-    follows = FollowService(uow_factory)
-    config = SettingsService(uow_factory)
-
-    async def card_refs(space_id: str) -> list[tuple[int, int]]:
-        return await spaces.cards(space_id)
-
-    async def live_in_guild(guild_id: int) -> list:  # type: ignore[type-arg]
-        return await spaces.live_in_guild(guild_id)
-
-    async def record_card(space_id: str, channel_id: int, message_id: int) -> None:
-        await spaces.record_card(space_id, channel_id, message_id)
-
-    async def feed_channel(guild_id: int) -> int | None:
-        return (await config.policy(guild_id)).feed_channel_id
-
-    async def offer_of_space(space: Space) -> TicketOffer | None:
-        desk = ticketing.desk if ticketing is not None else None
-        return await desk.offer_of_space(space) if desk is not None else None
-
-    cards = CardUpdater(bot, card_refs, settings.card_edit_interval, offer_of_space)
-    board = LiveBoard(bot, live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
-    stage = StageAdapter(bot)
-    audio = AudioRooms(
-        web_host=settings.web_host,
-        recordings_dir=Path(settings.recordings_dir),
-        web_listeners_per_space=settings.web_listeners_per_space,
-    )
-    server_audio = ServerAudio(
-        audio,
-        stage,
-        live_in_guild=live_in_guild,
-        get_space=lambda space_id: spaces.get(space_id),
-        tell=lambda space, text: _tell_host(bot, space, text),
-    )
-
-    async def space_ended(space_id: str) -> bool:  # a scheduled Space's Discord event is completed
-        return await schedules.space_ended(space_id)
-
-    async def of_live_space(space_id: str) -> ScheduledSpace | None:
-        return await schedules.of_live_space(space_id)
-
-    signer = LinkSigner(settings.link_secret)
-    web: WebServer | None = None
-
-    def personal_link(space_id: str, member_id: int) -> str | None:
-        return web.personal_url(space_id, member_id) if web is not None else None
-
-    ticketing = _ticketing(settings, uow_factory, bot, config, bus) if settings.tickets_enabled else None
-    if ticketing is not None:
-        _register_tickets(bus, ticketing, bot, personal_link)
-    _register_spaces(
-        bus,
-        bot,
-        stage=stage,
-        cards=cards,
-        board=board,
-        audio=audio,
-        server_audio=server_audio,
-        record_card=record_card,
-        feed_channel=feed_channel,
-        followers_to_notify=follows.followers_to_notify,
-        space_ended=space_ended,
-        of_live_space=of_live_space,
-        ticketing=ticketing,
-    )
-    spaces = SpaceService(uow_factory, SystemClock(), bus)
-    if settings.web_port is not None:
-        web = WebServer(
-            audio,
-            signer,
-            host=settings.web_host,
-            port=settings.web_port,
-            public_base_url=settings.public_base_url,
-            name_of=lambda guild_id, user_id: _display_name(bot, guild_id, user_id),
-            ticketed=lambda space: _ticketed(ticketing, space),
-            may_attend=lambda space, user_id: _may_attend(ticketing, space, user_id),
-            webhook=ticketing.webhook if ticketing is not None else None,
-        )
-    schedules, planner = _schedules(settings, uow_factory, bot, spaces, config, bus)
-    announcer = _register_schedules(bus, bot, schedules, spaces, feed_channel, ticketing, personal_link)
-    bot.app = AppContext(
-        spaces=spaces,
-        follows=follows,
-        settings=config,
-        schedules=schedules,
-        planner=planner,
-        cards=cards,
-        board=board,
-        stage=stage,
-        audio=audio,
-        server_audio=server_audio,
-        web=web,
-    )
+    services = _services(settings, uow_factory, bus, bot)
+    adapters = _adapters(settings, bot, services)
+    _register_handlers(bus, bot, services, adapters)
+    await _fill_context(settings, bot, services, adapters)
     dispose: Callable[[], Awaitable[None]] = engine.dispose
-    if ticketing is not None:
-        ticketing.desk = TicketDesk(
-            bot,
-            tickets=ticketing.service,
-            schedules=schedules,
-            spaces=spaces,
-            gate=ticketing.gate,
-            cards=cards,
-            announcer=announcer,
-            interval=settings.ticket_reconcile_seconds,
-            card_interval=settings.card_edit_interval,
-        )
-        bot.app.tickets, bot.app.payouts, bot.app.tickets_desk = ticketing.service, ticketing.payouts, ticketing.desk
-        dispose = _both(engine.dispose, ticketing.gateway.aclose)
-        if web is None:
-            log.warning("tickets without WEB_PORT: no webhooks; payments become tickets at reconciliation only")
-    keep = timedelta(days=settings.recordings_retention_days)
-    retention = ReplayRetention(spaces, audio.replays, keep) if audio.replays is not None else None
-    await bot.add_cog(RecordingCog(bot, retention))  # live audio back after a restart; replay retention
+    if services.tickets is not None:
+        dispose = _both(engine.dispose, services.tickets.gateway.aclose)
     return Runtime(bot=bot, dispose=dispose)
 
 
-def _register_spaces(
-    bus: MessageBus,
-    bot: SpacesBot,
-    *,
-    stage: StageAdapter,
-    cards: CardUpdater,
-    board: LiveBoard,
-    audio: AudioRooms,
-    server_audio: ServerAudio,
-    record_card: Callable[[str, int, int], Awaitable[None]],
-    feed_channel: Callable[[int], Awaitable[int | None]],
-    followers_to_notify: Callable[[int], Awaitable[list[int]]],
-    space_ended: Callable[[str], Awaitable[bool]],
-    of_live_space: Callable[[str], Awaitable[ScheduledSpace | None]],
-    ticketing: _Ticketing | None,
-) -> None:
-    """Space events: Discord first (the Stage, cards, DMs, audio), then the rules that cross features."""
-    space_handlers.register(
-        bus,
-        bot,
-        stage,
-        cards,
-        board,
-        bot.dms,
-        record_card=record_card,
-        feed_channel=feed_channel,
-        followers_to_notify=followers_to_notify,
-        audio=audio,
-        server_audio=server_audio,
-    )
-    scheduled_end.register(bus, space_ended)
-    if ticketing is not None:  # a co-host added to a live ticketed Space is let onto its Stage at once
-        cohost_door.register(bus, ticketing.gate, schedule_of=of_live_space, offer_of=ticketing.service.offer)
+def _services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus, bot: SpacesBot) -> _Services:
+    """Phase 2: they need only the store, the clock and the bus (and the client, to start a scheduled Space)."""
+    spaces = SpaceService(uow_factory, SystemClock(), bus)
+    config = SettingsService(uow_factory)
+    tickets = _ticket_services(settings, uow_factory, bus) if settings.tickets_enabled else None
+    schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config)
+    return _Services(spaces, FollowService(uow_factory), config, schedules, planner, tickets)
 
 
-def _ticketing(
-    settings: Settings,
-    uow_factory: UnitOfWorkFactory,
-    bot: SpacesBot,
-    config: SettingsService,
-    bus: MessageBus,
-) -> _Ticketing:
-    """Stripe (the real SDK, at `STRIPE_API_BASE` when set), the ticket and payout services, the gate and the
-    webhook. Stripe sends members back to pages on our web server."""
+def _ticket_services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus) -> _TicketServices:
+    """Stripe (the real SDK, at `STRIPE_API_BASE` when set) and the ticket and payout services. Stripe sends
+    members back to pages on our web server."""
     base = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port or 0}"
     gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
     payments = StripeTicketPayments(
@@ -272,41 +165,216 @@ def _ticketing(
         onboarding_return_url=base + PAYOUTS_DONE_PATH,
         onboarding_refresh_url=base + PAYOUTS_REFRESH_PATH,
     )
-
-    async def holders(schedule_id: str) -> list[int]:
-        return await service.holders(schedule_id)
-
-    async def moderator_role(guild_id: int) -> int | None:
-        return (await config.policy(guild_id)).moderator_role_id
-
-    memory = StageAccessMemory(uow_factory, SystemClock())
-    gate = TicketGate(bot, bot.dms, holders=holders, moderator_role=moderator_role, memory=memory)
     service = TicketService(uow_factory, SystemClock(), payments, bus)
-
-    async def apply(event: StripeEvent) -> str:
-        return await service.apply(to_payment_event(event))
-
-    webhook = StripeWebhook(WebhookVerifier(settings.stripe_webhook_secret), apply)
-    return _Ticketing(gateway, service, PayoutService(uow_factory, payments), gate, webhook)
+    memory = StageAccessMemory(uow_factory, SystemClock())
+    return _TicketServices(gateway, service, PayoutService(uow_factory, payments), memory)
 
 
-def _register_tickets(
-    bus: MessageBus, ticketing: _Ticketing, bot: SpacesBot, personal_link: Callable[[str, int], str | None]
-) -> None:
-    """Ticket events: the holder's role, the DMs, and the cards' seats left (through the desk, once it is built)."""
-    ticket_handlers.register(
-        bus, dms=bot.dms, gate=ticketing.gate, personal_link=personal_link, changed=ticketing.changed
+def _schedules(
+    settings: Settings,
+    uow_factory: UnitOfWorkFactory,
+    bus: MessageBus,
+    bot: SpacesBot,
+    spaces: SpaceService,
+    config: SettingsService,
+) -> tuple[ScheduleService, ApsJobPlanner]:
+    """Scheduled Spaces: jobs in the same database as everything else (started and stopped by the client).
+
+    The planner runs `schedules.fire` and the schedule service plans through the planner: a real cycle, so it is
+    built in two phases. The planner first, without its runner; the service takes it; then the planner is bound
+    to the service. Nothing runs a job before the client starts the planner, and `start` refuses an unbound one."""
+    planner = ApsJobPlanner(settings.database_url)
+    policy = SchedulePolicy(
+        reminder_offsets=settings.reminder_offsets,
+        host_alert=timedelta(seconds=settings.host_alert_seconds),
+        grace=timedelta(seconds=settings.schedule_grace_seconds),
+    )
+    start_live = live_starter(bot, spaces.start_space, spaces.reconcile, config.policy)
+    schedules = ScheduleService(uow_factory, SystemClock(), planner, bus, start_live, policy=policy)
+    planner.bind(schedules.fire)
+    return schedules, planner
+
+
+def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapters:
+    """Phase 3: Discord's and the web's sides. The live cards and the desk both take `LiveOffers`, not each other."""
+    spaces, config, tickets = services.spaces, services.config, services.tickets
+    stage = StageAdapter(bot)
+    audio = AudioRooms(
+        web_host=settings.web_host,
+        recordings_dir=Path(settings.recordings_dir),
+        web_listeners_per_space=settings.web_listeners_per_space,
+    )
+    tell = partial(_tell_host, bot)
+    server_audio = ServerAudio(audio, stage, live_in_guild=spaces.live_in_guild, get_space=spaces.get, tell=tell)
+    gate = _ticket_gate(bot, config, tickets) if tickets is not None else None
+    offer_of = LiveOffers(gate, tickets.service).of_space if gate is not None and tickets is not None else None
+    cards = CardUpdater(bot, spaces.cards, settings.card_edit_interval, offer_of)
+    board = LiveBoard(bot, spaces.live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
+    feed_channel = partial(_feed_channel, config)
+    offers = tickets.service.offer if tickets is not None else None
+    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers)
+    ticketing = None
+    if gate is not None and tickets is not None:
+        ticketing = _ticket_desk(settings, bot, services, tickets.service, gate, cards, announcer)
+    web = _web(settings, bot, audio, ticketing) if settings.web_port is not None else None
+    return _Adapters(stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, web)
+
+
+def _ticket_gate(bot: SpacesBot, config: SettingsService, tickets: _TicketServices) -> TicketGate:
+    moderator_role = partial(_moderator_role, config)
+    return TicketGate(
+        bot, bot.dms, holders=tickets.service.holders, moderator_role=moderator_role, memory=tickets.memory
     )
 
 
-async def _ticketed(ticketing: _Ticketing | None, space: Space) -> bool:
-    desk = ticketing.desk if ticketing is not None else None
-    return desk is not None and await desk.ticketed(space)
+def _ticket_desk(
+    settings: Settings,
+    bot: SpacesBot,
+    services: _Services,
+    tickets: TicketService,
+    gate: TicketGate,
+    cards: CardUpdater,
+    announcer: DiscordScheduleAnnouncer,
+) -> _TicketAdapters:
+    """The desk (reconciliation, card redraws, background work) and the Stripe webhook."""
+    desk = TicketDesk(
+        bot,
+        tickets=tickets,
+        schedules=services.schedules,
+        spaces=services.spaces,
+        gate=gate,
+        cards=cards,
+        announcer=announcer,
+        interval=settings.ticket_reconcile_seconds,
+        card_interval=settings.card_edit_interval,
+    )
+
+    async def apply(event: StripeEvent) -> str:
+        return await tickets.apply(to_payment_event(event))
+
+    webhook = StripeWebhook(WebhookVerifier(settings.stripe_webhook_secret), apply)
+    return _TicketAdapters(tickets, gate, desk, webhook)
 
 
-async def _may_attend(ticketing: _Ticketing | None, space: Space, user_id: int) -> bool:
+def _web(settings: Settings, bot: SpacesBot, audio: AudioRooms, ticketing: _TicketAdapters | None) -> WebServer:
+    """The listen page and WebRTC signalling; with tickets, the desk decides who may listen."""
+    assert settings.web_port is not None
     desk = ticketing.desk if ticketing is not None else None
-    return desk is None or await desk.may_attend(space, user_id)
+    return WebServer(
+        audio,
+        LinkSigner(settings.link_secret),
+        host=settings.web_host,
+        port=settings.web_port,
+        public_base_url=settings.public_base_url,
+        name_of=partial(_display_name, bot),
+        ticketed=desk.ticketed if desk is not None else _not_ticketed,
+        may_attend=desk.may_attend if desk is not None else None,
+        webhook=ticketing.webhook if ticketing is not None else None,
+    )
+
+
+def _register_handlers(bus: MessageBus, bot: SpacesBot, services: _Services, adapters: _Adapters) -> None:
+    """Phase 4: tickets' events first, then the Spaces', then the schedules' (the order features expect)."""
+    web, ticketing = adapters.web, adapters.tickets
+    personal_link: Callable[[str, int], str | None] = web.personal_url if web is not None else _no_link
+    if ticketing is not None:  # the holder's role, the DMs, and the cards' seats left
+        changed = ticketing.desk.changed
+        ticket_handlers.register(bus, dms=bot.dms, gate=ticketing.gate, personal_link=personal_link, changed=changed)
+    _register_spaces(bus, bot, services, adapters)
+    _register_schedules(bus, bot, services, adapters, personal_link)
+
+
+def _register_spaces(bus: MessageBus, bot: SpacesBot, services: _Services, adapters: _Adapters) -> None:
+    """Space events: Discord first (the Stage, cards, DMs, audio), then the rules that cross features."""
+    space_handlers.register(
+        bus,
+        bot,
+        adapters.stage,
+        adapters.cards,
+        adapters.board,
+        bot.dms,
+        record_card=services.spaces.record_card,
+        feed_channel=adapters.feed_channel,
+        followers_to_notify=services.follows.followers_to_notify,
+        audio=adapters.audio,
+        server_audio=adapters.server_audio,
+    )
+    scheduled_end.register(bus, services.schedules.space_ended)  # a scheduled Space's Discord event is completed
+    if adapters.tickets is not None:  # a co-host added to a live ticketed Space is let onto its Stage at once
+        tickets = adapters.tickets
+        cohost_door.register(
+            bus, tickets.gate, schedule_of=services.schedules.of_live_space, offer_of=tickets.service.offer
+        )
+
+
+def _register_schedules(
+    bus: MessageBus,
+    bot: SpacesBot,
+    services: _Services,
+    adapters: _Adapters,
+    personal_link: Callable[[str, int], str | None],
+) -> None:
+    """The schedule events' handlers. The Discord side first (the event, the card, DMs), then, with tickets,
+    what the Space's life means for them: cancel or missed refunds everyone (then the role goes), reschedule asks
+    Keep or Refund, go-live closes the doors, the end opens them. Long work runs as the ticket desk's tasks."""
+    schedule_handlers.register(bus, adapters.announcer, record_discord_event=services.schedules.record_discord_event)
+    ticketing = adapters.tickets
+    if ticketing is None:
+        return
+    schedule_tickets.register(bus, ticketing.service, ticketing.desk.spawn)
+    ticket_schedule_handlers.register(
+        bus,
+        tickets=ticketing.service,
+        gate=ticketing.gate,
+        spaces=services.spaces,
+        dms=bot.dms,
+        background=ticketing.desk.spawn,
+        changed=ticketing.desk.changed,
+        personal_link=personal_link,
+    )
+
+
+async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services, adapters: _Adapters) -> None:
+    """Phase 5: what commands and views reach through `client.app`, then the recording cog."""
+    bot.app = AppContext(
+        spaces=services.spaces,
+        follows=services.follows,
+        settings=services.config,
+        schedules=services.schedules,
+        planner=services.planner,
+        cards=adapters.cards,
+        board=adapters.board,
+        stage=adapters.stage,
+        audio=adapters.audio,
+        server_audio=adapters.server_audio,
+        web=adapters.web,
+    )
+    if services.tickets is not None and adapters.tickets is not None:
+        bot.app.tickets, bot.app.payouts = services.tickets.service, services.tickets.payouts
+        bot.app.tickets_desk = adapters.tickets.desk
+        if adapters.web is None:
+            log.warning("tickets without WEB_PORT: no webhooks; payments become tickets at reconciliation only")
+    keep = timedelta(days=settings.recordings_retention_days)
+    audio = adapters.audio
+    retention = ReplayRetention(services.spaces, audio.replays, keep) if audio.replays is not None else None
+    await bot.add_cog(RecordingCog(bot, retention))  # live audio back after a restart; replay retention
+
+
+async def _feed_channel(config: SettingsService, guild_id: int) -> int | None:
+    return (await config.policy(guild_id)).feed_channel_id
+
+
+async def _moderator_role(config: SettingsService, guild_id: int) -> int | None:
+    return (await config.policy(guild_id)).moderator_role_id
+
+
+def _not_ticketed(space: Space) -> bool:
+    return False
+
+
+def _no_link(space_id: str, member_id: int) -> str | None:
+    """No web server (no `WEB_PORT`): ticket DMs carry no personal listen link."""
+    return None
 
 
 def _both(first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
@@ -317,62 +385,6 @@ def _both(first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[N
             await second()
 
     return dispose
-
-
-def _schedules(
-    settings: Settings,
-    uow_factory: UnitOfWorkFactory,
-    bot: SpacesBot,
-    spaces: SpaceService,
-    config: SettingsService,
-    bus: MessageBus,
-) -> tuple[ScheduleService, ApsJobPlanner]:
-    """Scheduled Spaces: jobs in the same database as everything else (started and stopped by the client)."""
-
-    async def run_job(schedule_id: str, revision: int, key: str) -> bool:
-        return await schedules.fire(schedule_id, revision, key)
-
-    planner = ApsJobPlanner(settings.database_url, run_job)
-    policy = SchedulePolicy(
-        reminder_offsets=settings.reminder_offsets,
-        host_alert=timedelta(seconds=settings.host_alert_seconds),
-        grace=timedelta(seconds=settings.schedule_grace_seconds),
-    )
-    start_live = live_starter(bot, spaces.start_space, spaces.reconcile, config.policy)
-    schedules = ScheduleService(uow_factory, SystemClock(), planner, bus, start_live, policy=policy)
-    return schedules, planner
-
-
-def _register_schedules(
-    bus: MessageBus,
-    bot: SpacesBot,
-    schedules: ScheduleService,
-    spaces: SpaceService,
-    feed_channel: Callable[[int], Awaitable[int | None]],
-    ticketing: _Ticketing | None,
-    personal_link: Callable[[str, int], str | None],
-) -> DiscordScheduleAnnouncer:
-    """The schedule events' handlers. The Discord side first (the event, the card, DMs), then, with tickets,
-    what the Space's life means for them: cancel or missed refunds everyone (then the role goes), reschedule asks
-    Keep or Refund, go-live closes the doors, the end opens them. Long work runs as the ticket desk's tasks.
-    Returns the Discord side, which the ticket desk uses to redraw cards."""
-    offers = ticketing.service.offer if ticketing is not None else None
-    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers)
-    schedule_handlers.register(bus, announcer, record_discord_event=schedules.record_discord_event)
-    if ticketing is None:
-        return announcer
-    schedule_tickets.register(bus, ticketing.service, ticketing.spawn)
-    ticket_schedule_handlers.register(
-        bus,
-        tickets=ticketing.service,
-        gate=ticketing.gate,
-        spaces=spaces,
-        dms=bot.dms,
-        background=ticketing.spawn,
-        changed=ticketing.changed,
-        personal_link=personal_link,
-    )
-    return announcer
 
 
 async def _tell_host(bot: SpacesBot, space: Space, text: str) -> None:

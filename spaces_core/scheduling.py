@@ -83,12 +83,15 @@ class SharedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # apscheduler s
 
 
 class ApsJobPlanner:
-    """Implements the JobPlanner port. `name` tells several planners apart in one process (tests, benchmarks)."""
+    """Implements the JobPlanner port. `name` tells several planners apart in one process (tests, benchmarks).
+
+    The runner may be given later with `bind`: the schedule service that runs the jobs needs the planner to plan
+    them, so the composition root builds the planner first and binds it to the service once both exist."""
 
     def __init__(
         self,
         url: str,
-        runner: Runner,
+        runner: Runner | None = None,
         *,
         name: str = "spaces",
         connect_args: Mapping[str, Any] | None = None,
@@ -109,11 +112,19 @@ class ApsJobPlanner:
         self._lock_conn: AsyncConnection | None = None
         self.active = asyncio.Event()  # set while this process runs the jobs
 
+    def bind(self, runner: Runner) -> None:
+        """Give the job runner, before `start` (the second phase of a two-phase build)."""
+        if self._task is not None:
+            raise RuntimeError("the planner is running: bind its runner before start")
+        self._runner = runner
+
     @property
     def _is_postgres(self) -> bool:
         return make_url(self._url).get_backend_name() == "postgresql"
 
     async def start(self) -> None:
+        if self._runner is None:
+            raise RuntimeError("the planner has no runner: bind one before start")
         with _RUNNERS_LOCK:
             _RUNNERS[self.name] = (self._runner, asyncio.get_running_loop())
         connect_args = dict(self._connect_args)

@@ -26,7 +26,7 @@ from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.spaces import SpaceService
 from spaces_core.services.tickets import TicketService
 
-__all__ = ["TicketDesk"]
+__all__ = ["LiveOffers", "TicketDesk"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,21 @@ class LiveCards(Protocol):
 
 class ScheduleCards(Protocol):
     async def refresh_card(self, schedule: ScheduledSpace) -> None: ...
+
+
+class LiveOffers:
+    """The offer of the scheduled Space a live Space opened, for the live cards. Apart from the desk because the
+    desk redraws those cards: the cards and the desk both depend on this, neither on the other."""
+
+    def __init__(self, gate: TicketGate, tickets: TicketService) -> None:
+        self._gate, self._tickets = gate, tickets
+
+    async def of_space(self, space: Space) -> TicketOffer | None:
+        """None: the Space is not ticketed."""
+        schedule = self._gate.gated_on(space.channel_id)
+        if schedule is None or schedule.live_space_id != space.id:
+            return None
+        return await self._tickets.offer(schedule.id)
 
 
 class TicketDesk:
@@ -152,13 +167,6 @@ class TicketDesk:
 
     def changed(self, schedule_id: str) -> None:
         self._redraw.mark(schedule_id)
-
-    async def offer_of_space(self, space: Space) -> TicketOffer | None:
-        """The offer of the scheduled Space this live Space opened (None: not ticketed)."""
-        schedule = self.gate.gated_on(space.channel_id)
-        if schedule is None or schedule.live_space_id != space.id:
-            return None
-        return await self.tickets.offer(schedule.id)
 
     async def _redraw_cards(self, key: object) -> None:
         schedule = await self.schedules.get(str(key))
