@@ -7,7 +7,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import bot.bootstrap
+from spaces_core.scheduling import ApsJobPlanner
 
 _Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
@@ -79,3 +82,11 @@ def test_the_check_allows_closures_over_earlier_names() -> None:
         "    other = make()\n"
     )
     assert late_references(acyclic) == []
+
+
+async def test_a_planner_built_without_its_runner_refuses_to_start(tmp_path: Path) -> None:
+    """The planner's half of the two-phase build: started unbound, it would store jobs nothing can run."""
+    planner = ApsJobPlanner(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
+    with pytest.raises(RuntimeError, match="bind one before start"):
+        await planner.start()
+    assert not planner.active.is_set()
