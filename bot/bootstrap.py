@@ -20,7 +20,7 @@ from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
 from bot.client import SpacesBot
-from bot.context import AppContext
+from bot.context import AppContext, Tickets, Web
 from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
 from bot.recording.cog import RecordingCog
@@ -31,9 +31,11 @@ from bot.spaces import handlers as space_handlers
 from bot.spaces.cards import CardUpdater, LiveBoard
 from bot.tickets import handlers as ticket_handlers
 from bot.tickets import schedule_handlers as ticket_schedule_handlers
+from bot.tickets.cog import TicketDoorCog
 from bot.tickets.desk import LiveOffers, TicketDesk
+from bot.tickets.feature import TicketsOff, TicketsOn
 from bot.tickets.gate import TicketGate
-from bot.web import LinkSigner, WebServer
+from bot.web import LinkSigner, NoWeb, WebServer
 from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
 from bot.web.stripe_webhook import StripeWebhook
 from payments import StripeEvent, StripeGateway, WebhookVerifier
@@ -108,7 +110,8 @@ class _Adapters:
     announcer: DiscordScheduleAnnouncer
     feed_channel: Callable[[int], Awaitable[int | None]]
     tickets: _TicketAdapters | None
-    web: WebServer | None
+    feature: Tickets  # what the rest of the bot asks about tickets: on or off, never None
+    web: Web
 
 
 async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
@@ -122,7 +125,8 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     3. Adapters, taking the services' bound methods: Discord (Stage, audio, ticket gate, live cards and board,
        schedule announcer, ticket desk), then the web server, which serves the desk's decisions.
     4. Bus handlers, in the order members see the effects: tickets, Spaces, schedules.
-    5. The client's context, then the recording cog.
+    5. The client's context (web and tickets as objects that are on or off, never None), then the ticket door
+       (with tickets) and the recording cog.
     """
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -216,8 +220,11 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     ticketing = None
     if gate is not None and tickets is not None:
         ticketing = _ticket_desk(settings, bot, services, tickets.service, gate, cards, announcer)
-    web = _web(settings, bot, audio, ticketing) if settings.web_port is not None else None
-    return _Adapters(stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, web)
+    feature: Tickets = TicketsOff()
+    if ticketing is not None and tickets is not None:
+        feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
+    web = _web(settings, bot, audio, feature, ticketing)
+    return _Adapters(stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web)
 
 
 def _ticket_gate(bot: SpacesBot, config: SettingsService, tickets: _TicketServices) -> TicketGate:
@@ -256,10 +263,12 @@ def _ticket_desk(
     return _TicketAdapters(tickets, gate, desk, webhook)
 
 
-def _web(settings: Settings, bot: SpacesBot, audio: AudioRooms, ticketing: _TicketAdapters | None) -> WebServer:
-    """The listen page and WebRTC signalling; with tickets, the desk decides who may listen."""
-    assert settings.web_port is not None
-    desk = ticketing.desk if ticketing is not None else None
+def _web(
+    settings: Settings, bot: SpacesBot, audio: AudioRooms, tickets: Tickets, ticketing: _TicketAdapters | None
+) -> Web:
+    """The listen page and WebRTC signalling (no links at all without `WEB_PORT`); tickets decide who may listen."""
+    if settings.web_port is None:
+        return NoWeb()
     return WebServer(
         audio,
         LinkSigner(settings.link_secret),
@@ -267,16 +276,15 @@ def _web(settings: Settings, bot: SpacesBot, audio: AudioRooms, ticketing: _Tick
         port=settings.web_port,
         public_base_url=settings.public_base_url,
         name_of=partial(_display_name, bot),
-        ticketed=desk.ticketed if desk is not None else _not_ticketed,
-        may_attend=desk.may_attend if desk is not None else None,
+        ticketed=tickets.ticketed,
+        may_attend=tickets.may_attend,
         webhook=ticketing.webhook if ticketing is not None else None,
     )
 
 
 def _register_handlers(bus: MessageBus, bot: SpacesBot, services: _Services, adapters: _Adapters) -> None:
     """Phase 4: tickets' events first, then the Spaces', then the schedules' (the order features expect)."""
-    web, ticketing = adapters.web, adapters.tickets
-    personal_link: Callable[[str, int], str | None] = web.personal_url if web is not None else _no_link
+    personal_link, ticketing = adapters.web.personal_url, adapters.tickets
     if ticketing is not None:  # the holder's role, the DMs, and the cards' seats left
         changed = ticketing.desk.changed
         ticket_handlers.register(bus, dms=bot.dms, gate=ticketing.gate, personal_link=personal_link, changed=changed)
@@ -348,11 +356,11 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
         audio=adapters.audio,
         server_audio=adapters.server_audio,
         web=adapters.web,
+        tickets=adapters.feature,
     )
-    if services.tickets is not None and adapters.tickets is not None:
-        bot.app.tickets, bot.app.payouts = services.tickets.service, services.tickets.payouts
-        bot.app.tickets_desk = adapters.tickets.desk
-        if adapters.web is None:
+    if adapters.tickets is not None:  # tickets are on: their Stages' doors are watched
+        await bot.add_cog(TicketDoorCog(adapters.tickets.gate))
+        if settings.web_port is None:
             log.warning("tickets without WEB_PORT: no webhooks; payments become tickets at reconciliation only")
     keep = timedelta(days=settings.recordings_retention_days)
     audio = adapters.audio
@@ -366,15 +374,6 @@ async def _feed_channel(config: SettingsService, guild_id: int) -> int | None:
 
 async def _moderator_role(config: SettingsService, guild_id: int) -> int | None:
     return (await config.policy(guild_id)).moderator_role_id
-
-
-def _not_ticketed(space: Space) -> bool:
-    return False
-
-
-def _no_link(space_id: str, member_id: int) -> str | None:
-    """No web server (no `WEB_PORT`): ticket DMs carry no personal listen link."""
-    return None
 
 
 def _both(first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:

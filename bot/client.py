@@ -21,7 +21,7 @@ from bot.spaces.cog import SpaceCog
 from bot.spaces.moderation import ModerationCog
 from bot.spaces.presence import PresenceCog
 from bot.spaces.views import register_components
-from bot.tickets.cog import PayoutsCog, TicketDoorCog
+from bot.tickets.cog import PayoutsCog
 from bot.tickets.views import register_ticket_components
 
 __all__ = ["SpacesBot", "bot_intents"]
@@ -69,8 +69,6 @@ class SpacesBot(commands.Bot):
             PayoutsCog(self),
         ):
             await self.add_cog(cog)
-        if self.app.tickets_desk is not None:  # tickets are on: their Stages' doors are watched
-            await self.add_cog(TicketDoorCog(self.app.tickets_desk))
         register_components(self)
         register_schedule_components(self)
         register_ticket_components(self)
@@ -83,12 +81,10 @@ class SpacesBot(commands.Bot):
         self.app.cards.start()
         self.app.board.start()
         self.dms.start()
-        if self.app.web is not None:
-            await self.app.web.start()
+        await self.app.web.start()
         await self.app.planner.start()
         await self.app.schedules.resync()  # jobs lost between a commit and a crash are planned again
-        if self.app.tickets_desk is not None:
-            self.app.tickets_desk.start()  # reconciles once ready (a payment made while we were down), then often
+        self.app.tickets.start()  # reconciles once ready (a payment made while we were down), then often
         self._ticker = asyncio.create_task(self._succession_loop(), name="succession")
 
     async def _succession_loop(self) -> None:
@@ -104,12 +100,10 @@ class SpacesBot(commands.Bot):
             self._ticker.cancel()
             await asyncio.gather(self._ticker, return_exceptions=True)
         await self.app.planner.stop()  # first: a reminder still running can queue its DMs
-        if self.app.tickets_desk is not None:
-            await self.app.tickets_desk.stop()
+        await self.app.tickets.stop()
         await self.app.cards.stop()
         await self.app.board.stop()
         await self.dms.stop()
-        if self.app.web is not None:
-            await self.app.web.stop()
+        await self.app.web.stop()
         await self.app.audio.stop()
         await super().close()

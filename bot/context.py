@@ -13,6 +13,7 @@ import discord
 
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.space import Space
+from spaces_core.domain.tickets import TicketOffer
 from spaces_core.services.follows import FollowService
 from spaces_core.services.payouts import PayoutService
 from spaces_core.services.schedules import ScheduleService
@@ -24,10 +25,9 @@ if TYPE_CHECKING:  # below every feature that reaches them through here: no cycl
     from bot.audio.rooms import AudioRooms
     from bot.audio.server_audio import ServerAudio
     from bot.audio.stage import StageAdapter
-    from bot.web import WebServer
     from spaces_core.scheduling import ApsJobPlanner
 
-__all__ = ["AppContext", "Running", "TicketDoor", "TicketGating", "app_of"]
+__all__ = ["AppContext", "Running", "Tickets", "Web", "app_of"]
 
 
 # The parts of features that themselves reach the AppContext (spaces, tickets) are seen here only as the little
@@ -39,20 +39,27 @@ class Running(Protocol):
     async def stop(self) -> None: ...
 
 
-class TicketGating(Protocol):
-    """The doors of ticketed Spaces' Stages (bot.tickets.gate)."""
+class Web(Protocol):
+    """The listen page and its links (bot.web.WebServer), or no links at all without WEB_PORT (bot.web.NoWeb)."""
 
-    def gated_on(self, channel_id: int) -> ScheduledSpace | None: ...
-    def gated_in(self, guild_id: int) -> list[ScheduledSpace]: ...
-    async def turn_away(self, member: discord.Member, schedule: ScheduledSpace) -> bool: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def listen_url(self, space: Space) -> str | None: ...
+    def personal_url(self, space_id: str, member_id: int) -> str | None: ...
+    def replay_url(self, space: Space, member_id: int, *, ttl_seconds: float) -> str | None: ...
 
 
-class TicketDoor(Running, Protocol):
-    """Who may attend a ticketed Space, and the redraws when its seats change (bot.tickets.desk)."""
+class Tickets(Running, Protocol):
+    """Ticketed Spaces as the rest of the bot asks about them: `bot.tickets.feature.TicketsOn` with both Stripe
+    settings, else `TicketsOff`, whose `service` and `payouts` refuse with how to enable tickets (so every ticket
+    command and button explains it) and which says no Space is ticketed."""
 
     @property
-    def gate(self) -> TicketGating: ...
-    def changed(self, schedule_id: str) -> None: ...
+    def enabled(self) -> bool: ...
+    def service(self) -> TicketService: ...
+    def payouts(self) -> PayoutService: ...
+    async def offer(self, schedule_id: str) -> TicketOffer | None: ...
+    def gated_in(self, guild_id: int) -> list[ScheduledSpace]: ...
     async def ticketed(self, space: Space) -> bool: ...
     async def may_attend(self, space: Space, user_id: int) -> bool: ...
 
@@ -69,11 +76,8 @@ class AppContext:
     stage: StageAdapter
     audio: AudioRooms  # live audio of each Space (receive, mix, web listeners, recording)
     server_audio: ServerAudio  # which Space has each server's one voice connection, why others go without
-    web: WebServer | None = None  # listen page and WebRTC signalling (off without WEB_PORT)
-    # Ticketed Spaces (None without STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET: the commands say how to enable them)
-    tickets: TicketService | None = None
-    payouts: PayoutService | None = None
-    tickets_desk: TicketDoor | None = None  # reconciliation, gating and card redraws: started and stopped by the client
+    web: Web  # listen page and WebRTC signalling (no links without WEB_PORT): started and stopped by the client
+    tickets: Tickets  # ticketed Spaces (off without the Stripe settings): started and stopped by the client
 
 
 def app_of(client: discord.Client | Any) -> AppContext:

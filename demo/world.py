@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.bootstrap import Runtime, build
 from bot.settings import Settings
+from bot.web import WebServer
 from sandbox import InteractionRecord, LocalDiscord
 from sandbox.permissions import (
     ATTACH_FILES,
@@ -127,7 +128,7 @@ class World:
         """Stripe's webhook endpoint at the bot's web server, as an operator registers it in Stripe's dashboard.
         A restart binds a new port: the same endpoint (id, secret) follows it, like an updated dashboard URL."""
         web = self.bot.bot.app.web
-        if self.stripe is None or web is None:
+        if self.stripe is None or not isinstance(web, WebServer):  # no web server (no WEB_PORT): no endpoint
             return
         url = f"{web.base_url}/stripe/webhook"
         endpoints = self.stripe.webhooks.endpoints

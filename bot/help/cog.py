@@ -134,12 +134,12 @@ class HelpCog(commands.Cog):
             actor = await actor_in(interaction)
             app = app_of(interaction.client)
             policy = await app.settings.policy(guild_only(interaction))
-            rules = policy_lines(policy, tickets=app.tickets is not None)
+            rules = policy_lines(policy, tickets=app.tickets.enabled)
             if not actor.is_admin:
                 rules.append("Server admins change these with `/server-settings`.")
             you = await _you(interaction, actor, policy)
             embed = help_embed(
-                _sections(self.bot.tree, member, tickets=app.tickets is not None),
+                _sections(self.bot.tree, member, tickets=app.tickets.enabled),
                 you,
                 rules,
                 moderator=actor.is_moderator,

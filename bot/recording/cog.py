@@ -107,10 +107,12 @@ async def _send_replay(interaction: discord.Interaction, space: Space) -> None:
     if path is None:
         await reply(interaction, f"The replay of **{space.title}** isn't on this bot's disk any more.")
         return
-    page = ""
-    if app.web is not None:
-        link = app.web.replay_url(space, interaction.user.id, ttl_seconds=REPLAY_LINK_TTL)
-        page = f"\nYour personal link to listen and seek in a browser (for 24 hours; keep it to yourself): {link}"
+    link = app.web.replay_url(space, interaction.user.id, ttl_seconds=REPLAY_LINK_TTL)
+    page = (
+        ""
+        if not link
+        else f"\nYour personal link to listen and seek in a browser (for 24 hours; keep it to yourself): {link}"
+    )
     limit = interaction.guild.filesize_limit if interaction.guild is not None else 10 * 1024 * 1024
     if path.stat().st_size > limit:
         await reply(interaction, f"The replay of **{space.title}** is too big to attach here.{page}")

@@ -313,7 +313,7 @@ async def _open_scheduled(
     except discord.HTTPException:
         await _end_unopened(interaction, actor)
         raise
-    offer = await app.tickets.offer(scheduled.id) if app.tickets is not None else None
+    offer = await app.tickets.offer(scheduled.id)
     text = _opened_text(scheduled, space, interaction.user, ticketed=offer is not None) + _audio_note(
         interaction, space
     )

@@ -122,8 +122,7 @@ class Share(IdButton, action="share"):
 
 def listen_url(client: discord.Client, space: Space) -> str | None:
     """The Space's listen page, when the bot runs its web server."""
-    web = app_of(client).web
-    return web.listen_url(space) if web is not None else None
+    return app_of(client).web.listen_url(space)
 
 
 def share_text(space: Space, listen_url: str | None = None) -> str:
@@ -138,21 +137,21 @@ async def share_for(interaction: discord.Interaction, space: Space) -> str:
     """The share text for whoever asks. A ticketed Space's web page needs a personal signed link: given only to
     those who may attend (holders, host, co-hosts, moderators); the others are told how to get a ticket."""
     app = app_of(interaction.client)
+    listen = app.web.listen_url(space)  # none without a web server
     # No link to a page that would play silence: say why instead (another Space has the audio, or DAVE).
-    why_off = app.server_audio.why_off(space) if app.web is not None else None
-    desk = app.tickets_desk
-    if desk is None or not await desk.ticketed(space):
+    why_off = app.server_audio.why_off(space) if listen else None
+    if not await app.tickets.ticketed(space):
         if why_off is not None:
             return f"{share_text(space)}\n{why_off}"
-        return share_text(space, listen_url(interaction.client, space))
+        return share_text(space, listen)
     link = f"https://discord.com/channels/{space.guild_id}/{space.channel_id}"
     text = f"**{space.title}** is for ticket holders only — {link}"
-    if not await desk.may_attend(space, interaction.user.id):
+    if not await app.tickets.may_attend(space, interaction.user.id):
         return text + "\nGet a ticket with the **Buy ticket** button on its card, then join the Stage."
+    personal = app.web.personal_url(space.id, interaction.user.id)
     if why_off is not None:
         text += f"\n{why_off}"
-    elif app.web is not None:
-        personal = app.web.personal_url(space.id, interaction.user.id)
+    elif personal:
         text += f"\nListen in a browser with your personal link (it's yours: don't share it): {personal}"
     return text
 

@@ -14,14 +14,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.commands import actor_in, guild_only
-from bot.context import TicketDoor, app_of
+from bot.context import app_of
 from bot.replies import NO_MENTIONS, guarded, reply
-from bot.tickets.render import ENABLE_TICKETS, host_refund_text, offer_line, sales_text
+from bot.tickets.gate import TicketGate
+from bot.tickets.render import host_refund_text, offer_line, sales_text
 from bot.tickets.views import tickets_of
-from spaces_core.domain.errors import InvalidInput, NotFound
+from spaces_core.domain.errors import NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduledSpace
-from spaces_core.services.payouts import PayoutService
 
 __all__ = ["PayoutsCog", "TicketDoorCog", "refund", "sales", "set_tickets", "ticket_candidates"]
 
@@ -31,7 +31,7 @@ async def ticket_candidates(interaction: discord.Interaction, actor: Actor) -> l
     app = app_of(interaction.client)
     schedules = app_of(interaction.client).schedules
     guild_id = guild_only(interaction)
-    live = app.tickets_desk.gate.gated_in(guild_id) if app.tickets_desk is not None else []
+    live = app.tickets.gated_in(guild_id)
     own_live = await app.spaces.live_of_host(actor.user_id)
     if own_live is not None and own_live.guild_id == guild_id:
         opened = await schedules.of_live_space(own_live.id)
@@ -97,13 +97,6 @@ async def refund(interaction: discord.Interaction, member: discord.Member, space
     await guarded(interaction, act, doing="refund that ticket")
 
 
-def _payouts(client: discord.Client) -> PayoutService:
-    service = app_of(client).payouts
-    if service is None:
-        raise InvalidInput(ENABLE_TICKETS)
-    return service
-
-
 class PayoutsCog(commands.Cog):
     payouts = app_commands.Group(name="payouts", description="Get paid for your ticketed Spaces", guild_only=True)
 
@@ -113,7 +106,7 @@ class PayoutsCog(commands.Cog):
     @payouts.command(name="setup", description="Connect a Stripe account so your ticket sales are paid to you")
     async def setup(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            service = _payouts(interaction.client)
+            service = app_of(interaction.client).tickets.payouts()  # off: says how to enable tickets
             await interaction.response.defer(ephemeral=True, thinking=True)
             done = await service.setup(interaction.user.id)
             if done.onboarding_url is None:
@@ -135,10 +128,10 @@ class PayoutsCog(commands.Cog):
 class TicketDoorCog(commands.Cog):
     """A member who reaches a gated Stage without a ticket (they were there before the doors closed, or an
     admin's overwrite let them in) is moved out and DMed how to buy one. Loaded only when tickets are on
-    (bot.client), so it never asks whether they are."""
+    (bot.bootstrap), so it never asks whether they are."""
 
-    def __init__(self, desk: TicketDoor) -> None:
-        self._gate = desk.gate
+    def __init__(self, gate: TicketGate) -> None:
+        self._gate = gate
 
     @commands.Cog.listener()
     async def on_voice_state_update(

@@ -12,8 +12,7 @@ import discord
 from bot.buttons import IdButton
 from bot.context import app_of
 from bot.replies import guarded, reply
-from bot.tickets.render import ENABLE_TICKETS, purchase_text
-from spaces_core.domain.errors import InvalidInput
+from bot.tickets.render import purchase_text
 from spaces_core.domain.tickets import Checkout, Order, TicketOffer
 from spaces_core.services.tickets import TicketService
 
@@ -31,10 +30,8 @@ __all__ = [
 
 
 def tickets_of(client: discord.Client) -> TicketService:
-    service = app_of(client).tickets
-    if service is None:
-        raise InvalidInput(ENABLE_TICKETS)
-    return service
+    """The ticket service; without Stripe settings, an `InvalidInput` saying how to enable tickets."""
+    return app_of(client).tickets.service()
 
 
 async def _buy(interaction: discord.Interaction, schedule_id: str) -> None:

@@ -1,6 +1,7 @@
 """The bot's web server: the listen page, WebRTC signalling for web listeners, live state, signed links."""
 
 from bot.web.links import LinkRefused, LinkSigner
+from bot.web.off import NoWeb
 from bot.web.server import WebServer
 
-__all__ = ["LinkRefused", "LinkSigner", "WebServer"]
+__all__ = ["LinkRefused", "LinkSigner", "NoWeb", "WebServer"]

@@ -69,7 +69,7 @@ async def test_the_same_webhook_five_times_and_forged_or_stale_ones(ticket_world
     ]
     assert [d.status for d in refused] == [400, 400, 400]
     assert "signature" in refused[0].response.lower() and "older than" in refused[2].response
-    assert not await world.bot.bot.app.tickets.is_holder(_schedule_id(world), world["cole"])
+    assert not await world.bot.bot.app.tickets.service().is_holder(_schedule_id(world), world["cole"])
     assert not has_role(world, "cole")
 
     five = await stripe.deliver(completed["id"], times=5)
@@ -78,7 +78,7 @@ async def test_the_same_webhook_five_times_and_forged_or_stale_ones(ticket_world
     await eventually(lambda: has_role(world, "cole"))
     await world.bot.bot.dms.drain()
     assert len(dms(world, "cole", "Your ticket for")) == 1
-    assert await world.bot.bot.app.tickets.holders(_schedule_id(world)) == [world["cole"]]
+    assert await world.bot.bot.app.tickets.service().holders(_schedule_id(world)) == [world["cole"]]
 
 
 async def test_bot_down_between_payment_and_grant_gives_exactly_one_ticket(ticket_world: World) -> None:
@@ -99,7 +99,7 @@ async def test_bot_down_between_payment_and_grant_gives_exactly_one_ticket(ticke
     assert [d.status for d in redelivered if d.event_type == "checkout.session.completed"] == [200]
     await world.bot.bot.dms.drain()
     assert len(dms(world, "cole", "Your ticket for")) == 1
-    assert await world.bot.bot.app.tickets.holders(_schedule_id(world)) == [world["cole"]]
+    assert await world.bot.bot.app.tickets.service().holders(_schedule_id(world)) == [world["cole"]]
 
 
 def _schedule_id(world: World) -> str:
@@ -133,9 +133,9 @@ async def test_concurrent_grants_of_a_new_space_make_one_role(ticket_world: Worl
     await schedule(world)
     await sell(world, price=5)
     app = world.bot.bot.app
-    assert app.tickets_desk is not None and app.schedules is not None
+    assert app.tickets.enabled and app.schedules is not None
     [planned] = await app.schedules.upcoming(world.guild_id, 0)
-    granted = await asyncio.gather(*(app.tickets_desk.gate.grant(planned, world[n]) for n in ("cole", "lee", "maya")))
+    granted = await asyncio.gather(*(app.tickets.desk.gate.grant(planned, world[n]) for n in ("cole", "lee", "maya")))
     assert granted == [True, True, True]
     await eventually(lambda: all(has_role(world, n) for n in ("cole", "lee", "maya")))
     guild = world.server.guild(world.guild_id)

@@ -45,7 +45,7 @@ async def test_a_cohost_without_a_ticket_added_live_can_drop_and_rejoin(ticket_w
     assert await _on_stage(world, "lee") and not dms(world, "lee", "ticket holders only")
     with pytest.raises(ConnectRefused):
         await server.join_voice(gid, world["maya"], stage)  # the doors are still closed to everyone else
-    await world.bot.bot.app.tickets_desk.reconcile()  # the periodic pass agrees: the host let lee in
+    await world.bot.bot.app.tickets.desk.reconcile()  # the periodic pass agrees: the host let lee in
     assert has_role(world, "lee") and await _on_stage(world, "lee")
 
     await world.slash(stage, world["hana"], "space end")
@@ -73,7 +73,7 @@ async def test_a_cohost_whose_ticket_is_refunded_stays_in(ticket_world: World) -
     await server.leave_voice(gid, world["cole"])
     await server.join_voice(gid, world["cole"], stage)
     assert await _on_stage(world, "cole")
-    await world.bot.bot.app.tickets_desk.reconcile()  # the periodic pass agrees: the host let cole in
+    await world.bot.bot.app.tickets.desk.reconcile()  # the periodic pass agrees: the host let cole in
     assert has_role(world, "cole") and await _on_stage(world, "cole")
 
     await world.slash(stage, world["hana"], "space end")

@@ -191,7 +191,7 @@ async def test_a_reconciliation_that_reads_the_space_over_as_it_ends_leaves_a_pr
     # the end then found no record of the admins' Connect and set `@everyone` back to "inherit", opening the Stage.
     world = ticket_world
     admins_own = await _private_stage_gated(world)
-    await world.bot.bot.app.tickets_desk.gate.reconcile([], [])  # what that pass does with what it read
+    await world.bot.bot.app.tickets.desk.gate.reconcile([], [])  # what that pass does with what it read
     record = await world.slash(world.stage_id, world["hana"], "space end")
     assert "ended" in (record.content or ""), record.content
     await eventually(lambda: _connect_overwrites(world) == admins_own and not _ticket_roles(world))
@@ -214,6 +214,6 @@ async def test_a_reconciliation_that_read_the_space_live_before_it_ended_does_no
     record = await world.slash(world.stage_id, world["hana"], "space end")
     assert "ended" in (record.content or ""), record.content
     await eventually(lambda: _connect_overwrites(world) == admins_own and not _ticket_roles(world))
-    await app.tickets_desk.gate.reconcile([(read_live, [world["hana"]])], [])  # the pass goes on
+    await app.tickets.desk.gate.reconcile([(read_live, [world["hana"]])], [])  # the pass goes on
     await world.server.flush()
     assert _connect_overwrites(world) == admins_own and not _ticket_roles(world)

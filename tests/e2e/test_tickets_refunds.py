@@ -48,7 +48,7 @@ async def test_cancel_refunds_every_holder_once_and_tells_them(ticket_world: Wor
     await eventually(lambda: not any(r.name.startswith("🎟 ") for r in guild.roles.values()))  # once all refunded
     refunded = {r["payment_intent"] for r in _refunds(world)}
     assert len(refunded) == 2  # one refund per payment, never two for the same one
-    await world.bot.bot.app.tickets_desk.reconcile()  # a later pass repeats nothing
+    await world.bot.bot.app.tickets.desk.reconcile()  # a later pass repeats nothing
     await world.bot.bot.dms.drain()
     assert len(_refunds(world)) == 2
     assert [len(dms(world, n, "is refunded")) for n in ("cole", "lee")] == [1, 1]
@@ -114,7 +114,7 @@ async def test_a_failed_refund_keeps_the_ticket_and_tells_the_host(ticket_world:
     assert not dms(world, "cole", "is refunded")
     button = ticket_button(card(world))
     assert button is not None
-    assert await world.bot.bot.app.tickets.is_holder(button.rsplit(":", 1)[1], world["cole"])
+    assert await world.bot.bot.app.tickets.service().is_holder(button.rsplit(":", 1)[1], world["cole"])
 
 
 async def test_a_released_seat_goes_to_the_first_on_the_waitlist(ticket_world: World) -> None:
