@@ -63,9 +63,11 @@ class Coalescer:
                 else:
                     waits.append(due - now)
             if waits:
-                # Sleep until the earliest card may be edited again, unless new work wakes us first.
+                # Sleep until the earliest card may be edited again, unless new work wakes us first. Not
+                # `asyncio.wait_for`: on Python 3.11 it swallows a cancel (`stop()`) arriving just as it is woken.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=min(waits))
+                    async with asyncio.timeout(min(waits)):
+                        await self._wake.wait()
                 self._wake.set()
 
     async def _safe_flush(self, key: Hashable) -> None:

@@ -19,9 +19,11 @@ from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
 from tests.missing import postgres
 
-__all__ = ["PG_URL", "PgSchema", "pg_schema", "pg_uow_factory"]
+__all__ = ["PG_URL", "PgSchema", "drop_schema", "pg_schema", "pg_uow_factory"]
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# Far longer than a drop takes on a busy machine; a lock held this long is a transaction nobody will end.
+DROP_LOCK_TIMEOUT = "30s"
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,30 @@ async def pg_schema() -> AsyncIterator[PgSchema]:
         await migrate(PG_URL, connect_args=connect_args)
         yield PgSchema(name, connect_args, admin)
     finally:
-        await admin.execute(f'DROP SCHEMA "{name}" CASCADE')
-        await admin.close()
+        try:
+            await drop_schema(admin, name)
+        finally:
+            await admin.close()
+
+
+async def drop_schema(admin: asyncpg.Connection, name: str, lock_timeout: str = DROP_LOCK_TIMEOUT) -> None:
+    """Drop a test's schema, or fail after `lock_timeout` naming the sessions holding its tables (a
+    transaction a test or a worker left open) instead of waiting on their locks until pytest-timeout."""
+    try:
+        async with admin.transaction():
+            await admin.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+            await admin.execute(f'DROP SCHEMA "{name}" CASCADE')
+    except asyncpg.LockNotAvailableError:
+        holders = await admin.fetch(
+            "SELECT DISTINCT a.pid, a.state, left(a.query, 120) AS last_query FROM pg_locks l"
+            " JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " JOIN pg_stat_activity a ON a.pid = l.pid WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()",
+            name,
+        )
+        raise AssertionError(
+            f"schema {name} not dropped: its tables are still locked after {lock_timeout} by "
+            f"{[dict(row) for row in holders]}"
+        ) from None
 
 
 @asynccontextmanager

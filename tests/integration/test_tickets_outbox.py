@@ -7,9 +7,11 @@ The scenario: a member pays for a Space cancelled while their Checkout was open.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from tickets_support import (
@@ -30,7 +32,8 @@ from spaces_core.domain.ticket_events import TicketRefunded, WaitlistOffered
 from spaces_core.domain.tickets import Checkout, OrderState, RefundReason
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services.tickets import TicketService
-from spaces_core.services.tickets.core import LEASE
+from spaces_core.services.tickets.core import LEASE, TicketCore
+from spaces_core.services.tickets.outbox import ActionRunner, ActionWorker
 
 A, B = 10, 11
 
@@ -201,3 +204,29 @@ async def test_a_waitlist_checkout_is_opened_after_the_answer(w: Wired):
     assert w.told.of(WaitlistOffered) == [B]
     assert len(w.stripe.objects("checkout.session")) == 2
     assert await w.seats_taken("sched1") == 1
+
+
+async def test_stop_ends_a_worker_woken_at_that_very_moment(w: Wired):
+    """`stop()` right after a wake-up (a transaction committed actions just before the owner stopped the worker),
+    at each step of the worker's waking. With `asyncio.wait_for` as the pause, Python 3.11 swallowed the cancel
+    once the wake-up had fired: the worker ran on and `stop()` (a test's teardown) waited for it forever."""
+    runner = ActionRunner(TicketCore(w.uows, StripeClock(w.stripe), w.payments, w.told.bus, lambda: uuid4().hex))
+    worker = ActionWorker(runner)
+    for steps in range(6):
+        worker.start()
+        await _within(worker.idle(), "the worker's first pass")
+        worker.wake()
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        await _within(worker.stop(), f"ActionWorker.stop() {steps} loop steps after a wake-up")
+        assert not worker.running
+
+
+async def _within(awaitable: Awaitable[None], what: str) -> None:
+    # Not `asyncio.timeout`: its cancel would reach the worker through `stop()` and end it, hiding the hang.
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=10)
+    if not done:
+        task.cancel()
+        pytest.fail(f"{what} never ended")
+    task.result()

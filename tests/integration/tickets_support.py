@@ -37,6 +37,7 @@ __all__ = [
     "Told",
     "Wired",
     "add_schedule",
+    "stopped_within",
     "store",
     "wait_until",
     "wired",
@@ -156,9 +157,23 @@ async def wired(uows: UnitOfWorkFactory) -> AsyncIterator[Wired]:
         try:
             yield w
         finally:
-            await w.service.stop()
-            await runner.cleanup()
-            await gateway.aclose()
+            try:
+                await stopped_within(w.service)
+            finally:
+                await runner.cleanup()
+                await gateway.aclose()
+
+
+async def stopped_within(service: TicketService, seconds: float = 30.0) -> None:
+    """Stop the service's outbox worker, failing with a clear message if it doesn't end (instead of hanging the
+    teardown until pytest-timeout). Not `asyncio.timeout`: its cancel would reach the worker through `stop()`
+    and end it, hiding the very bug this guard is for."""
+    stopping = asyncio.ensure_future(service.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=seconds)
+    if not done:
+        stopping.cancel()
+        raise AssertionError(f"TicketService.stop() did not end its outbox worker within {seconds:.0f} s")
+    stopping.result()
 
 
 async def _webhook_endpoint(w: Wired, server: LocalStripe) -> web.AppRunner:

@@ -118,13 +118,20 @@ class ActionRunner:
 
 class ActionWorker:
     """Owns the task that drains the outbox: at start, whenever woken (a transaction added actions), and every
-    `interval` for postponed ones. `stop()` cancels it and waits for it to end."""
+    `interval` for postponed ones. `stop()` cancels it and waits for it to end.
+
+    The pause uses `asyncio.timeout`, never `asyncio.wait_for`: on Python 3.11, a `wait_for` whose awaitable has
+    just finished (the worker woken: `Event.wait()` done) returns its result when the task is cancelled in that
+    instant, swallowing the cancel; the loop then ran on and `stop()` awaited it forever (tests hung in teardown).
+    The `_stopping` flag (with a wake-up) ends the loop at its next turn even if a library swallows a cancel too."""
 
     def __init__(self, runner: ActionRunner, *, interval: float = 15.0) -> None:
         self._runner = runner
         self._interval = interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._idle = asyncio.Event()  # set while it waits with nothing it was woken for left to do
 
     @property
     def running(self) -> bool:
@@ -132,26 +139,38 @@ class ActionWorker:
 
     def start(self) -> None:
         if self._task is None:
-            self._wake = asyncio.Event()
+            self._wake, self._idle = asyncio.Event(), asyncio.Event()
+            self._stopping = False
             # A fresh context: started from inside a request's `inline()`, it must not make that request's calls.
             self._task = asyncio.create_task(self._loop(), name="ticket-actions", context=contextvars.Context())
 
     def wake(self) -> None:
+        self._idle.clear()
         self._wake.set()
+
+    async def idle(self) -> None:
+        """Wait until the worker has drained and pauses with no wake-up pending (tests wait for this)."""
+        await self._idle.wait()
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
+            self._stopping = True
+            self._wake.set()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self._runner.drain()
             except Exception:  # the database is down: the next pass tries again
                 log.exception("draining the ticket outbox failed; retrying")
+            if not self._wake.is_set():
+                self._idle.set()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
+            self._idle.clear()
