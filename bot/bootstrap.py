@@ -13,8 +13,6 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-import discord
-
 from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
@@ -23,6 +21,7 @@ from bot.client import SpacesBot
 from bot.context import AppContext, Tickets, Web
 from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
+from bot.notices import display_name, tell_host
 from bot.recording.cog import RecordingCog
 from bot.schedules import handlers as schedule_handlers
 from bot.schedules.announcer import DiscordScheduleAnnouncer, live_starter
@@ -43,7 +42,6 @@ from payments.tickets import StripeTicketPayments, to_payment_event
 from spaces_core.bus import MessageBus
 from spaces_core.clock import SystemClock
 from spaces_core.domain.schedule import SchedulePolicy
-from spaces_core.domain.space import Space
 from spaces_core.handlers import cohost_door, scheduled_end
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.scheduling import ApsJobPlanner
@@ -208,7 +206,7 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
         recordings_dir=Path(settings.recordings_dir),
         web_listeners_per_space=settings.web_listeners_per_space,
     )
-    tell = partial(_tell_host, bot)
+    tell = partial(tell_host, bot)
     server_audio = ServerAudio(audio, stage, live_in_guild=spaces.live_in_guild, get_space=spaces.get, tell=tell)
     gate = _ticket_gate(bot, config, tickets) if tickets is not None else None
     offer_of = LiveOffers(gate, tickets.service).of_space if gate is not None and tickets is not None else None
@@ -275,7 +273,7 @@ def _web(
         host=settings.web_host,
         port=settings.web_port,
         public_base_url=settings.public_base_url,
-        name_of=partial(_display_name, bot),
+        name_of=partial(display_name, bot),
         ticketed=tickets.ticketed,
         may_attend=tickets.may_attend,
         webhook=ticketing.webhook if ticketing is not None else None,
@@ -384,21 +382,6 @@ def _both(first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[N
             await second()
 
     return dispose
-
-
-async def _tell_host(bot: SpacesBot, space: Space, text: str) -> None:
-    """A notice in the Space's Stage chat that pings its host only (the text carries members' titles)."""
-    mention = discord.AllowedMentions(users=[discord.Object(space.host_id)])
-    try:
-        await bot.get_partial_messageable(space.channel_id).send(text, allowed_mentions=mention)
-    except discord.HTTPException as exc:
-        log.warning("notice to the host of Space %s not posted: %s", space.id, exc)
-
-
-def _display_name(bot: SpacesBot, guild_id: int, user_id: int) -> str:
-    guild = bot.get_guild(guild_id)
-    member = guild.get_member(user_id) if guild is not None else None
-    return member.display_name if member is not None else "a speaker"
 
 
 async def run(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""SQL repositories of ticketed Spaces: offers and seats, orders, tickets, the waitlist, payment events, payouts.
+"""The SQL repository of ticketed Spaces: offers and seats, orders, tickets, the waitlist, payment events.
 
 The guarantees live in single statements, so they hold on SQLite and on PostgreSQL under any concurrency:
 a seat is taken by `UPDATE ... SET seats_taken = seats_taken + 1 WHERE seats_taken < quantity` (plus a CHECK),
@@ -20,7 +20,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from spaces_core.domain.errors import Conflict
 from spaces_core.domain.schedule import ScheduledSpace
@@ -29,7 +28,6 @@ from spaces_core.domain.tickets import (
     HolderChoice,
     Order,
     OrderState,
-    PayoutAccount,
     RefundReason,
     TicketOffer,
     WaitlistEntry,
@@ -38,7 +36,6 @@ from spaces_core.store import ticket_sql as sql
 from spaces_core.store.schedules import _from_row as _schedule
 from spaces_core.store.tables import (
     PaymentEventRow,
-    PayoutAccountRow,
     ScheduledSpaceRow,
     TicketOfferRow,
     TicketOrderRow,
@@ -46,7 +43,7 @@ from spaces_core.store.tables import (
     WaitlistRow,
 )
 
-__all__ = ["SqlPayoutRepository", "SqlTicketRepository"]
+__all__ = ["SqlTicketRepository"]
 
 # Core tables, not ORM entities, in the statements: the ORM's bulk-update machinery and row instances cost more
 # Python time than the queries themselves on the webhook path (see bench/bench_webhooks.py). That path's own
@@ -389,23 +386,3 @@ class SqlTicketRepository:
             statement = select(_events.c.event_id).where(_events.c.event_id.in_(ids[start : start + 500]))
             known.update(str(i) for i in (await self._session.execute(statement)).scalars())
         return known
-
-
-class SqlPayoutRepository:
-    def __init__(self, *, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, host_id: int) -> PayoutAccount | None:
-        row = await self._session.get(PayoutAccountRow, host_id, populate_existing=True)
-        return PayoutAccount(row.host_id, row.account_id, row.ready) if row is not None else None
-
-    async def by_account(self, account_id: str) -> PayoutAccount | None:
-        statement = select(PayoutAccountRow).where(col(PayoutAccountRow.account_id) == account_id)
-        row = (await self._session.execute(statement)).scalar()
-        return PayoutAccount(row.host_id, row.account_id, row.ready) if row is not None else None
-
-    async def save(self, account: PayoutAccount) -> None:
-        await self._session.merge(
-            PayoutAccountRow(host_id=account.host_id, account_id=account.account_id, ready=account.ready)
-        )
-        await self._session.flush()

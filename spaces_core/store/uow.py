@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from spaces_core.store.payouts import SqlPayoutRepository
 from spaces_core.store.repositories import (
     SqlBlockRepository,
     SqlCardRepository,
@@ -18,7 +19,7 @@ from spaces_core.store.repositories import (
 from spaces_core.store.schedules import SqlScheduleRepository
 from spaces_core.store.stage_access import SqlStageAccessRepository
 from spaces_core.store.ticket_actions import SqlTicketActionRepository
-from spaces_core.store.tickets import SqlPayoutRepository, SqlTicketRepository
+from spaces_core.store.tickets import SqlTicketRepository
 
 __all__ = ["SqlUnitOfWork"]
 
