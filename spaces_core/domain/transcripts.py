@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-__all__ = ["Phrase", "TranscriptHit", "cue_time", "render_txt", "render_vtt", "search_words"]
+__all__ = ["Phrase", "TranscriptHit", "cue_time", "matched_spans", "render_txt", "render_vtt", "search_words"]
 
 # A member's search is cut to this many words, each to this many characters: enough for any real question, and
 # a pasted essay can't become a query the database spends seconds on.
@@ -76,18 +76,33 @@ def search_words(query: str) -> list[str]:
     """The words of a member's search, lower-cased: letters and digits only, so no quote, `*`, `-`, `NEAR` or
     parenthesis ever reaches a query language as an operator (`NEAR`, `AND`, `OR` stay plain words). Underscores
     split words too, because both databases' tokenizers split on them. Empty when nothing is searchable."""
-    words: list[str] = []
-    current: list[str] = []
-    for char in query[: MAX_SEARCH_WORDS * (MAX_WORD_CHARS + 1) * 4]:
+    cut = query[: MAX_SEARCH_WORDS * (MAX_WORD_CHARS + 1) * 4]
+    return [word.lower()[:MAX_WORD_CHARS] for _, _, word in _words(cut)[:MAX_SEARCH_WORDS]]
+
+
+def matched_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Where a search hit `text`, as (start, end) character spans, for the caller to highlight in its own markup:
+    words equal to one the member typed, or starting with the last one (the search's prefix)."""
+    wanted = search_words(query)
+    if not wanted:
+        return []
+    whole, prefix = set(wanted[:-1]), wanted[-1]
+    return [
+        (start, end) for start, end, word in _words(text) if word.lower() in whole or word.lower().startswith(prefix)
+    ]
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of each run of letters and digits."""
+    found: list[tuple[int, int, str]] = []
+    start: int | None = None
+    for index, char in enumerate(f"{text} "):  # the trailing space ends the last word
         if char.isalnum():
-            current.append(char)
-            continue
-        if current:
-            words.append("".join(current))
-            current = []
-    if current:
-        words.append("".join(current))
-    return [word.lower()[:MAX_WORD_CHARS] for word in words[:MAX_SEARCH_WORDS]]
+            start = index if start is None else start
+        elif start is not None:
+            found.append((start, index, text[start:index]))
+            start = None
+    return found
 
 
 def _name(speaker_id: int, names: Mapping[int, str]) -> str:

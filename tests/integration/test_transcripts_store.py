@@ -12,7 +12,7 @@ import pytest
 from tickets_support import STORES, store
 
 from spaces_core.domain.space import Space
-from spaces_core.domain.transcripts import Phrase
+from spaces_core.domain.transcripts import Phrase, matched_spans
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.store.transcripts import MAX_HITS
 
@@ -154,3 +154,11 @@ async def test_phrases_written_without_a_commit_are_not_kept(spaces: UnitOfWorkF
     async with spaces() as uow:
         await uow.transcripts.add([said("new", HANA, 30, "uncommitted words")])
     assert await found(spaces, "uncommitted") == []
+
+
+@pytest.mark.parametrize("typed", ["who", "sta", "DRUM mach", '"vintage" sampler'])
+async def test_every_hit_has_the_words_to_highlight(spaces: UnitOfWorkFactory, typed: str) -> None:
+    hits = await found(spaces, typed)
+    assert hits
+    for _, said_text in hits:
+        assert matched_spans(said_text, typed), said_text

@@ -13,6 +13,7 @@ from spaces_core.domain.transcripts import (
     MAX_WORD_CHARS,
     Phrase,
     cue_time,
+    matched_spans,
     render_txt,
     render_vtt,
     search_words,
@@ -81,3 +82,11 @@ def test_a_members_search_becomes_plain_words(typed: str, words: list[str]) -> N
 def test_a_very_long_search_is_cut_to_a_few_short_words() -> None:
     assert search_words("x" * 100_000) == ["x" * MAX_WORD_CHARS]
     assert len(search_words("word " * 50_000)) == MAX_SEARCH_WORDS
+
+
+def test_the_words_a_search_matched_are_given_as_spans_to_highlight() -> None:
+    text = "Who brought the drum-machine? The drummer!"
+    spans = matched_spans(text, '"the" DRUM')
+    assert [text[start:end] for start, end in spans] == ["the", "drum", "The", "drummer"]
+    assert matched_spans(text, " * ") == []
+    assert matched_spans("", "who") == []
