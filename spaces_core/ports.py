@@ -23,6 +23,7 @@ from spaces_core.domain.tickets import (
     TicketOffer,
     WaitlistEntry,
 )
+from spaces_core.domain.transcripts import Phrase, TranscriptHit
 
 __all__ = [
     "BlockRepository",
@@ -39,6 +40,7 @@ __all__ = [
     "TicketActionRepository",
     "TicketPayments",
     "TicketRepository",
+    "TranscriptRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "WhenReader",
@@ -298,6 +300,23 @@ class StageAccessRepository(Protocol):
     async def forget(self, channel_id: int) -> None: ...
 
 
+class TranscriptRepository(Protocol):
+    """Spaces' transcripts, searchable by what was said (full-text, in one guild's Spaces)."""
+
+    async def add(self, phrases: Sequence[Phrase]) -> None: ...
+    async def of_space(self, space_id: str) -> list[Phrase]:
+        """In the order they were said."""
+        ...
+
+    async def search(self, guild_id: int, query: str, limit: int = 10) -> list[TranscriptHit]:
+        """Phrases holding every word a member typed (the last as a prefix), newest Spaces first; any text is a
+        valid query (quotes and operators are plain words), one with no words finds nothing."""
+        ...
+
+    async def delete_space(self, space_id: str) -> None: ...
+    async def delete_member(self, user_id: int) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the `async with` block without `commit()` rolls back."""
 
@@ -324,6 +343,8 @@ class UnitOfWork(Protocol):
     def ticket_actions(self) -> TicketActionRepository: ...
     @property
     def stage_access(self) -> StageAccessRepository: ...
+    @property
+    def transcripts(self) -> TranscriptRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

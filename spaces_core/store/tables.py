@@ -42,6 +42,7 @@ __all__ = [
     "TicketOfferRow",
     "TicketOrderRow",
     "TicketRow",
+    "TranscriptPhraseRow",
     "WaitlistRow",
     "metadata",
 ]
@@ -341,3 +342,24 @@ class StageAccessRow(SQLModel, table=True):
     channel_id: int = _snowflake(primary_key=True)
     connect: dict[str, bool | None] = Field(sa_column=Column(JSON, nullable=False))
     saved_at: datetime = _utc(nullable=False)
+
+
+class TranscriptPhraseRow(SQLModel, table=True):
+    """One phrase of a Space's transcript. Its full-text index lives beside it, made by migration 0008 only
+    (SQLite: the FTS5 table `transcript_fts` kept in step by triggers; PostgreSQL: the generated `search`
+    tsvector column and its GIN index); the search queries are in store/transcripts.py."""
+
+    __tablename__ = "transcript_phrases"
+    __table_args__ = (Index("ix_transcript_phrases_space_start", "space_id", "start_ms"),)
+
+    # INTEGER on SQLite makes the id the rowid, which the FTS5 table points at (content_rowid).
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    )
+    space_id: str = Field(sa_column=Column(String(32), ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False))
+    speaker_id: int = _snowflake(index=True)
+    start_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    end_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str = Field(sa_column=Column(String(16), nullable=False))

@@ -20,6 +20,7 @@ from spaces_core.store.schedules import SqlScheduleRepository
 from spaces_core.store.stage_access import SqlStageAccessRepository
 from spaces_core.store.ticket_actions import SqlTicketActionRepository
 from spaces_core.store.tickets import SqlTicketRepository
+from spaces_core.store.transcripts import SqlTranscriptRepository
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.payouts = SqlPayoutRepository(session=session)
         self.ticket_actions = SqlTicketActionRepository(session=session)
         self.stage_access = SqlStageAccessRepository(session=session)
+        self.transcripts = SqlTranscriptRepository(session=session)
         return self
 
     async def __aexit__(
