@@ -33,6 +33,7 @@ __all__ = [
 
 MAX_QUOTES = 5
 MIN_QUOTES = 3
+MIN_CHAPTERS = 3
 MAX_CHAPTERS = 6
 # A quote shorter than this says too little to stand alone ("Yeah, exactly.").
 MIN_QUOTE_WORDS = 6
@@ -261,36 +262,44 @@ def _keywords(text: str) -> list[str]:
     return [kw for kw, _score in sorted(ranked, key=lambda item: (float(item[1]), item[0].lower()))]
 
 
-def _is_name(keyword: str, text: str) -> bool:
+def _is_name(word: str, text: str) -> bool:
     """A word only ever written capitalised mid-sentence is a name ("Dre"), not a topic."""
-    if " " in keyword:
-        return False
-    found = re.findall(r"(?<![.!?]\s)(?<!^)\b" + re.escape(keyword) + r"\b", text, flags=re.IGNORECASE | re.MULTILINE)
-    return bool(found) and all(word[0].isupper() for word in found)
+    mid_sentence = r"(?<![.!?]\s)(?<!^)\b" + re.escape(word) + r"\b"
+    found = re.findall(mid_sentence, text, flags=re.IGNORECASE | re.MULTILINE)
+    return bool(found) and all(w[0].isupper() for w in found)
+
+
+def _candidates(phrases: Sequence[Phrase], text: str) -> list[tuple[int, str]]:
+    """Keywords, best first, each with the first phrase that says it; names and repeats of one topic dropped."""
+    found: list[tuple[int, str]] = []
+    for keyword in _keywords(text):
+        if any(_is_name(w, text) for w in keyword.split()) or any(_stems(keyword) & _stems(kw) for _, kw in found):
+            continue  # "drum" after "kick drum" would be the same chapter twice.
+        first = next((i for i, p in enumerate(phrases) if _mentions(keyword, p.text)), None)
+        if first is not None and all(first != i for i, _ in found):
+            found.append((first, keyword))
+    return found
 
 
 def chapters(phrases: Sequence[Phrase]) -> tuple[Chapter, ...]:
-    """Up to six top keywords, each starting at the first phrase (sorted by start) that says it, in time order.
+    """Three to six top keywords, each starting at the first phrase (sorted by start) that says it, in time order.
 
-    Chapters closer than a twelfth of the talk are one stretch of it, so only the better keyword keeps it.
+    Chapters closer than a twelfth of the talk are one stretch of it, so only the better keyword keeps it — unless
+    that would leave fewer than three (a long Space whose topics were all named early).
     """
     text = "\n".join(p.text.strip() for p in phrases if p.text.strip())
     if not _words(text):
         return ()
+    candidates = _candidates(phrases, text)
     min_gap = (phrases[-1].end - phrases[0].start) / (2 * MAX_CHAPTERS)
     chosen: dict[int, str] = {}
-    for keyword in _keywords(text):
-        if len(chosen) >= MAX_CHAPTERS:
-            break
-        if _is_name(keyword, text) or any(_stems(keyword) & _stems(kw) for kw in chosen.values()):
-            continue  # "drum" after "kick drum" would be the same chapter twice.
-        first = next((i for i, p in enumerate(phrases) if _mentions(keyword, p.text)), None)
-        if (
-            first is not None
-            and first not in chosen
-            and all(abs(phrases[first].start - phrases[i].start) >= min_gap for i in chosen)
-        ):
+    for first, keyword in candidates:
+        if len(chosen) < MAX_CHAPTERS and all(abs(phrases[first].start - phrases[i].start) >= min_gap for i in chosen):
             chosen[first] = keyword
+    for first, keyword in candidates:
+        if len(chosen) >= MIN_CHAPTERS:
+            break
+        chosen.setdefault(first, keyword)
     return tuple(Chapter(chosen[i], phrases[i].start) for i in sorted(chosen))
 
 

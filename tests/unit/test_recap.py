@@ -13,6 +13,7 @@ from spaces_core.recap import (
     SpaceFacts,
     TalkTime,
     build_recap,
+    chapters,
     is_question,
     key_quotes,
     recap_data,
@@ -181,3 +182,35 @@ def test_blank_and_punctuation_only_phrases_are_handled() -> None:
 
 def test_key_quotes_skip_short_filler() -> None:
     assert key_quotes([phrase(MAYA, 0, 1, "Okay, nice."), phrase(KIM, 1, 2, "Yeah.")]) == ()
+
+
+def test_a_long_space_whose_topics_were_all_named_early_still_gets_three_chapters() -> None:
+    lap = timedelta(seconds=280)
+    phrases = [
+        Phrase(p.space_id, p.speaker_id, p.start + k * lap, p.end + k * lap, p.text)
+        for k in range(25)
+        for p in conversation()
+    ]
+    chapters = build_recap(phrases, FACTS).chapters
+    assert 3 <= len(chapters) <= 6
+    assert len({c.at for c in chapters}) == len(chapters)
+    assert [c.at for c in chapters] == sorted(c.at for c in chapters)
+
+
+def test_a_speakers_name_is_never_a_chapter_even_inside_a_keyword() -> None:
+    lines = [
+        "Welcome back, tonight Dre shows us his drum programming.",
+        "Thanks, drum programming starts with the groove.",
+        "Ask Dre anything about swing and groove.",
+        "Swing is the space between the hits, Dre says.",
+        "Later we will hear from Dre about mixing vocals.",
+        "Mixing vocals means carving room in the beat.",
+        "Give Dre a hand for the mixing vocals tips.",
+        "Thank you Dre, we close with mastering loudness.",
+        "Mastering loudness is about the limiter.",
+    ]
+    phrases = [phrase(MAYA, 30 * i, 30 * i + 20, line) for i, line in enumerate(lines)]
+    keywords = [c.keyword for c in chapters(phrases)]
+    assert len(keywords) >= 3
+    assert not any("dre" in k.lower().split() for k in keywords), keywords
+    assert "drum programming" in keywords
