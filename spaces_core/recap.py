@@ -37,6 +37,8 @@ MIN_CHAPTERS = 3
 MAX_CHAPTERS = 6
 # A quote shorter than this says too little to stand alone ("Yeah, exactly.").
 MIN_QUOTE_WORDS = 6
+# Two quotes sharing more than this share of their content words are one point made twice.
+MAX_QUOTE_OVERLAP = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +236,10 @@ def textrank(texts: Sequence[str], damping: float = 0.85, iterations: int = 100)
     return [float(s) for s in scores]
 
 
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
 def key_quotes(phrases: Sequence[Phrase]) -> tuple[Quote, ...]:
     """The 3–5 most central statements (questions are listed apart), in the order they were said."""
     candidates = [s for s in _sentences(phrases) if not is_question(s.text) and len(_words(s.text)) >= MIN_QUOTE_WORDS]
@@ -242,7 +248,15 @@ def key_quotes(phrases: Sequence[Phrase]) -> tuple[Quote, ...]:
     scores = textrank([s.text for s in candidates])
     wanted = max(MIN_QUOTES, min(MAX_QUOTES, len(candidates) // 8))
     # Ties go to the earlier sentence, so the choice never depends on anything but the input.
-    best = sorted(range(len(candidates)), key=lambda i: (-round(scores[i], 12), i))[:wanted]
+    ranked = sorted(range(len(candidates)), key=lambda i: (-round(scores[i], 12), i))
+    best: list[int] = []
+    for i in ranked:
+        if len(best) == wanted:
+            break
+        words = _content_words(candidates[i].text)
+        # A line said twice (or nearly) ranks twice as high; the recap shows it once.
+        if all(_overlap(words, _content_words(candidates[j].text)) <= MAX_QUOTE_OVERLAP for j in best):
+            best.append(i)
     return tuple(Quote(candidates[i].speaker_id, candidates[i].at, candidates[i].text) for i in sorted(best))
 
 

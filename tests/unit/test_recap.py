@@ -214,3 +214,15 @@ def test_a_speakers_name_is_never_a_chapter_even_inside_a_keyword() -> None:
     assert len(keywords) >= 3
     assert not any("dre" in k.lower().split() for k in keywords), keywords
     assert "drum programming" in keywords
+
+
+def test_a_line_said_again_and_again_is_quoted_once() -> None:
+    lap = timedelta(seconds=280)
+    phrases = [
+        Phrase(p.space_id, p.speaker_id, p.start + k * lap, p.end + k * lap, p.text)
+        for k in range(5)
+        for p in conversation()
+    ]
+    quotes = key_quotes(phrases)
+    assert 3 <= len(quotes) <= 5
+    assert len({q.text for q in quotes}) == len(quotes)
