@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
@@ -28,7 +28,14 @@ __all__ = [
     "SpaceFacts",
     "TalkTime",
     "build_recap",
+    "chapters",
+    "is_question",
+    "key_quotes",
+    "links",
+    "questions",
     "recap_data",
+    "talk_time",
+    "textrank",
 ]
 
 MAX_QUOTES = 5
@@ -99,7 +106,7 @@ class Recap:
     quotes: tuple[Quote, ...] = ()
     questions: tuple[Question, ...] = ()
     chapters: tuple[Chapter, ...] = ()
-    links: tuple[str, ...] = field(default=())
+    links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
