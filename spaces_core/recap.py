@@ -19,6 +19,8 @@ from datetime import timedelta
 import numpy as np
 import yake
 
+from spaces_core.domain.transcripts import Phrase
+
 __all__ = [
     "Chapter",
     "Phrase",
@@ -46,20 +48,6 @@ MAX_CHAPTERS = 6
 MIN_QUOTE_WORDS = 6
 # Two quotes sharing more than this share of their content words are one point made twice.
 MAX_QUOTE_OVERLAP = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    """One phrase a speaker said; start and end are offsets from the Space's start.
-
-    The same fields as the transcript store's phrase, so either can be passed in.
-    """
-
-    space_id: int
-    speaker_id: int
-    start: timedelta
-    end: timedelta
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +123,8 @@ def talk_time(phrases: Iterable[Phrase]) -> tuple[TalkTime, ...]:
     """Each speaker's summed phrase durations, most first (ties by speaker id, so the order is stable)."""
     totals: dict[int, timedelta] = {}
     for phrase in phrases:
-        # A phrase whose end precedes its start is bad input; it counts as nothing rather than negative time.
-        spoken = max(phrase.end - phrase.start, timedelta(0))
-        totals[phrase.speaker_id] = totals.get(phrase.speaker_id, timedelta(0)) + spoken
+        # A Phrase never runs backwards (it refuses to be built so), so a duration is never negative.
+        totals[phrase.speaker_id] = totals.get(phrase.speaker_id, timedelta(0)) + (phrase.end - phrase.start)
     ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
     return tuple(TalkTime(speaker_id, total) for speaker_id, total in ranked)
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from spaces_core.recap import Phrase
 
 MAYA, DRE, KIM = 1, 2, 3
-SPACE_ID = 77
+SPACE_ID = "s77"
 
 _ROWS: list[tuple[int, float, float, str]] = [
     (MAYA, 2.0, 8.5, "Welcome everyone to beat club, tonight we are talking about drums and sampling."),
@@ -74,6 +74,6 @@ _ROWS: list[tuple[int, float, float, str]] = [
 
 def conversation() -> list[Phrase]:
     return [
-        Phrase(SPACE_ID, speaker, timedelta(seconds=start), timedelta(seconds=end), text)
+        Phrase(SPACE_ID, speaker, timedelta(seconds=start), timedelta(seconds=end), text, "en")
         for speaker, start, end, text in _ROWS
     ]
