@@ -156,11 +156,11 @@ class Transcriber:
             except Exception:  # one bad phrase must not end captions for every Space
                 log.exception("captions: transcribing a phrase of speaker %s failed", job.phrase.speaker_id)
                 continue
-            self.transcribed += 1
             if text:
                 phrase = job.phrase
                 caption = Caption(phrase.speaker_id, phrase.start, phrase.end, text, time.monotonic() - job.submitted)
                 self._loop.call_soon_threadsafe(self._deliver, caption)
+            self.transcribed += 1  # after the delivery is queued: a reader of the count finds its caption on the loop
 
     def _deliver(self, caption: Caption) -> None:
         if not self._closed:
