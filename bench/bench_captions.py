@@ -130,18 +130,27 @@ SENTENCES = [
 
 
 def make_corpus(root: Path) -> None:
-    """espeak-ng speech (Harvard sentences and a few of ours): four clips and one three-speaker conversation."""
+    """espeak-ng speech (Harvard sentences and a few of ours): four clips and two three-speaker conversations."""
     from sandbox.speech import speech  # espeak-ng; only the corpus maker needs it
 
     (root / "clips").mkdir(parents=True, exist_ok=True)
     for index, text in enumerate(SENTENCES[:4]):
         write_wav(root / "clips" / f"clip{index}.wav", speech(text))
         (root / "clips" / f"clip{index}.txt").write_text(text + "\n")
-    talk = root / "conversations" / "three"
+    # Three speakers at once: "staggered" starts them half a second apart, "together" all at the same moment,
+    # so their phrases end together and wait for the transcriber at once.
+    for name, offset in (("staggered", 0.5), ("together", 0.0)):
+        write_conversation(root / "conversations" / name, offset)
+
+
+def write_conversation(talk: Path, offset: float) -> None:
+    from sandbox.speech import speech
+
     talk.mkdir(parents=True, exist_ok=True)
     rows = []
     for speaker, voice in enumerate(("en", "en-us", "en+f3"), start=1):
-        said, stream, at = [], [np.zeros(int(0.5 * RATE) * speaker, np.float32)], 0.5 * speaker
+        lead = 0.2 + offset * (speaker - 1)
+        said, stream, at = [], [np.zeros(int(lead * RATE), np.float32)], lead
         for text in SENTENCES[4 + speaker - 1 :: 3]:
             spoken = speech(text, voice=voice)
             stream += [spoken, np.zeros(int(1.2 * RATE), np.float32)]
@@ -157,13 +166,17 @@ def make_corpus(root: Path) -> None:
 
 
 def latencies(run: Run, heard: list[tuple[float, Caption]], phrases: list[dict[str, str]]) -> list[float]:
-    """Each reference phrase's end → the first caption of its speaker that reaches past that end."""
+    """Each reference phrase's end → the last caption of its speaker overlapping it (all of it has arrived)."""
     out = []
     for row in phrases:
-        speaker, end = int(row["speaker"]), float(row["end_s"])
-        arrivals = [at - run.start for at, c in heard[run.first :] if c.speaker_id == speaker and c.end >= end - 0.3]
+        speaker, start, end = int(row["speaker"]), float(row["start_s"]), float(row["end_s"])
+        arrivals = [
+            at - run.start
+            for at, c in heard[run.first :]
+            if c.speaker_id == speaker and c.start < end and c.end > start
+        ]
         if arrivals:
-            out.append(min(arrivals) - end)
+            out.append(max(arrivals) - end)
     return out
 
 

@@ -17,7 +17,7 @@ import webrtcvad
 
 from spaces_core.audio.format import FRAME_SECONDS, Pcm, to_int16
 
-__all__ = ["RATE", "Phrase", "PhraseCutter", "Resampler16k"]
+__all__ = ["RATE", "Mono16", "Phrase", "PhraseCutter", "Resampler16k"]
 
 RATE: Final = 16_000
 _VAD_SAMPLES: Final = 320  # 20 ms at 16 kHz, one of the three frame sizes webrtcvad accepts

@@ -16,11 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import numpy as np
 
-from spaces_core.captions.phrases import Phrase
+from spaces_core.captions.packing import GAP_S, MAX_PACKED_S, pack, split_words
+from spaces_core.captions.phrases import RATE, Mono16, Phrase
 
 __all__ = ["Caption", "DropOldestQueue", "ModelMissing", "Transcriber", "packaged_model_dir"]
 
@@ -80,6 +81,14 @@ class DropOldestQueue(Generic[T]):
                 self.dropped += 1
             self._items.append(item)
             self._ready.notify()
+
+    def take_while(self, fits: Callable[[T], bool]) -> list[T]:
+        """Without waiting: the oldest items, in order, as long as ``fits`` accepts each."""
+        taken: list[T] = []
+        with self._ready:
+            while self._items and fits(self._items[0]):
+                taken.append(self._items.popleft())
+        return taken
 
     def get(self) -> T | None:
         """The oldest item, waiting for one; None once closed."""
@@ -151,32 +160,61 @@ class Transcriber:
 
     def _run(self) -> None:
         while (job := self._queue.get()) is not None:
+            batch = [job, *self._queue.take_while(self._fits(job))]
             try:
-                text = self._transcribe(job)
+                texts = self._transcribe(batch) if len(batch) > 1 else [self._transcribe_one(job)]
             except Exception:  # one bad phrase must not end captions for every Space
-                log.exception("captions: transcribing a phrase of speaker %s failed", job.phrase.speaker_id)
-                continue
-            if text:
-                phrase = job.phrase
-                caption = Caption(phrase.speaker_id, phrase.start, phrase.end, text, time.monotonic() - job.submitted)
-                self._loop.call_soon_threadsafe(self._deliver, caption)
-            self.transcribed += 1  # after the delivery is queued: a reader of the count finds its caption on the loop
+                log.exception("captions: transcribing %d phrase(s) failed", len(batch))
+                texts = []
+            now = time.monotonic()
+            for done, text in zip(batch, texts, strict=False):
+                if text:
+                    phrase = done.phrase
+                    caption = Caption(phrase.speaker_id, phrase.start, phrase.end, text, now - done.submitted)
+                    self._loop.call_soon_threadsafe(self._deliver, caption)
+            # After the deliveries are queued: a reader of the count finds their captions on the loop.
+            self.transcribed += len(batch)
+
+    @staticmethod
+    def _fits(first: _Job) -> Callable[[_Job], bool]:
+        """Which waiting phrases may join ``first`` in one call: same language, within MAX_PACKED_S in all."""
+        total = len(first.phrase.samples) / RATE + GAP_S
+
+        def fits(job: _Job) -> bool:
+            nonlocal total
+            seconds = len(job.phrase.samples) / RATE + GAP_S
+            if job.language != first.language or total + seconds > MAX_PACKED_S:
+                return False
+            total += seconds
+            return True
+
+        return fits
 
     def _deliver(self, caption: Caption) -> None:
         if not self._closed:
             self._on_caption(caption)
 
-    def _transcribe(self, job: _Job) -> str:
-        audio = job.phrase.samples.astype(np.float32) / 32768.0
-        # Greedy, no timestamps, no previous text: one short phrase at a time, as fast as whisper decodes.
+    def _decode(self, samples: Mono16, language: str, *, words: bool) -> list[Any]:
+        # Greedy, no previous text: short phrases, as fast as whisper decodes; the language is given, never guessed.
         segments, _info = self._model.transcribe(
-            audio,
-            language=job.language,
+            samples.astype(np.float32) / 32768.0,
+            language=language,
             beam_size=1,
             best_of=1,
             temperature=0.0,
             condition_on_previous_text=False,
-            without_timestamps=True,
+            without_timestamps=not words,
+            word_timestamps=words,
             vad_filter=False,
         )
+        return list(segments)
+
+    def _transcribe_one(self, job: _Job) -> str:
+        segments = self._decode(job.phrase.samples, job.language, words=False)
         return " ".join(segment.text.strip() for segment in segments).strip()
+
+    def _transcribe(self, batch: list[_Job]) -> list[str]:
+        audio, spans = pack([job.phrase.samples for job in batch])
+        segments = self._decode(audio, batch[0].language, words=True)
+        words = [(word.start, word.end, word.word) for segment in segments for word in segment.words or []]
+        return split_words(words, spans)
