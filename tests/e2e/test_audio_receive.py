@@ -50,8 +50,13 @@ async def room_of(world: World):  # type: ignore[no-untyped-def]
     me = world.bot.bot.user.id
 
     def connected() -> bool:
+        # On the Space's Stage too: right after a restart the old process's voice session is still known to the
+        # server, with its address, before the new process has rejoined.
         session = world.server.voice.session_for(world.guild_id, me)
-        return audio.get(space.id) is not None and session is not None and session.client_address is not None
+        state = world.server.voice_state(world.guild_id, me)
+        on_stage = state is not None and int(state["channel_id"]) == space.channel_id
+        heard_from = session is not None and session.client_address is not None
+        return audio.get(space.id) is not None and on_stage and heard_from
 
     await eventually(connected)
     return audio.get(space.id)
