@@ -7,11 +7,10 @@ each holder Keep or Refund."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Coroutine
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tickets_support import HOST, STORES, StripeClock, Wired, store, wired
+from tickets_support import HOST, StripeClock, Wired, wired
 
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.schedule import ScheduledSpace
@@ -77,12 +76,6 @@ class Setup:
 
 async def _no_live(schedule: ScheduledSpace, actor: Actor) -> Space:
     raise AssertionError("not started in these tests")
-
-
-@pytest.fixture(params=STORES)
-async def uows(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    async with store(request.param, tmp_path) as factory:
-        yield factory
 
 
 @pytest.fixture

@@ -10,18 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from tickets_support import (
     HOST,
-    STORES,
     StripeClock,
     Wired,
     add_schedule,
     payments_for,
-    store,
     wait_until,
     wired,
 )
@@ -36,12 +33,6 @@ from spaces_core.services.tickets.core import LEASE, TicketCore
 from spaces_core.services.tickets.outbox import ActionRunner, ActionWorker
 
 A, B = 10, 11
-
-
-@pytest.fixture(params=STORES)
-async def uows(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    async with store(request.param, tmp_path) as factory:
-        yield factory
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from tickets_support import HOST, STORES, StripeClock, Wired, add_schedule, store, wired
+from tickets_support import HOST, StripeClock, Wired, add_schedule, wired
 
 from payments import StripeEvent, to_payment_event
 from spaces_core.domain.payment_events import EventOutcome
@@ -18,12 +17,6 @@ from spaces_core.domain.tickets import AlreadyHolder, Checkout, OrderState
 from spaces_core.ports import UnitOfWorkFactory
 
 FAN, OTHER = 10, 11
-
-
-@pytest.fixture(params=STORES)
-async def uows(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    async with store(request.param, tmp_path) as factory:
-        yield factory
 
 
 @pytest.fixture

@@ -6,22 +6,15 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from tickets_support import HOST, STORES, StripeClock, Wired, add_schedule, store, wired
+from tickets_support import HOST, StripeClock, Wired, add_schedule, wired
 
 from spaces_core.domain.ticket_events import TicketRefunded
 from spaces_core.domain.tickets import Checkout, OrderState, RefundReason
 from spaces_core.ports import UnitOfWorkFactory
 
 A, B = 10, 11
-
-
-@pytest.fixture(params=STORES)
-async def uows(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    async with store(request.param, tmp_path) as factory:
-        yield factory
 
 
 @pytest.fixture

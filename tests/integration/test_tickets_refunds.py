@@ -5,10 +5,9 @@ waitlist in order, and refused input changes nothing."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from tickets_support import HOST, STORES, StripeClock, Wired, add_schedule, payments_for, store, wired
+from tickets_support import HOST, StripeClock, Wired, add_schedule, payments_for, wired
 
 from payments import StripeGateway
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, PaymentUnavailable, SpaceNotLive
@@ -28,12 +27,6 @@ from spaces_core.services.tickets import TicketService
 
 A, B, C = 10, 11, 12
 ADMIN = Actor(99, is_admin=True)
-
-
-@pytest.fixture(params=STORES)
-async def uows(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    async with store(request.param, tmp_path) as factory:
-        yield factory
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ Both stores must give the same answers; the service-level scenarios are in test_
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from tickets_support import HOST, STORES, add_schedule, store
+from tickets_support import HOST, add_schedule
 
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.tickets import CHECKOUT_LIFETIME, Order, OrderState, RefundReason, TicketOffer
@@ -18,12 +16,6 @@ from spaces_core.ports import UnitOfWorkFactory
 
 NOW = datetime(2026, 5, 1, 18, 0, tzinfo=UTC)
 FAN = 10
-
-
-@pytest.fixture(params=STORES)
-async def uows(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    async with store(request.param, tmp_path) as factory:
-        yield factory
 
 
 @pytest.fixture

@@ -4,12 +4,9 @@ what was said in one guild's Spaces only, newest Space first; whatever a member 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from tickets_support import STORES, store
 
 from spaces_core.domain.space import Space
 from spaces_core.domain.transcripts import Phrase, matched_spans
@@ -19,12 +16,6 @@ from spaces_core.store.transcripts import MAX_HITS
 GUILD, OTHER_GUILD = 1_574_872_490_587_586_568, 900
 HANA, LEE = 2**63 - 1, 11
 T0 = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=STORES)
-async def uows(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    async with store(request.param, tmp_path) as factory:
-        yield factory
 
 
 def said(space_id: str, speaker: int, start_s: float, words: str) -> Phrase:
