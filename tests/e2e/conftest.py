@@ -36,7 +36,8 @@ async def configure(world: World, **options: object) -> None:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     w = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db")
     try:
-        await w.start_bot()
+        # Recordings under the test's own folder, never the checkout's data/ (RECORDINGS_DIR's default).
+        await w.start_bot(recordings_dir=str(tmp_path / "recordings"))
         await configure(w, feed_channel=w.feed_id, grace_seconds=1)
         yield w
     finally:

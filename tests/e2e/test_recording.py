@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import av
 import numpy as np
-import pytest
 
 from demo.world import World, open_world
 from sandbox.speech import encode_opus, tone
-from tests.e2e.conftest import configure, eventually, live_space, press, start_space
+from tests.e2e.conftest import eventually, live_space, press, start_space
 from tests.e2e.test_audio_receive import in_space, level_at, room_of
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db")
-    try:
-        await w.start_bot(recordings_dir=str(tmp_path / "recordings"))
-        await configure(w, feed_channel=w.feed_id, grace_seconds=1)
-        yield w
-    finally:
-        await w.close()
 
 
 def recordings(world: World) -> Path:

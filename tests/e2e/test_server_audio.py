@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +17,11 @@ import pytest
 
 from demo.world import World, open_world
 from sandbox.speech import encode_opus, tone
-from tests.e2e.conftest import configure, eventually, live_space, start_space
+from tests.e2e.conftest import eventually, live_space, start_space
 from tests.e2e.test_audio_receive import capture, dominant_hz, room_of
 from tests.e2e.test_recording import record
 
 SECOND = "Late Night Beats"
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db")
-    try:
-        await w.start_bot(recordings_dir=str(tmp_path / "recordings"))
-        await configure(w, feed_channel=w.feed_id, grace_seconds=1)
-        yield w
-    finally:
-        await w.close()
 
 
 async def open_second(world: World, host: str = "cole") -> tuple[int, Any]:
