@@ -67,9 +67,11 @@ async def settle_checkout(
         log.warning("Stripe checkout %s ignored: %s", state.session_id, why)
         return EventOutcome.MISMATCH
     if kind is EventType.ASYNC_FAILED:
-        return await _fail(uow, order, schedule, state, effects)
+        return await _release(
+            uow, order, schedule, effects, OrderState.FAILED, PaymentFailed, payment_intent=state.payment_intent
+        )
     if state.status == "expired" and kind in (None, EventType.CHECKOUT_EXPIRED):
-        return await _expire(uow, order, schedule, effects)
+        return await _release(uow, order, schedule, effects, OrderState.EXPIRED, CheckoutExpired)
     if state.paid and kind in (None, EventType.CHECKOUT_COMPLETED, EventType.ASYNC_SUCCEEDED):
         return await _pay(core, uow, order, schedule, state, now, effects)
     if state.status == "complete" and kind in (None, EventType.CHECKOUT_COMPLETED):
@@ -118,23 +120,22 @@ async def _pay(
     return _APPLIED
 
 
-async def _expire(uow: UnitOfWork, order: Order, schedule: ScheduledSpace, effects: AfterCommit) -> EventOutcome:
-    expired = await uow.tickets.move(order, OrderState.EXPIRED)
-    if expired is None:
-        return _UNCHANGED
-    effects.record(CheckoutExpired(expired), schedule)
-    await effects.seat_released(uow, expired)
-    return _APPLIED
-
-
-async def _fail(
-    uow: UnitOfWork, order: Order, schedule: ScheduledSpace, state: CheckoutState, effects: AfterCommit
+async def _release(
+    uow: UnitOfWork,
+    order: Order,
+    schedule: ScheduledSpace,
+    effects: AfterCommit,
+    to: OrderState,
+    told: type[CheckoutExpired | PaymentFailed],
+    **changes: object,
 ) -> EventOutcome:
-    failed = await uow.tickets.move(order, OrderState.FAILED, payment_intent=state.payment_intent)
-    if failed is None:
+    """An unpaid order ends (its Checkout expired, or its delayed payment failed): its seat goes back, the member
+    is told, and the waitlist moves up."""
+    ended = await uow.tickets.move(order, to, **changes)
+    if ended is None:
         return _UNCHANGED
-    effects.record(PaymentFailed(failed), schedule)
-    await effects.seat_released(uow, failed)
+    effects.record(told(ended), schedule)
+    await effects.seat_released(uow, ended)
     return _APPLIED
 
 
