@@ -15,6 +15,7 @@ from collections import defaultdict
 import discord
 
 from bot.audio.voice_receive import ReceivingVoiceClient, VoiceReceiver
+from bot.members import member_of
 from spaces_core.domain.space import Space
 
 __all__ = ["StageAdapter"]
@@ -40,15 +41,7 @@ class StageAdapter:
 
     async def _member(self, space: Space, user_id: int) -> discord.Member | None:
         guild = self._client.get_guild(space.guild_id)
-        if guild is None:
-            return None
-        member = guild.get_member(user_id)
-        if member is None:
-            try:
-                member = await guild.fetch_member(user_id)
-            except discord.NotFound:
-                return None
-        return member
+        return await member_of(guild, user_id) if guild is not None else None
 
     async def _present(self, space: Space, user_id: int) -> discord.Member | None:
         member = await self._member(space, user_id)

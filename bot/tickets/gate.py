@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable, Iterable
 import discord
 
 from bot.dms import DmSender
+from bot.members import member_of
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.services.stage_access import StageAccessMemory
 
@@ -122,21 +123,12 @@ class TicketGate:
         self._made.pop(schedule_id, None)
         self._creating.pop(schedule_id, None)
 
-    async def _member(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
-        member = guild.get_member(user_id)
-        if member is None:
-            try:
-                member = await guild.fetch_member(user_id)
-            except discord.NotFound:
-                return None
-        return member
-
     async def grant(self, schedule: ScheduledSpace, user_id: int) -> bool:
         """Give the member the Space's role (creating it on the first sale). False when Discord refused."""
         guild = self._guild(schedule)
         try:
             role = await self._role(schedule)
-            member = await self._member(guild, user_id) if guild is not None else None
+            member = await member_of(guild, user_id) if guild is not None else None
             if role is None or member is None:
                 return False
             if role not in member.roles:
@@ -155,7 +147,7 @@ class TicketGate:
         if guild is None or role is None or user_id in self._insiders.get(schedule.id, ()):
             return
         try:
-            member = await self._member(guild, user_id)
+            member = await member_of(guild, user_id)
             if member is not None and role in member.roles:
                 await member.remove_roles(role, reason=f"Ticket for Space {schedule.id} refunded")
             if member is not None and self.is_gated(schedule) and self._stands_on(member, schedule):
