@@ -17,7 +17,7 @@ import webrtcvad
 
 from spaces_core.audio.format import FRAME_SECONDS, Pcm, to_int16
 
-__all__ = ["RATE", "Mono16", "Phrase", "PhraseCutter", "Resampler16k"]
+__all__ = ["RATE", "Mono16", "PhraseCutter", "Resampler16k", "Utterance"]
 
 RATE: Final = 16_000
 _VAD_SAMPLES: Final = 320  # 20 ms at 16 kHz, one of the three frame sizes webrtcvad accepts
@@ -31,8 +31,9 @@ Mono16 = npt.NDArray[np.int16]
 
 
 @dataclass(frozen=True, slots=True)
-class Phrase:
-    """A speaker's phrase: ``start``/``end`` on the caller's clock (seconds), ``samples`` 16 kHz mono int16."""
+class Utterance:
+    """One speaker's phrase as audio: ``start``/``end`` on the caller's clock (seconds), ``samples`` 16 kHz mono
+    int16. Its text, once transcribed, becomes a `spaces_core.domain.transcripts.Phrase`."""
 
     speaker_id: int
     start: float
@@ -87,9 +88,9 @@ class PhraseCutter:
     def open(self) -> bool:
         return bool(self._frames)
 
-    def push(self, pcm: Pcm, at: float) -> list[Phrase]:
+    def push(self, pcm: Pcm, at: float) -> list[Utterance]:
         self._pending = np.concatenate([self._pending, self._resampler.push(pcm)])
-        ended: list[Phrase] = []
+        ended: list[Utterance] = []
         # The resampler's first output is short by its filter delay; the clock follows the judged 16 kHz frames.
         first = at + FRAME_SECONDS - len(self._pending) / RATE
         index = 0
@@ -103,12 +104,12 @@ class PhraseCutter:
         self._pending = self._pending[index:]
         return ended
 
-    def flush(self) -> list[Phrase]:
+    def flush(self) -> list[Utterance]:
         """The speaker left or the Space ended: the open phrase, if it is long enough, ends now."""
         phrase = self._close()
         return [phrase] if phrase is not None else []
 
-    def _judge(self, chunk: Mono16) -> Phrase | None:
+    def _judge(self, chunk: Mono16) -> Utterance | None:
         voiced = self._vad.is_speech(chunk.tobytes(), RATE)
         if not self._frames:
             if not voiced:
@@ -128,11 +129,11 @@ class PhraseCutter:
             return self._close()
         return None
 
-    def _close(self) -> Phrase | None:
+    def _close(self) -> Utterance | None:
         frames, voiced, quiet = self._frames, self._voiced, self._quiet
         self._frames, self._voiced, self._quiet = [], 0, 0
         if voiced < _MIN_VOICED_FRAMES:
             return None
         # The trailing silence is kept in the audio (whisper ends words better with it) but not in the end time.
         end = self._clock - (quiet + self._hangover if quiet else 0) * _VAD_SAMPLES / RATE
-        return Phrase(self.speaker_id, self._start, end, np.concatenate(frames))
+        return Utterance(self.speaker_id, self._start, end, np.concatenate(frames))

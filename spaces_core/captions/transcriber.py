@@ -21,7 +21,7 @@ from typing import Any, Final, Generic, TypeVar
 import numpy as np
 
 from spaces_core.captions.packing import GAP_S, MAX_PACKED_S, pack, split_words
-from spaces_core.captions.phrases import RATE, Mono16, Phrase
+from spaces_core.captions.phrases import RATE, Mono16, Utterance
 
 __all__ = ["Caption", "DropOldestQueue", "ModelMissing", "Transcriber", "packaged_model_dir"]
 
@@ -106,7 +106,7 @@ class DropOldestQueue(Generic[T]):
 
 @dataclass(slots=True)
 class _Job:
-    phrase: Phrase
+    phrase: Utterance
     language: str
     submitted: float
 
@@ -148,7 +148,7 @@ class Transcriber:
         """Phrases dropped unheard because captions fell behind (the card's "captions delayed")."""
         return self._queue.dropped
 
-    def submit(self, phrase: Phrase, language: str) -> None:
+    def submit(self, phrase: Utterance, language: str) -> None:
         """Never blocks: a full queue loses its oldest phrase instead."""
         self._queue.put(_Job(phrase, language, time.monotonic()))
 

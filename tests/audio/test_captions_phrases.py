@@ -10,7 +10,7 @@ import pytest
 
 from spaces_core.audio.format import FRAME_SAMPLES, FRAME_SECONDS, Pcm
 from spaces_core.captions.packing import GAP_S, pack, split_words
-from spaces_core.captions.phrases import RATE, Phrase, PhraseCutter, Resampler16k
+from spaces_core.captions.phrases import RATE, PhraseCutter, Resampler16k, Utterance
 from spaces_core.captions.transcriber import DropOldestQueue
 
 _T = np.arange(FRAME_SAMPLES) / 48_000
@@ -25,9 +25,9 @@ def quiet() -> Pcm:
     return np.zeros((FRAME_SAMPLES, 2), dtype=np.float32)
 
 
-def feed(cutter: PhraseCutter, pattern: list[tuple[bool, float]]) -> list[tuple[float, Phrase]]:
+def feed(cutter: PhraseCutter, pattern: list[tuple[bool, float]]) -> list[tuple[float, Utterance]]:
     """Feeds (voiced?, seconds) runs in order; returns each phrase with the time of the frame that ended it."""
-    out: list[tuple[float, Phrase]] = []
+    out: list[tuple[float, Utterance]] = []
     index = 0
     for is_voiced, seconds in pattern:
         for _ in range(round(seconds / FRAME_SECONDS)):

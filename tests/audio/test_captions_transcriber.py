@@ -16,7 +16,7 @@ import pytest
 from sandbox.speech import speech
 from spaces_core.audio.format import FRAME_SAMPLES, FRAME_SECONDS
 from spaces_core.captions.accuracy import word_error_rate
-from spaces_core.captions.phrases import Phrase, PhraseCutter
+from spaces_core.captions.phrases import PhraseCutter, Utterance
 from spaces_core.captions.transcriber import Caption, ModelMissing, Transcriber, packaged_model_dir
 from tests.missing import CAPTIONS_MODEL, ESPEAK
 
@@ -35,11 +35,11 @@ SENTENCES = {
 }
 
 
-def phrases_of(speaker: int, text: str) -> list[Phrase]:
+def phrases_of(speaker: int, text: str) -> list[Utterance]:
     """``text`` spoken after 200 ms of silence and followed by 500 ms, cut as the bot would cut it."""
     mono = np.concatenate([np.zeros(9600, np.float32), speech(text), np.zeros(24000, np.float32)])
     cutter = PhraseCutter(speaker)
-    out: list[Phrase] = []
+    out: list[Utterance] = []
     for index in range(len(mono) // FRAME_SAMPLES):
         frame = mono[index * FRAME_SAMPLES : (index + 1) * FRAME_SAMPLES]
         out.extend(cutter.push(np.stack([frame, frame], axis=1), index * FRAME_SECONDS))
