@@ -1,8 +1,13 @@
 """The live captions of each Space, as the listen page and the Stage chat's message read them.
 
 The captions pipeline `publish`es each line as it is transcribed and says when captions fall behind
-(`set_delayed`); readers take the latest lines (`recent`) and wait for the next change (`changed`). Lines are kept
-per Space in a short ring: captions are for following along, the stored transcript keeps the rest.
+(`set_delayed`); readers take the latest lines (`recent`, or `snapshot` for everything a page shows) and wait for
+the next change (`changed`). Lines are kept per Space in a short ring: captions are for following along, the stored
+transcript keeps the rest.
+
+Writers own a Space's entry (`forget` drops it when the Space ends). Readers never leave one behind: `snapshot` and
+`recent` create nothing, and a reader waiting on a Space nobody has written to removes the entry it made when the
+last such reader leaves, so a listen page open on a Space without captions costs nothing once it closes.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import collections
 from dataclasses import dataclass, field
 from typing import Final
 
-__all__ = ["CaptionFeed", "CaptionLine", "SpaceCaptionState"]
+__all__ = ["CaptionFeed", "CaptionLine", "CaptionSnapshot", "SpaceCaptionState"]
 
 KEEP_LINES: Final = 50
 
@@ -33,6 +38,17 @@ class SpaceCaptionState:
     lines: collections.deque[CaptionLine] = field(default_factory=lambda: collections.deque(maxlen=KEEP_LINES))
     version: int = 0  # counts every change, so a reader knows whether it has seen the latest
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    readers: int = 0  # waiting in `changed`: an entry only readers made is dropped when the last one leaves
+
+
+@dataclass(frozen=True, slots=True)
+class CaptionSnapshot:
+    """A Space's captions at one `version`, for a reader to send and then wait past (`changed(space, version)`)."""
+
+    on: bool
+    delayed: bool
+    lines: tuple[CaptionLine, ...]  # oldest first
+    version: int
 
 
 class CaptionFeed:
@@ -70,12 +86,30 @@ class CaptionFeed:
         state = self._spaces.get(space_id)
         return list(state.lines)[-count:] if state is not None and count > 0 else []
 
+    def snapshot(self, space_id: str, count: int = 5) -> CaptionSnapshot:
+        """On, delayed and the latest `count` lines, read together (creates no entry: off, version 0, if none)."""
+        state = self._spaces.get(space_id)
+        if state is None:
+            return CaptionSnapshot(on=False, delayed=False, lines=(), version=0)
+        lines = tuple(state.lines)[-count:] if count > 0 else ()
+        return CaptionSnapshot(on=state.on, delayed=state.delayed, lines=lines, version=state.version)
+
     async def changed(self, space_id: str, seen_version: int) -> int:
         """Waits until the Space's captions differ from `seen_version`; returns the new version."""
         state = self.state(space_id)
-        while state.version == seen_version:
-            await state.changed.wait()
-        return state.version
+        state.readers += 1
+        try:
+            while state.version == seen_version:
+                await state.changed.wait()
+            return state.version
+        finally:  # also when cancelled: a reader waiting with a timeout gives up this way
+            state.readers -= 1
+            if state.readers == 0 and state.version == 0 and self._spaces.get(space_id) is state:
+                del self._spaces[space_id]  # only readers ever made it: nothing to keep
+
+    def __contains__(self, space_id: object) -> bool:
+        """Whether the feed holds anything for the Space (written to, or being waited on)."""
+        return space_id in self._spaces
 
     def forget(self, space_id: str) -> None:
         """The Space ended: wake its readers one last time and drop its lines."""
