@@ -17,6 +17,7 @@ from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
+from bot.captions.feed import CaptionFeed
 from bot.client import SpacesBot
 from bot.context import AppContext, Tickets, Web
 from bot.discord_connector import build_connector
@@ -110,6 +111,7 @@ class _Adapters:
     tickets: _TicketAdapters | None
     feature: Tickets  # what the rest of the bot asks about tickets: on or off, never None
     web: Web
+    captions: CaptionFeed  # the one live captions feed: the pipeline publishes, the listen page reads
 
 
 async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
@@ -221,8 +223,11 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     feature: Tickets = TicketsOff()
     if ticketing is not None and tickets is not None:
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
-    web = _web(settings, bot, audio, feature, ticketing)
-    return _Adapters(stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web)
+    captions = CaptionFeed()
+    web = _web(settings, bot, audio, feature, ticketing, captions)
+    return _Adapters(
+        stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web, captions
+    )
 
 
 def _ticket_gate(bot: SpacesBot, config: SettingsService, tickets: _TicketServices) -> TicketGate:
@@ -262,9 +267,15 @@ def _ticket_desk(
 
 
 def _web(
-    settings: Settings, bot: SpacesBot, audio: AudioRooms, tickets: Tickets, ticketing: _TicketAdapters | None
+    settings: Settings,
+    bot: SpacesBot,
+    audio: AudioRooms,
+    tickets: Tickets,
+    ticketing: _TicketAdapters | None,
+    captions: CaptionFeed,
 ) -> Web:
-    """The listen page and WebRTC signalling (no links at all without `WEB_PORT`); tickets decide who may listen."""
+    """The listen page and WebRTC signalling (no links at all without `WEB_PORT`); tickets decide who may listen,
+    and the page shows the live captions from `captions`."""
     if settings.web_port is None:
         return NoWeb()
     return WebServer(
@@ -277,6 +288,7 @@ def _web(
         ticketed=tickets.ticketed,
         may_attend=tickets.may_attend,
         webhook=ticketing.webhook if ticketing is not None else None,
+        captions=captions,
     )
 
 

@@ -4,17 +4,24 @@
     POST /spaces/{id}/offer    {"sdp": offer} (ticket in the query, as for the page) -> {"sdp": answer}; 400 with the
                                reason for an offer we can never answer, 503 when the Space is full or has ended
     GET  /spaces/{id}/events   text/event-stream of the page's state (title, speakers and who is talking,
-                               listeners, reactions, pinned links), sent when it changes
+                               listeners, reactions, pinned links), sent when it changes; and, as `captions`
+                               events, the live captions (on, delayed, the latest lines), sent as they change
     POST /stripe/webhook       Stripe's ticket payment events, when tickets are on (``bot.web.stripe_webhook``)
 
 The audio answer comes from the Space's ``WebListeners`` (one shared Opus encode; ICE on the web host only).
 A ticketed Space needs a signed personal link (``bot.web.links``) on both the offer and the event stream, and
 the member it was issued to must still be allowed in (a refunded ticket closes the link at once).
+
+Captions ride the same event stream as named `captions` events rather than a stream of their own: a listener then
+holds one connection, not two (browsers allow six per host, and each open stream is a socket on the bot), passes
+one ticket check that covers both, and sees one end. The page's state is polled, captions are pushed: the stream
+wakes on the feed's next change or after `STATE_INTERVAL`, whichever comes first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -25,6 +32,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.audio.rooms import AudioRooms, SpaceAudio
+from bot.captions.feed import CaptionFeed, CaptionSnapshot
 from bot.web.links import LinkRefused, LinkSigner
 from bot.web.replay import add_replay_routes, replay_path
 from bot.web.stripe_webhook import StripeWebhook
@@ -38,6 +46,7 @@ Ticketed = Callable[[Space], bool | Awaitable[bool]]
 MayAttend = Callable[[Space, int], Awaitable[bool]]
 STATE_INTERVAL = 0.25  # seconds between two looks at the state: speaking lights follow speech closely enough
 MAX_OFFER_BYTES = 64 * 1024
+CAPTION_LINES = 5  # the page shows the last few lines: enough to follow along, short enough to read on a phone
 # How long a connection may sit without a complete request: before its first request's headers are in, and
 # between two requests. aiohttp's keep-alive timer (``keepalive_timeout``) runs from the connection's start and
 # closes it whenever it is still waiting for a request, so one setting bounds both; a request being handled (the
@@ -67,9 +76,13 @@ class WebServer:
         ticketed: Ticketed = lambda space: False,
         may_attend: MayAttend | None = None,
         webhook: StripeWebhook | None = None,
+        captions: CaptionFeed | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
+        """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
+        Space's captions are off)."""
         self._audio, self._signer = audio, signer
+        self.captions = captions if captions is not None else CaptionFeed()
         self.host, self.port = host, port
         self._public_base_url = public_base_url.rstrip("/")
         self._name_of, self._ticketed, self._may_attend = name_of, ticketed, may_attend
@@ -154,18 +167,23 @@ class WebServer:
         room = await self._room(request)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
         await response.prepare(request)
-        last = ""
+        space_id, sent = room.space.id, {"message": "", "captions": ""}
         try:
-            while self._audio.get(room.space.id) is room:
-                state = json.dumps(self.state(room))
-                if state != last:
-                    await response.write(f"data: {state}\n\n".encode())
-                    last = state
-                await asyncio.sleep(STATE_INTERVAL)
+            while self._audio.get(space_id) is room:
+                await _send_if_changed(response, sent, "message", self.state(room))
+                captions = self.captions.snapshot(space_id, CAPTION_LINES)
+                await _send_if_changed(response, sent, "captions", caption_event(captions))
+                await self._next_change(space_id, captions.version)
             await response.write(b"event: ended\ndata: {}\n\n")
         except ConnectionResetError:
             pass  # the page was closed
         return response
+
+    async def _next_change(self, space_id: str, captions_version: int) -> None:
+        """Until the captions move past the version just sent, or the state's next look is due."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STATE_INTERVAL):
+                await self.captions.changed(space_id, captions_version)
 
     def state(self, room: SpaceAudio) -> dict[str, Any]:
         space = room.space
@@ -181,6 +199,28 @@ class WebServer:
             "reactions": dict(space.reactions),
             "links": list(space.links),
         }
+
+
+def caption_event(captions: CaptionSnapshot) -> dict[str, Any]:
+    """What the page's captions panel shows: lines only while captions are on (names and text are plain text)."""
+    lines = captions.lines if captions.on else ()
+    return {
+        "on": captions.on,
+        "delayed": captions.on and captions.delayed,
+        "lines": [
+            {"speaker": str(x.speaker_id), "name": x.name, "start_s": x.start_s, "end_s": x.end_s, "text": x.text}
+            for x in lines
+        ],
+    }
+
+
+async def _send_if_changed(response: web.StreamResponse, sent: dict[str, str], event: str, data: object) -> None:
+    """One server-sent event of type `event` (`message` is the unnamed default) unless it repeats the last one."""
+    text = json.dumps(data)
+    if text != sent[event]:
+        name = "" if event == "message" else f"event: {event}\n"
+        await response.write(f"{name}data: {text}\n\n".encode())
+        sent[event] = text
 
 
 async def _offered_sdp(request: web.Request, timeout: float) -> str:  # noqa: ASYNC109 - bounds the body's arrival
