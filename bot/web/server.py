@@ -169,7 +169,8 @@ class WebServer:
         await response.prepare(request)
         space_id, sent = room.space.id, {"message": "", "captions": ""}
         try:
-            while self._audio.get(space_id) is room:
+            # aiohttp does not cancel a handler whose client left: a page closed while nothing changes is noticed here
+            while self._audio.get(space_id) is room and request.transport is not None:
                 await _send_if_changed(response, sent, "message", self.state(room))
                 captions = self.captions.snapshot(space_id, CAPTION_LINES)
                 await _send_if_changed(response, sent, "captions", caption_event(captions))
