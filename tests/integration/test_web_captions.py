@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ async def test_a_captions_event_is_sent_only_when_something_changed() -> None:
         feed.set_delayed(site.space_id, False)  # back where it was: nothing new to show, or one event per change
         feed.publish(site.space_id, said(1))
         seen = await stream.captions_until(lambda c: bool(c["lines"]))
-        assert all(a != b for a, b in zip(seen, seen[1:], strict=False)), seen
+        assert all(a != b for a, b in itertools.pairwise(seen)), seen
 
 
 async def test_a_ticketed_space_sends_captions_only_on_its_signed_personal_link() -> None:
