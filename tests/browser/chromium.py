@@ -6,6 +6,7 @@ Nothing is downloaded: the browser is the system package, the protocol is a webs
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
@@ -88,6 +89,15 @@ class Chromium:
                     if await self.evaluate(f"location.href === {url!r} && document.readyState === 'complete'"):
                         return
                 await asyncio.sleep(0.05)
+
+    async def phone_screen(self, width: int = 360, height: int = 740) -> None:
+        """Lay the page out as a phone does: `width` CSS pixels wide, a mobile viewport (the page's meta tag)."""
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True}
+        await self._command("Emulation.setDeviceMetricsOverride", metrics)
+
+    async def screenshot(self, path: Path) -> None:
+        """The page as it looks now, as PNG (to look at what a test saw)."""
+        path.write_bytes(base64.b64decode((await self._command("Page.captureScreenshot", {}))["data"]))
 
     async def _command(self, method: str, params: dict[str, Any]) -> Any:
         assert self._ws is not None
