@@ -67,7 +67,9 @@ class CaptionFeed:
         state = self.state(space_id)
         if state.on != on:
             state.on = on
-            if not on:
+            if on:  # a new start: what was said before captions went off is stale (kept until then for readers)
+                state.lines.clear()
+            else:
                 state.delayed = False
             self._bump(state)
 

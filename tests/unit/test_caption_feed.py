@@ -103,3 +103,13 @@ async def test_a_space_written_to_while_read_keeps_its_entry() -> None:
     feed.set_on(SPACE, True)
     assert await reader == 1
     assert SPACE in feed and feed.snapshot(SPACE).on
+
+
+def test_turning_captions_back_on_starts_without_the_old_lines() -> None:
+    feed = CaptionFeed()
+    feed.set_on(SPACE, True)
+    feed.publish(SPACE, line(1))
+    feed.set_on(SPACE, False)
+    assert [x.text for x in feed.recent(SPACE)] == ["phrase 1"]  # still there for a last look after off
+    feed.set_on(SPACE, True)
+    assert feed.recent(SPACE) == []
