@@ -43,6 +43,12 @@ class RecapService:
             await uow.recaps.posted(space_id, message_id)
             await uow.commit()
 
+    async def not_needed(self, space_id: str) -> None:
+        """Nothing to post (the ended card says it all): no longer owed."""
+        async with self._uow_factory() as uow:
+            await uow.recaps.forget(space_id)
+            await uow.commit()
+
     async def owed(self) -> list[OwedRecap]:
         """The recaps still owed (a restart came between an end and its recap); those too old are given up."""
         now, out = self._clock.now(), []
