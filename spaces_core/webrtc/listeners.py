@@ -193,6 +193,11 @@ class WebListeners:
         return len(self._listeners)
 
     @property
+    def connected(self) -> int:
+        """Listeners whose peer connection is up (``count`` also holds those still connecting)."""
+        return self._connected
+
+    @property
     def peak(self) -> int:
         """The most listeners connected at once so far (the recap's web peak); an offer never answered or a
         peer that never connected does not count."""
