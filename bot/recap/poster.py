@@ -55,7 +55,9 @@ class RecapPoster:
         finish_wait: float = FINISH_WAIT,
     ) -> None:
         self._client, self._recaps, self._cards, self._web_peak = client, recaps, cards, web_peak
-        self._finish, self._finish_wait = finish, finish_wait
+        # The captions' flush of an ended Space and how long the recap waits for it (public: a test stands in a
+        # captions pipeline of its own).
+        self.finish, self.finish_wait = finish, finish_wait
         self._tasks: set[asyncio.Task[None]] = set()
         self._posting: set[str] = set()  # Spaces whose recap this process is on; `resume` leaves them alone
 
@@ -96,10 +98,10 @@ class RecapPoster:
 
     async def _after_captions(self, space: Space, web_peak: int) -> None:
         try:
-            async with asyncio.timeout(self._finish_wait):
-                await self._finish(space.id)
+            async with asyncio.timeout(self.finish_wait):
+                await self.finish(space.id)
         except TimeoutError:
-            log.warning("captions of %s not finished after %s s: the recap uses what is stored", space.id, FINISH_WAIT)
+            log.warning("captions of %s not done after %s s: the recap uses what is stored", space.id, self.finish_wait)
         except Exception:  # the captions' trouble must not cost the Space its recap
             log.exception("finishing the captions of %s failed: the recap uses what is stored", space.id)
         await self._post(space, web_peak, look_first=False)

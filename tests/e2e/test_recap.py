@@ -4,6 +4,7 @@ restart between the end and the post neither loses the recap nor posts it twice.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -97,6 +98,51 @@ async def test_the_recap_replies_to_the_ended_card_with_what_was_said(world: Wor
     assert shown["Chapters"].splitlines() == [f"`{clock(c.at)}` {c.keyword}" for c in want.chapters]
     assert "beats.example/upload" in shown["Links shared"]
     assert "Peak listeners" in recap["embeds"][0]["description"]
+
+
+def poster(world: World) -> Any:
+    cog: Any = world.bot.bot.get_cog("RecapCog")
+    return cog.poster
+
+
+async def test_the_recap_waits_for_the_captions_to_store_the_last_phrases(world: World) -> None:
+    phrases = await a_space_with_a_transcript(world)
+    late = dataclasses.replace(phrases[-1], start=timedelta(seconds=280), end=timedelta(seconds=284))
+    late = dataclasses.replace(late, speaker_id=world["lee"], text="Will you post the replay of beat club tonight?")
+
+    async def finish(space_id: str) -> None:  # the captions' flush: the Space's last phrase is stored only now
+        assert space_id == late.space_id
+        async with database(world) as engine:
+            await TranscriptService(make_uow_factory(engine)).add([late])
+
+    poster(world).finish = finish
+    await world.slash(world.stage_id, world["hana"], "space end")
+    await eventually(lambda: len(recaps(world)) == 1, timeout=30)
+    assert f"<@{world['lee']}> at 4:40: {late.text}" in fields(recaps(world)[0])["Questions asked"]
+
+
+async def test_captions_that_never_finish_hold_the_recap_only_so_long(world: World) -> None:
+    await a_space_with_a_transcript(world)
+    stuck = asyncio.Event()
+
+    async def finish(space_id: str) -> None:
+        await stuck.wait()  # never set: a captions pipeline that hangs
+
+    poster(world).finish, poster(world).finish_wait = finish, 0.5
+    await world.slash(world.stage_id, world["hana"], "space end")
+    await eventually(lambda: len(recaps(world)) == 1, timeout=30)
+    assert f"<@{world['cole']}>" in fields(recaps(world)[0])["Talk time"]
+
+
+async def test_a_space_without_captions_or_anything_new_gets_no_recap(world: World) -> None:
+    await start_space(world, title=TITLE)
+    await world.slash(world.stage_id, world["hana"], "space end")
+    await eventually(lambda: card(world)["embeds"][0]["title"] == f"Ended · {TITLE}")
+    await poster(world).wait_idle()
+    assert recaps(world) == []
+    async with database(world) as engine, engine.connect() as connection:
+        owed = (await connection.execute(text("SELECT count(*) FROM space_recaps"))).scalar_one()
+    assert owed == 0, "nothing owed: the ended card said it all"
 
 
 async def test_a_recap_owed_across_a_restart_is_posted_once(world: World) -> None:
