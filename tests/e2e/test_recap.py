@@ -14,7 +14,7 @@ from typing import Any
 import discord
 from sqlalchemy import text
 
-from bot.recap.render import clock
+from bot.recap.render import REPLAY_HINT, clock
 from demo.world import World
 from spaces_core.domain.transcripts import Phrase
 from spaces_core.recap import SpaceFacts, build_recap
@@ -22,6 +22,8 @@ from spaces_core.services.transcripts import TranscriptService
 from spaces_core.store.database import create_engine, make_uow_factory
 from tests.discord_limits import discord_refusals
 from tests.e2e.conftest import eventually, live_space, start_space
+from tests.e2e.test_audio_receive import room_of
+from tests.e2e.test_recording import record
 from tests.unit.recap_conversation import DRE, KIM, MAYA, conversation
 
 TITLE = "Friday AMA"
@@ -98,6 +100,18 @@ async def test_the_recap_replies_to_the_ended_card_with_what_was_said(world: Wor
     assert shown["Chapters"].splitlines() == [f"`{clock(c.at)}` {c.keyword}" for c in want.chapters]
     assert "beats.example/upload" in shown["Links shared"]
     assert "Peak listeners" in recap["embeds"][0]["description"]
+
+
+async def test_a_recorded_spaces_recap_points_to_the_replay_command(world: World) -> None:
+    await a_space_with_a_transcript(world)
+    await room_of(world)
+    await record(world, "hana", "on")
+    await world.slash(world.stage_id, world["hana"], "space end")
+    await eventually(lambda: len(recaps(world)) == 1, timeout=30)
+    assert REPLAY_HINT in recaps(world)[0]["embeds"][0]["description"]
+    # The command the hint names hands this Space's replay to whoever asks.
+    asked: Any = await world.slash(world.stage_id, world["lee"], "space replay")
+    assert f"Replay of **{TITLE}**" in asked.content, asked.content
 
 
 def poster(world: World) -> Any:
