@@ -87,7 +87,7 @@ class RecapPoster:
                 await task
 
     async def wait_idle(self) -> None:
-        """Until every recap this process is on has been posted (or has failed); for tests and a clean stop."""
+        """Until every recap this process is on has been posted (or has failed): a test's "nothing was posted"."""
         while self._tasks:
             await asyncio.wait(set(self._tasks))
 
@@ -126,12 +126,7 @@ class RecapPoster:
         if embed is None:  # nothing the ended card doesn't already say
             await self._recaps.not_needed(space.id)
             return
-        no_mentions = discord.AllowedMentions.none()
-        if card_id is None:  # the card was never recorded: the recap stands alone
-            message = await channel.send(embed=embed, allowed_mentions=no_mentions)
-        else:  # a reply still posted if a member deleted the card meanwhile
-            card = discord.MessageReference(message_id=card_id, channel_id=channel.id, fail_if_not_exists=False)
-            message = await channel.send(embed=embed, reference=card, allowed_mentions=no_mentions)
+        message = await _send(channel, embed, card_id)
         await self._recaps.posted(space.id, message.id)
 
     async def _posted_before(self, channel: discord.PartialMessageable, card_id: int) -> int | None:
@@ -141,3 +136,16 @@ class RecapPoster:
             if me is not None and message.author.id == me.id and reference and reference.message_id == card_id:
                 return message.id
         return None
+
+
+async def _send(channel: discord.PartialMessageable, embed: discord.Embed, card_id: int | None) -> discord.Message:
+    """A reply to the card (still posted if a member deleted the card meanwhile); the recap alone if there is no
+    card, or if a reply is refused (replying takes Read Message History, which a server may have withheld)."""
+    no_mentions = discord.AllowedMentions.none()
+    if card_id is not None:
+        card = discord.MessageReference(message_id=card_id, channel_id=channel.id, fail_if_not_exists=False)
+        try:
+            return await channel.send(embed=embed, reference=card, allowed_mentions=no_mentions)
+        except discord.Forbidden as exc:
+            log.warning("recap not posted as a reply to card %s (%s): posted alone", card_id, exc)
+    return await channel.send(embed=embed, allowed_mentions=no_mentions)
