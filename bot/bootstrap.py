@@ -22,8 +22,7 @@ from bot.context import AppContext, Tickets, Web
 from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
 from bot.notices import display_name, tell_host
-from bot.recap.cog import RecapCog, build_recaps
-from bot.recap.poster import captions_off
+from bot.recap.cog import RecapCog, build_recaps, captions_off
 from bot.recording.cog import RecordingCog
 from bot.schedules import handlers as schedule_handlers
 from bot.schedules.announcer import DiscordScheduleAnnouncer, live_starter

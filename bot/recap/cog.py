@@ -6,11 +6,11 @@ import discord
 from discord.ext import commands
 
 from bot.audio.rooms import AudioRooms
-from bot.recap.poster import CardRefs, Finish, RecapPoster
+from bot.recap.poster import CardRefs, Finish, RecapPoster, captions_off
 from spaces_core.bus import MessageBus
 from spaces_core.services.recaps import RecapService
 
-__all__ = ["RecapCog", "build_recaps"]
+__all__ = ["RecapCog", "build_recaps", "captions_off"]
 
 
 class RecapCog(commands.Cog):
