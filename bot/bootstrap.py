@@ -23,6 +23,7 @@ from bot.context import AppContext, Tickets, Web
 from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
 from bot.notices import display_name, tell_host
+from bot.recap.cog import RecapCog, build_recaps, captions_off
 from bot.recording.cog import RecordingCog
 from bot.schedules import handlers as schedule_handlers
 from bot.schedules.announcer import DiscordScheduleAnnouncer, live_starter
@@ -49,6 +50,7 @@ from spaces_core.scheduling import ApsJobPlanner
 from spaces_core.services import schedule_tickets
 from spaces_core.services.follows import FollowService
 from spaces_core.services.payouts import PayoutService
+from spaces_core.services.recaps import RecapService
 from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
@@ -89,6 +91,7 @@ class _Services:
     schedules: ScheduleService
     planner: ApsJobPlanner
     tickets: _TicketServices | None
+    recaps: RecapService
 
 
 @dataclass(slots=True)
@@ -112,6 +115,7 @@ class _Adapters:
     feature: Tickets  # what the rest of the bot asks about tickets: on or off, never None
     web: Web
     captions: CaptionFeed  # the one live captions feed: the pipeline publishes, the listen page reads
+    recaps: RecapCog
 
 
 async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
@@ -124,9 +128,9 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
        payouts, then the schedules with their job planner, the one two-phase step (`_schedules`).
     3. Adapters, taking the services' bound methods: Discord (Stage, audio, ticket gate, live cards and board,
        schedule announcer, ticket desk), then the web server, which serves the desk's decisions.
-    4. Bus handlers, in the order members see the effects: tickets, Spaces, schedules.
+    4. Bus handlers, in the order members see the effects: tickets, the recap owed, Spaces, schedules.
     5. The client's context (web and tickets as objects that are on or off, never None), then the ticket door
-       (with tickets) and the recording cog.
+       (with tickets), the recording cog and the recap's (recaps owed after a restart).
     """
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -154,7 +158,8 @@ def _services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBu
     config = SettingsService(uow_factory)
     tickets = _ticket_services(settings, uow_factory, bus) if settings.tickets_enabled else None
     schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config)
-    return _Services(spaces, FollowService(uow_factory), config, schedules, planner, tickets)
+    recaps = RecapService(uow_factory, SystemClock())
+    return _Services(spaces, FollowService(uow_factory), config, schedules, planner, tickets, recaps)
 
 
 def _ticket_services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus) -> _TicketServices:
@@ -225,8 +230,10 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
     captions = CaptionFeed()
     web = _web(settings, bot, audio, feature, ticketing, captions)
+    # `finish`: the live captions' flush of an ended Space's last phrases, once captions are built.
+    recaps = build_recaps(bot, services.recaps, spaces.cards, audio, finish=captions_off)
     return _Adapters(
-        stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web, captions
+        stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web, captions, recaps
     )
 
 
@@ -293,11 +300,12 @@ def _web(
 
 
 def _register_handlers(bus: MessageBus, bot: SpacesBot, services: _Services, adapters: _Adapters) -> None:
-    """Phase 4: tickets' events first, then the Spaces', then the schedules' (the order features expect)."""
+    """Phase 4: tickets' events, the recap's, then the Spaces', then the schedules' (the order features expect)."""
     personal_link, ticketing = adapters.web.personal_url, adapters.tickets
     if ticketing is not None:  # the holder's role, the DMs, and the cards' seats left
         changed = ticketing.desk.changed
         ticket_handlers.register(bus, dms=bot.dms, gate=ticketing.gate, personal_link=personal_link, changed=changed)
+    adapters.recaps.register(bus)  # before the Spaces': it reads the web peak before the audio room closes
     _register_spaces(bus, bot, services, adapters)
     _register_schedules(bus, bot, services, adapters, personal_link)
 
@@ -376,6 +384,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
     audio = adapters.audio
     retention = ReplayRetention(services.spaces, audio.replays, keep) if audio.replays is not None else None
     await bot.add_cog(RecordingCog(bot, retention))  # live audio back after a restart; replay retention
+    await bot.add_cog(adapters.recaps)  # recaps a restart left owed
 
 
 async def _feed_channel(config: SettingsService, guild_id: int) -> int | None:

@@ -35,6 +35,7 @@ __all__ = [
     "PolicyRepository",
     "PrefsRepository",
     "Publish",
+    "RecapRepository",
     "ScheduleRepository",
     "SpaceRepository",
     "TicketActionRepository",
@@ -317,6 +318,21 @@ class TranscriptRepository(Protocol):
     async def delete_member(self, user_id: int) -> None: ...
 
 
+class RecapRepository(Protocol):
+    """The recaps owed: a row per ended Space from its end until its recap is posted (or given up)."""
+
+    async def owe(self, space_id: str, web_peak: int) -> bool:
+        """Owe the Space's recap, with the web listeners' peak it ended with; False if it was owed or posted."""
+        ...
+
+    async def posted(self, space_id: str, message_id: int) -> None: ...
+    async def owed(self) -> list[tuple[str, int]]:
+        """(space id, web peak) of each recap owed and not posted."""
+        ...
+
+    async def forget(self, space_id: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the `async with` block without `commit()` rolls back."""
 
@@ -345,6 +361,8 @@ class UnitOfWork(Protocol):
     def stage_access(self) -> StageAccessRepository: ...
     @property
     def transcripts(self) -> TranscriptRepository: ...
+    @property
+    def recaps(self) -> RecapRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

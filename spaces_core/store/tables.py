@@ -35,6 +35,7 @@ __all__ = [
     "MemberPrefsRow",
     "PaymentEventRow",
     "PayoutAccountRow",
+    "RecapRow",
     "ScheduledSpaceRow",
     "SpaceRow",
     "StageAccessRow",
@@ -363,3 +364,13 @@ class TranscriptPhraseRow(SQLModel, table=True):
     end_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
     text: str = Field(sa_column=Column(Text, nullable=False))
     language: str = Field(sa_column=Column(String(16), nullable=False))
+
+
+class RecapRow(SQLModel, table=True):
+    """An ended Space's recap: owed while `message_id` is empty, posted once it holds the message."""
+
+    __tablename__ = "space_recaps"
+
+    space_id: str = Field(sa_column=Column(String(32), ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True))
+    web_peak: int = Field(sa_column=Column(Integer, nullable=False))
+    message_id: int | None = _snowflake(nullable=True)

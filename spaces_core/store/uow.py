@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from spaces_core.store.payouts import SqlPayoutRepository
+from spaces_core.store.recaps import SqlRecapRepository
 from spaces_core.store.repositories import (
     SqlBlockRepository,
     SqlCardRepository,
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
         self.ticket_actions = SqlTicketActionRepository(session=session)
         self.stage_access = SqlStageAccessRepository(session=session)
         self.transcripts = SqlTranscriptRepository(session=session)
+        self.recaps = SqlRecapRepository(session=session)
         return self
 
     async def __aexit__(

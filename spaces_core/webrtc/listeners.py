@@ -182,6 +182,8 @@ class WebListeners:
         self._port_lock = asyncio.Lock()
         self._listeners: dict[RTCPeerConnection, _Listener] = {}
         self._answering = 0  # offers being answered: each holds a place, so the cap holds however many arrive at once
+        self._connected = 0  # listeners whose peer connected and has not left since
+        self._peak = 0
         self._wake = asyncio.Event()
         self._reaper: asyncio.Task[None] | None = None
         self._closed = False
@@ -189,6 +191,17 @@ class WebListeners:
     @property
     def count(self) -> int:
         return len(self._listeners)
+
+    @property
+    def connected(self) -> int:
+        """Listeners whose peer connection is up (``count`` also holds those still connecting)."""
+        return self._connected
+
+    @property
+    def peak(self) -> int:
+        """The most listeners connected at once so far (the recap's web peak); an offer never answered or a
+        peer that never connected does not count."""
+        return self._peak
 
     @property
     def tracks(self) -> list[RelayTrack]:
@@ -291,8 +304,11 @@ class WebListeners:
 
     def _on_state(self, listener: _Listener) -> None:
         if listener.pc.connectionState == "connected":
-            if not listener.connected and self._heap is not None:
-                self._heap.settled()
+            if not listener.connected:
+                if self._heap is not None:
+                    self._heap.settled()
+                self._connected += 1
+                self._peak = max(self._peak, self._connected)
             listener.connected = True
         elif listener.pc.connectionState in _GONE_STATES:
             self._wake.set()
@@ -325,6 +341,7 @@ class WebListeners:
     def _left(self, gone: list[_Listener]) -> None:
         """Tell the heap, once our own references to the closed peers are dropped (its thaw is to free them)."""
         count = len(gone)
+        self._connected -= sum(1 for listener in gone if listener.connected)
         gone.clear()
         if self._heap is not None and count:
             self._heap.left(count)

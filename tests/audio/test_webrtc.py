@@ -246,6 +246,23 @@ async def test_a_listener_who_leaves_is_dropped_and_the_other_keeps_listening(
     assert set(steps.tolist()) == {FRAME_SAMPLES}  # no frame lost or repeated around the departure
 
 
+async def test_the_peak_is_the_most_listeners_connected_at_once(space: ToneSpace, listeners: WebListeners) -> None:
+    first, second, third = Listener(), Listener(), Listener()
+    try:
+        await first.join(listeners)
+        await second.join(listeners)
+        await wait_until(lambda: listeners.connected == 2)
+        assert listeners.peak == 2
+        await second.pc.close()
+        await wait_until(lambda: listeners.count == 1 and listeners.connected == 1)
+        await third.join(listeners)
+        await wait_until(lambda: listeners.connected == 2)
+        assert listeners.peak == 2, "one left before the third came: never three at once"
+    finally:
+        for listener in (first, second, third):
+            await listener.pc.close()
+
+
 async def test_close_all_closes_every_peer_and_refuses_new_ones(space: ToneSpace, fast_path: bool) -> None:
     listeners = WebListeners(space.hub, host=LOOPBACK, fast_path=fast_path)
     listener = Listener()

@@ -32,12 +32,13 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 
 def space_cards(world: World, title: str) -> list[dict[str, Any]]:
-    """The Space's card in the Stage chat and in the feed (not the "Live now" board)."""
+    """The Space's card in the Stage chat and in the feed."""
     found = []
     for channel_id in (world.stage_id, world.feed_id):
         for message in world.server.messages(channel_id):
-            embeds = message.get("embeds") or []
-            if embeds and title in str(embeds[0].get("title")) and "Live now" not in str(embeds[0].get("title")):
+            shown = str(((message.get("embeds") or [{}])[0]).get("title"))
+            # Not the board, nor the recap that replies to the card once the Space ends.
+            if title in shown and "Live now" not in shown and not shown.startswith("Recap"):
                 found.append(message)
     return found
 
