@@ -8,6 +8,7 @@ from aiohttp import web
 
 from sandbox.errors import ApiError, bad_request, missing_permissions
 from sandbox.limits import require_valid_message
+from sandbox.limits.form import Form
 from sandbox.models import CHANNEL_DM, CHANNEL_VOICE, Channel
 from sandbox.payloads import channel_payload
 from sandbox.permissions import MANAGE_MESSAGES, READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL
@@ -55,11 +56,36 @@ async def create_message(request: web.Request) -> web.Response:
     if not (body.get("content") or body.get("embeds") or body.get("components") or body.get("attachments")):
         raise bad_request(50006, "Cannot send an empty message")
     extra: JSON = {}
-    reference = body.get("message_reference")
-    if reference:
+    reference = _reply_to(request, channel, body.get("message_reference"))
+    if reference is not None:
         extra["message_reference"] = reference
     message = world.new_message(channel, world.users[bot_id], body, **extra)
     return json_response(world.post_message(channel, message))
+
+
+def _reply_to(request: web.Request, channel: Channel, reference: Any) -> JSON | None:
+    """A reply's reference as Discord stores it (ids as strings), checked as Discord checks it: the replier needs
+    Read Message History, and the message must exist in this channel unless ``fail_if_not_exists`` is false (then
+    the message is sent as no reply at all)."""
+    if not isinstance(reference, dict) or not reference:
+        return None
+    if channel.type != CHANNEL_DM:
+        require_channel_permission(
+            request, ctx(request).world.guild_channel(channel.id)[0], channel, READ_MESSAGE_HISTORY
+        )
+    in_channel = str(reference.get("channel_id", channel.id)) == str(channel.id)
+    message_id = str(reference.get("message_id", ""))
+    known = in_channel and message_id.isdigit() and int(message_id) in ctx(request).world.messages.get(channel.id, {})
+    if not known:
+        if reference.get("fail_if_not_exists") is False:
+            return None
+        form = Form()
+        form.at("message_reference").error("MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message")
+        form.raise_if_any()
+    stored: JSON = {"type": 0, "message_id": message_id, "channel_id": str(channel.id)}
+    if channel.guild_id is not None:
+        stored["guild_id"] = str(channel.guild_id)
+    return stored
 
 
 async def get_message(request: web.Request) -> web.Response:

@@ -196,3 +196,29 @@ async def test_every_refusal_is_logged_for_the_suite_to_fail_on(
     [logged] = [r.getMessage() for r in caplog.records if r.name == "sandbox.refusals"]
     assert logged.startswith("refused POST /channels/{channel_id}/messages: 400")
     assert "BASE_TYPE_MAX_LENGTH" in logged
+
+
+async def test_a_reply_stores_discords_string_ids_and_an_unknown_message_is_refused(
+    town: Town, start_client: Starter
+) -> None:
+    client, channel = await _chat(town, start_client)
+    first = await channel.send("first")
+
+    reply = await channel.send("reply", reference=first)
+    with pytest.raises(discord.HTTPException) as refused:
+        await _post(client, town.chat, {"content": "to nothing", "message_reference": {"message_id": "1"}})
+    lenient = await _post(
+        client, town.chat, {"content": "loose", "message_reference": {"message_id": "1", "fail_if_not_exists": False}}
+    )
+
+    stored = town.server.message(town.chat, reply.id)["message_reference"]
+    assert stored == {
+        "type": 0,
+        "message_id": str(first.id),
+        "channel_id": str(town.chat),
+        "guild_id": str(channel.guild.id),
+    }
+    assert reply.reference is not None and reply.reference.message_id == first.id
+    unknown = {"_errors": [{"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}]}
+    assert _errors(refused) == {"message_reference": unknown}
+    assert "message_reference" not in lenient
