@@ -53,6 +53,7 @@ from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
 from spaces_core.services.stage_access import StageAccessMemory
 from spaces_core.services.tickets import TicketService
+from spaces_core.services.transcripts import TranscriptService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
 __all__ = ["Runtime", "build", "run"]
@@ -88,6 +89,7 @@ class _Services:
     schedules: ScheduleService
     planner: ApsJobPlanner
     tickets: _TicketServices | None
+    transcripts: TranscriptService
 
 
 @dataclass(slots=True)
@@ -152,7 +154,8 @@ def _services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBu
     config = SettingsService(uow_factory)
     tickets = _ticket_services(settings, uow_factory, bus) if settings.tickets_enabled else None
     schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config)
-    return _Services(spaces, FollowService(uow_factory), config, schedules, planner, tickets)
+    transcripts = TranscriptService(uow_factory)
+    return _Services(spaces, FollowService(uow_factory), config, schedules, planner, tickets, transcripts)
 
 
 def _ticket_services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus) -> _TicketServices:
@@ -355,6 +358,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
         server_audio=adapters.server_audio,
         web=adapters.web,
         tickets=adapters.feature,
+        transcripts=services.transcripts,
     )
     if adapters.tickets is not None:  # tickets are on: their Stages' doors are watched
         await bot.add_cog(TicketDoorCog(adapters.tickets.gate))
@@ -362,7 +366,10 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
             log.warning("tickets without WEB_PORT: no webhooks; payments become tickets at reconciliation only")
     keep = timedelta(days=settings.recordings_retention_days)
     audio = adapters.audio
-    retention = ReplayRetention(services.spaces, audio.replays, keep) if audio.replays is not None else None
+    expire = services.transcripts.delete_ended_before
+    retention = None
+    if audio.replays is not None:
+        retention = ReplayRetention(services.spaces, audio.replays, keep, expire_transcripts=expire)
     await bot.add_cog(RecordingCog(bot, retention))  # live audio back after a restart; replay retention
 
 
