@@ -20,6 +20,7 @@ __all__ = ["SHOWN_HITS", "ShownHit", "clock", "hits_embed", "no_hits", "plain", 
 
 SHOWN_HITS = 10
 SNIPPET_CHARS = 180  # of the phrase around the first word found: ten hits fit one embed with their links
+_SPACES = re.compile(r"\s+")  # one line per hit: a line break in a phrase would break the quote
 _LINE_START = re.compile(r"^([#>\-+*]|\d+\.)", re.MULTILINE)
 
 
@@ -35,7 +36,7 @@ class ShownHit:
 
 def plain(text: str) -> str:
     """Member text shown as typed: no markdown, no mention or timestamp, no heading or quote at a line start."""
-    escaped = discord.utils.escape_markdown(" ".join(text.split()), as_needed=False)
+    escaped = discord.utils.escape_markdown(_SPACES.sub(" ", text), as_needed=False)
     return _LINE_START.sub(r"\\\1", escaped.replace("<", "\\<").replace("@", "@\u200b"))
 
 
@@ -68,11 +69,12 @@ def _entry(hit: ShownHit, query: str) -> str:
     at = clock(hit.offset)
     when = f"[▶ {at}]({hit.link})" if hit.link else at
     stamp = discord.utils.format_dt(hit.said_at, "f")
-    return f"**{plain(hit.title)}** · {plain(hit.speaker)} · {when} · {stamp}\n> {snippet(hit.text, query)}"
+    title, speaker, text = hit.title.strip(), hit.speaker.strip(), hit.text.strip()
+    return f"**{plain(title)}** · {plain(speaker)} · {when} · {stamp}\n> {snippet(text, query)}"
 
 
 def hits_embed(query: str, hits: Sequence[ShownHit]) -> discord.Embed:
-    typed = plain(query)
+    typed = plain(query.strip())
     title = f"Said in this server's past Spaces: “{typed}”"
     cut = title if len(title) <= EMBED_TITLE else title[: EMBED_TITLE - 2].rstrip("\\") + "…”"
     entries = [_entry(hit, query) for hit in hits]
@@ -84,6 +86,6 @@ def hits_embed(query: str, hits: Sequence[ShownHit]) -> discord.Embed:
 
 
 def no_hits(query: str) -> str:
-    shown = " ".join(query.split())
+    shown = query.strip()
     shown = shown if len(shown) <= 200 else shown[:199] + "…"
     return f"Nothing said in this server's past Spaces matches “{plain(shown)}”."
