@@ -34,6 +34,7 @@ from bot.tickets.cog import TicketDoorCog
 from bot.tickets.desk import LiveOffers, TicketDesk
 from bot.tickets.feature import TicketsOff, TicketsOn
 from bot.tickets.gate import TicketGate
+from bot.transcripts.replay_lines import ReplayLines
 from bot.web import LinkSigner, NoWeb, WebServer
 from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
 from bot.web.stripe_webhook import StripeWebhook
@@ -280,6 +281,7 @@ def _web(
         ticketed=tickets.ticketed,
         may_attend=tickets.may_attend,
         webhook=ticketing.webhook if ticketing is not None else None,
+        replay_transcript=ReplayLines(bot),
     )
 
 

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from bot.audio.rooms import AudioRooms, SpaceAudio
 from bot.web.links import LinkRefused, LinkSigner
-from bot.web.replay import add_replay_routes, replay_path
+from bot.web.replay import TranscriptOf, add_replay_routes, replay_path
 from bot.web.stripe_webhook import StripeWebhook
 from spaces_core.domain.space import Space
 from spaces_core.webrtc import BadOffer, ListenerRejected
@@ -68,12 +68,14 @@ class WebServer:
         may_attend: MayAttend | None = None,
         webhook: StripeWebhook | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
+        replay_transcript: TranscriptOf | None = None,
     ) -> None:
         self._audio, self._signer = audio, signer
         self.host, self.port = host, port
         self._public_base_url = public_base_url.rstrip("/")
         self._name_of, self._ticketed, self._may_attend = name_of, ticketed, may_attend
         self._webhook = webhook
+        self._replay_transcript = replay_transcript  # the lines beside the replay player
         self._idle_timeout = idle_timeout
         self._runner: web.AppRunner | None = None
         self._page = resources.files("bot.web").joinpath("static/listen.html").read_text(encoding="utf-8")
@@ -101,7 +103,11 @@ class WebServer:
         app.router.add_get("/spaces/{space_id}/events", self._events)
         if self._audio.replays is not None:
             add_replay_routes(
-                app, self._signer, self._audio.replays.existing, lambda space_id: self._audio.get(space_id) is not None
+                app,
+                self._signer,
+                self._audio.replays.existing,
+                lambda space_id: self._audio.get(space_id) is not None,
+                self._replay_transcript,
             )
         if self._webhook is not None:
             self._webhook.add_routes(app)

@@ -25,13 +25,13 @@ def said(space_id: str, speaker: int, start_s: float, text: str) -> Phrase:
     return Phrase(space_id, speaker, start, start + timedelta(seconds=2), text, "en")
 
 
-async def ended_space(world: World, title: str, *, recorded: bool = False) -> Any:
-    """A Space started and ended on the Stage by hana (recorded for two seconds when asked)."""
+async def ended_space(world: World, title: str, *, recorded: bool = False, seconds: float = 2.0) -> Any:
+    """A Space started and ended on the Stage by hana (recorded while she speaks `seconds` when asked)."""
     await start_space(world, title=title)
     space = await live_space(world)
     if recorded:
         await record(world, "hana", "on")
-        await speak(world, {"hana": 440}, 2.0)
+        await speak(world, {"hana": 440}, seconds)
     await world.slash(world.stage_id, world["hana"], "space end")
     await eventually(lambda: world.bot.bot.app.audio.get(space.id) is None)
     return space
