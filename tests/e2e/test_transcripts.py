@@ -14,7 +14,7 @@ import av
 from demo.world import World
 from sandbox import InteractionRecord
 from spaces_core.domain.transcripts import Phrase
-from tests.e2e.conftest import eventually, live_space, start_space
+from tests.e2e.conftest import eventually, live_space, press, start_space
 from tests.e2e.test_pickers import choices
 from tests.e2e.test_recording import record, recordings, speak
 from tests.e2e.tickets_support import TITLE, buy, go_live, has_role, schedule, sell, stripe_of
@@ -142,3 +142,26 @@ async def test_a_ticketed_spaces_transcript_is_for_those_who_could_hear_it(ticke
     assert "Nothing said" in (nothing.content or ""), nothing.content
     holder = await world.slash(world.chat_id, world["cole"], "space search", query="secret chord")
     assert f"**{TITLE}** · hana · 0:03" in holder.embeds[0]["description"]
+
+
+async def test_the_transcript_goes_with_the_replay_and_privacy_delete_takes_a_members_phrases(world: World) -> None:
+    app, lee, hana = world.bot.bot.app, world["lee"], world["hana"]
+    unrecorded = await ended_space(world, "Open mic")
+    recorded = await ended_space(world, "Recorded jam", recorded=True)
+    await app.transcripts.add([said(unrecorded.id, lee, 1, "lee at the open mic"), said(unrecorded.id, hana, 2, "hi")])
+    await app.transcripts.add([said(recorded.id, lee, 1, "lee in the recording")])
+
+    asked = await world.slash(world.chat_id, lee, "privacy delete")
+    done = await press(world, lee, asked, "Confirm")
+    assert "what you said in Spaces" in (done.content or ""), done.content
+    assert [p.text for p in await app.transcripts.of_space(unrecorded.id)] == ["hi"]
+    assert await app.transcripts.of_space(recorded.id) == []
+    gone = await world.slash(world.chat_id, hana, "space search", query="lee")
+    assert "Nothing said" in (gone.content or ""), gone.content
+
+    await app.transcripts.add([said(recorded.id, hana, 1, "hana in the recording")])
+    asked = await world.slash(world.stage_id, hana, "space replay", action="delete")
+    deleted = await press(world, hana, asked, "Confirm")
+    assert "is deleted" in (deleted.content or ""), deleted.content
+    answer = await world.slash(world.stage_id, hana, "space transcript")  # the latest Space on this Stage
+    assert "has no transcript" in (answer.content or ""), answer.content
