@@ -28,7 +28,6 @@ from spaces_core.services.transcripts import FoundPhrase
 __all__ = ["REPLAY_LINK_TTL", "search", "transcript"]
 
 REPLAY_LINK_TTL = 24 * 3600  # as /space replay's: a day to open it; searching again gives a new one
-MAX_FILES = 10  # Discord's attachments per message
 _UNSAFE = re.compile(r"[^\w\- ]+")
 NOT_YOURS = (
     "Only members who may hear **{title}** get what was said in it: ticket holders, its host, co-hosts and moderators."
@@ -79,12 +78,14 @@ async def _send_files(interaction: discord.Interaction, space: Space, phrases: l
         if interaction.guild is not None
         else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
     )
-    fitting = [(name, body.encode()) for name, body in bodies if len(body.encode()) <= limit][:MAX_FILES]
+    # Each file within the server's upload limit (the sandbox refuses a bigger one as Discord does): the .vtt,
+    # longer by its cue timings, is the first to be left out of a transcript of many hours.
+    fitting = [(name, body.encode()) for name, body in bodies if len(body.encode()) <= limit]
     if not fitting:
         await reply(interaction, f"The transcript of **{plain(space.title)}** is too big to attach here.")
         return
-    left_out = len(bodies) - len(fitting)
-    note = " (the WebVTT file is too big to attach here)" if left_out else ""
+    left_out = [name for name, _ in bodies if name not in dict(fitting)]
+    note = f" ({', '.join(left_out)} is too big to attach here)" if left_out else ""
     files = [discord.File(io.BytesIO(data), filename=name) for name, data in fitting]
     content = f"The transcript of **{plain(space.title)}**: {len(phrases)} phrases{note}."
     await interaction.response.send_message(content, files=files, ephemeral=True, allowed_mentions=NO_MENTIONS)

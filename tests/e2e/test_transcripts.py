@@ -13,7 +13,8 @@ import av
 
 from demo.world import World
 from sandbox import InteractionRecord
-from spaces_core.domain.transcripts import Phrase
+from sandbox.limits.messages import MAX_UPLOAD_BYTES
+from spaces_core.domain.transcripts import Phrase, render_txt, render_vtt
 from tests.e2e.conftest import eventually, live_space, press, start_space
 from tests.e2e.test_pickers import choices
 from tests.e2e.test_recording import record, recordings, speak
@@ -165,3 +166,18 @@ async def test_the_transcript_goes_with_the_replay_and_privacy_delete_takes_a_me
     assert "is deleted" in (deleted.content or ""), deleted.content
     answer = await world.slash(world.stage_id, hana, "space transcript")  # the latest Space on this Stage
     assert "has no transcript" in (answer.content or ""), answer.content
+
+
+async def test_a_transcript_over_discords_upload_limit_sends_what_fits_and_says_what_does_not(world: World) -> None:
+    """5,000 phrases of about 2 KB: the .txt fits under 10 MiB, the .vtt (longer by its cue timings) does not."""
+    app, hana = world.bot.bot.app, world["hana"]
+    space = await ended_space(world, "Marathon")
+    words = "la " * 690
+    phrases = [said(space.id, hana, n * 2, words) for n in range(5000)]
+    names = {hana: "hana"}
+    assert len(render_txt(phrases, names).encode()) <= MAX_UPLOAD_BYTES < len(render_vtt(phrases, names).encode())
+    await app.transcripts.add(phrases)
+
+    answer = await world.slash(world.stage_id, world["lee"], "space transcript")
+    assert "Marathon.vtt is too big to attach here" in (answer.content or ""), answer.content
+    assert list(files(world, answer)) == ["Marathon.txt"]
