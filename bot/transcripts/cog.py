@@ -7,6 +7,7 @@ replay at that moment when the Space was recorded, its replay is still kept and 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from datetime import timedelta
@@ -58,6 +59,8 @@ async def transcript(interaction: discord.Interaction, chosen: str | None) -> No
         space = await app.transcripts.space_for(guild_only(interaction), _here(interaction), chosen)
         if not await may_hear(interaction.client, space, interaction.user.id, _member(interaction)):
             raise NotAllowed(NOT_YOURS.format(title=plain(space.title)))
+        # A Space of many hours takes a moment to read and render: past Discord's three seconds to answer.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         phrases = await app.transcripts.of_space(space.id)
         if not phrases:
             await reply(
@@ -72,7 +75,11 @@ async def transcript(interaction: discord.Interaction, chosen: str | None) -> No
 async def _send_files(interaction: discord.Interaction, space: Space, phrases: list[Phrase]) -> None:
     names = speaker_names(interaction.client, space.guild_id, (p.speaker_id for p in phrases))
     stem = file_stem(space.title)
-    bodies = [(f"{stem}.txt", render_txt(phrases, names)), (f"{stem}.vtt", render_vtt(phrases, names))]
+    # Off the event loop: a long transcript renders for a good part of a second, and the Stage's mixer ticks on it.
+    txt, vtt = await asyncio.gather(
+        asyncio.to_thread(render_txt, phrases, names), asyncio.to_thread(render_vtt, phrases, names)
+    )
+    bodies = [(f"{stem}.txt", txt), (f"{stem}.vtt", vtt)]
     limit = (
         interaction.guild.filesize_limit
         if interaction.guild is not None
@@ -88,7 +95,7 @@ async def _send_files(interaction: discord.Interaction, space: Space, phrases: l
     note = f" ({', '.join(left_out)} is too big to attach here)" if left_out else ""
     files = [discord.File(io.BytesIO(data), filename=name) for name, data in fitting]
     content = f"The transcript of **{plain(space.title)}**: {len(phrases)} phrases{note}."
-    await interaction.response.send_message(content, files=files, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    await interaction.edit_original_response(content=content, attachments=files, allowed_mentions=NO_MENTIONS)
 
 
 async def search(interaction: discord.Interaction, query: str) -> None:
