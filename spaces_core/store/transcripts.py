@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -111,8 +113,6 @@ class SqlTranscriptRepository:
 
     async def delete_ended_before(self, cutoff: datetime) -> int:
         ended = select(col(SpaceRow.id)).where(col(SpaceRow.ended_at).is_not(None), col(SpaceRow.ended_at) < cutoff)
-        doomed = select(func.count()).where(col(TranscriptPhraseRow.space_id).in_(ended))
-        count = int((await self._session.execute(doomed)).scalar_one())
-        if count:
-            await self._session.execute(delete(TranscriptPhraseRow).where(col(TranscriptPhraseRow.space_id).in_(ended)))
-        return count
+        statement = delete(TranscriptPhraseRow).where(col(TranscriptPhraseRow.space_id).in_(ended))
+        result = cast(CursorResult[tuple[()]], await self._session.execute(statement))
+        return result.rowcount

@@ -80,6 +80,8 @@ async def test_transcripts_go_with_their_replay_and_after_the_retention_recorded
     assert await transcripts.of_space(old_unrecorded) == []  # never recorded: kept just as long
     assert [p.text for p in await transcripts.of_space(recent)] == ["a recent phrase"]
     assert [p.text for p in await transcripts.of_space(live)] == ["a live phrase"]
+    assert await transcripts.delete_ended_before(clock.now()) == 1  # how many phrases went: the recent one
+    assert [p.text for p in await transcripts.of_space(live)] == ["a live phrase"]
 
 
 async def test_privacy_delete_takes_a_members_phrases_out_of_every_transcript(uows: UnitOfWorkFactory) -> None:
