@@ -36,6 +36,7 @@ from bot.tickets.cog import TicketDoorCog
 from bot.tickets.desk import LiveOffers, TicketDesk
 from bot.tickets.feature import TicketsOff, TicketsOn
 from bot.tickets.gate import TicketGate
+from bot.transcripts.replay_lines import ReplayLines
 from bot.web import LinkSigner, NoWeb, WebServer
 from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
 from bot.web.stripe_webhook import StripeWebhook
@@ -56,6 +57,7 @@ from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
 from spaces_core.services.stage_access import StageAccessMemory
 from spaces_core.services.tickets import TicketService
+from spaces_core.services.transcripts import TranscriptService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
 __all__ = ["Runtime", "build", "run"]
@@ -92,6 +94,7 @@ class _Services:
     planner: ApsJobPlanner
     tickets: _TicketServices | None
     recaps: RecapService
+    transcripts: TranscriptService
 
 
 @dataclass(slots=True)
@@ -159,7 +162,8 @@ def _services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBu
     tickets = _ticket_services(settings, uow_factory, bus) if settings.tickets_enabled else None
     schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config)
     recaps = RecapService(uow_factory, SystemClock())
-    return _Services(spaces, FollowService(uow_factory), config, schedules, planner, tickets, recaps)
+    transcripts = TranscriptService(uow_factory)
+    return _Services(spaces, FollowService(uow_factory), config, schedules, planner, tickets, recaps, transcripts)
 
 
 def _ticket_services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus) -> _TicketServices:
@@ -296,6 +300,7 @@ def _web(
         may_attend=tickets.may_attend,
         webhook=ticketing.webhook if ticketing is not None else None,
         captions=captions,
+        replay_transcript=ReplayLines(bot),
     )
 
 
@@ -375,6 +380,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
         server_audio=adapters.server_audio,
         web=adapters.web,
         tickets=adapters.feature,
+        transcripts=services.transcripts,
     )
     if adapters.tickets is not None:  # tickets are on: their Stages' doors are watched
         await bot.add_cog(TicketDoorCog(adapters.tickets.gate))
@@ -382,7 +388,10 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
             log.warning("tickets without WEB_PORT: no webhooks; payments become tickets at reconciliation only")
     keep = timedelta(days=settings.recordings_retention_days)
     audio = adapters.audio
-    retention = ReplayRetention(services.spaces, audio.replays, keep) if audio.replays is not None else None
+    expire = services.transcripts.delete_ended_before
+    retention = None
+    if audio.replays is not None:
+        retention = ReplayRetention(services.spaces, audio.replays, keep, expire_transcripts=expire)
     await bot.add_cog(RecordingCog(bot, retention))  # live audio back after a restart; replay retention
     await bot.add_cog(adapters.recaps)  # recaps a restart left owed
 

@@ -20,6 +20,7 @@ from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
 from spaces_core.services.tickets import TicketService
+from spaces_core.services.transcripts import TranscriptService
 
 if TYPE_CHECKING:  # below every feature that reaches them through here: no cycle (import-linter checks it)
     from bot.audio.rooms import AudioRooms
@@ -78,6 +79,7 @@ class AppContext:
     server_audio: ServerAudio  # which Space has each server's one voice connection, why others go without
     web: Web  # listen page and WebRTC signalling (no links without WEB_PORT): started and stopped by the client
     tickets: Tickets  # ticketed Spaces (off without the Stripe settings): started and stopped by the client
+    transcripts: TranscriptService  # what was said in Spaces: files, search, the replay page's lines
 
 
 def app_of(client: discord.Client | Any) -> AppContext:

@@ -43,6 +43,7 @@ class World:
         self.messages: dict[int, dict[int, JSON]] = {}  # channel id -> message id -> payload
         self.ephemeral: dict[int, JSON] = {}  # ephemeral messages by id: never in a channel's history
         self.dm_refused: set[int] = set()
+        self.uploads: dict[int, bytes] = {}  # attachment id -> the file's bytes, as the bot uploaded it
         self._emit: Emitter = lambda *_: None
 
     # -- wiring -------------------------------------------------------------------------------------------

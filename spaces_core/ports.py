@@ -81,6 +81,10 @@ class SpaceRepository(Protocol):
         """The most recently started Space on this Stage that was ever recorded, live or ended."""
         ...
 
+    async def latest_in_channel(self, guild_id: int, channel_id: int) -> Space | None:
+        """The most recently started Space on this Stage, live or ended."""
+        ...
+
     async def save(self, space: Space) -> None:
         """Write if nobody saved since `space.version` was read, then bump it; else raise ConcurrentUpdate."""
         ...
@@ -316,6 +320,13 @@ class TranscriptRepository(Protocol):
 
     async def delete_space(self, space_id: str) -> None: ...
     async def delete_member(self, user_id: int) -> None: ...
+    async def transcribed_spaces(self, guild_id: int, limit: int = 25) -> list[str]:
+        """The ids of this guild's Spaces that have a transcript, newest first (at most 50)."""
+        ...
+
+    async def delete_ended_before(self, cutoff: datetime) -> int:
+        """Delete the transcripts of Spaces that ended before `cutoff`; how many phrases went."""
+        ...
 
 
 class RecapRepository(Protocol):

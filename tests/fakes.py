@@ -18,6 +18,7 @@ from spaces_core.domain.events import DomainEvent
 from spaces_core.domain.rules import GuildPolicy, MemberPrefs
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.space import Space, SpaceState
+from spaces_core.domain.transcripts import Phrase, TranscriptHit, matched_spans
 
 __all__ = ["FakeClock", "FakeDatabase", "FakePublisher", "FakeUnitOfWork"]
 
@@ -56,6 +57,7 @@ class FakeDatabase:
     prefs: dict[int, MemberPrefs] = field(default_factory=dict)
     blocks: set[tuple[int, int]] = field(default_factory=set)
     cards: list[tuple[str, int, int]] = field(default_factory=list)
+    phrases: list[Phrase] = field(default_factory=list)
     schedules: dict[str, ScheduledSpace] = field(default_factory=dict)
     wishes: set[tuple[str, int, str]] = field(default_factory=set)
     deliveries: set[tuple[str, int, str]] = field(default_factory=set)
@@ -101,6 +103,10 @@ class _Spaces:
         found = [
             s for s in self._data.spaces.values() if s.recorded and (s.guild_id, s.channel_id) == (guild_id, channel_id)
         ]
+        return copy.deepcopy(max(found, key=lambda s: (s.created_at, s.id))) if found else None
+
+    async def latest_in_channel(self, guild_id: int, channel_id: int) -> Space | None:
+        found = [s for s in self._data.spaces.values() if (s.guild_id, s.channel_id) == (guild_id, channel_id)]
         return copy.deepcopy(max(found, key=lambda s: (s.created_at, s.id))) if found else None
 
     async def save(self, space: Space) -> None:
@@ -263,6 +269,51 @@ class _Cards:
         return [(c, m) for s, c, m in self._data.cards if s == space_id]
 
 
+class _Transcripts:
+    """The SQL repository's contract, by brute force: a hit holds every word, the last as a prefix."""
+
+    def __init__(self, data: FakeDatabase) -> None:
+        self._data = data
+
+    async def add(self, phrases: Sequence[Phrase]) -> None:
+        self._data.phrases.extend(phrases)
+
+    async def of_space(self, space_id: str) -> list[Phrase]:
+        return sorted((p for p in self._data.phrases if p.space_id == space_id), key=lambda p: p.start)
+
+    async def search(self, guild_id: int, query: str, limit: int = 10) -> list[TranscriptHit]:
+        words = len(query.split())
+        hits = [
+            (self._data.spaces[p.space_id], p)
+            for p in self._data.phrases
+            if p.space_id in self._data.spaces
+            and self._data.spaces[p.space_id].guild_id == guild_id
+            and words
+            and len(matched_spans(p.text, query)) >= words
+        ]
+        hits.sort(key=lambda sp: (-sp[0].created_at.timestamp(), sp[0].id, sp[1].start))
+        return [TranscriptHit(p.space_id, p.speaker_id, p.start, p.text) for _, p in hits[: max(0, min(limit, 50))]]
+
+    async def delete_space(self, space_id: str) -> None:
+        self._data.phrases = [p for p in self._data.phrases if p.space_id != space_id]
+
+    async def delete_member(self, user_id: int) -> None:
+        self._data.phrases = [p for p in self._data.phrases if p.speaker_id != user_id]
+
+    async def transcribed_spaces(self, guild_id: int, limit: int = 25) -> list[str]:
+        said = {p.space_id for p in self._data.phrases}
+        found = [s for s in self._data.spaces.values() if s.id in said and s.guild_id == guild_id]
+        found.sort(key=lambda s: (-s.created_at.timestamp(), s.id))
+        return [s.id for s in found[: max(0, min(limit, 50))]]
+
+    async def delete_ended_before(self, cutoff: datetime) -> int:
+        spaces = self._data.spaces
+        old = {i for i, s in spaces.items() if s.ended_at is not None and s.ended_at < cutoff}
+        kept = [p for p in self._data.phrases if p.space_id not in old]
+        gone, self._data.phrases = len(self._data.phrases) - len(kept), kept
+        return gone
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self._database = database
@@ -274,6 +325,7 @@ class FakeUnitOfWork:
         self.blocks = _Blocks(self._copy)
         self.cards = _Cards(self._copy)
         self.schedules = _Schedules(self._copy)
+        self.transcripts = _Transcripts(self._copy)
 
     async def __aenter__(self) -> Self:
         return self
@@ -291,7 +343,7 @@ class FakeUnitOfWork:
             if stored is not None and stored.version >= mine.version:
                 raise ConcurrentUpdate("Someone else changed this Space at the same moment; try again.")
             self._database.spaces[space_id] = copy.deepcopy(mine)
-        for name in ("follows", "policies", "prefs", "blocks", "cards", "schedules", "wishes", "deliveries"):
+        for name in ("follows", "policies", "prefs", "blocks", "cards", "schedules", "wishes", "deliveries", "phrases"):
             setattr(self._database, name, copy.deepcopy(getattr(self._copy, name)))
         self._database.commits += 1
 

@@ -9,7 +9,9 @@ still live and the next start adds a part. Opt-outs follow every committed chang
 leaves the file at the next frame.
 
 Replays are kept RECORDINGS_RETENTION_DAYS after their Space ended: ``ReplayRetention`` sweeps older ones away
-(the file and the record of it), and ``delete_replays_hosted_by`` serves `/privacy delete`.
+(the file and the record of it, and with the record the Space's transcript), and ``delete_replays_hosted_by``
+serves `/privacy delete`. Transcripts of Spaces that were never recorded are kept just as long: the same sweep
+deletes every transcript of a Space that ended longer ago than the retention.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import asyncio
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -222,9 +224,16 @@ class ReplayRetention:
     """
 
     def __init__(
-        self, spaces: SpaceService, files: ReplayFiles, keep: timedelta, *, clock: Clock | None = None
+        self,
+        spaces: SpaceService,
+        files: ReplayFiles,
+        keep: timedelta,
+        *,
+        clock: Clock | None = None,
+        expire_transcripts: Callable[[datetime], Awaitable[int]] | None = None,
     ) -> None:
         self._spaces, self._files, self.keep = spaces, files, keep
+        self._expire_transcripts = expire_transcripts  # given the cutoff: Spaces that ended before it lose theirs
         self._clock = clock or SystemClock()
         self.interval = min(max(keep.total_seconds() / 4, 1.0), 3600.0)
         self._task: asyncio.Task[None] | None = None
@@ -271,6 +280,10 @@ class ReplayRetention:
                 log.warning("replay of %s not swept this time: %s", space_id, exc)
         if expired:
             log.info("retention: %d replays older than %s deleted", len(expired), self.keep)
+        if self._expire_transcripts is not None:
+            phrases = await self._expire_transcripts(now - self.keep)
+            if phrases:
+                log.info("retention: %d transcript phrases older than %s deleted", phrases, self.keep)
         return expired
 
     def _drop_orphan(self, space_id: str, now: datetime) -> None:

@@ -41,13 +41,13 @@ class SettingsCog(commands.Cog):
     async def timezone_zone(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=name, value=name) for name in scheduling.zone_choices(current)]
 
-    @privacy.command(name="delete", description="Delete your follows, preferences and the replays of your Spaces")
+    @privacy.command(name="delete", description="Delete your follows, preferences, what you said, your replays")
     async def delete(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
             await ask_to_confirm(
                 interaction,
-                "Delete your follows (both ways), your preferences, the reminders you asked for, your block list "
-                "and the replays of Spaces you hosted? This can't be undone.",
+                "Delete your follows (both ways), your preferences, the reminders you asked for, your block list, "
+                "what you said in Spaces' transcripts and the replays of Spaces you hosted? This can't be undone.",
                 _delete_member_data,
                 doing="delete your data",
             )
@@ -61,6 +61,6 @@ async def _delete_member_data(interaction: discord.Interaction) -> str:
     replays = app.audio.replays
     gone = await delete_replays_hosted_by(app.spaces, replays, interaction.user.id)
     return (
-        "Done: your follows (both ways), your preferences, the reminders you asked for, your block list and the "
-        f"replays of Spaces you hosted ({gone}) are deleted."
+        "Done: your follows (both ways), your preferences, the reminders you asked for, your block list, what you "
+        f"said in Spaces' transcripts and the replays of Spaces you hosted ({gone}) are deleted."
     )

@@ -19,6 +19,7 @@ from bot.spaces import pickers
 from bot.spaces.embeds import card_embed, summary_embed
 from bot.spaces.views import approval_view, panel_text, share_for
 from bot.tickets import cog as ticketing
+from bot.transcripts import cog as transcripts
 from spaces_core.domain.errors import InvalidInput, NotFound
 from spaces_core.domain.roles import Action, Actor, require
 from spaces_core.domain.schedule import ScheduledSpace
@@ -233,6 +234,18 @@ class SpaceCog(commands.Cog):
     @app_commands.describe(action="play (default) or delete (host only)")
     async def replay(self, interaction: discord.Interaction, action: recording.ReplayAction = "play") -> None:
         await recording.replay(interaction, action)
+
+    # What was said, after the fact: bodies in `bot.transcripts.cog`.
+    @space.command(name="transcript", description="What was said in a Space, as .txt and WebVTT files")
+    @app_commands.describe(space="Which Space (default: the latest on this Stage, or the live one)")
+    @app_commands.autocomplete(space=pickers.transcribed)
+    async def transcript(self, interaction: discord.Interaction, space: str | None = None) -> None:
+        await transcripts.transcript(interaction, space)
+
+    @space.command(name="search", description="Find words said in this server's past Spaces")
+    @app_commands.describe(query="The words to find (the last one may be the start of a word)")
+    async def search(self, interaction: discord.Interaction, query: str) -> None:
+        await transcripts.search(interaction, query)
 
 
 def _link_or_position(typed: str) -> str | int:

@@ -1,5 +1,5 @@
 """Autocomplete for options where a member picks something that exists: their upcoming Spaces, the pinned
-links of the Space they're in, the members they blocked.
+links of the Space they're in, the members they blocked, this server's Spaces with a transcript.
 
 Discord gives an autocomplete three seconds and takes 25 choices with names and values of 100 characters at
 most; each picker makes one or two reads and never fails loudly (no choices is the answer to any trouble).
@@ -23,7 +23,15 @@ from spaces_core.domain.errors import SpacesError
 from spaces_core.domain.schedule import ScheduledSpace
 from spaces_core.domain.when import time_zone
 
-__all__ = ["MAX_CHOICES", "blocked_members", "link_value", "my_scheduled", "my_ticketed", "pinned_links"]
+__all__ = [
+    "MAX_CHOICES",
+    "blocked_members",
+    "link_value",
+    "my_scheduled",
+    "my_ticketed",
+    "pinned_links",
+    "transcribed",
+]
 
 log = logging.getLogger(__name__)
 MAX_CHOICES = 25
@@ -120,3 +128,14 @@ async def blocked_members(interaction: discord.Interaction, current: str) -> Cho
         user = member or interaction.client.get_user(user_id)
         pairs.append((f"{user.display_name} (@{user.name})" if user else f"member {user_id}", str(user_id)))
     return _choices(pairs, current)
+
+
+@_quiet
+async def transcribed(interaction: discord.Interaction, current: str) -> Choices:
+    """This server's Spaces with a transcript, newest first (`/space transcript`); the value is the Space's id.
+    Whether the member may read one is checked by the command, not here."""
+    found = await app_of(interaction.client).transcripts.transcribed(interaction.guild_id or 0)
+    zone = await _zone(interaction)
+    return _choices(
+        ((f"{_fit(s.title, 60)} · {_when(s.started_at or s.created_at, zone)}", s.id) for s in found), current
+    )

@@ -34,7 +34,7 @@ from aiohttp import web
 from bot.audio.rooms import AudioRooms, SpaceAudio
 from bot.captions.feed import CaptionFeed, CaptionSnapshot
 from bot.web.links import LinkRefused, LinkSigner
-from bot.web.replay import add_replay_routes, replay_path
+from bot.web.replay import TranscriptOf, add_replay_routes, replay_path
 from bot.web.stripe_webhook import StripeWebhook
 from spaces_core.domain.space import Space
 from spaces_core.webrtc import BadOffer, ListenerRejected
@@ -78,6 +78,7 @@ class WebServer:
         webhook: StripeWebhook | None = None,
         captions: CaptionFeed | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
+        replay_transcript: TranscriptOf | None = None,
     ) -> None:
         """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
         Space's captions are off)."""
@@ -87,6 +88,7 @@ class WebServer:
         self._public_base_url = public_base_url.rstrip("/")
         self._name_of, self._ticketed, self._may_attend = name_of, ticketed, may_attend
         self._webhook = webhook
+        self._replay_transcript = replay_transcript  # the lines beside the replay player
         self._idle_timeout = idle_timeout
         self._runner: web.AppRunner | None = None
         self._page = resources.files("bot.web").joinpath("static/listen.html").read_text(encoding="utf-8")
@@ -114,7 +116,11 @@ class WebServer:
         app.router.add_get("/spaces/{space_id}/events", self._events)
         if self._audio.replays is not None:
             add_replay_routes(
-                app, self._signer, self._audio.replays.existing, lambda space_id: self._audio.get(space_id) is not None
+                app,
+                self._signer,
+                self._audio.replays.existing,
+                lambda space_id: self._audio.get(space_id) is not None,
+                self._replay_transcript,
             )
         if self._webhook is not None:
             self._webhook.add_routes(app)

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.errors import ApiError
 from sandbox.limits.components import check_components
 from sandbox.limits.form import Form
 
-__all__ = ["EMBED_TOTAL", "check_message", "embed_size", "require_valid_message"]
+__all__ = [
+    "EMBED_TOTAL",
+    "MAX_UPLOADS",
+    "MAX_UPLOAD_BYTES",
+    "check_message",
+    "check_uploads",
+    "embed_size",
+    "require_valid_message",
+]
 
 JSON = dict[str, Any]
 
@@ -27,6 +36,11 @@ FIELD_VALUE = 1024
 FOOTER_TEXT = 2048
 AUTHOR_NAME = 256
 IS_COMPONENTS_V2 = 1 << 15
+# Files: 10 a message, each at most the guild's upload limit, 10 MiB below boost level 2 (the sandbox's guilds are
+# unboosted). Discord answers a bigger file with 413 and code 40005, "Request entity too large".
+# https://discord.com/developers/docs/reference#uploading-files
+MAX_UPLOADS = 10
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 def _text(value: object) -> str:
@@ -99,3 +113,11 @@ def require_valid_message(body: JSON, *where: str) -> None:
     form = Form()
     check_message(form.at(*where), body)
     form.raise_if_any()
+
+
+def check_uploads(files: list[bytes]) -> None:
+    """Refuse what Discord refuses in a message's files: more than ten, or one over the upload limit."""
+    if len(files) > MAX_UPLOADS:
+        raise ApiError(400, 50035, "Invalid Form Body", {"files": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH"}]}})
+    if any(len(data) > MAX_UPLOAD_BYTES for data in files):
+        raise ApiError(413, 40005, "Request entity too large")

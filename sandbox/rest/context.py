@@ -18,6 +18,7 @@ from aiohttp import web
 from sandbox.errors import ApiError, missing_permissions, unauthorized
 from sandbox.gateway import GatewayHub
 from sandbox.interactions import InteractionRegistry
+from sandbox.limits.messages import check_uploads
 from sandbox.models import Application, Channel, Guild
 from sandbox.permissions import base_permissions, channel_permissions
 from sandbox.state import World
@@ -125,22 +126,25 @@ async def read_body(request: web.Request) -> JSON:
                 body = json.loads(await part.text())  # type: ignore[union-attr]
             elif name is not None:
                 data = await part.read()  # type: ignore[union-attr]
-                files.append({"filename": getattr(part, "filename", None) or name, "size": len(data)})
-        world = ctx(request).world
-        body["attachments"] = [
-            {
-                "id": str(world.ids.next()),
-                "filename": f["filename"],
-                "size": f["size"],
-                "url": f"https://cdn.discordapp.com/attachments/{f['filename']}",
-                "proxy_url": f"https://media.discordapp.net/attachments/{f['filename']}",
-                "content_type": "application/octet-stream",
-            }
-            for f in files
-        ]
-        return body
+                files.append({"filename": getattr(part, "filename", None) or name, "data": data})
+        check_uploads([f["data"] for f in files])
+        return body | {"attachments": [_stored(ctx(request).world, f["filename"], f["data"]) for f in files]}
     text = await request.text()
     return json.loads(text) if text else {}
+
+
+def _stored(world: World, filename: str, data: bytes) -> JSON:
+    """An uploaded file as Discord describes it; its bytes are kept in `world.uploads` for tests to read."""
+    attachment_id = world.ids.next()
+    world.uploads[attachment_id] = data
+    return {
+        "id": str(attachment_id),
+        "filename": filename,
+        "size": len(data),
+        "url": f"https://cdn.discordapp.com/attachments/{filename}",
+        "proxy_url": f"https://media.discordapp.net/attachments/{filename}",
+        "content_type": "application/octet-stream",
+    }
 
 
 def require_guild_permission(request: web.Request, guild: Guild, bits: int) -> None:

@@ -303,7 +303,15 @@ class SpaceService:
         return space
 
     async def delete_replay(self, space_id: str, actor: Actor) -> Space:
-        return await self._act(space_id, lambda space, _: recording.delete_replay(space, actor))
+        """The replay and the Space's transcript go together, in one transaction: the transcript is kept no
+        longer than the recording it sits beside (by the host's hand, by the retention, or by /privacy)."""
+
+        async def change(space: Space, uow: UnitOfWork, now: datetime) -> Events:
+            events = recording.delete_replay(space, actor)
+            await uow.transcripts.delete_space(space.id)
+            return events
+
+        return await self._must(by_id(space_id), change)
 
     # Helpers
 

@@ -69,6 +69,17 @@ class SqlSpaceRepository:
         )
         return found[-1] if found else None
 
+    async def latest_in_channel(self, guild_id: int, channel_id: int) -> Space | None:
+        statement = (
+            select(SpaceRow)
+            .where(col(SpaceRow.guild_id) == guild_id, col(SpaceRow.channel_id) == channel_id)
+            .order_by(col(SpaceRow.created_at).desc(), col(SpaceRow.id).desc())
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+        row = (await self._session.execute(statement)).scalars().first()
+        return space_from_row(row) if row is not None else None
+
     async def save(self, space: Space) -> None:
         """Compare-and-set on the version: a writer who read an older version changes nothing and is told."""
         statement = (

@@ -9,14 +9,16 @@ finds "stage" while the member is still typing). Both databases then agree on wh
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import delete, select, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from spaces_core.domain.transcripts import Phrase, TranscriptHit, search_words
-from spaces_core.store.tables import TranscriptPhraseRow
+from spaces_core.store.tables import SpaceRow, TranscriptPhraseRow
 
 __all__ = ["MAX_HITS", "SqlTranscriptRepository", "fts5_query", "tsquery"]
 
@@ -96,3 +98,21 @@ class SqlTranscriptRepository:
 
     async def delete_member(self, user_id: int) -> None:
         await self._session.execute(delete(TranscriptPhraseRow).where(col(TranscriptPhraseRow.speaker_id) == user_id))
+
+    async def transcribed_spaces(self, guild_id: int, limit: int = 25) -> list[str]:
+        # Grouped rather than DISTINCT: the newest Space first needs its start in the ordering.
+        statement = (
+            select(col(SpaceRow.id))
+            .join(TranscriptPhraseRow, col(TranscriptPhraseRow.space_id) == col(SpaceRow.id))
+            .where(col(SpaceRow.guild_id) == guild_id)
+            .group_by(col(SpaceRow.id), col(SpaceRow.created_at))
+            .order_by(col(SpaceRow.created_at).desc(), col(SpaceRow.id))
+            .limit(max(0, min(limit, MAX_HITS)))
+        )
+        return list(await self._session.scalars(statement))
+
+    async def delete_ended_before(self, cutoff: datetime) -> int:
+        ended = select(col(SpaceRow.id)).where(col(SpaceRow.ended_at).is_not(None), col(SpaceRow.ended_at) < cutoff)
+        statement = delete(TranscriptPhraseRow).where(col(TranscriptPhraseRow.space_id).in_(ended))
+        result = cast(CursorResult[tuple[()]], await self._session.execute(statement))
+        return result.rowcount

@@ -6,6 +6,7 @@ the client side: the point is what the server answers to a bot that builds its p
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import discord
@@ -51,6 +52,22 @@ async def test_content_over_2000_is_refused_and_2000_passes(town: Town, start_cl
 
     assert _errors(refused) == {"content": too_long(2000)}
     assert [len(m["content"]) for m in town.server.messages(town.chat)] == [2000]
+
+
+async def test_a_file_over_10_mib_is_refused_with_413_and_one_at_10_mib_is_kept(
+    town: Town, start_client: Starter
+) -> None:
+    _, channel = await _chat(town, start_client)
+    most = 10 * 1024 * 1024
+
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send(file=discord.File(io.BytesIO(b"x" * (most + 1)), filename="big.txt"))
+    sent = await channel.send(file=discord.File(io.BytesIO(b"y" * most), filename="fits.txt"))
+
+    assert (refused.value.status, refused.value.code) == (413, 40005)
+    assert [(a.filename, a.size) for a in sent.attachments] == [("fits.txt", most)]
+    assert town.server.world.uploads[sent.attachments[0].id] == b"y" * most
+    assert len(town.server.messages(town.chat)) == 1
 
 
 async def test_field_value_over_1024_is_refused_with_discords_nested_errors(town: Town, start_client: Starter) -> None:
