@@ -38,6 +38,7 @@ class _Registered(Generic[S]):
     name: str
     handler: Callable[[S, Any], Awaitable[None]]
     propagate: bool
+    aggregate_type: type | None = None  # batch handlers: the aggregate they are about; others are not theirs
 
 
 class MessageBus:
@@ -52,9 +53,13 @@ class MessageBus:
         """Call ``handler(aggregate, event)`` for every published event of ``event_type`` (or a subclass)."""
         self._by_type[event_type].append(_Registered(name or _name_of(handler), handler, propagate))
 
-    def each_batch(self, handler: BatchHandler[S], *, first: bool = False, name: str = "") -> None:
-        """Call ``handler(aggregate, events)`` once per published batch, before or after the per-event handlers."""
-        (self._first if first else self._last).append(_Registered(name or _name_of(handler), handler, False))
+    def each_batch(
+        self, aggregate_type: type[S], handler: BatchHandler[S], *, first: bool = False, name: str = ""
+    ) -> None:
+        """Call ``handler(aggregate, events)`` once per published batch of an ``aggregate_type`` (a Space's batches,
+        not a scheduled Space's), before or after the per-event handlers."""
+        registered = _Registered(name or _name_of(handler), handler, False, aggregate_type)
+        (self._first if first else self._last).append(registered)
 
     def handlers_of(self, event_type: type) -> list[str]:
         """The names of the handlers an event of this type reaches, in order (for tests and the docs)."""
@@ -66,15 +71,19 @@ class MessageBus:
         if not events:
             return
         owed: list[BaseException] = []
-        for registered in self._first:
+        for registered in self._batch_handlers(self._first, aggregate):
             await self._run(registered, aggregate, events, "batch", owed)
         for event in events:
             for registered in self._matching(type(event)):
                 await self._run(registered, aggregate, event, type(event).__name__, owed)
-        for registered in self._last:
+        for registered in self._batch_handlers(self._last, aggregate):
             await self._run(registered, aggregate, events, "batch", owed)
         if owed:
             raise owed[0]
+
+    @staticmethod
+    def _batch_handlers(handlers: list[_Registered[Any]], aggregate: object) -> list[_Registered[Any]]:
+        return [h for h in handlers if h.aggregate_type is None or isinstance(aggregate, h.aggregate_type)]
 
     def _matching(self, event_type: type) -> list[_Registered[Any]]:
         return [registered for kind in event_type.__mro__ for registered in self._by_type.get(kind, ())]

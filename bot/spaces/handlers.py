@@ -51,7 +51,7 @@ def register(
     _register_stage(bus, stage)
     _register_notices(bus, client, stage, dms)
     _register_end(bus, stage, cards, server_audio)
-    bus.each_batch(_Marking(cards, board).mark, name="cards and live board")
+    bus.each_batch(Space, _Marking(cards, board).mark, name="cards and live board")
 
 
 def _register_audio(bus: MessageBus, audio: AudioRooms, server_audio: ServerAudio | None) -> None:
@@ -67,7 +67,7 @@ def _register_audio(bus: MessageBus, audio: AudioRooms, server_audio: ServerAudi
         if audio.replays is not None:
             audio.replays.delete(space.id)
 
-    bus.each_batch(mix, first=True, name="audio mix follows who may speak")
+    bus.each_batch(Space, mix, first=True, name="audio mix follows who may speak")
     bus.subscribe(ev.RecordingStarted, follow_recording, name="recorder follows the Space")
     bus.subscribe(ev.ReplayDeleted, delete_replay, name="replay files deleted")
 

@@ -65,7 +65,7 @@ async def test_a_propagating_failure_reaches_the_caller_after_every_handler_ran(
     bus, journal = MessageBus(), Journal()
     bus.subscribe(Started, journal.handler("open stage", LookupError("no Stage")), propagate=True)
     bus.subscribe(Started, journal.handler("dm followers"))
-    bus.each_batch(journal.handler("board"))
+    bus.each_batch(Aggregate, journal.handler("board"))
     with pytest.raises(LookupError, match="no Stage"):
         await bus.publish(Aggregate("s1"), [Started("s1")])
     assert journal.seen == ["open stage:Started", "dm followers:Started", "board:list"]
@@ -94,9 +94,26 @@ async def test_batch_handlers_see_each_batch_once_before_or_after_and_empty_batc
     async def per_event(aggregate: Aggregate, event: Started) -> None:
         batches.append(("event", 1))
 
-    bus.each_batch(card)
-    bus.each_batch(mix, first=True)
+    bus.each_batch(Aggregate, card)
+    bus.each_batch(Aggregate, mix, first=True)
     bus.subscribe(Started, per_event)
     await bus.publish(Aggregate("s1"), [Started("s1"), Started("s1")])
     await bus.publish(Aggregate("s1"), [])
     assert batches == [("mix", 2), ("event", 1), ("event", 1), ("card", 2)]
+
+
+async def test_a_batch_handler_sees_only_batches_of_its_aggregate_type() -> None:
+    """A scheduled Space's batch never reaches the live cards' handler (it has no `is_live`, and failed on it)."""
+
+    class Scheduled:
+        id = "sch1"
+
+    bus, seen = MessageBus(), []
+
+    async def card(aggregate: Aggregate, events: Sequence[object]) -> None:
+        seen.append(aggregate.id)
+
+    bus.each_batch(Aggregate, card)
+    await bus.publish(Scheduled(), [Started("sch1")])
+    await bus.publish(Aggregate("s1"), [Started("s1")])
+    assert seen == ["s1"]

@@ -38,7 +38,7 @@ def _order(order_id: str, schedule_id: str) -> Order:
 class Journal:
     def __init__(self, bus: MessageBus) -> None:
         self.batches: list[tuple[str, list[TicketEvent]]] = []
-        bus.each_batch(self.batch)
+        bus.each_batch(ScheduledSpace, self.batch)
 
     async def batch(self, schedule: ScheduledSpace, events: object) -> None:
         self.batches.append((schedule.id, list(events)))  # type: ignore[call-overload]
