@@ -13,6 +13,7 @@ from typing import Literal
 import discord
 from discord.ext import commands
 
+from bot.access import may_hear
 from bot.audio.replays import ReplayRetention
 from bot.commands import actor_in, guild_only, resolve_space
 from bot.confirm import ask_to_confirm
@@ -62,6 +63,10 @@ async def replay(interaction: discord.Interaction, action: ReplayAction) -> None
         if action == "delete":
             await _ask_to_delete(interaction, space)
             return
+        member = interaction.user if isinstance(interaction.user, discord.Member) else None
+        if not await may_hear(interaction.client, space, interaction.user.id, member):
+            # A ticketed Space's replay is for those who could hear it live: its holders, hosts and moderators.
+            raise NotAllowed("This Space's replay is for the members who could hear it live (its ticket holders).")
         await _send_replay(interaction, space)
 
     await guarded(interaction, act, doing="get the replay")

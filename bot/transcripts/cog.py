@@ -14,10 +14,10 @@ from datetime import timedelta
 
 import discord
 
+from bot.access import may_hear, speaker_names
 from bot.commands import guild_only
 from bot.context import app_of
 from bot.replies import NO_MENTIONS, guarded, reply
-from bot.transcripts.access import may_hear, speaker_names
 from bot.transcripts.render import ShownHit, hits_embed, no_hits, plain
 from bot.transcripts.timeline import replay_start
 from spaces_core.domain import recording

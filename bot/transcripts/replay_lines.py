@@ -8,8 +8,8 @@ from typing import Any
 
 import discord
 
+from bot.access import may_hear, speaker_names
 from bot.context import app_of
-from bot.transcripts.access import may_hear, speaker_names
 from bot.transcripts.timeline import replay_start
 from spaces_core.domain.errors import NotFound
 

@@ -1,4 +1,4 @@
-"""Who may read what was said in a Space, and the names its speakers go by.
+"""Who may hear a Space (and so read what was said in it or get its replay), and the names its speakers go by.
 
 Anyone who may hear the Space may read it: a member who can see its Stage, and for a ticketed Space only its
 ticket holders, host, co-hosts and the server's moderators (`Tickets.may_attend`). Checked here, on the bot's

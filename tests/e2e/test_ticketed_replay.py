@@ -1,0 +1,31 @@
+"""A ticketed Space's replay is for the members who could hear it live: a stranger's `/space replay` is refused
+(no file, no link), a ticket holder and the host get it."""
+
+from __future__ import annotations
+
+from demo.world import World
+from tests.e2e.conftest import eventually, live_space
+from tests.e2e.test_recording import record, replay_link, speak
+from tests.e2e.tickets_support import buy, go_live, has_role, schedule, sell, stripe_of
+
+
+async def test_a_ticketed_spaces_replay_is_refused_to_a_stranger_and_given_to_a_holder(ticket_world: World) -> None:
+    world = ticket_world
+    await schedule(world, when="in 2s")
+    await sell(world, price=5)
+    await stripe_of(world).pay(await buy(world, "cole"))
+    await eventually(lambda: has_role(world, "cole"))
+    await go_live(world)
+    space = await live_space(world)
+    await record(world, "hana", "on")
+    await speak(world, {"hana": 440}, 1.0)
+    await world.slash(world.stage_id, world["hana"], "space end")
+    await eventually(lambda: world.bot.bot.app.audio.get(space.id) is None)
+
+    stranger = await world.slash(world.stage_id, world["lee"], "space replay")
+    assert stranger.ephemeral and "could hear it live" in (stranger.content or ""), stranger.content
+    assert "/replays/" not in (stranger.content or "")
+    assert not stranger.message or not stranger.message.get("attachments")
+    for name in ("cole", "hana"):  # a holder, the host
+        answer = await world.slash(world.stage_id, world[name], "space replay")
+        assert replay_link(answer.content or ""), answer.content
