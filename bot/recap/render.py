@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import discord
 
 from bot.limits import EMBED_TITLE, EMBED_TOTAL, FIELD_VALUE
+from bot.markup import masked_link
 from spaces_core.domain.space import Space
 from spaces_core.recap import Recap
 
@@ -24,13 +24,10 @@ __all__ = ["ITEM_CHARS", "clock", "fit_items", "recap_embed"]
 
 RECAP_COLOUR = discord.Colour.dark_teal()
 ITEM_CHARS = 300  # a quote or question longer than this is shortened: five of them must share one field
-LINK_TEXT = 40  # characters of a link shown; the whole link is behind them
 MORE = "…and {n} more"
 NO_TRANSCRIPT = "Captions were off, so there are no quotes, questions or chapters."
 REPLAY_HINT = "🎧 Listen to the replay: `/space replay` here."
 # Characters that would end a masked link's target or text early.
-_TARGET_ESCAPES = str.maketrans({"(": "%28", ")": "%29", "<": "%3C", ">": "%3E"})
-_TEXT_BRACKETS = str.maketrans("[]", "()")
 
 
 def recap_embed(space: Space, recap: Recap, *, replay: bool) -> discord.Embed | None:
@@ -46,7 +43,7 @@ def recap_embed(space: Space, recap: Recap, *, replay: bool) -> discord.Embed | 
         ("Key quotes", _quotes(recap)),
         ("Questions asked", _questions(recap)),
         ("Chapters", _chapters(recap)),
-        ("Links shared", [_masked(url) for url in recap.links]),
+        ("Links shared", [masked_link(url) for url in recap.links]),
     ]
     for name, lines in sections:
         # What is left of the embed's 6,000 once this field's name is counted; the later fields are short lists.
@@ -129,15 +126,3 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text[: limit - 1]
     return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
-
-
-def _masked(url: str) -> str:
-    """`[host/path…](<url>)`: where a link goes, without its query string; `<>` keeps Discord from previewing it."""
-    parts = urlsplit(url)
-    text = parts.netloc + parts.path.rstrip("/")
-    if len(text) > LINK_TEXT:
-        text = text[: LINK_TEXT - 1] + "…"
-    elif parts.query or parts.fragment:
-        text += "…"
-    shown = discord.utils.escape_markdown(text).translate(_TEXT_BRACKETS)
-    return f"[{shown}](<{url.translate(_TARGET_ESCAPES)}>)"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import discord
 
 from bot.colours import LIVE_COLOUR
 from bot.limits import FIELD_VALUE
+from bot.markup import masked_link
 from bot.tickets.render import HOLDERS_ONLY, offer_line
 from spaces_core.domain.space import Space, SpaceSummary
 from spaces_core.domain.tickets import TicketOffer
@@ -22,10 +22,7 @@ __all__ = ["board_embed", "card_embed", "format_duration", "link_fields", "summa
 
 ENDED_COLOUR = discord.Colour.dark_grey()
 MAX_LISTED = 15
-LINK_TEXT = 40  # characters of a pinned link shown on the card; the whole link is behind it
 # Characters that would end a masked link's target early; percent-encoded, the link still goes to the same page.
-_TARGET_ESCAPES = str.maketrans({"(": "%28", ")": "%29", "<": "%3C", ">": "%3E"})
-_TEXT_BRACKETS = str.maketrans("[]", "()")  # square brackets would end the masked link's text
 
 
 def _mentions(user_ids: Sequence[int], empty: str = "—") -> str:
@@ -47,24 +44,12 @@ def format_duration(duration: timedelta) -> str:
     return f"{secs} s"
 
 
-def _masked(url: str) -> str:
-    """`[host/path…](url)`: members see where a link goes without 500 characters of query string."""
-    parts = urlsplit(url)
-    text = parts.netloc + parts.path.rstrip("/")
-    if len(text) > LINK_TEXT:
-        text = text[: LINK_TEXT - 1] + "…"
-    elif parts.query or parts.fragment:
-        text += "…"  # there is more to the link than its page
-    shown = discord.utils.escape_markdown(text).translate(_TEXT_BRACKETS)
-    return f"[{shown}](<{url.translate(_TARGET_ESCAPES)}>)"
-
-
 def link_fields(links: Sequence[str]) -> list[tuple[str, str]]:
     """The card's "Pinned links", one per line, in as many fields as Discord's 1,024 characters a field need:
     five links of the longest pinnable length would not fit in one."""
     fields: list[list[str]] = []
     for url in links:
-        line = _masked(url)
+        line = masked_link(url)
         if len(line) > FIELD_VALUE:
             line = url  # only a link made mostly of brackets; the bare link is at most 512 characters
         if fields and len("\n".join([*fields[-1], line])) <= FIELD_VALUE:
