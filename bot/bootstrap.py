@@ -17,6 +17,10 @@ from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
+from bot.captions import feature as captions_feature
+from bot.captions.feed import CaptionFeed
+from bot.captions.model import CaptionsModel
+from bot.captions.pipeline import LiveCaptions
 from bot.client import SpacesBot
 from bot.context import AppContext, Tickets, Web
 from bot.discord_connector import build_connector
@@ -53,6 +57,7 @@ from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
 from spaces_core.services.stage_access import StageAccessMemory
 from spaces_core.services.tickets import TicketService
+from spaces_core.services.transcripts import TranscriptService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
 __all__ = ["Runtime", "build", "run"]
@@ -88,6 +93,8 @@ class _Services:
     schedules: ScheduleService
     planner: ApsJobPlanner
     tickets: _TicketServices | None
+    transcripts: TranscriptService
+    captions_model: CaptionsModel  # loaded lazily; its files are checked (and a missing model logged) here
 
 
 @dataclass(slots=True)
@@ -110,6 +117,8 @@ class _Adapters:
     tickets: _TicketAdapters | None
     feature: Tickets  # what the rest of the bot asks about tickets: on or off, never None
     web: Web
+    caption_feed: CaptionFeed  # the live lines the listen page reads
+    captions: LiveCaptions  # its `finish(space_id)` is what a Space's end waits for before the recap
 
 
 async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
@@ -121,10 +130,11 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     2. Core services, which need only those: spaces, follows, settings, then (with Stripe settings) tickets and
        payouts, then the schedules with their job planner, the one two-phase step (`_schedules`).
     3. Adapters, taking the services' bound methods: Discord (Stage, audio, ticket gate, live cards and board,
-       schedule announcer, ticket desk), then the web server, which serves the desk's decisions.
-    4. Bus handlers, in the order members see the effects: tickets, Spaces, schedules.
+       schedule announcer, ticket desk), then the web server, which serves the desk's decisions, then live
+       captions (over the audio rooms, redrawing the cards).
+    4. Bus handlers, in the order members see the effects: tickets, Spaces (captions among them), schedules.
     5. The client's context (web and tickets as objects that are on or off, never None), then the ticket door
-       (with tickets) and the recording cog.
+       (with tickets), the recording cog and the captions cog.
     """
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -149,10 +159,13 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
 def _services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus, bot: SpacesBot) -> _Services:
     """Phase 2: they need only the store, the clock and the bus (and the client, to start a scheduled Space)."""
     spaces = SpaceService(uow_factory, SystemClock(), bus)
-    config = SettingsService(uow_factory)
+    model = CaptionsModel(Path(settings.captions_model_dir) if settings.captions_model_dir else None)
+    model.check()  # a missing model is logged now, naming CAPTIONS_MODEL_DIR; the bot runs on without captions
+    config = SettingsService(uow_factory, english_only_captions=model.english_only())
     tickets = _ticket_services(settings, uow_factory, bus) if settings.tickets_enabled else None
     schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config)
-    return _Services(spaces, FollowService(uow_factory), config, schedules, planner, tickets)
+    follows, transcripts = FollowService(uow_factory), TranscriptService(uow_factory)
+    return _Services(spaces, follows, config, schedules, planner, tickets, transcripts, model)
 
 
 def _ticket_services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus) -> _TicketServices:
@@ -210,7 +223,8 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     server_audio = ServerAudio(audio, stage, live_in_guild=spaces.live_in_guild, get_space=spaces.get, tell=tell)
     gate = _ticket_gate(bot, config, tickets) if tickets is not None else None
     offer_of = LiveOffers(gate, tickets.service).of_space if gate is not None and tickets is not None else None
-    cards = CardUpdater(bot, spaces.cards, settings.card_edit_interval, offer_of)
+    caption_feed = CaptionFeed()
+    cards = CardUpdater(bot, spaces.cards, settings.card_edit_interval, offer_of, captions_delayed=caption_feed.delayed)
     board = LiveBoard(bot, spaces.live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
     feed_channel = partial(_feed_channel, config)
     offers = tickets.service.offer if tickets is not None else None
@@ -222,7 +236,30 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     if ticketing is not None and tickets is not None:
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
     web = _web(settings, bot, audio, feature, ticketing)
-    return _Adapters(stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web)
+    captions = captions_feature.build_live_captions(
+        bot,
+        model=services.captions_model,
+        rooms=audio,
+        feed=caption_feed,
+        transcripts=services.transcripts,
+        language_of=partial(_captions_language, config),
+        redraw=cards.mark,  # the card says "captions delayed"
+        edit_interval=settings.captions_edit_interval,
+    )
+    return _Adapters(
+        stage,
+        audio,
+        server_audio,
+        cards,
+        board,
+        announcer,
+        feed_channel,
+        ticketing,
+        feature,
+        web,
+        caption_feed,
+        captions,
+    )
 
 
 def _ticket_gate(bot: SpacesBot, config: SettingsService, tickets: _TicketServices) -> TicketGate:
@@ -305,6 +342,7 @@ def _register_spaces(bus: MessageBus, bot: SpacesBot, services: _Services, adapt
         audio=adapters.audio,
         server_audio=adapters.server_audio,
     )
+    captions_feature.register(bus, adapters.captions)  # after the mix follows the roles, before the rules below
     scheduled_end.register(bus, services.schedules.space_ended)  # a scheduled Space's Discord event is completed
     if adapters.tickets is not None:  # a co-host added to a live ticketed Space is let onto its Stage at once
         tickets = adapters.tickets
@@ -355,6 +393,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
         server_audio=adapters.server_audio,
         web=adapters.web,
         tickets=adapters.feature,
+        captions=adapters.captions,
     )
     if adapters.tickets is not None:  # tickets are on: their Stages' doors are watched
         await bot.add_cog(TicketDoorCog(adapters.tickets.gate))
@@ -364,10 +403,15 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
     audio = adapters.audio
     retention = ReplayRetention(services.spaces, audio.replays, keep) if audio.replays is not None else None
     await bot.add_cog(RecordingCog(bot, retention))  # live audio back after a restart; replay retention
+    await bot.add_cog(captions_feature.CaptionsCog(adapters.captions))  # captions resume with their Space's audio
 
 
 async def _feed_channel(config: SettingsService, guild_id: int) -> int | None:
     return (await config.policy(guild_id)).feed_channel_id
+
+
+async def _captions_language(config: SettingsService, guild_id: int) -> str:
+    return (await config.policy(guild_id)).captions_language
 
 
 async def _moderator_role(config: SettingsService, guild_id: int) -> int | None:

@@ -70,7 +70,7 @@ async def test_a_second_space_leaves_the_first_its_audio_and_says_why_it_has_non
     assert room.recording is not None and room.recording.active
     assert world.bot.bot.app.audio.get(second.id) is None
     assert said_why(started.content), started.content
-    assert "listening in a browser and recording are off" in started.content
+    assert "listening in a browser, recording and live captions are off" in started.content
 
     web = world.bot.bot.app.web
     shared = await world.slash(stage, world["lee"], "space share")
