@@ -68,6 +68,7 @@ class Captions(Protocol):
     """Live captions (bot.captions.pipeline.LiveCaptions) as `/space captions` asks about them."""
 
     async def why_unavailable(self, space: Space) -> str | None: ...
+    async def finish(self, space_id: str) -> None: ...
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from typing import Final
 import discord
 
 from bot.captions.feed import CaptionFeed
-from bot.captions.render import HEADER, captions_text, footer_of
+from bot.captions.render import HEADER, captions_text, footer_of, shown_lines
 from bot.coalescer import Coalescer
 from spaces_core.domain.space import Space
 
@@ -32,6 +32,7 @@ class CaptionsChat:
         self._client, self._feed = client, feed
         self._messages: dict[str, discord.PartialMessage] = {}
         self._spaces: dict[str, Space] = {}
+        self._carried: dict[str, list[str]] = {}  # what the message showed before a restart
         self._coalescer = Coalescer(self._flush, interval)
         self._editing = asyncio.Lock()  # a live edit on its way must not land after the final one
 
@@ -75,11 +76,13 @@ class CaptionsChat:
                 await message.edit(content=self._text(space, on=False), allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as exc:
                 log.warning("the captions message of Space %s was not closed: %s", space.id, exc)
+        self._carried.pop(space.id, None)
 
     def _text(self, space: Space, *, on: bool) -> str:
         state = self._feed.state(space.id)
         lines = self._feed.recent(space.id, count=8)
-        return captions_text(space.id, space.title, lines, delayed=state.delayed, on=on)
+        carried = self._carried.get(space.id, ())
+        return captions_text(space.id, space.title, lines, delayed=state.delayed, on=on, carried=carried)
 
     async def _flush(self, key: Hashable) -> None:
         space_id = str(key)
@@ -97,6 +100,7 @@ class CaptionsChat:
         try:
             async for message in channel.history(limit=_HISTORY):
                 if message.author.id == me.id and message.content.startswith(HEADER) and footer in message.content:
+                    self._carried[space.id] = shown_lines(message.content)
                     return message.channel.get_partial_message(message.id)  # type: ignore[union-attr]
         except discord.HTTPException as exc:
             log.info("no look back for the captions message of Space %s: %s", space.id, exc)

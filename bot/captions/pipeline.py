@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ __all__ = ["FINISH_WITHIN_S", "LiveCaptions"]
 
 log = logging.getLogger(__name__)
 FINISH_WITHIN_S: Final = 10.0  # how long a Space's end waits for its last phrases to be transcribed and stored
+WAITING_PHRASES: Final = 8
 LATE_S: Final = 3.0  # a caption later than this after its phrase ended: "captions delayed"
 _SILENCE: Final = silence()
 
@@ -54,6 +56,8 @@ class _Listening:
     cutters: dict[int, PhraseCutter] = field(default_factory=dict)
     private: set[tuple[int, float]] = field(default_factory=set)  # (speaker, start) said while opted out
     storing: set[asyncio.Task[None]] = field(default_factory=set)
+    # Phrases cut before the model is loaded (a restart), submitted once it is; the oldest go first if it is slow.
+    waiting: deque[Utterance] = field(default_factory=lambda: deque(maxlen=WAITING_PHRASES))
 
 
 class LiveCaptions:
@@ -118,8 +122,13 @@ class LiveCaptions:
         return None
 
     async def _resume(self, space: Space) -> None:
-        await self._model.ready()
+        # The tap first, so nothing said while the model loads (a second or two after a restart) is lost: its
+        # phrases wait for the transcriber.
         await self.follow(space)
+        await self._model.ready()
+        listening = self._on.get(space.id)
+        if listening is not None:
+            self._submit(listening, [])
 
     # Following the Space
 
@@ -128,26 +137,27 @@ class LiveCaptions:
         async with self._lock:
             listening = self._on.get(space.id)
             if space.is_live and space.captions:
+                opened = listening is None
                 if listening is None:
-                    listening = await self._open(space)
+                    language = await self._language_of(space.guild_id)
+                    listening = self._on[space.id] = _Listening(space, language)
+                    self._feed.set_on(space.id, True)
                 listening.space = space
                 self._attach_or_follow(listening)
+                if opened:
+                    await self._post(space)
             elif listening is not None:
                 self._close(listening, ended=not space.is_live)
 
-    async def _open(self, space: Space) -> _Listening:
-        language = await self._language_of(space.guild_id)
-        listening = self._on[space.id] = _Listening(space, language)
-        self._feed.set_on(space.id, True)
+    async def _post(self, space: Space) -> None:
         try:
             await self._chat.open(space)
         except Exception:  # the captions go on in the feed and the transcript without the chat's message
             log.exception("the captions message of Space %s was not posted", space.id)
-        return listening
 
     def _attach_or_follow(self, listening: _Listening) -> None:
         room = self._rooms.get(listening.space.id)
-        if listening.room is None and room is not None and self._model.transcriber is not None:
+        if listening.room is None and room is not None:
             self._attach(listening, room)
         allowed = allowed_speakers(listening.space)
         for speaker in [s for s in listening.cutters if s not in allowed]:
@@ -196,6 +206,8 @@ class LiveCaptions:
         space_id = listening.space.id
         try:
             async with asyncio.timeout(FINISH_WITHIN_S):
+                if listening.waiting and await self._model.ready() is None:
+                    self._submit(listening, [])
                 await self._model.settled(space_id)
                 while listening.storing:
                     await asyncio.gather(*listening.storing, return_exceptions=True)
@@ -226,12 +238,16 @@ class LiveCaptions:
 
     def _submit(self, listening: _Listening, phrases: list[Utterance]) -> None:
         transcriber = self._model.transcriber
-        if transcriber is None:
-            return
         space = listening.space
         for phrase in phrases:
             if phrase.speaker_id in space.recording_opt_outs:
                 listening.private.add((phrase.speaker_id, phrase.start))
+        if transcriber is None:
+            listening.waiting.extend(phrases)
+            return
+        phrases = [*listening.waiting, *phrases]
+        listening.waiting.clear()
+        for phrase in phrases:
             dropped = transcriber.submit(phrase, listening.language, key=space.id)
             if dropped is not None:
                 self._set_delayed(dropped, True)
@@ -246,11 +262,10 @@ class LiveCaptions:
             return
         space = listening.space
         self._set_delayed(space.id, caption.latency_s > LATE_S)
-        if space.id in self._on:
-            name = self._name_of(space.guild_id, caption.speaker_id)
-            line = CaptionLine(caption.speaker_id, name, caption.start, caption.end, caption.text)
-            self._feed.publish(space.id, line)
-            self._chat.mark(space.id)
+        # Also while its end waits for the last phrases: the message's final edit shows them.
+        name = self._name_of(space.guild_id, caption.speaker_id)
+        self._feed.publish(space.id, CaptionLine(caption.speaker_id, name, caption.start, caption.end, caption.text))
+        self._chat.mark(space.id)
         private = (caption.speaker_id, caption.start) in listening.private
         listening.private.discard((caption.speaker_id, caption.start))
         if private or caption.speaker_id in space.recording_opt_outs:

@@ -15,7 +15,7 @@ from discord.utils import escape_markdown, escape_mentions
 from bot.captions.feed import CaptionLine
 from bot.limits import CONTENT
 
-__all__ = ["HEADER", "SHOWN_LINES", "captions_text", "footer_of"]
+__all__ = ["HEADER", "SHOWN_LINES", "captions_text", "footer_of", "shown_lines"]
 
 HEADER: Final = "💬 **Live captions**"
 SHOWN_LINES: Final = 6
@@ -29,15 +29,22 @@ def footer_of(space_id: str) -> str:
 
 
 def captions_text(
-    space_id: str, title: str, lines: Sequence[CaptionLine], *, delayed: bool = False, on: bool = True
+    space_id: str,
+    title: str,
+    lines: Sequence[CaptionLine],
+    *,
+    delayed: bool = False,
+    on: bool = True,
+    carried: Sequence[str] = (),
 ) -> str:
-    """The whole message: header, the latest lines (fewer when long), footer; never over Discord's limit."""
+    """The whole message: header, the latest lines (fewer when long), footer; never over Discord's limit.
+    `carried`: lines as this message showed them before a restart (already escaped), older than `lines`."""
     state = "" if on else " (off)"
     header = f"{HEADER} · {_plain(title, 100)}{state}"
     if delayed and on:
         header += "\n⏳ *captions delayed: catching up*"
     footer = footer_of(space_id)
-    shown = [_line(line) for line in lines[-SHOWN_LINES:]]
+    shown = [*carried, *(_line(line) for line in lines)][-SHOWN_LINES:]
     if not shown:
         shown = ["*Waiting for someone to speak…*" if on else "*Nothing was said while captions were on.*"]
     while len(shown) > 1 and len(_join(header, shown, footer)) > CONTENT:
@@ -58,3 +65,8 @@ def _plain(text: str, most: int) -> str:
     if len(one_line) > most:
         one_line = one_line[: most - 1].rstrip() + "…"
     return escape_mentions(escape_markdown(one_line))
+
+
+def shown_lines(content: str) -> list[str]:
+    """The caption lines of a message this module wrote (header, notes and footer left out)."""
+    return [line for line in content.splitlines() if line.startswith("**")]
