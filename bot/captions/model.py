@@ -30,6 +30,7 @@ class CaptionsModel:
         self.on_caption: Callable[[Caption], None] = lambda caption: None
         self._why_off: str | None = None
         self._loading = asyncio.Lock()
+        self._english_only: tuple[str | None] | None = None  # worked out once: it reads the model's vocabulary
 
     def check(self) -> str | None:
         """At start-up: None if the model's files are there, else why not (also logged, naming the setting)."""
@@ -42,6 +43,11 @@ class CaptionsModel:
 
     def english_only(self) -> str | None:
         """The model's name and setting when it knows English only (the server's language setting checks it)."""
+        if self._english_only is None:
+            self._english_only = (self._name_if_english_only(),)
+        return self._english_only[0]
+
+    def _name_if_english_only(self) -> str | None:
         try:
             directory = check_model(self._model_dir)
         except ModelMissing:

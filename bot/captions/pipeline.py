@@ -92,12 +92,16 @@ class LiveCaptions:
         for task in [*self._tasks, *self._closing.values()]:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._closing.values(), return_exceptions=True)
+        # Captions already in hand are stored before the store closes; what is still being decoded is lost.
+        storing = [task for listening in self._on.values() for task in listening.storing]
+        await asyncio.gather(*storing, return_exceptions=True)
         await self._chat.stop()
         await self._model.close()
 
     def room_opened(self, room: SpaceAudio) -> None:
-        """A Space's audio is received (at its start, or after a restart): captions that were on resume."""
-        if room.space.captions:
+        """A Space's audio is received (after a restart, or captions were turned on just before its Stage was
+        joined): captions that are on follow it."""
+        if room.space.captions or room.space.id in self._on:
             self._spawn(self._resume(room.space))
 
     def room_closing(self, space_id: str) -> None:
@@ -123,8 +127,9 @@ class LiveCaptions:
 
     async def _resume(self, space: Space) -> None:
         # The tap first, so nothing said while the model loads (a second or two after a restart) is lost: its
-        # phrases wait for the transcriber.
-        await self.follow(space)
+        # phrases wait for the transcriber. The Space as last committed, if the bus has shown it already.
+        known = self._on.get(space.id)
+        await self.follow(known.space if known is not None else space)
         await self._model.ready()
         listening = self._on.get(space.id)
         if listening is not None:

@@ -167,15 +167,22 @@ async def test_a_restart_mid_space_keeps_captioning_in_the_same_message(world: W
     assert share_heard(SAID["hana"], texts) >= 0.6 and share_heard(LATER, texts) >= 0.6, texts
 
 
-async def test_captions_are_refused_without_the_audio_and_without_a_model(world: World, tmp_path: Path) -> None:
+async def test_captions_are_refused_without_the_audio_and_without_a_model(
+    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     await start_space(world)
     await room_of(world)
     stage, _ = await open_second(world)
     refused = await world.slash(stage, world["cole"], "space captions", mode="on")
     assert "Captions can't start" in refused.content and said_why(refused.content), refused.content
+    # The packaged model knows English only: another language is refused, naming the setting that changes it.
+    french = await world.slash(world.chat_id, world.owner, "server-settings", captions_language="fr")
+    assert "knows English only" in french.content and "CAPTIONS_MODEL_DIR" in french.content, french.content
 
     await world.stop_bot()
     await world.start_bot(captions_model_dir=str(tmp_path / "no-model"))
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.captions.model"]
+    assert any("CAPTIONS_MODEL_DIR" in line and "model.bin" in line for line in logged), logged
     await room_of(world)
     unavailable = await world.slash(world.stage_id, world["hana"], "space captions", mode="on")
     assert "unavailable on this bot" in unavailable.content, unavailable.content

@@ -139,6 +139,9 @@ async def test_on_a_server_without_community_the_audio_features_say_they_are_una
         refused = await world.slash(world.voice_id, world["hana"], "space record", mode="on")
         assert "Recording can't start" in refused.content and "unavailable" in refused.content, refused.content
         assert not (await world.bot.bot.app.spaces.get(space.id)).recording
+        refused = await world.slash(world.voice_id, world["hana"], "space captions", mode="on")
+        assert "Captions can't start" in refused.content and "encrypts end to end" in refused.content, refused.content
+        assert not (await world.bot.bot.app.spaces.get(space.id)).captions
         # Nothing to receive there: the bot does not sit in the voice channel for nothing.
         assert world.server.voice_state(world.guild_id, world.bot.bot.user.id) is None
         assert world.bot.bot.app.audio.get(space.id) is None

@@ -8,6 +8,7 @@ import pytest
 from bot.captions.feed import CaptionLine
 from bot.captions.render import HEADER, captions_text
 from bot.limits import CONTENT
+from bot.spaces.embeds import card_embed
 from spaces_core.domain import captions
 from spaces_core.domain import events as ev
 from spaces_core.domain.errors import Conflict, InvalidInput, NotAllowed, SpaceNotLive
@@ -102,3 +103,12 @@ def test_the_message_never_exceeds_discords_limit() -> None:
     text = captions_text("s1", "T" * 300, lines, delayed=True)
     assert len(text) <= CONTENT and "captions delayed" in text
     assert "Nothing was said" in captions_text("s1", "T", [], on=False)
+
+
+def test_the_card_says_captions_are_on_and_when_they_are_delayed() -> None:
+    space = live_space()
+    assert "💬 Captions on" not in [f.name for f in card_embed(space).fields]
+    captions.set_captions(space, HOST, True)
+    [on] = [f for f in card_embed(space).fields if f.name == "💬 Captions on"]
+    [late] = [f for f in card_embed(space, captions_delayed=True).fields if f.name == "💬 Captions on"]
+    assert "delayed" not in (on.value or "") and "captions delayed" in (late.value or "")
