@@ -18,7 +18,6 @@ from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
 from bot.captions import feature as captions_feature
-from bot.captions.feed import CaptionFeed
 from bot.captions.model import CaptionsModel
 from bot.captions.pipeline import LiveCaptions
 from bot.client import SpacesBot
@@ -117,8 +116,8 @@ class _Adapters:
     tickets: _TicketAdapters | None
     feature: Tickets  # what the rest of the bot asks about tickets: on or off, never None
     web: Web
-    caption_feed: CaptionFeed  # the live lines the listen page reads
-    captions: LiveCaptions  # its `finish(space_id)` is what a Space's end waits for before the recap
+    # Its `feed` holds the live lines the listen page reads; `finish(space_id)` is what an end waits for (recap).
+    captions: LiveCaptions
 
 
 async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
@@ -223,8 +222,8 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     server_audio = ServerAudio(audio, stage, live_in_guild=spaces.live_in_guild, get_space=spaces.get, tell=tell)
     gate = _ticket_gate(bot, config, tickets) if tickets is not None else None
     offer_of = LiveOffers(gate, tickets.service).of_space if gate is not None and tickets is not None else None
-    caption_feed = CaptionFeed()
-    cards = CardUpdater(bot, spaces.cards, settings.card_edit_interval, offer_of, captions_delayed=caption_feed.delayed)
+    feed = captions_feature.CaptionFeed()
+    cards = CardUpdater(bot, spaces.cards, settings.card_edit_interval, offer_of, captions_delayed=feed.delayed)
     board = LiveBoard(bot, spaces.live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
     feed_channel = partial(_feed_channel, config)
     offers = tickets.service.offer if tickets is not None else None
@@ -237,28 +236,10 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
     web = _web(settings, bot, audio, feature, ticketing)
     captions = captions_feature.build_live_captions(
-        bot,
-        model=services.captions_model,
-        rooms=audio,
-        feed=caption_feed,
-        transcripts=services.transcripts,
-        language_of=partial(_captions_language, config),
-        redraw=cards.mark,  # the card says "captions delayed"
-        edit_interval=settings.captions_edit_interval,
+        bot, services.captions_model, audio, feed, services.transcripts, config.policy, cards.mark, settings
     )
     return _Adapters(
-        stage,
-        audio,
-        server_audio,
-        cards,
-        board,
-        announcer,
-        feed_channel,
-        ticketing,
-        feature,
-        web,
-        caption_feed,
-        captions,
+        stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web, captions
     )
 
 
@@ -408,10 +389,6 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
 
 async def _feed_channel(config: SettingsService, guild_id: int) -> int | None:
     return (await config.policy(guild_id)).feed_channel_id
-
-
-async def _captions_language(config: SettingsService, guild_id: int) -> str:
-    return (await config.policy(guild_id)).captions_language
 
 
 async def _moderator_role(config: SettingsService, guild_id: int) -> int | None:

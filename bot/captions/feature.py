@@ -15,37 +15,34 @@ from bot.captions.feed import CaptionFeed
 from bot.captions.model import CaptionsModel
 from bot.captions.pipeline import LiveCaptions
 from bot.notices import display_name
+from bot.settings import Settings
 from spaces_core.bus import MessageBus
+from spaces_core.domain.rules import GuildPolicy
 from spaces_core.domain.space import Space
 from spaces_core.services.transcripts import TranscriptService
 
-__all__ = ["CaptionsCog", "build_live_captions", "register"]
+__all__ = ["CaptionFeed", "CaptionsCog", "build_live_captions", "register"]
 
 
 def build_live_captions(
     client: discord.Client,
-    *,
     model: CaptionsModel,
     rooms: AudioRooms,
     feed: CaptionFeed,
     transcripts: TranscriptService,
-    language_of: Callable[[int], Awaitable[str]],
+    policy_of: Callable[[int], Awaitable[GuildPolicy]],
     redraw: Callable[[Space], None],
-    edit_interval: float,
+    settings: Settings,
 ) -> LiveCaptions:
-    """The pipeline, the Stage chat's message, and the rooms' hooks (a Space's audio coming back resumes its
-    captions)."""
-    chat = CaptionsChat(client, feed, edit_interval)
-    live = LiveCaptions(
-        model,
-        rooms,
-        feed,
-        chat,
-        transcripts,
-        name_of=partial(display_name, client),
-        language_of=language_of,
-        redraw=redraw,
-    )
+    """The pipeline, the Stage chat's message (edited every CAPTIONS_EDIT_INTERVAL), and the rooms' hooks (a
+    Space's audio coming back resumes its captions). `redraw` marks a Space's card ("captions delayed")."""
+
+    async def language_of(guild_id: int) -> str:
+        return (await policy_of(guild_id)).captions_language
+
+    chat = CaptionsChat(client, feed, settings.captions_edit_interval)
+    name_of = partial(display_name, client)
+    live = LiveCaptions(model, rooms, feed, chat, transcripts, name_of=name_of, language_of=language_of, redraw=redraw)
     rooms.watch(live.room_opened, live.room_closing)
     return live
 

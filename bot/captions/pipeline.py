@@ -73,7 +73,8 @@ class LiveCaptions:
         language_of: LanguageOf,
         redraw: Callable[[Space], None],
     ) -> None:
-        self._model, self._rooms, self._feed, self._chat, self._transcripts = model, rooms, feed, chat, transcripts
+        self._model, self._rooms, self._chat, self._transcripts = model, rooms, chat, transcripts
+        self.feed = feed  # public: the listen page reads the live lines
         self._name_of, self._language_of, self._redraw = name_of, language_of, redraw
         self._on: dict[str, _Listening] = {}
         # Spaces whose captions went off or ended, while their last phrases are waited for.
@@ -146,7 +147,7 @@ class LiveCaptions:
                 if listening is None:
                     language = await self._language_of(space.guild_id)
                     listening = self._on[space.id] = _Listening(space, language)
-                    self._feed.set_on(space.id, True)
+                    self.feed.set_on(space.id, True)
                 listening.space = space
                 self._attach_or_follow(listening)
                 if opened:
@@ -225,9 +226,9 @@ class LiveCaptions:
             return  # turned on again meanwhile: the message and the feed are the new run's
         await self._chat.close(listening.space)
         if ended:
-            self._feed.forget(space_id)
+            self.feed.forget(space_id)
         else:
-            self._feed.set_on(space_id, False)
+            self.feed.set_on(space_id, False)
 
     # Audio in
 
@@ -269,7 +270,7 @@ class LiveCaptions:
         self._set_delayed(space.id, caption.latency_s > LATE_S)
         # Also while its end waits for the last phrases: the message's final edit shows them.
         name = self._name_of(space.guild_id, caption.speaker_id)
-        self._feed.publish(space.id, CaptionLine(caption.speaker_id, name, caption.start, caption.end, caption.text))
+        self.feed.publish(space.id, CaptionLine(caption.speaker_id, name, caption.start, caption.end, caption.text))
         self._chat.mark(space.id)
         private = (caption.speaker_id, caption.start) in listening.private
         listening.private.discard((caption.speaker_id, caption.start))
@@ -295,9 +296,9 @@ class LiveCaptions:
 
     def _set_delayed(self, space_id: str, delayed: bool) -> None:
         listening = self._on.get(space_id)
-        if listening is None or self._feed.state(space_id).delayed == delayed:
+        if listening is None or self.feed.state(space_id).delayed == delayed:
             return
-        self._feed.set_delayed(space_id, delayed)
+        self.feed.set_delayed(space_id, delayed)
         self._chat.mark(space_id)
         self._redraw(listening.space)
 
