@@ -17,13 +17,15 @@ from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
-from bot.captions.feed import CaptionFeed
+from bot.captions import feature as captions_feature
+from bot.captions.model import CaptionsModel
+from bot.captions.pipeline import LiveCaptions
 from bot.client import SpacesBot
 from bot.context import AppContext, Tickets, Web
 from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
 from bot.notices import display_name, tell_host
-from bot.recap.cog import RecapCog, build_recaps, captions_off
+from bot.recap.cog import RecapCog, build_recaps
 from bot.recording.cog import RecordingCog
 from bot.schedules import handlers as schedule_handlers
 from bot.schedules.announcer import DiscordScheduleAnnouncer, live_starter
@@ -95,6 +97,7 @@ class _Services:
     tickets: _TicketServices | None
     recaps: RecapService
     transcripts: TranscriptService
+    captions_model: CaptionsModel  # loaded lazily; its files are checked (and a missing model logged) here
 
 
 @dataclass(slots=True)
@@ -117,7 +120,8 @@ class _Adapters:
     tickets: _TicketAdapters | None
     feature: Tickets  # what the rest of the bot asks about tickets: on or off, never None
     web: Web
-    captions: CaptionFeed  # the one live captions feed: the pipeline publishes, the listen page reads
+    # Its `feed` holds the live lines the listen page reads; `finish(space_id)` is what an end waits for (recap).
+    captions: LiveCaptions
     recaps: RecapCog
 
 
@@ -130,10 +134,12 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     2. Core services, which need only those: spaces, follows, settings, then (with Stripe settings) tickets and
        payouts, then the schedules with their job planner, the one two-phase step (`_schedules`).
     3. Adapters, taking the services' bound methods: Discord (Stage, audio, ticket gate, live cards and board,
-       schedule announcer, ticket desk), then the web server, which serves the desk's decisions.
-    4. Bus handlers, in the order members see the effects: tickets, the recap owed, Spaces, schedules.
+       schedule announcer, ticket desk), then the web server, which serves the desk's decisions, then live
+       captions (over the audio rooms, redrawing the cards), then the recap (which waits for captions to finish).
+    4. Bus handlers, in the order members see the effects: tickets, the recap owed, Spaces (captions among them),
+       schedules.
     5. The client's context (web and tickets as objects that are on or off, never None), then the ticket door
-       (with tickets), the recording cog and the recap's (recaps owed after a restart).
+       (with tickets), the recording cog, the captions cog and the recap's (recaps owed after a restart).
     """
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -158,12 +164,14 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
 def _services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus, bot: SpacesBot) -> _Services:
     """Phase 2: they need only the store, the clock and the bus (and the client, to start a scheduled Space)."""
     spaces = SpaceService(uow_factory, SystemClock(), bus)
-    config = SettingsService(uow_factory)
+    model = CaptionsModel(Path(settings.captions_model_dir) if settings.captions_model_dir else None)
+    model.check()  # a missing model is logged now, naming CAPTIONS_MODEL_DIR; the bot runs on without captions
+    config = SettingsService(uow_factory, english_only_captions=model.english_only())
     tickets = _ticket_services(settings, uow_factory, bus) if settings.tickets_enabled else None
     schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config)
     recaps = RecapService(uow_factory, SystemClock())
-    transcripts = TranscriptService(uow_factory)
-    return _Services(spaces, FollowService(uow_factory), config, schedules, planner, tickets, recaps, transcripts)
+    follows, transcripts = FollowService(uow_factory), TranscriptService(uow_factory)
+    return _Services(spaces, follows, config, schedules, planner, tickets, recaps, transcripts, model)
 
 
 def _ticket_services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus) -> _TicketServices:
@@ -221,7 +229,8 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     server_audio = ServerAudio(audio, stage, live_in_guild=spaces.live_in_guild, get_space=spaces.get, tell=tell)
     gate = _ticket_gate(bot, config, tickets) if tickets is not None else None
     offer_of = LiveOffers(gate, tickets.service).of_space if gate is not None and tickets is not None else None
-    cards = CardUpdater(bot, spaces.cards, settings.card_edit_interval, offer_of)
+    feed = captions_feature.CaptionFeed()
+    cards = CardUpdater(bot, spaces.cards, settings.card_edit_interval, offer_of, captions_delayed=feed.delayed)
     board = LiveBoard(bot, spaces.live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
     feed_channel = partial(_feed_channel, config)
     offers = tickets.service.offer if tickets is not None else None
@@ -232,10 +241,11 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     feature: Tickets = TicketsOff()
     if ticketing is not None and tickets is not None:
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
-    captions = CaptionFeed()
-    web = _web(settings, bot, audio, feature, ticketing, captions)
-    # `finish`: the live captions' flush of an ended Space's last phrases, once captions are built.
-    recaps = build_recaps(bot, services.recaps, spaces.cards, audio, finish=captions_off)
+    web = _web(settings, bot, audio, feature, ticketing, feed)
+    captions = captions_feature.build_live_captions(
+        bot, services.captions_model, audio, feed, services.transcripts, config.policy, cards.mark, settings
+    )
+    recaps = build_recaps(bot, services.recaps, spaces.cards, audio, finish=captions.finish)
     return _Adapters(
         stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web, captions, recaps
     )
@@ -283,7 +293,7 @@ def _web(
     audio: AudioRooms,
     tickets: Tickets,
     ticketing: _TicketAdapters | None,
-    captions: CaptionFeed,
+    captions: captions_feature.CaptionFeed,
 ) -> Web:
     """The listen page and WebRTC signalling (no links at all without `WEB_PORT`); tickets decide who may listen,
     and the page shows the live captions from `captions`."""
@@ -330,6 +340,7 @@ def _register_spaces(bus: MessageBus, bot: SpacesBot, services: _Services, adapt
         audio=adapters.audio,
         server_audio=adapters.server_audio,
     )
+    captions_feature.register(bus, adapters.captions)  # after the mix follows the roles, before the rules below
     scheduled_end.register(bus, services.schedules.space_ended)  # a scheduled Space's Discord event is completed
     if adapters.tickets is not None:  # a co-host added to a live ticketed Space is let onto its Stage at once
         tickets = adapters.tickets
@@ -381,6 +392,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
         web=adapters.web,
         tickets=adapters.feature,
         transcripts=services.transcripts,
+        captions=adapters.captions,
     )
     if adapters.tickets is not None:  # tickets are on: their Stages' doors are watched
         await bot.add_cog(TicketDoorCog(adapters.tickets.gate))
@@ -393,6 +405,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
     if audio.replays is not None:
         retention = ReplayRetention(services.spaces, audio.replays, keep, expire_transcripts=expire)
     await bot.add_cog(RecordingCog(bot, retention))  # live audio back after a restart; replay retention
+    await bot.add_cog(captions_feature.CaptionsCog(adapters.captions))  # captions resume with their Space's audio
     await bot.add_cog(adapters.recaps)  # recaps a restart left owed
 
 

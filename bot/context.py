@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # below every feature that reaches them through here: no cycl
     from bot.audio.stage import StageAdapter
     from spaces_core.scheduling import ApsJobPlanner
 
-__all__ = ["AppContext", "Running", "Tickets", "Web", "app_of"]
+__all__ = ["AppContext", "Captions", "Running", "Tickets", "Web", "app_of"]
 
 
 # The parts of features that themselves reach the AppContext (spaces, tickets) are seen here only as the little
@@ -65,6 +65,13 @@ class Tickets(Running, Protocol):
     async def may_attend(self, space: Space, user_id: int) -> bool: ...
 
 
+class Captions(Protocol):
+    """Live captions (bot.captions.pipeline.LiveCaptions) as `/space captions` asks about them."""
+
+    async def why_unavailable(self, space: Space) -> str | None: ...
+    async def finish(self, space_id: str) -> None: ...
+
+
 @dataclass(slots=True)
 class AppContext:
     spaces: SpaceService
@@ -80,6 +87,7 @@ class AppContext:
     web: Web  # listen page and WebRTC signalling (no links without WEB_PORT): started and stopped by the client
     tickets: Tickets  # ticketed Spaces (off without the Stripe settings): started and stopped by the client
     transcripts: TranscriptService  # what was said in Spaces: files, search, the replay page's lines
+    captions: Captions  # live captions: the model, each Space's pipeline, the Stage chat's message
 
 
 def app_of(client: discord.Client | Any) -> AppContext:

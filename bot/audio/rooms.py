@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bot.audio.replays import ReplayFiles, SpaceRecording
@@ -74,6 +74,15 @@ class AudioRooms:
         # One for the process: the garbage collector is process-wide (spaces_core/webrtc/heap.py).
         self._heap = ListenerHeap()
         self.replays = ReplayFiles(recordings_dir) if recordings_dir is not None else None
+        # Features that tap a room's audio (live captions) hear of each room opening and before it closes.
+        self._opened: list[Callable[[SpaceAudio], None]] = []
+        self._closing: list[Callable[[str], None]] = []
+
+    def watch(self, opened: Callable[[SpaceAudio], None], closing: Callable[[str], None]) -> None:
+        """``opened(room)`` once a new room runs, ``closing(space_id)`` before its engine stops; both on the loop,
+        neither may block."""
+        self._opened.append(opened)
+        self._closing.append(closing)
 
     def get(self, space_id: str) -> SpaceAudio | None:
         return self._rooms.get(space_id)
@@ -94,6 +103,8 @@ class AudioRooms:
             if self.replays is not None:
                 room.recording = SpaceRecording(room.engine, self.replays, space.id)
             room.start()
+            for opened in self._opened:
+                opened(room)
         room.update(space)
         return room
 
@@ -111,6 +122,8 @@ class AudioRooms:
     async def close(self, space_id: str) -> None:
         room = self._rooms.pop(space_id, None)
         if room is not None:
+            for closing in self._closing:
+                closing(space_id)
             await room.stop()
 
     async def stop(self) -> None:

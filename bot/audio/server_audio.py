@@ -27,8 +27,8 @@ from spaces_core.domain.space import Space
 __all__ = ["AUDIO_FEATURES", "ServerAudio"]
 
 log = logging.getLogger(__name__)
-# What a Space without the audio goes without, as members read it (live captions join this list when they land).
-AUDIO_FEATURES = "listening in a browser and recording"
+# What a Space without the audio goes without, as members read it.
+AUDIO_FEATURES = "listening in a browser, recording and live captions"
 ON_VOICE_CHANNEL = (
     "This Space runs on a voice channel, whose audio Discord encrypts end to end, so the bot cannot hear it: "
     f"{AUDIO_FEATURES} are unavailable here. They work on Stage channels (servers with Community turned on)."

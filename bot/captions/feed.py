@@ -84,6 +84,11 @@ class CaptionFeed:
             state.delayed = delayed
             self._bump(state)
 
+    def delayed(self, space_id: str) -> bool:
+        """Whether the Space's captions are behind (the card says so); False for a Space without captions."""
+        state = self._spaces.get(space_id)
+        return state is not None and state.delayed
+
     def recent(self, space_id: str, count: int = 5) -> list[CaptionLine]:
         state = self._spaces.get(space_id)
         return list(state.lines)[-count:] if state is not None and count > 0 else []

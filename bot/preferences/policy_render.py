@@ -50,6 +50,7 @@ def policy_lines(policy: GuildPolicy, *, tickets: bool = True) -> list[str]:
         f"Speaker limit: {policy.speaker_limit} besides the host and co-hosts",
         f"Co-host takes over after the host is away for {policy.grace_seconds} s",
         f"Reminders before scheduled Spaces: {reminders}",
+        f"Live captions language: {policy.captions_language}",
     ]
     if tickets:
         fee = policy.ticket_fee_bps / 100

@@ -40,6 +40,7 @@ class ServerSettingsCog(commands.Cog):
         reminders="Reminders before scheduled Spaces, e.g. 24h, 15m, 0 (0 = at the start; 'default' resets)",
         ticket_currency="Currency of ticket prices, e.g. usd, eur, gbp",
         ticket_fee="The server's share of each ticket paid to a host's own Stripe account, in % (0-50)",
+        captions_language="Language of live captions, e.g. en, es, fr (never guessed per phrase)",
     )
     async def server_settings(
         self,
@@ -54,6 +55,7 @@ class ServerSettingsCog(commands.Cog):
         reminders: str | None = None,
         ticket_currency: str | None = None,
         ticket_fee: app_commands.Range[float, 0, 50] | None = None,
+        captions_language: app_commands.Range[str, 2, 8] | None = None,
     ) -> None:
         async def act() -> None:
             changes: dict[str, object] = {
@@ -67,6 +69,7 @@ class ServerSettingsCog(commands.Cog):
                 "reminder_offsets": reminders,
                 "ticket_currency": ticket_currency,
                 "ticket_fee_bps": round(ticket_fee * 100) if ticket_fee is not None else None,
+                "captions_language": captions_language,
             }
             given = {key: value for key, value in changes.items() if value is not None}
             app = app_of(interaction.client)

@@ -6,11 +6,11 @@ import discord
 from discord.ext import commands
 
 from bot.audio.rooms import AudioRooms
-from bot.recap.poster import CardRefs, Finish, RecapPoster, captions_off
+from bot.recap.poster import CardRefs, Finish, RecapPoster
 from spaces_core.bus import MessageBus
 from spaces_core.services.recaps import RecapService
 
-__all__ = ["RecapCog", "build_recaps", "captions_off"]
+__all__ = ["RecapCog", "build_recaps"]
 
 
 class RecapCog(commands.Cog):
@@ -37,8 +37,8 @@ class RecapCog(commands.Cog):
 def build_recaps(
     client: discord.Client, recaps: RecapService, cards: CardRefs, audio: AudioRooms, *, finish: Finish
 ) -> RecapCog:
-    """`finish(space_id)` returns once the live captions have stored the Space's last phrases (`captions_off`
-    without captions)."""
+    """`finish(space_id)` returns once the live captions have stored the Space's last phrases (at once when
+    captions were off)."""
 
     def web_peak(space_id: str) -> int:
         room = audio.get(space_id)

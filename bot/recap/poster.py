@@ -26,7 +26,7 @@ from spaces_core.domain.recording import has_replay
 from spaces_core.domain.space import Space
 from spaces_core.services.recaps import RecapService
 
-__all__ = ["FINISH_WAIT", "CardRefs", "Finish", "RecapPoster", "captions_off"]
+__all__ = ["FINISH_WAIT", "CardRefs", "Finish", "RecapPoster"]
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,6 @@ WebPeak = Callable[[str], int]
 # recap for longer than members would wait for it.
 FINISH_WAIT = 20.0
 HISTORY_LOOKED_AT = 50  # messages after the card searched for a recap posted before a restart
-
-
-async def captions_off(space_id: str) -> None:
-    """`finish` when the bot runs without live captions: nothing is on its way to the transcript."""
 
 
 class RecapPoster:

@@ -32,11 +32,18 @@ OfferOf = Callable[[Space], Awaitable[TicketOffer | None]]
 
 class CardUpdater:
     def __init__(
-        self, client: discord.Client, card_refs: CardRefs, interval: float, offer_of: OfferOf | None = None
+        self,
+        client: discord.Client,
+        card_refs: CardRefs,
+        interval: float,
+        offer_of: OfferOf | None = None,
+        *,
+        captions_delayed: Callable[[str], bool] = lambda space_id: False,
     ) -> None:
         self._client = client
         self._card_refs = card_refs
         self._offer_of = offer_of  # a ticketed Space's card shows its price, seats left and Buy ticket
+        self._captions_delayed = captions_delayed  # the card says when live captions fall behind
         self._latest: dict[str, Space] = {}
         self._coalescer = Coalescer(self._flush, interval)
         # A live edit already on its way when the Space ends must not land after the summary: `finish` waits
@@ -81,7 +88,8 @@ class CardUpdater:
         offer = await self._offer(space)
         for channel_id, message_id in await self._card_refs(space.id):
             message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
-            await message.edit(embed=card_embed(space, offer), view=card_view(space, offer))
+            embed = card_embed(space, offer, captions_delayed=self._captions_delayed(space.id))
+            await message.edit(embed=embed, view=card_view(space, offer))
             self.edit_times[message_id].append(time.monotonic())
 
     async def finish(self, space: Space, summary: SpaceSummary) -> None:

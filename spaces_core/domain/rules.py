@@ -64,6 +64,8 @@ class GuildPolicy:
     # the host is paid through Stripe Connect. Names checked in spaces_core.domain.tickets.
     ticket_currency: str = "usd"
     ticket_fee_bps: int = 0
+    # The language live captions are transcribed in (a whisper code, spaces_core.domain.captions), never guessed.
+    captions_language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,8 @@ class Space:
     recording_opt_outs: set[int] = field(default_factory=set)
     recorded: bool = False
     replay_deleted: bool = False
+    # Live captions (rules in `spaces_core.domain.captions`): on now; they end with the Space, like recording.
+    captions: bool = False
     version: int = 0
 
     @classmethod
@@ -380,7 +382,9 @@ class Space:
         self.queue.clear()
         self.invites.clear()
         stopped: Events = [ev.RecordingStopped(self.id, None)] if self.recording else []
-        self.recording = False
+        if self.captions:
+            stopped.append(ev.CaptionsStopped(self.id, None))
+        self.recording = self.captions = False
         return [*stopped, ev.SpaceEnded(self.id, self.summary(now), reason)]
 
     # Helpers

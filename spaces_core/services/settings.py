@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+from spaces_core.domain.captions import check_language
 from spaces_core.domain.errors import InvalidInput, NotAllowed
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.rules import MAX_GRACE_SECONDS, MAX_SPEAKER_LIMIT, GuildPolicy, HostingRule, MemberPrefs
@@ -35,7 +36,9 @@ def _offsets(value: object, horizon: timedelta) -> tuple[int, ...] | None:
     raise InvalidInput("reminder_offsets must be seconds before the start, such as `24h, 15m, 0`.")
 
 
-def _apply(policy: GuildPolicy, changes: dict[str, object], horizon: timedelta) -> GuildPolicy:
+def _apply(
+    policy: GuildPolicy, changes: dict[str, object], horizon: timedelta, english_only_model: str | None = None
+) -> GuildPolicy:
     """Validate every change before applying any, so a bad value never half-updates a policy."""
     fields: dict[str, object] = {}
     rule = policy.hosting_rule
@@ -54,6 +57,8 @@ def _apply(policy: GuildPolicy, changes: dict[str, object], horizon: timedelta) 
             fields[name] = check_currency(str(value))
         elif name == "ticket_fee_bps":
             fields[name] = check_fee_bps(value)
+        elif name == "captions_language":
+            fields[name] = check_language(value, english_only_model=english_only_model)
         elif name == "min_followers":
             rule = dataclasses.replace(rule, min_followers=_bounded(name, value, 0, 10**9, "The follower minimum"))
         elif name == "required_role_ids":
@@ -68,9 +73,18 @@ def _apply(policy: GuildPolicy, changes: dict[str, object], horizon: timedelta) 
 
 
 class SettingsService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, *, horizon: timedelta = DEFAULT_HORIZON) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        *,
+        horizon: timedelta = DEFAULT_HORIZON,
+        english_only_captions: str | None = None,
+    ) -> None:
         self._uow_factory = uow_factory
         self._horizon = horizon  # how far ahead Spaces may be scheduled: no reminder may be earlier
+        # The captions model, named with the setting that changes it, when it knows English only: other languages
+        # are refused when set rather than captioned as gibberish.
+        self._english_only_captions = english_only_captions
 
     async def policy(self, guild_id: int) -> GuildPolicy:
         async with self._uow_factory() as uow:
@@ -82,7 +96,7 @@ class SettingsService:
         if not actor.is_admin:
             raise NotAllowed("Only server admins (Manage Server) can change the Spaces settings.")
         async with self._uow_factory() as uow:
-            policy = _apply(await uow.policies.get(guild_id), changes, self._horizon)
+            policy = _apply(await uow.policies.get(guild_id), changes, self._horizon, self._english_only_captions)
             await uow.policies.save(policy)
             await uow.commit()
         return policy

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-from spaces_core.domain import extras, recording
+from spaces_core.domain import captions, extras, recording
 from spaces_core.domain.errors import AlreadyLive, Conflict, NotFound
 from spaces_core.domain.events import DomainEvent, RejoinRefused
 from spaces_core.domain.refs import ChannelRef
@@ -293,6 +293,9 @@ class SpaceService:
 
     async def set_recording_opt_out(self, space_id: str, user_id: int, out: bool) -> Space:
         return await self._act(space_id, lambda space, _: recording.set_opt_out(space, user_id, out))
+
+    async def set_captions(self, space_id: str, actor: Actor, on: bool) -> Space:
+        return await self._act(space_id, lambda space, _: captions.set_captions(space, actor, on))
 
     async def latest_replay(self, guild_id: int, channel_id: int) -> Space:
         """The last Space recorded on this Stage, once it has ended and while its replay is kept."""

@@ -50,6 +50,7 @@ def space_values(space: Space) -> dict[str, Any]:
         "recording_opt_outs": sorted(space.recording_opt_outs),
         "recorded": space.recorded,
         "replay_deleted": space.replay_deleted,
+        "captions": space.captions,
     }
 
 
@@ -85,6 +86,7 @@ def space_from_row(row: SpaceRow) -> Space:
         recording_opt_outs={int(u) for u in row.recording_opt_outs},
         recorded=row.recorded,
         replay_deleted=row.replay_deleted,
+        captions=row.captions,
         version=row.version,
     )
 
@@ -103,6 +105,7 @@ def policy_values(policy: GuildPolicy) -> dict[str, Any]:
         "reminder_offsets": None if policy.reminder_offsets is None else list(policy.reminder_offsets),
         "ticket_currency": policy.ticket_currency,
         "ticket_fee_bps": policy.ticket_fee_bps,
+        "captions_language": policy.captions_language,
     }
 
 
@@ -121,6 +124,7 @@ def policy_from_row(row: GuildPolicyRow) -> GuildPolicy:
         reminder_offsets=None if row.reminder_offsets is None else tuple(int(o) for o in row.reminder_offsets),
         ticket_currency=row.ticket_currency,
         ticket_fee_bps=row.ticket_fee_bps,
+        captions_language=row.captions_language,
     )
 
 

@@ -104,6 +104,7 @@ class SpaceRow(SQLModel, table=True):
     recording_opt_outs: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     recorded: bool = False
     replay_deleted: bool = False
+    captions: bool = False
     version: int
 
 
@@ -142,6 +143,7 @@ class GuildPolicyRow(SQLModel, table=True):
     reminder_offsets: list[int] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     ticket_currency: str = Field(default="usd", sa_column=Column(String(3), nullable=False, server_default="usd"))
     ticket_fee_bps: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    captions_language: str = Field(default="en", sa_column=Column(String(8), nullable=False, server_default="en"))
 
 
 class HostBlockRow(SQLModel, table=True):

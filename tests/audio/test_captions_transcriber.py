@@ -17,7 +17,13 @@ from sandbox.speech import speech
 from spaces_core.audio.format import FRAME_SAMPLES, FRAME_SECONDS
 from spaces_core.captions.accuracy import word_error_rate
 from spaces_core.captions.phrases import PhraseCutter, Utterance
-from spaces_core.captions.transcriber import Caption, ModelMissing, Transcriber, packaged_model_dir
+from spaces_core.captions.transcriber import (
+    Caption,
+    ModelMissing,
+    Transcriber,
+    english_only,
+    packaged_model_dir,
+)
 from tests.missing import CAPTIONS_MODEL, ESPEAK
 
 try:
@@ -95,6 +101,28 @@ async def test_the_event_loop_keeps_its_20_ms_ticks_while_a_phrase_is_transcribe
     # Decoding several seconds of speech takes hundreds of milliseconds of CPU: had it run on the loop, the ticker
     # could not have run at all until the caption was delivered.
     assert during >= 5, during
+
+
+async def test_spaces_sharing_the_transcriber_get_their_captions_back_by_key_loaded_off_the_loop() -> None:
+    captions: asyncio.Queue[Caption] = asyncio.Queue()
+    transcriber = await Transcriber.load(captions.put_nowait, max_pending=1)
+    try:
+        first, second = phrases_of(1, SENTENCES[3]) + phrases_of(2, SENTENCES[4])
+        transcriber.submit(first, "en", key="space-a")
+        # The queue holds one: this phrase waits (or, if the first is taken already, is decoded next).
+        assert transcriber.submit(second, "en", key="space-b") in (None, "space-a")
+        assert transcriber.outstanding("space-b") == 1
+        while transcriber.outstanding("space-a") or transcriber.outstanding("space-b"):
+            await asyncio.sleep(0.02)
+        heard = [captions.get_nowait() for _ in range(captions.qsize())]
+    finally:
+        await transcriber.close()
+    assert {c.key: c.speaker_id for c in heard}.get("space-b") == 2
+    assert all(c.key == {1: "space-a", 2: "space-b"}[c.speaker_id] for c in heard)
+
+
+def test_the_packaged_model_is_english_only() -> None:
+    assert english_only(packaged_model_dir())
 
 
 async def test_a_missing_model_directory_is_named_in_the_error(tmp_path: Path) -> None:

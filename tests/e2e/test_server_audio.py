@@ -70,7 +70,7 @@ async def test_a_second_space_leaves_the_first_its_audio_and_says_why_it_has_non
     assert room.recording is not None and room.recording.active
     assert world.bot.bot.app.audio.get(second.id) is None
     assert said_why(started.content), started.content
-    assert "listening in a browser and recording are off" in started.content
+    assert "listening in a browser, recording and live captions are off" in started.content
 
     web = world.bot.bot.app.web
     shared = await world.slash(stage, world["lee"], "space share")
@@ -139,6 +139,9 @@ async def test_on_a_server_without_community_the_audio_features_say_they_are_una
         refused = await world.slash(world.voice_id, world["hana"], "space record", mode="on")
         assert "Recording can't start" in refused.content and "unavailable" in refused.content, refused.content
         assert not (await world.bot.bot.app.spaces.get(space.id)).recording
+        refused = await world.slash(world.voice_id, world["hana"], "space captions", mode="on")
+        assert "Captions can't start" in refused.content and "encrypts end to end" in refused.content, refused.content
+        assert not (await world.bot.bot.app.spaces.get(space.id)).captions
         # Nothing to receive there: the bot does not sit in the voice channel for nothing.
         assert world.server.voice_state(world.guild_id, world.bot.bot.user.id) is None
         assert world.bot.bot.app.audio.get(space.id) is None

@@ -52,3 +52,9 @@ def test_a_space_takes_a_thousand_web_listeners_unless_told_otherwise() -> None:
 def test_a_web_listener_cap_out_of_range_is_refused_by_name(value: str) -> None:
     with pytest.raises(SettingsError, match="WEB_LISTENERS_PER_SPACE"):
         Settings.from_env({**BASE, "WEB_LISTENERS_PER_SPACE": value})
+
+
+def test_captions_use_the_packaged_model_unless_a_directory_is_named() -> None:
+    assert Settings.from_env(BASE).captions_model_dir == ""
+    named = Settings.from_env({**BASE, "CAPTIONS_MODEL_DIR": " /models/base ", "CAPTIONS_EDIT_INTERVAL": "3"})
+    assert named.captions_model_dir == "/models/base" and named.captions_edit_interval == 3.0
