@@ -101,7 +101,7 @@ class Quiet:
 
 @asynccontextmanager
 async def webhook_apply(connect_args: dict[str, Any]) -> AsyncIterator[tuple[ApplyEvent, Quiet]]:
-    """`apply` exactly as bot/bootstrap.py hands it to the route: to_payment_event, then TicketService.apply."""
+    """`apply` exactly as bot/bootstrap/ hands it to the route: to_payment_event, then TicketService.apply."""
     engine = create_engine(PG_URL, connect_args=connect_args)
     try:
         async with LocalStripe() as server:  # refunds would go there; this mix makes none

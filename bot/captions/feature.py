@@ -1,5 +1,5 @@
 """Live captions put together: what the composition root builds (`build_live_captions`), subscribes (`register`)
-and adds (`CaptionsCog`), so bot/bootstrap.py wires the feature in a few lines."""
+and adds (`CaptionsCog`), so bot/bootstrap/ wires the feature in a few lines."""
 
 from __future__ import annotations
 

@@ -1,2 +1,2 @@
 """Core handlers: the rules that cross features, registered on the message bus (`spaces_core.bus`) by
-`bot/bootstrap.py`. Each takes the ports it needs; none renders anything."""
+`bot/bootstrap/`. Each takes the ports it needs; none renders anything."""

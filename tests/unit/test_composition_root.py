@@ -1,4 +1,4 @@
-"""The composition root builds in a written order: no closure in `bot/bootstrap.py` reaches for a name that its
+"""The composition root builds in a written order: no closure in `bot/bootstrap/` reaches for a name that its
 function assigns later. Such a closure works only because nothing calls it before the assignment, which nothing
 checks; the build order is then a guess. This reads the module's syntax tree (no bot is built)."""
 
@@ -50,9 +50,9 @@ def late_references(source: str) -> list[str]:
     return found
 
 
-def test_no_closure_in_the_composition_root_reaches_for_a_later_name() -> None:
-    source = Path(bot.bootstrap.__file__).read_text(encoding="utf-8")
-    assert late_references(source) == []
+@pytest.mark.parametrize("module", sorted(Path(bot.bootstrap.__file__).parent.glob("*.py")), ids=lambda p: p.name)
+def test_no_closure_in_the_composition_root_reaches_for_a_later_name(module: Path) -> None:
+    assert late_references(module.read_text(encoding="utf-8")) == []
 
 
 def test_the_check_sees_a_closure_over_a_later_name() -> None:

@@ -17,6 +17,7 @@ from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
+from bot.bootstrap import tickets as tickets_assembly
 from bot.captions import feature as captions_feature
 from bot.captions.model import CaptionsModel
 from bot.captions.pipeline import LiveCaptions
@@ -35,15 +36,10 @@ from bot.spaces.cards import CardUpdater, LiveBoard
 from bot.tickets import handlers as ticket_handlers
 from bot.tickets import schedule_handlers as ticket_schedule_handlers
 from bot.tickets.cog import TicketDoorCog
-from bot.tickets.desk import LiveOffers, TicketDesk
+from bot.tickets.desk import LiveOffers
 from bot.tickets.feature import TicketsOff, TicketsOn
-from bot.tickets.gate import TicketGate
 from bot.transcripts.replay_lines import ReplayLines
 from bot.web import LinkSigner, NoWeb, WebServer
-from bot.web.stripe_pages import CANCELLED_PATH, PAID_PATH, PAYOUTS_DONE_PATH, PAYOUTS_REFRESH_PATH
-from bot.web.stripe_webhook import StripeWebhook
-from payments import StripeEvent, StripeGateway, WebhookVerifier
-from payments.tickets import StripeTicketPayments, to_payment_event
 from spaces_core.bus import MessageBus
 from spaces_core.clock import SystemClock
 from spaces_core.domain.schedule import SchedulePolicy
@@ -52,13 +48,10 @@ from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.scheduling import ApsJobPlanner
 from spaces_core.services import schedule_tickets
 from spaces_core.services.follows import FollowService
-from spaces_core.services.payouts import PayoutService
 from spaces_core.services.recaps import RecapService
 from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
-from spaces_core.services.stage_access import StageAccessMemory
-from spaces_core.services.tickets import TicketService
 from spaces_core.services.transcripts import TranscriptService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
@@ -78,34 +71,16 @@ class Runtime:
 
 
 @dataclass(slots=True)
-class _TicketServices:
-    """Ticketed Spaces' core, built only with both Stripe settings."""
-
-    gateway: StripeGateway
-    service: TicketService
-    payouts: PayoutService
-    memory: StageAccessMemory
-
-
-@dataclass(slots=True)
 class _Services:
     spaces: SpaceService
     follows: FollowService
     config: SettingsService
     schedules: ScheduleService
     planner: ApsJobPlanner
-    tickets: _TicketServices | None
+    tickets: tickets_assembly.TicketServices | None
     recaps: RecapService
     transcripts: TranscriptService
     captions_model: CaptionsModel  # loaded lazily; its files are checked (and a missing model logged) here
-
-
-@dataclass(slots=True)
-class _TicketAdapters:
-    service: TicketService
-    gate: TicketGate
-    desk: TicketDesk
-    webhook: StripeWebhook
 
 
 @dataclass(slots=True)
@@ -117,7 +92,7 @@ class _Adapters:
     board: LiveBoard
     announcer: DiscordScheduleAnnouncer
     feed_channel: Callable[[int], Awaitable[int | None]]
-    tickets: _TicketAdapters | None
+    tickets: tickets_assembly.TicketAdapters | None
     feature: Tickets  # what the rest of the bot asks about tickets: on or off, never None
     web: Web
     # Its `feed` holds the live lines the listen page reads; `finish(space_id)` is what an end waits for (recap).
@@ -167,28 +142,11 @@ def _services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBu
     model = CaptionsModel(Path(settings.captions_model_dir) if settings.captions_model_dir else None)
     model.check()  # a missing model is logged now, naming CAPTIONS_MODEL_DIR; the bot runs on without captions
     config = SettingsService(uow_factory, english_only_captions=model.english_only())
-    tickets = _ticket_services(settings, uow_factory, bus) if settings.tickets_enabled else None
+    tickets = tickets_assembly.ticket_services(settings, uow_factory, bus) if settings.tickets_enabled else None
     schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config)
     recaps = RecapService(uow_factory, SystemClock())
     follows, transcripts = FollowService(uow_factory), TranscriptService(uow_factory)
     return _Services(spaces, follows, config, schedules, planner, tickets, recaps, transcripts, model)
-
-
-def _ticket_services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus) -> _TicketServices:
-    """Stripe (the real SDK, at `STRIPE_API_BASE` when set) and the ticket and payout services. Stripe sends
-    members back to pages on our web server."""
-    base = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port or 0}"
-    gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
-    payments = StripeTicketPayments(
-        gateway,
-        success_url=base + PAID_PATH,
-        cancel_url=base + CANCELLED_PATH,
-        onboarding_return_url=base + PAYOUTS_DONE_PATH,
-        onboarding_refresh_url=base + PAYOUTS_REFRESH_PATH,
-    )
-    service = TicketService(uow_factory, SystemClock(), payments, bus)
-    memory = StageAccessMemory(uow_factory, SystemClock())
-    return _TicketServices(gateway, service, PayoutService(uow_factory, payments), memory)
 
 
 def _schedules(
@@ -227,7 +185,7 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     )
     tell = partial(tell_host, bot)
     server_audio = ServerAudio(audio, stage, live_in_guild=spaces.live_in_guild, get_space=spaces.get, tell=tell)
-    gate = _ticket_gate(bot, config, tickets) if tickets is not None else None
+    gate = tickets_assembly.ticket_gate(bot, config, tickets) if tickets is not None else None
     offer_of = LiveOffers(gate, tickets.service).of_space if gate is not None and tickets is not None else None
     feed = captions_feature.CaptionFeed()
     cards = CardUpdater(bot, spaces.cards, settings.card_edit_interval, offer_of, captions_delayed=feed.delayed)
@@ -237,7 +195,9 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers)
     ticketing = None
     if gate is not None and tickets is not None:
-        ticketing = _ticket_desk(settings, bot, services, tickets.service, gate, cards, announcer)
+        ticketing = tickets_assembly.ticket_desk(
+            settings, bot, services.schedules, spaces, tickets.service, gate, cards, announcer
+        )
     feature: Tickets = TicketsOff()
     if ticketing is not None and tickets is not None:
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
@@ -251,48 +211,12 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     )
 
 
-def _ticket_gate(bot: SpacesBot, config: SettingsService, tickets: _TicketServices) -> TicketGate:
-    moderator_role = partial(_moderator_role, config)
-    return TicketGate(
-        bot, bot.dms, holders=tickets.service.holders, moderator_role=moderator_role, memory=tickets.memory
-    )
-
-
-def _ticket_desk(
-    settings: Settings,
-    bot: SpacesBot,
-    services: _Services,
-    tickets: TicketService,
-    gate: TicketGate,
-    cards: CardUpdater,
-    announcer: DiscordScheduleAnnouncer,
-) -> _TicketAdapters:
-    """The desk (reconciliation, card redraws, background work) and the Stripe webhook."""
-    desk = TicketDesk(
-        bot,
-        tickets=tickets,
-        schedules=services.schedules,
-        spaces=services.spaces,
-        gate=gate,
-        cards=cards,
-        announcer=announcer,
-        interval=settings.ticket_reconcile_seconds,
-        card_interval=settings.card_edit_interval,
-    )
-
-    async def apply(event: StripeEvent) -> str:
-        return await tickets.apply(to_payment_event(event))
-
-    webhook = StripeWebhook(WebhookVerifier(settings.stripe_webhook_secret), apply)
-    return _TicketAdapters(tickets, gate, desk, webhook)
-
-
 def _web(
     settings: Settings,
     bot: SpacesBot,
     audio: AudioRooms,
     tickets: Tickets,
-    ticketing: _TicketAdapters | None,
+    ticketing: tickets_assembly.TicketAdapters | None,
     captions: captions_feature.CaptionFeed,
 ) -> Web:
     """The listen page and WebRTC signalling (no links at all without `WEB_PORT`); tickets decide who may listen,
@@ -411,10 +335,6 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
 
 async def _feed_channel(config: SettingsService, guild_id: int) -> int | None:
     return (await config.policy(guild_id)).feed_channel_id
-
-
-async def _moderator_role(config: SettingsService, guild_id: int) -> int | None:
-    return (await config.policy(guild_id)).moderator_role_id
 
 
 def _both(first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
