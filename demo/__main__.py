@@ -17,6 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from demo.captions import caption_a_conversation, show_recap
 from demo.narrator import Narrator
 from demo.tickets import sell_a_ticket
 from demo.world import World, eventually, open_world
@@ -93,8 +94,9 @@ async def hand_over(world: World, say: Narrator) -> None:
     record = await world.slash(stage, world["cole"], "space end")
     say("cole", f"/space end → {record.content}")
     await server.wait_for(lambda: server.stage_instance(stage) is None)
-    say("Discord", f"the Stage is closed; its card now reads: {last_embed_title(world, stage)}")
-    summary = next(m for m in reversed(server.messages(stage)) if m.get("embeds"))["embeds"][0]
+    say("Discord", f"the Stage is closed; its card now reads: {last_embed_title(world, stage, 'Ended')}")
+    cards = [m["embeds"][0] for m in server.messages(stage) if m.get("embeds")]
+    summary = next(e for e in reversed(cards) if not str(e.get("title", "")).startswith("Recap"))
     for field in summary.get("fields", []):
         say("", f"{field['name']}: {field['value']}")
 
@@ -139,10 +141,13 @@ async def main(database_dir: Path, tickets: bool = True) -> None:
         say = Narrator.of(world, bold=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
         print(f"The Spaces bot is connected to a local Discord-compatible server ({world.server.endpoint}).")
         say.cast()
-        say.act("1. A live Space: hana hosts, lee is brought up to speak, cole takes over")
+        say.act("1. A live Space: hana hosts, lee is brought up to speak, captions, cole takes over, the recap")
         await go_live(world, say)
         await bring_up_a_speaker(world, say)
+        captioned = await caption_a_conversation(world, say)
         await hand_over(world, say)
+        if captioned:
+            await show_recap(world, say)
         if world.stripe is not None:
             say.act(f"2. A ticketed Space, paid on a local Stripe-compatible server ({world.stripe.url})")
             await sell_a_ticket(world, say)

@@ -42,4 +42,9 @@ async def test_the_demo_tells_the_whole_story_in_readable_text() -> None:
     assert "Stripe   cole pays 5.00 USD on the Checkout page" in out, out
     assert "/space sales → Tickets sold: 1 ·" in out, out
     assert "lee      has no ticket: Discord won't let him connect" in out, out
+    # Live captions under the speakers' names, and the recap after the end (loose: whisper hears espeak's voice).
+    assert "hana     /space captions on → Captions are on" in out, out
+    assert re.search(r"lee: .*drums", out, re.IGNORECASE), out
+    assert "replies to the card with the recap: Recap · Friday AMA" in out, out
+    assert re.search(r"Talk time: @(hana|lee) \d+ s", out), out
     assert out.rstrip().endswith("Demo finished: the real bot ran a whole Space with no account anywhere."), out
