@@ -17,6 +17,7 @@ deletes every transcript of a Space that ended longer ago than the retention.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -34,10 +35,40 @@ from spaces_core.domain.space import Space, SpaceState
 from spaces_core.ports import Clock
 from spaces_core.services.spaces import SpaceService
 
-__all__ = ["ReplayFiles", "ReplayRetention", "SpaceRecording", "delete_replays_hosted_by"]
+__all__ = ["OpenParts", "ReplayFiles", "ReplayRetention", "SpaceRecording", "delete_replays_hosted_by"]
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"(?P<id>[0-9A-Za-z]+)(?:-part(?P<part>\d+))?\.ogg")
+
+
+class OpenParts:
+    """The Spaces with a part open in this process, and a wait for one to close.
+
+    An end closes its last part and then joins the parts, which takes a moment; a member asking for the replay in
+    that moment waits for it (`closed`) rather than hear that there is none."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, asyncio.Event] = {}
+
+    def __contains__(self, space_id: object) -> bool:
+        return space_id in self._open
+
+    def add(self, space_id: str) -> None:
+        self._open.setdefault(space_id, asyncio.Event())
+
+    def discard(self, space_id: str) -> None:
+        closed = self._open.pop(space_id, None)
+        if closed is not None:
+            closed.set()
+
+    async def closed(self, space_id: str, within: float) -> bool:
+        """Waits up to ``within`` seconds for the Space's open part to close; False if it is still open."""
+        closing = self._open.get(space_id)
+        if closing is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(within):
+                    await closing.wait()
+        return space_id not in self._open
 
 
 class ReplayFiles:
@@ -46,7 +77,7 @@ class ReplayFiles:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._joining = asyncio.Lock()  # joins are rare: one at a time keeps the end and the sweep apart
-        self.writing: set[str] = set()  # Spaces with a part open in this process: not to be joined or swept
+        self.writing = OpenParts()  # Spaces with a part open in this process: not to be joined or swept
 
     def path_of(self, space_id: str) -> Path:
         if not space_id.isalnum():  # ids are hex; anything else never names a file here

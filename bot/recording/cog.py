@@ -8,6 +8,7 @@ recording that was on goes on in a new part), and the replay retention sweep run
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Literal
 
 import discord
@@ -20,7 +21,7 @@ from bot.confirm import ask_to_confirm
 from bot.context import app_of
 from bot.replies import guarded, reply
 from spaces_core.domain import recording as recording_rules
-from spaces_core.domain.errors import NotAllowed
+from spaces_core.domain.errors import Conflict, NotAllowed
 from spaces_core.domain.space import Space
 
 __all__ = ["REPLAY_LINK_TTL", "RecordMode", "RecordingCog", "ReplayAction", "record", "replay"]
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 RecordMode = Literal["on", "off", "optout", "optin"]
 ReplayAction = Literal["play", "delete"]
 REPLAY_LINK_TTL = 24 * 3600  # a day to open it; asking again gives a new one
+CLOSING_WAIT = 10.0  # seconds a replay asked for right after the end waits for its last part to close
 NO_MENTIONS = discord.AllowedMentions.none()
 _DONE = {
     "on": "Recording is on. Everyone in the Space has been told; speakers can opt out.",
@@ -97,18 +99,28 @@ def _stage_of(interaction: discord.Interaction) -> int:
     return interaction.channel_id or 0
 
 
+async def _replay_file(interaction: discord.Interaction, space: Space) -> Path | None:
+    """The replay's file: joined now when the Space ended moments ago (its last part still closing) or while the bot
+    restarted. Either takes a second or two, so the answer is deferred past Discord's three-second limit first."""
+    replays = app_of(interaction.client).audio.replays
+    if replays is None:
+        return None
+    path = replays.existing(space.id)
+    if path is not None:
+        return path
+    if space.id in replays.writing or replays.parts(space.id):
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if not await replays.writing.closed(space.id, within=CLOSING_WAIT):
+            raise Conflict("The replay of this Space is still being written; ask again in a moment.")
+        path = await replays.finish(space.id)
+    return path
+
+
 async def _send_replay(interaction: discord.Interaction, space: Space) -> None:
     """Privately: the file if Discord takes it, and a personal link to the page (signed, for this member)."""
     app = app_of(interaction.client)
     replays = app.audio.replays
-    path = None
-    if replays is not None and space.id not in replays.writing:  # its last part may still be closing
-        path = replays.existing(space.id)
-        if path is None and replays.parts(space.id):
-            # It ended while the bot restarted: join it now rather than at the next sweep. A long Space takes
-            # a second or two, so the answer is deferred past Discord's three-second limit first.
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            path = await replays.finish(space.id)
+    path = await _replay_file(interaction, space) if replays is not None else None
     if path is None:
         await reply(interaction, f"The replay of **{space.title}** isn't on this bot's disk any more.")
         return

@@ -261,3 +261,17 @@ async def test_a_replay_still_in_parts_is_joined_when_asked_for(world: World) ->
     assert [a["filename"] for a in replay.message["attachments"]] == [f"{space_id[:8]}-replay.ogg"]
     assert parts_of(path.parent, space_id) == []
     assert 1.8 * 48_000 < len(decoded(path)) < 2.4 * 48_000  # both parts, once each
+
+
+async def test_a_replay_asked_for_the_moment_its_space_ends_is_handed_over(world: World) -> None:
+    """Asked right after the end, while its last part may still be closing (it was, on a loaded machine): the member
+    waits that moment out (`OpenParts.closed`, tests/audio/test_open_parts.py) and gets the replay."""
+    await start_space(world)
+    await room_of(world)
+    await record(world, "hana", "on")
+    await speak(world, {"hana": 440}, 1.0)
+    space = await live_space(world)
+    await world.slash(world.stage_id, world["hana"], "space end")
+    replay = await world.slash(world.stage_id, world["lee"], "space replay")
+    assert "personal link" in (replay.content or ""), replay.content
+    assert [a["filename"] for a in replay.message["attachments"]] == [f"{space.id[:8]}-replay.ogg"]
