@@ -53,6 +53,7 @@ class Recorder:
         self._stream: Any = None
         self._pts = 0
         self._task: asyncio.Task[None] | None = None
+        self._in_flight: asyncio.Future[None] | None = None  # the write on its worker thread now, if any
         self.frames_written = 0
         self.frames_dropped = 0
 
@@ -84,6 +85,10 @@ class Recorder:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        if self._in_flight is not None:
+            # Cancelling the task does not stop a write already on its thread; the container is not thread-safe,
+            # so closing it beside that write crashed the process (a segfault in libopus, seen in a full test run).
+            await self._in_flight
         pending, self._queue = self._queue, []
         await asyncio.to_thread(self._write_and_close, pending)
 
@@ -92,7 +97,8 @@ class Recorder:
             await asyncio.sleep(FLUSH_INTERVAL)
             pending, self._queue = self._queue, []
             if pending:
-                await asyncio.to_thread(self._write, pending)
+                self._in_flight = asyncio.ensure_future(asyncio.to_thread(self._write, pending))
+                await asyncio.shield(self._in_flight)  # a stop waits for it rather than lose or race it
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

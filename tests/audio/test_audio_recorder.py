@@ -3,6 +3,7 @@ joined into one seekable replay."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import av
@@ -64,6 +65,22 @@ async def test_recording_holds_the_space_without_the_opted_out_speaker(tmp_path:
     assert len(full) > 1.5 * SAMPLE_RATE  # 2 s
     assert level(full, 440) > 0.3 and level(full, 1000) > 0.3
     assert level(kept, 440) == 1.0 and level(kept, 1000) < 0.01
+
+
+async def test_stopping_while_a_write_is_on_its_thread_waits_for_it_and_loses_nothing(tmp_path: Path) -> None:
+    """The stop closed the file beside a write still running on its thread (a segfault in a full test run)."""
+    engine = MixEngine(RelayHub())
+    engine.set_allowed({HOST, GUEST})
+    recorder = Recorder(tmp_path / "all.ogg")
+    await recorder.start()
+    engine.add_tap(recorder)
+    run(engine, frames=450)  # 9 s queued: the periodic flush takes a while to encode them
+    async with asyncio.timeout(10):
+        while recorder.frames_written == 0:  # then the flush is writing them on its thread
+            await asyncio.sleep(0.001)
+    await recorder.stop()
+    assert recorder.frames_written == 450
+    assert 8.9 * SAMPLE_RATE < len(read(recorder.path)) <= 9.0 * SAMPLE_RATE
 
 
 async def test_a_recorder_not_started_writes_nothing(tmp_path: Path) -> None:
