@@ -44,6 +44,7 @@ __all__ = ["WebServer"]
 log = logging.getLogger(__name__)
 Ticketed = Callable[[Space], bool | Awaitable[bool]]
 MayAttend = Callable[[Space, int], Awaitable[bool]]
+ADMISSION_RECHECK = 5.0  # a ticket refunded while its page is open stops its state and captions within this
 STATE_INTERVAL = 0.25  # seconds between two looks at the state: speaking lights follow speech closely enough
 MAX_OFFER_BYTES = 64 * 1024
 CAPTION_LINES = 5  # the page shows the last few lines: enough to follow along, short enough to read on a phone
@@ -78,6 +79,7 @@ class WebServer:
         webhook: StripeWebhook | None = None,
         captions: CaptionFeed | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
+        admission_recheck: float = ADMISSION_RECHECK,
         replay_transcript: TranscriptOf | None = None,
     ) -> None:
         """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
@@ -90,6 +92,7 @@ class WebServer:
         self._webhook = webhook
         self._replay_transcript = replay_transcript  # the lines beside the replay player
         self._idle_timeout = idle_timeout
+        self.admission_recheck = admission_recheck  # seconds between two checks that an open stream still admits
         self._runner: web.AppRunner | None = None
         self._page = resources.files("bot.web").joinpath("static/listen.html").read_text(encoding="utf-8")
 
@@ -145,15 +148,23 @@ class WebServer:
         room = self._audio.get(request.match_info["space_id"])
         if room is None:
             raise web.HTTPNotFound(text="This Space is not live.")
-        ticketed = self._ticketed(room.space)
-        if await ticketed if inspect.isawaitable(ticketed) else ticketed:
-            try:
-                member = self._signer.verify(request.query.get("ticket", ""), room.space.id)
-            except LinkRefused as refused:
-                raise web.HTTPForbidden(text=str(refused)) from None
-            if self._may_attend is not None and not await self._may_attend(room.space, member):
-                raise web.HTTPForbidden(text="This link's ticket is no longer valid (refunded?).")
+        refused = await self._refusal(request, room)
+        if refused is not None:
+            raise web.HTTPForbidden(text=refused)
         return room
+
+    async def _refusal(self, request: web.Request, room: SpaceAudio) -> str | None:
+        """Why this request's link may not hear the Space (a ticketed Space's signed link, still valid), or None."""
+        ticketed = self._ticketed(room.space)
+        if not (await ticketed if inspect.isawaitable(ticketed) else ticketed):
+            return None
+        try:
+            member = self._signer.verify(request.query.get("ticket", ""), room.space.id)
+        except LinkRefused as refused:
+            return str(refused)
+        if self._may_attend is not None and not await self._may_attend(room.space, member):
+            return "This link's ticket is no longer valid (refunded?)."
+        return None
 
     async def _listen_page(self, request: web.Request) -> web.Response:
         return web.Response(text=self._page, content_type="text/html", headers={"Cache-Control": "no-store"})
@@ -176,7 +187,15 @@ class WebServer:
         space_id, sent = room.space.id, {"message": "", "captions": ""}
         try:
             # aiohttp does not cancel a handler whose client left: a page closed while nothing changes is noticed here
+            checked = asyncio.get_running_loop().time()
             while self._audio.get(space_id) is room and request.transport is not None:
+                if asyncio.get_running_loop().time() - checked >= self.admission_recheck:
+                    # A ticket refunded while the page is open ends its stream (state and captions) within seconds.
+                    checked = asyncio.get_running_loop().time()
+                    refused = await self._refusal(request, room)
+                    if refused is not None:
+                        await response.write(f"event: refused\ndata: {json.dumps({'reason': refused})}\n\n".encode())
+                        return response
                 await _send_if_changed(response, sent, "message", self.state(room))
                 captions = self.captions.snapshot(space_id, CAPTION_LINES)
                 await _send_if_changed(response, sent, "captions", caption_event(captions))

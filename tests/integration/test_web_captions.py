@@ -186,3 +186,25 @@ async def _stopped(site: Site, captions_on: bool) -> bool:
     if entry is not None:
         return entry.readers == 0
     return site.space_id not in site.web.captions
+
+
+async def test_a_ticket_refunded_while_the_page_is_open_ends_its_stream_with_the_reason() -> None:
+    allowed = {MEMBER}
+
+    async def may_attend(space: object, member: int) -> bool:
+        return member in allowed
+
+    async with serving(ticketed=lambda space: True, may_attend=may_attend, admission_recheck=0.2) as site:
+        feed = site.web.captions
+        feed.set_on(site.space_id, True)
+        ticket = site.signer.sign(site.space_id, MEMBER, ttl_seconds=60)
+        async with aiohttp.ClientSession() as http, http.get(site.events_url, params={"ticket": ticket}) as response:
+            stream = EventStream(response)
+            await stream.captions_until(lambda c: c["on"])
+            allowed.clear()  # refunded
+            kind, data = "", None
+            while kind != "refused":
+                kind, data = await stream.next()
+            assert "no longer valid" in data["reason"]
+            with pytest.raises(AssertionError, match="the stream ended"):
+                await stream.next()
