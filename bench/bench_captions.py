@@ -30,6 +30,8 @@ import asyncio
 import csv
 import json
 import resource
+import subprocess
+import sys
 import time
 import wave
 from collections.abc import Mapping
@@ -197,6 +199,7 @@ class Tally:
     """What the runs add up to: (reference, hypothesis) pairs, phrase latencies, CPU and wall time, late ticks."""
 
     clips: list[tuple[str, str]] = field(default_factory=list)
+    sources: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # clips by name's prefix: "librivox"
     talks: list[tuple[str, str]] = field(default_factory=list)
     waits: list[float] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
@@ -227,12 +230,15 @@ async def bench(corpus: Path, options: dict[str, object], label: str | None) -> 
     for clip in sorted((corpus / "clips").glob("*.wav")):
         said = await transcribe_clip(transcriber, heard, read_wav(clip))
         tally.clips.append((clip.with_suffix(".txt").read_text(), said))
+        tally.sources.setdefault(clip.stem.split("-")[0], []).append(tally.clips[-1])
         print(f"clip {clip.stem}: WER {100 * word_error_rate(*tally.clips[-1]):.1f} %  {said}")
     for talk in sorted(p for p in (corpus / "conversations").glob("*") if p.is_dir()):
         await run_conversation(transcriber, heard, talk, tally)
     await transcriber.close()
     cpu, wall = sum(r.cpu_seconds for r in tally.runs), sum(r.wall_seconds for r in tally.runs)
-    extra = {"wer_clips_pct": pooled_wer(tally.clips), "wer_conversations_pct": pooled_wer(tally.talks)}
+    extra: dict[str, object] = {"wer_clips_pct": pooled_wer(tally.clips)}
+    extra |= {f"wer_clips_{source}_pct": pooled_wer(pairs) for source, pairs in sorted(tally.sources.items())}
+    extra |= {"wer_conversations_pct": pooled_wer(tally.talks)}
     extra |= {"dropped_phrases": transcriber.dropped, "phrases_timed": len(tally.waits)}
     print(json.dumps(extra | {k: str(v) for k, v in options.items()}))
     return {
@@ -268,10 +274,21 @@ def main() -> None:
     parser.add_argument("--cpu-threads", type=int, default=1, help="CTranslate2's threads for the one transcriber")
     parser.add_argument("--window", type=float, default=MIN_WINDOW_S, help="whisper's shortest window in seconds")
     parser.add_argument("--mixer-only", action="store_true", help="the conversations without speech-to-text")
+    parser.add_argument("--stress", type=int, default=0, help="busy processes beside the bench (a loaded machine)")
     args = parser.parse_args()
-    if args.mixer_only:
-        print(json.dumps(asyncio.run(mixer_only(args.corpus))))
-        return
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.stress)]
+    try:
+        if args.mixer_only:
+            print(json.dumps(asyncio.run(mixer_only(args.corpus))))
+            return
+        run_bench(args)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def run_bench(args: argparse.Namespace) -> None:
     options: dict[str, object] = {"cpu_threads": args.cpu_threads, "window_s": args.window}
     if args.model_dir is not None or args.tiny:
         options["model_dir"] = args.model_dir or tiny_model_dir()

@@ -1,8 +1,9 @@
-"""One faster-whisper model per process, shared by every Space, run on one worker thread off the event loop.
+"""One whisper model per process (whisper.py), shared by every Space, run on one worker thread off the event loop.
 
 The 20 ms mixer never waits: `submit` only appends to a bounded queue. When the queue is full the OLDEST pending
 phrase is dropped and counted, so captions catch up rather than trail minutes behind. CTranslate2 releases the GIL
-while it decodes, so the loop keeps its ticks while a phrase is transcribed.
+while it decodes, and its threads run below the loop's priority, so the loop keeps its ticks while phrases are
+transcribed. The phrases waiting when the worker is free go to whisper in one batch.
 """
 
 from __future__ import annotations

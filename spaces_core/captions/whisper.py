@@ -30,7 +30,7 @@ __all__ = ["MIN_WINDOW_S", "PAD_S", "ShortWindowWhisper", "without_loop"]
 
 PAD_S: Final = 1.0  # silence after the longest phrase of a batch: whisper ends its last word better with some
 # Shorter windows looped: on a 1-3 s phrase in a 2-6 s window whisper repeats the phrase until its token limit
-# (base and tiny.en, LibriVox and card names); from 10 s on, base's WER on the clips equals its WER at 30 s.
+# (base and tiny.en, LibriVox and card names); at 10 s none looped, and base's WER on LibriVox equals its 30 s one.
 MIN_WINDOW_S: Final = 10.0
 _WINDOW_S: Final = 30.0  # whisper's own window: a longer phrase (never cut that long by PhraseCutter) is trimmed
 _NICE: Final = 10  # whisper's threads yield the CPU to the event loop's (the mixer's) when both want it
@@ -49,14 +49,10 @@ class ShortWindowWhisper:
         self._whisper = _load_at_low_priority(directory, cpu_threads)
 
     def transcribe(self, phrases: Sequence[Mono16], language: str) -> list[str]:
-        """Each phrase's text, in order. Greedy, no previous text, the language given (never detected).
-
-        The calling thread (the Transcriber's worker, which does nothing else) computes the mel features and is
-        lowered to whisper's priority, like the model's own threads."""
+        """Each phrase's text, in order. Greedy, no previous text, the language given (never detected)."""
         import ctranslate2
         from faster_whisper.tokenizer import Tokenizer
 
-        _lower_this_thread()
         model = self._whisper.model
         tokenizer = Tokenizer(self._whisper.hf_tokenizer, model.is_multilingual, task="transcribe", language=language)
         speech_s = max(len(p) for p in phrases) / RATE
@@ -84,17 +80,14 @@ class ShortWindowWhisper:
         return np.ascontiguousarray(mel[:, :frames], dtype=np.float32)
 
 
-def _lower_this_thread() -> None:
-    if sys.platform == "linux":  # elsewhere setpriority would renice the whole process, the loop too
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICE)
-
-
 def _load_at_low_priority(directory: Path, cpu_threads: int) -> WhisperModel:
     """The model, loaded on a short-lived thread at nice +_NICE (Linux sets it per thread).
 
-    CTranslate2 decodes on threads of its own, created with the model, which inherit their creator's nice value.
-    Measured on a loaded 2-core machine (docs/BENCHMARKS.md): at the same priority as the event loop, whisper's
-    threads took the core the 20 ms mixer needed and made ticks late; below it, the mixer's thread runs first.
+    CTranslate2 decodes on threads of its own, created with the model, which inherit their creator's nice value
+    (checked in /proc: the decoding thread runs at nice 10, the caller at 0). When the cores are busy, the event
+    loop's thread (the 20 ms mixer) then runs before whisper's. The Transcriber's worker thread itself stays at the
+    loop's priority: it takes the GIL (mel features, tokens), and a low-priority thread preempted while holding the
+    GIL would stall the loop. docs/BENCHMARKS.md has the late ticks measured with and without.
     """
     from faster_whisper import WhisperModel  # heavy import, paid only when captions are used
 
@@ -103,7 +96,8 @@ def _load_at_low_priority(directory: Path, cpu_threads: int) -> WhisperModel:
 
     def load() -> None:
         try:
-            _lower_this_thread()
+            if sys.platform == "linux":  # elsewhere setpriority would renice the whole process, the loop too
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICE)
             loaded.append(WhisperModel(str(directory), device="cpu", compute_type="int8", cpu_threads=cpu_threads))
         except BaseException as error:  # re-raised on the caller's thread
             failed.append(error)
