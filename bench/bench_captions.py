@@ -87,12 +87,16 @@ class Run:
     wall_seconds: float = 0.0
 
     def late_ticks(self) -> int:
-        """Ticks past their deadline by more than LATE_S, deadlines rebuilt as the engine sets them."""
-        late, deadline = 0, None
+        return len(self.late())
+
+    def late(self) -> list[tuple[float, float]]:
+        """(when, how late) of the ticks past their deadline by more than LATE_S, in seconds from the start,
+        deadlines rebuilt as the engine sets them."""
+        late, deadline = [], None
         for at in self.tick_times:
             deadline = at if deadline is None else deadline + FRAME_SECONDS
             if at - deadline > LATE_S:
-                late += 1
+                late.append((at - self.start, at - deadline))
             if at - deadline > STALL_S:
                 deadline = at
         return late
@@ -215,7 +219,8 @@ async def run_conversation(
         waits = latencies(run, heard, list(csv.DictReader(source, delimiter="\t")))
     tally.waits += waits
     shown = sorted(round(1000 * w) for w in waits)
-    print(f"{talk.name}: {len(run.tick_times)} ticks, {run.late_ticks()} late; latency ms {shown}")
+    late = [f"{at:.2f} s (+{1000 * by:.0f} ms)" for at, by in run.late()]
+    print(f"{talk.name}: {len(run.tick_times)} ticks, {run.late_ticks()} late {late}; latency ms {shown}")
     for speaker in sorted(streams):
         said = " ".join(c.text for _, c in heard[run.first :] if c.speaker_id == speaker)
         tally.talks.append(((talk / f"{speaker}.txt").read_text(), said))
