@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import gc
 import json
 import resource
 import subprocess
@@ -116,6 +117,31 @@ class Discard:
 
     def submit(self, phrase: Utterance, language: str) -> None:
         self.transcribed += 1
+
+
+class GcPauses:
+    """This process's garbage collections: (monotonic start, seconds, generation). A collection stops every thread
+    that wants the GIL, the loop's too."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float, int]] = []
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.monotonic()
+        else:
+            self.pauses.append((self._started, time.monotonic() - self._started, info["generation"]))
+
+    def during(self, run: Run) -> str:
+        mine = [(at - run.start, s, g) for at, s, g in self.pauses if run.start <= at <= run.start + run.wall_seconds]
+        longest = max(mine, key=lambda p: p[1], default=(0.0, 0.0, 0))
+        full = sum(1 for _, _, g in mine if g == 2)
+        return f"gc {len(mine)} ({full} full), longest {1000 * longest[1]:.0f} ms at {longest[0]:.2f} s"
+
+
+GC = GcPauses()
 
 
 async def wait_for(transcriber: PhraseSink, target: int) -> None:
@@ -221,6 +247,7 @@ async def run_conversation(
     shown = sorted(round(1000 * w) for w in waits)
     late = [f"{at:.2f} s (+{1000 * by:.0f} ms)" for at, by in run.late()]
     print(f"{talk.name}: {len(run.tick_times)} ticks, {run.late_ticks()} late {late}; latency ms {shown}")
+    print(f"{talk.name}: {GC.during(run)}")
     for speaker in sorted(streams):
         said = " ".join(c.text for _, c in heard[run.first :] if c.speaker_id == speaker)
         tally.talks.append(((talk / f"{speaker}.txt").read_text(), said))
