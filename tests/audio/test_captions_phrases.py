@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from spaces_core.audio.format import FRAME_SAMPLES, FRAME_SECONDS, Pcm
-from spaces_core.captions.packing import GAP_S, pack, split_words
 from spaces_core.captions.phrases import RATE, PhraseCutter, Resampler16k, Utterance
 from spaces_core.captions.transcriber import DropOldestQueue
 
@@ -94,13 +93,3 @@ def test_back_pressure_drops_the_oldest_and_counts_it() -> None:
     assert [queue.get(), queue.get(), queue.get()] == [3, 4, 5]
     queue.close()
     assert queue.get() is None
-
-
-def test_packed_phrases_keep_their_spans_and_get_their_own_words_back() -> None:
-    audio, spans = pack([np.ones(16_000, np.int16), np.ones(8_000, np.int16)])
-    assert len(audio) == 16_000 + 8_000 + 2 * round(GAP_S * RATE)
-    assert spans == [(0.0, 1.0), (1.0 + GAP_S, 1.5 + GAP_S)]
-    words = [(0.1, 0.4, " Hello"), (0.6, 1.1, " there."), (1.45, 1.6, " Second"), (1.7, 1.9, " one.")]
-    # " there." straddles the first end; its middle (0.85) is inside the first span. " Second" starts in the gap.
-    assert split_words(words, spans) == ["Hello there.", "Second one."]
-    assert split_words([], spans) == ["", ""]
