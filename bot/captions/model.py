@@ -55,7 +55,7 @@ class CaptionsModel:
         if not english_only(directory):
             return None
         if self._model_dir is None:
-            return f"tiny.en (the packaged default; set {MODEL_SETTING} to a multilingual whisper model)"
+            return f"the packaged default ({MODEL_SETTING} unset; point it at a multilingual whisper model)"
         return f"{directory.name} ({MODEL_SETTING}; point it at a multilingual whisper model)"
 
     async def ready(self) -> str | None:

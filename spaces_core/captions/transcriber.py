@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import logging
 import threading
 import time
@@ -66,11 +67,14 @@ def check_model(model_dir: Path | None) -> Path:
 
 def english_only(model_dir: Path) -> bool:
     """Whether the model knows English only (tiny.en, base.en...), told by its vocabulary's size without loading
-    it; a model without `vocabulary.txt` is taken by its directory's name."""
-    vocabulary = model_dir / "vocabulary.txt"
-    if vocabulary.is_file():
-        with vocabulary.open(encoding="utf-8") as lines:
+    it (CTranslate2 writes it as `vocabulary.txt` or `vocabulary.json`); without either, by its directory's name."""
+    listed = model_dir / "vocabulary.txt"
+    if listed.is_file():
+        with listed.open(encoding="utf-8") as lines:
             return sum(1 for line in lines if line.strip()) <= _ENGLISH_ONLY_VOCABULARY
+    as_json = model_dir / "vocabulary.json"
+    if as_json.is_file():
+        return len(json.loads(as_json.read_text(encoding="utf-8"))) <= _ENGLISH_ONLY_VOCABULARY
     return model_dir.name.endswith(".en")
 
 

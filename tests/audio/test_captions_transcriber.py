@@ -16,6 +16,7 @@ import pytest
 from sandbox.speech import speech
 from spaces_core.audio.format import FRAME_SAMPLES, FRAME_SECONDS
 from spaces_core.captions.accuracy import word_error_rate
+from spaces_core.captions.models import tiny_model_dir
 from spaces_core.captions.phrases import PhraseCutter, Utterance
 from spaces_core.captions.transcriber import (
     Caption,
@@ -121,8 +122,9 @@ async def test_spaces_sharing_the_transcriber_get_their_captions_back_by_key_loa
     assert all(c.key == {1: "space-a", 2: "space-b"}[c.speaker_id] for c in heard)
 
 
-def test_the_packaged_model_is_english_only() -> None:
-    assert english_only(packaged_model_dir())
+def test_the_packaged_base_model_is_multilingual_and_tiny_en_is_english_only() -> None:
+    assert not english_only(packaged_model_dir())
+    assert english_only(tiny_model_dir())
 
 
 async def test_a_missing_model_directory_is_named_in_the_error(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 from bot.captions.render import HEADER
 from demo.world import World
 from sandbox.speech import encode_opus, speech
+from spaces_core.captions.models import tiny_model_dir
 from spaces_core.captions.transcriber import ModelMissing, packaged_model_dir
 from spaces_core.services.transcripts import TranscriptService
 from spaces_core.store.database import create_engine, make_uow_factory
@@ -175,9 +176,16 @@ async def test_captions_are_refused_without_the_audio_and_without_a_model(
     stage, _ = await open_second(world)
     refused = await world.slash(stage, world["cole"], "space captions", mode="on")
     assert "Captions can't start" in refused.content and said_why(refused.content), refused.content
-    # The packaged model knows English only: another language is refused, naming the setting that changes it.
+    # The packaged model (base) is multilingual: the server may caption in French.
     french = await world.slash(world.chat_id, world.owner, "server-settings", captions_language="fr")
-    assert "knows English only" in french.content and "CAPTIONS_MODEL_DIR" in french.content, french.content
+    assert "knows English only" not in french.content and "fr" in french.content, french.content
+    assert (await world.bot.bot.app.settings.policy(world.guild_id)).captions_language == "fr"
+
+    # An English-only model (tiny.en) refuses another language, naming the setting that changes it.
+    await world.stop_bot()
+    await world.start_bot(captions_model_dir=str(tiny_model_dir()))
+    german = await world.slash(world.chat_id, world.owner, "server-settings", captions_language="de")
+    assert "knows English only" in german.content and "CAPTIONS_MODEL_DIR" in german.content, german.content
 
     await world.stop_bot()
     await world.start_bot(captions_model_dir=str(tmp_path / "no-model"))
