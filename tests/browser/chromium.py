@@ -95,6 +95,11 @@ class Chromium:
         metrics = {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True}
         await self._command("Emulation.setDeviceMetricsOverride", metrics)
 
+    async def window(self, width: int, height: int = 900) -> None:
+        """Lay the page out in a window `width` CSS pixels wide (a phone's, with its viewport rules, under 600)."""
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
+        await self._command("Emulation.setDeviceMetricsOverride", metrics)
+
     async def screenshot(self, path: Path) -> None:
         """The page as it looks now, as PNG (to look at what a test saw)."""
         path.write_bytes(base64.b64decode((await self._command("Page.captureScreenshot", {}))["data"]))
