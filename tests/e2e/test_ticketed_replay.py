@@ -6,16 +6,12 @@ from __future__ import annotations
 from demo.world import World
 from tests.e2e.conftest import eventually, live_space
 from tests.e2e.test_recording import record, replay_link, speak
-from tests.e2e.tickets_support import buy, go_live, has_role, schedule, sell, stripe_of
+from tests.e2e.tickets_support import live_with_a_holder
 
 
 async def test_a_ticketed_spaces_replay_is_refused_to_a_stranger_and_given_to_a_holder(ticket_world: World) -> None:
     world = ticket_world
-    await schedule(world, when="in 2s")
-    await sell(world, price=5)
-    await stripe_of(world).pay(await buy(world, "cole"))
-    await eventually(lambda: has_role(world, "cole"))
-    await go_live(world)
+    await live_with_a_holder(world, "cole")
     space = await live_space(world)
     await record(world, "hana", "on")
     await speak(world, {"hana": 440}, 1.0)

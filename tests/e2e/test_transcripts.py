@@ -18,7 +18,7 @@ from spaces_core.domain.transcripts import Phrase, render_txt, render_vtt
 from tests.e2e.conftest import eventually, live_space, press, start_space
 from tests.e2e.test_pickers import choices
 from tests.e2e.test_recording import record, recordings, speak
-from tests.e2e.tickets_support import TITLE, buy, go_live, has_role, schedule, sell, stripe_of
+from tests.e2e.tickets_support import TITLE, live_with_a_holder
 
 
 def said(space_id: str, speaker: int, start_s: float, text: str) -> Phrase:
@@ -123,11 +123,7 @@ async def test_search_finds_words_said_bolds_them_and_links_the_replay_at_that_m
 
 async def test_a_ticketed_spaces_transcript_is_for_those_who_could_hear_it(ticket_world: World) -> None:
     world = ticket_world
-    await schedule(world, when="in 2s")
-    await sell(world, price=5)
-    await stripe_of(world).pay(await buy(world, "cole"))
-    await eventually(lambda: has_role(world, "cole"))
-    await go_live(world)
+    await live_with_a_holder(world, "cole")
     space = await live_space(world)
     await world.slash(world.stage_id, world["hana"], "space end")
     await world.bot.bot.app.transcripts.add([said(space.id, world["hana"], 3, "The secret chord progression")])

@@ -113,3 +113,12 @@ async def go_live(world: World, host: str = "hana") -> None:
     record = await press(world, host, prompt, start)
     assert "You're live" in (record.content or ""), record.content
     await eventually(lambda: world.server.stage_instance(world.stage_id) is not None)
+
+
+async def live_with_a_holder(world: World, holder: str = "cole") -> None:
+    """A ticketed Space live on the Stage, hosted by hana, with `holder` holding a paid ticket (and its role)."""
+    await schedule(world, when="in 2s")
+    await sell(world, price=5)
+    await stripe_of(world).pay(await buy(world, holder))
+    await eventually(lambda: has_role(world, holder))
+    await go_live(world)
