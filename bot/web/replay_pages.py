@@ -62,7 +62,8 @@ def human_length(seconds: float) -> str:
 
 def _initials(name: str) -> str:
     """What Discord shows for a server without an icon: the first letter of each of its first words."""
-    return "".join(word[0] for word in name.split()[:3]).upper() or "?"
+    firsts = (next((c for c in word if c.isalnum()), "") for word in name.split())
+    return "".join(firsts)[:3].upper() or "?"
 
 
 def _picture(url: str | None, css: str, fallback: str) -> str:
@@ -108,7 +109,8 @@ def replay_filename(facts: ReplayFacts | None) -> str:
 
 def attachment_header(filename: str) -> str:
     """RFC 6266: the UTF-8 name for every current browser, and an ASCII one for anything older."""
-    ascii_stem = filename[: -len(".ogg")].encode("ascii", "ignore").decode().strip(" .") or "Space replay"
+    kept = filename[: -len(".ogg")].encode("ascii", "ignore").decode()
+    ascii_stem = " ".join(kept.split()).strip(" .") or "Space replay"
     return f"attachment; filename=\"{ascii_stem}.ogg\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
