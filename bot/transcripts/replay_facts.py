@@ -13,6 +13,8 @@ from spaces_core.domain.errors import NotFound
 
 __all__ = ["ReplayHeader"]
 
+AVATAR_SIZE = 64  # pixels: the header shows them at 32 CSS px, sharp on a 2x screen, not Discord's 1,024 default
+
 
 class ReplayHeader:
     def __init__(self, client: discord.Client) -> None:
@@ -31,9 +33,9 @@ class ReplayHeader:
         return ReplayFacts(
             title=space.title,
             host_name=host.display_name if host is not None else "a former member",
-            host_avatar=host.display_avatar.url if host is not None else None,
+            host_avatar=host.display_avatar.with_size(AVATAR_SIZE).url if host is not None else None,
             server_name=guild.name if guild is not None else "a Discord server",
-            server_icon=guild.icon.url if guild is not None and guild.icon is not None else None,
+            server_icon=guild.icon.with_size(AVATAR_SIZE).url if guild is not None and guild.icon is not None else None,
             started_at=space.started_at or space.created_at,
             length_seconds=None if length is None else length.total_seconds(),
         )

@@ -11,6 +11,7 @@ and kept for the last few Spaces asked about, since a reader opening the page ag
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import timedelta
@@ -27,6 +28,7 @@ from spaces_core.recap import Chapter, chapters
 
 __all__ = ["ReplayLines"]
 
+log = logging.getLogger(__name__)
 KEPT_CHAPTERS = 32  # Spaces whose chapters are remembered: the replays being read now, not every one ever read
 
 
@@ -73,7 +75,11 @@ class ReplayLines:
             return ()
         key = (space_id, len(phrases), phrases[-1].end)  # phrases deleted or added make another key
         if key not in self._chapters:
-            self._chapters[key] = await asyncio.to_thread(chapters, phrases)
+            try:
+                self._chapters[key] = await asyncio.to_thread(chapters, phrases)
+            except Exception:  # the keywords failing must not take the transcript with them
+                log.exception("chapters of Space %s", space_id)
+                return ()
             while len(self._chapters) > KEPT_CHAPTERS:
                 self._chapters.popitem(last=False)
         self._chapters.move_to_end(key)

@@ -79,7 +79,8 @@ def header_html(facts: ReplayFacts | None) -> str:
     if facts is None:
         plain = '<p class="kicker">Replay</p><h1 id="space-title">Replay of a Space</h1>'
         return f'{plain}<p class="meta">{_length(None)}</p>'
-    started = facts.started_at.astimezone(UTC)
+    moment = facts.started_at
+    started = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC)
     return (
         f'<p class="server">{_picture(facts.server_icon, "server-icon", facts.server_name)}'
         f"<span>{html.escape(facts.server_name)}</span></p>"
