@@ -44,6 +44,11 @@ GONE = (
     "has passed."
 )
 STILL_LIVE = "This Space is still live: its replay opens here once it has ended."
+NOT_VALID = "This link is not valid."  # as `LinkSigner` says it; the page says more
+FORGED = (
+    "This link is not valid: part of it may have been lost when it was copied, or it was changed. Links to a "
+    "replay only work exactly as the bot sent them."
+)
 REFUSED_HEADING = "This link can't open the replay"
 GONE_HEADING = "This replay isn't here"
 
@@ -88,7 +93,8 @@ def add_replay_routes(
         try:
             member = signer.verify(token, space_id, purpose="replay")
         except LinkRefused as refused:
-            raise _Refused(403, str(refused)) from None
+            reason = str(refused)
+            raise _Refused(403, reason, FORGED if reason == NOT_VALID else reason) from None
         if is_live(space_id):
             raise _Refused(404, NO_REPLAY, STILL_LIVE)
         path = file_of(space_id)

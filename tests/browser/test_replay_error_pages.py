@@ -49,7 +49,12 @@ async def test_forged_expired_and_deleted_links_get_the_styled_page_with_the_rig
         await browser.open("about:blank")
         seen = await opened(browser, site.url(forged), "replay-error-forged")
         assert seen["heading"] == "This link can't open the replay"
-        assert seen["reason"] == "This link is not valid."
+        assert seen["reason"].startswith("This link is not valid: part of it may have been lost when it was copied")
+        await browser.emulate(dark=True)
+        await browser.window(PHONE)
+        assert await axe_violations(browser) == [], "dark"
+        await keep_screenshots(browser, "replay-error-forged-dark")
+        await browser.emulate(dark=False)
         assert HOW in seen["steps"] and "Stage channel" in seen["steps"]
         styled = seen["background"]
         assert styled not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")  # the page's own look, not a bare page
