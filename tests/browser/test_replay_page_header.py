@@ -70,6 +70,76 @@ async def audited(browser: Chromium, name: str) -> None:
     await keep_screenshots(browser, name)
 
 
+async def sees_the_header(browser: Chromium, space: Any, length: timedelta) -> None:
+    """What the Space is, whose, where, when (the viewer's zone and language), how long; names stay text."""
+    assert await browser.evaluate(TEXT.format("#space-title")) == TITLE
+    assert await browser.evaluate("document.querySelector('header b, header img[src=\"x\"]') === null")
+    assert await browser.evaluate("document.title") == f"{TITLE} · Replay"
+    assert await browser.evaluate(TEXT.format("#host-name")) == "hana"
+    assert await browser.evaluate(TEXT.format(".server span:last-child")) == "Beat Makers"
+    avatar = await browser.evaluate("document.querySelector('img.avatar').src")
+    assert avatar.startswith("https://cdn.discordapp.com/"), avatar  # Discord's CDN, for the member the bot knows
+    iso = await browser.evaluate("document.getElementById('when').dateTime")
+    started = space.started_at or space.created_at
+    assert datetime.fromisoformat(iso) == started
+    shown = await browser.evaluate(TEXT.format("#when"))
+    assert started.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M") in shown, shown
+    same = "{weekday: 'short', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', " \
+        "minute: '2-digit', timeZoneName: 'short', timeZone: 'Asia/Tokyo'}"  # fmt: skip
+    assert shown == await browser.evaluate(f"new Intl.DateTimeFormat('fr-FR', {same}).format(new Date({iso!r}))")
+    assert await browser.evaluate(TEXT.format("#length")) == f"{round(length.total_seconds())} s"
+
+
+async def chapters_seek(browser: Chromium, expected: list[list[Any]]) -> None:
+    """The recap's chapters, at their places in the replay; choosing one plays from there and lights it."""
+    await eventually(lambda: browser.evaluate("!document.getElementById('chapters-panel').hidden"))
+    listed = await browser.evaluate(
+        "[...document.querySelectorAll('#chapters li')].map(li => [li.querySelector('.keyword').textContent,"
+        " Number(li.dataset.at)])"
+    )
+    assert listed == expected
+    await eventually(lambda: browser.evaluate("document.getElementById('replay').readyState >= 1"), timeout=10)
+    await browser.evaluate("document.querySelectorAll('#chapters button')[2].click()")
+    await eventually(lambda: browser.evaluate(f"Math.abs({NOW} - {expected[2][1]}) < 0.3"), timeout=5)
+    current = "document.querySelectorAll('#chapters button')[2].getAttribute('aria-current')"
+    await eventually(lambda: browser.evaluate(f"{current} === 'true'"))
+    await browser.evaluate("document.getElementById('replay').pause()")
+
+
+async def search_marks_and_counts(browser: Chromium) -> None:
+    """Every word, any case; the matches marked; the count said; HTML someone said stays text; Esc clears."""
+    await browser.evaluate("document.getElementById('search').focus()")
+    await browser.type("drum MACHINES")
+    await eventually(lambda: browser.evaluate(f"{STATUS} === '3 matches'"))
+    assert await browser.evaluate(SHOWN) == 3
+    marks = await browser.evaluate(MARKS)
+    assert marks[:3] == [["drum", "machines"], ["drum", "machines"], ["Drum", "machines", "drum"]], marks
+    assert marks[3:] == [[], [], []]
+    await browser.press("Escape")
+    await eventually(lambda: browser.evaluate(f"{STATUS} === '' && {SHOWN} === 6"))
+    assert await browser.evaluate("document.getElementById('search').value") == ""
+    assert await browser.evaluate(MARKS) == [[]] * 6
+    await browser.type("<IMG src")
+    await eventually(lambda: browser.evaluate(f"{STATUS} === '1 match'"))
+    assert (await browser.evaluate(MARKS))[1] == ["<img", "src"]
+    assert await browser.evaluate("document.querySelector('#transcript img') === null")
+    assert await browser.evaluate(TEXT.format("#transcript li:not([hidden]) .said")) == SAID[1][2]
+    await browser.evaluate("document.getElementById('search').value = 'nobody said this'")
+    await browser.evaluate("document.getElementById('search').dispatchEvent(new Event('input'))")
+    await eventually(lambda: browser.evaluate(f"{STATUS} === 'No matches' && {SHOWN} === 0"))
+    await browser.press("Escape")
+    await eventually(lambda: browser.evaluate(f"{SHOWN} === 6"))
+
+
+async def enter_on_a_line_seeks(browser: Chromium) -> None:
+    """A line is a button, its focus shows, Enter plays from it."""
+    await browser.evaluate("document.querySelectorAll('#transcript .line')[4].focus()")
+    assert await browser.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    await browser.press("Enter")
+    await eventually(lambda: browser.evaluate(f"Math.abs({NOW} - 3.0) < 0.3 && {LIT} === 4"), timeout=5)
+    await browser.evaluate("document.getElementById('replay').pause()")
+
+
 async def test_the_header_chapters_search_and_download_of_a_real_replay(world: World) -> None:
     space, begins, length, link = await recorded(world)
     stored = await world.bot.bot.app.transcripts.of_space(space.id)
@@ -81,69 +151,10 @@ async def test_the_header_chapters_search_and_download_of_a_real_replay(world: W
         await browser.emulate(timezone="Asia/Tokyo", locale="fr-FR")
         await browser.navigate(link)
         await eventually(lambda: browser.evaluate(f"{SHOWN} === 6"), timeout=10)
-
-        # The header: what the Space is, whose, where, when (the viewer's zone and language), how long.
-        assert await browser.evaluate(TEXT.format("#space-title")) == TITLE
-        assert await browser.evaluate("document.querySelector('header b, header img[src=\"x\"]') === null")
-        assert await browser.evaluate("document.title") == f"{TITLE} · Replay"
-        assert await browser.evaluate(TEXT.format("#host-name")) == "hana"
-        assert await browser.evaluate(TEXT.format(".server span:last-child")) == "Beat Makers"
-        avatar = await browser.evaluate("document.querySelector('img.avatar').src")
-        assert avatar.startswith("https://cdn.discordapp.com/"), avatar  # Discord's CDN, for the member the bot knows
-        iso = await browser.evaluate("document.getElementById('when').dateTime")
-        started = space.started_at or space.created_at
-        assert datetime.fromisoformat(iso) == started
-        shown = await browser.evaluate(TEXT.format("#when"))
-        assert started.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M") in shown, shown
-        same = "{weekday: 'short', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', " \
-            "minute: '2-digit', timeZoneName: 'short', timeZone: 'Asia/Tokyo'}"  # fmt: skip
-        assert shown == await browser.evaluate(f"new Intl.DateTimeFormat('fr-FR', {same}).format(new Date({iso!r}))")
-        assert await browser.evaluate(TEXT.format("#length")) == f"{round(length.total_seconds())} s"
-
-        # Chapters: the recap's, at their places in the replay; choosing one plays from there.
-        await eventually(lambda: browser.evaluate("!document.getElementById('chapters-panel').hidden"))
-        listed = await browser.evaluate(
-            "[...document.querySelectorAll('#chapters li')].map(li => [li.querySelector('.keyword').textContent,"
-            " Number(li.dataset.at)])"
-        )
-        assert listed == expected_chapters
-        await eventually(lambda: browser.evaluate("document.getElementById('replay').readyState >= 1"), timeout=10)
-        third = expected_chapters[2][1]
-        await browser.evaluate("document.querySelectorAll('#chapters button')[2].click()")
-        await eventually(lambda: browser.evaluate(f"Math.abs({NOW} - {third}) < 0.3"), timeout=5)
-        current = "document.querySelectorAll('#chapters button')[2].getAttribute('aria-current')"
-        await eventually(lambda: browser.evaluate(f"{current} === 'true'"))
-        await browser.evaluate("document.getElementById('replay').pause()")
-
-        # Search: every word, any case; the matches marked; the count said; HTML someone said stays text.
-        await browser.evaluate("document.getElementById('search').focus()")
-        await browser.type("drum MACHINES")
-        await eventually(lambda: browser.evaluate(f"{STATUS} === '3 matches'"))
-        assert await browser.evaluate(SHOWN) == 3
-        marks = await browser.evaluate(MARKS)
-        assert marks[:3] == [["drum", "machines"], ["drum", "machines"], ["Drum", "machines", "drum"]], marks
-        assert marks[3:] == [[], [], []]
-        await browser.press("Escape")
-        await eventually(lambda: browser.evaluate(f"{STATUS} === '' && {SHOWN} === 6"))
-        assert await browser.evaluate("document.getElementById('search').value") == ""
-        assert await browser.evaluate(MARKS) == [[]] * 6
-        await browser.type("<IMG src")
-        await eventually(lambda: browser.evaluate(f"{STATUS} === '1 match'"))
-        assert (await browser.evaluate(MARKS))[1] == ["<img", "src"]
-        assert await browser.evaluate("document.querySelector('#transcript img') === null")
-        assert await browser.evaluate(TEXT.format("#transcript li:not([hidden]) .said")) == SAID[1][2]
-        await browser.evaluate("document.getElementById('search').value = 'nobody said this'")
-        await browser.evaluate("document.getElementById('search').dispatchEvent(new Event('input'))")
-        await eventually(lambda: browser.evaluate(f"{STATUS} === 'No matches' && {SHOWN} === 0"))
-        await browser.press("Escape")
-        await eventually(lambda: browser.evaluate(f"{SHOWN} === 6"))
-
-        # The keyboard: a line is a button, its focus shows, Enter plays from it.
-        await browser.evaluate("document.querySelectorAll('#transcript .line')[4].focus()")
-        assert await browser.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
-        await browser.press("Enter")
-        await eventually(lambda: browser.evaluate(f"Math.abs({NOW} - 3.0) < 0.3 && {LIT} === 4"), timeout=5)
-        await browser.evaluate("document.getElementById('replay').pause()")
+        await sees_the_header(browser, space, length)
+        await chapters_seek(browser, expected_chapters)
+        await search_marks_and_counts(browser)
+        await enter_on_a_line_seeks(browser)
 
         await audited(browser, "replay-page")
         await browser.emulate(dark=True)
@@ -155,8 +166,7 @@ async def test_the_header_chapters_search_and_download_of_a_real_replay(world: W
         download = await browser.evaluate(
             "(a => [a.href, a.getAttribute('download')])(document.getElementById('download'))"
         )
-        assert download[1] == FILENAME
-        assert download[0].endswith("&download=1")
+        assert download[1] == FILENAME and download[0].endswith("&download=1")
         assert await browser.evaluate("document.title") == f"{TITLE} · Replay"  # no markup ever ran
     finally:
         await browser.close()
