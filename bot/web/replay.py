@@ -30,7 +30,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.web.links import LinkRefused, LinkSigner
-from bot.web.replay_pages import FactsOf, attachment_header, error_page, page_html, replay_filename
+from bot.web.replay_pages import FactsOf, ReplayFacts, attachment_header, error_page, page_html, replay_filename
 
 __all__ = ["TranscriptOf", "add_replay_routes", "replay_path"]
 
@@ -87,56 +87,73 @@ def add_replay_routes(
     """`file_of(space_id)`: the replay's file if it exists; `is_live(space_id)`: still being recorded;
     `transcript_of(space_id, member_id)`: the lines and chapters beside the player (none without it);
     `facts_of(space_id)`: the header's title, host, server, date and length (a plain header without it)."""
+    routes = _ReplayRoutes(signer, file_of, is_live, transcript_of, facts_of)
+    app.router.add_get("/replays/{space_id:[0-9A-Za-z]+}", routes.page)
+    app.router.add_get("/replays/{space_id:[0-9A-Za-z]+}/audio.ogg", routes.audio)
+    app.router.add_get("/replays/{space_id:[0-9A-Za-z]+}/transcript.json", routes.transcript)
 
-    def replay_file(request: web.Request) -> tuple[str, str, int, Path]:
+
+class _ReplayRoutes:
+    def __init__(
+        self,
+        signer: LinkSigner,
+        file_of: Callable[[str], Path | None],
+        is_live: Callable[[str], bool],
+        transcript_of: TranscriptOf | None,
+        facts_of: FactsOf | None,
+    ) -> None:
+        self._signer, self._file_of, self._is_live = signer, file_of, is_live
+        self._transcript_of, self._facts_of = transcript_of, facts_of
+
+    def _replay_file(self, request: web.Request) -> tuple[str, str, int, Path]:
+        """The link checked first (a refused one learns nothing), then the file: Space, token, member, path."""
         space_id, token = request.match_info["space_id"], request.query.get("token", "")
         try:
-            member = signer.verify(token, space_id, purpose="replay")
+            member = self._signer.verify(token, space_id, purpose="replay")
         except LinkRefused as refused:
             reason = str(refused)
             raise _Refused(403, reason, FORGED if reason == NOT_VALID else reason) from None
-        if is_live(space_id):
+        if self._is_live(space_id):
             raise _Refused(404, NO_REPLAY, STILL_LIVE)
-        path = file_of(space_id)
+        path = self._file_of(space_id)
         if path is None:
             raise _Refused(404, NO_REPLAY, GONE)
         return space_id, token, member, path
 
-    async def page(request: web.Request) -> web.Response:
+    async def _facts(self, space_id: str) -> ReplayFacts | None:
+        return await self._facts_of(space_id) if self._facts_of is not None else None
+
+    async def page(self, request: web.Request) -> web.Response:
         try:
-            space_id, token, _, _ = replay_file(request)
+            space_id, token, _, _ = self._replay_file(request)
         except _Refused as refused:
             return refused.page()
         signed = f"?token={quote(token, safe='')}"
-        facts = await facts_of(space_id) if facts_of is not None else None
         text = page_html(
-            facts,
+            await self._facts(space_id),
             audio=f"/replays/{space_id}/audio.ogg{signed}",
             lines=f"/replays/{space_id}/transcript.json{signed}",
         )
         return web.Response(text=text, content_type="text/html", headers=_PRIVATE)
 
-    async def transcript(request: web.Request) -> web.Response:
+    async def transcript(self, request: web.Request) -> web.Response:
         try:
-            space_id, _, member, _ = replay_file(request)
+            space_id, _, member, _ = self._replay_file(request)
         except _Refused as refused:
             raise refused.plain() from None
-        body = await transcript_of(space_id, member) if transcript_of is not None else None
-        if transcript_of is not None and body is None:
+        if self._transcript_of is None:
+            return web.json_response({"lines": [], "chapters": []}, headers=_PRIVATE)
+        body = await self._transcript_of(space_id, member)
+        if body is None:
             raise web.HTTPForbidden(text="This link's member may no longer hear this Space.", headers=_PRIVATE)
-        return web.json_response(body or {"lines": [], "chapters": []}, headers=_PRIVATE)
+        return web.json_response(body, headers=_PRIVATE)
 
-    async def audio(request: web.Request) -> web.FileResponse:
+    async def audio(self, request: web.Request) -> web.FileResponse:
         try:
-            space_id, _, _, path = replay_file(request)
+            space_id, _, _, path = self._replay_file(request)
         except _Refused as refused:
             raise refused.plain() from None
         headers = {"Content-Type": "audio/ogg", "Accept-Ranges": "bytes", "Cache-Control": "private"}
         if request.query.get("download") == "1":
-            facts = await facts_of(space_id) if facts_of is not None else None
-            headers["Content-Disposition"] = attachment_header(replay_filename(facts))
+            headers["Content-Disposition"] = attachment_header(replay_filename(await self._facts(space_id)))
         return web.FileResponse(path, headers=headers)
-
-    app.router.add_get("/replays/{space_id:[0-9A-Za-z]+}", page)
-    app.router.add_get("/replays/{space_id:[0-9A-Za-z]+}/audio.ogg", audio)
-    app.router.add_get("/replays/{space_id:[0-9A-Za-z]+}/transcript.json", transcript)
