@@ -38,6 +38,7 @@ from bot.tickets import schedule_handlers as ticket_schedule_handlers
 from bot.tickets.cog import TicketDoorCog
 from bot.tickets.desk import LiveOffers
 from bot.tickets.feature import TicketsOff, TicketsOn
+from bot.transcripts.replay_facts import ReplayHeader
 from bot.transcripts.replay_lines import ReplayLines
 from bot.web import LinkSigner, NoWeb, WebServer
 from spaces_core.bus import MessageBus
@@ -235,6 +236,7 @@ def _web(
         webhook=ticketing.webhook if ticketing is not None else None,
         captions=captions,
         replay_transcript=ReplayLines(bot),
+        replay_facts=ReplayHeader(bot),
     )
 
 

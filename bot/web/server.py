@@ -35,6 +35,7 @@ from bot.audio.rooms import AudioRooms, SpaceAudio
 from bot.captions.feed import CaptionFeed, CaptionSnapshot
 from bot.web.links import LinkRefused, LinkSigner
 from bot.web.replay import TranscriptOf, add_replay_routes, replay_path
+from bot.web.replay_pages import FactsOf
 from bot.web.stripe_webhook import StripeWebhook
 from spaces_core.domain.space import Space
 from spaces_core.webrtc import BadOffer, ListenerRejected
@@ -81,6 +82,7 @@ class WebServer:
         idle_timeout: float = IDLE_TIMEOUT,
         admission_recheck: float = ADMISSION_RECHECK,
         replay_transcript: TranscriptOf | None = None,
+        replay_facts: FactsOf | None = None,
     ) -> None:
         """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
         Space's captions are off)."""
@@ -91,6 +93,7 @@ class WebServer:
         self._name_of, self._ticketed, self._may_attend = name_of, ticketed, may_attend
         self._webhook = webhook
         self._replay_transcript = replay_transcript  # the lines beside the replay player
+        self._replay_facts = replay_facts  # the replay page's header
         self._idle_timeout = idle_timeout
         self.admission_recheck = admission_recheck  # seconds between two checks that an open stream still admits
         self._runner: web.AppRunner | None = None
@@ -124,6 +127,7 @@ class WebServer:
                 self._audio.replays.existing,
                 lambda space_id: self._audio.get(space_id) is not None,
                 self._replay_transcript,
+                self._replay_facts,
             )
         if self._webhook is not None:
             self._webhook.add_routes(app)

@@ -100,6 +100,27 @@ class Chromium:
         metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
         await self._command("Emulation.setDeviceMetricsOverride", metrics)
 
+    async def press(self, key: str) -> None:
+        """A real key press (down, then up) sent to the focused element: `Enter`, `Escape`, `Tab`."""
+        codes = {"Enter": (13, "\r"), "Escape": (27, ""), "Tab": (9, "")}
+        code, text = codes[key]
+        down = {"type": "keyDown", "key": key, "code": key, "windowsVirtualKeyCode": code, "text": text}
+        await self._command("Input.dispatchKeyEvent", down)
+        await self._command("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": key})
+
+    async def type(self, text: str) -> None:
+        """Text typed into the focused field, as a keyboard or an input method enters it."""
+        await self._command("Input.insertText", {"text": text})
+
+    async def emulate(self, *, timezone: str | None = None, locale: str | None = None, dark: bool = False) -> None:
+        """The viewer's time zone, locale and light or dark preference (takes effect for what runs after)."""
+        if timezone is not None:
+            await self._command("Emulation.setTimezoneOverride", {"timezoneId": timezone})
+        if locale is not None:
+            await self._command("Emulation.setLocaleOverride", {"locale": locale})
+        scheme = {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}
+        await self._command("Emulation.setEmulatedMedia", {"features": [scheme]})
+
     async def screenshot(self, path: Path) -> None:
         """The page as it looks now, as PNG (to look at what a test saw)."""
         path.write_bytes(base64.b64decode((await self._command("Page.captureScreenshot", {}))["data"]))

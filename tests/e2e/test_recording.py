@@ -133,8 +133,9 @@ async def test_recording_leaves_out_the_opted_out_speaker_and_gives_a_seekable_r
         deleted = await press(world, world["hana"], asked, "Confirm")
         assert "deleted" in deleted.message["content"], deleted.message
         assert not path.exists()
-        async with http.get(link) as gone:
-            assert gone.status == 404
+        async with http.get(link) as gone:  # the replay page's own look, saying why and how to ask again
+            assert gone.status == 404 and gone.content_type == "text/html"
+            assert "its host deleted it" in await gone.text() and "/space replay" in await gone.text()
     none_left = await world.slash(world.stage_id, world["hana"], "space replay")
     assert "no replay" in none_left.content
 
