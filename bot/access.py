@@ -12,9 +12,10 @@ from collections.abc import Iterable
 import discord
 
 from bot.context import app_of
+from spaces_core.domain.errors import NotFound
 from spaces_core.domain.space import Space
 
-__all__ = ["may_hear", "speaker_names"]
+__all__ = ["Audience", "may_hear", "speaker_names"]
 
 
 async def may_hear(client: discord.Client, space: Space, user_id: int, member: discord.Member | None = None) -> bool:
@@ -29,6 +30,21 @@ async def may_hear(client: discord.Client, space: Space, user_id: int, member: d
     ):
         return False
     return await app_of(client).tickets.may_attend(space, user_id)
+
+
+class Audience:
+    """`await audience(space_id, member_id)`: whether the member may hear that Space (for the web's signed links,
+    which name a Space and a member, not a Discord interaction). A Space the bot no longer knows is heard by none."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def __call__(self, space_id: str, member_id: int) -> bool:
+        try:
+            space = await app_of(self._client).spaces.get(space_id)
+        except NotFound:
+            return False
+        return await may_hear(self._client, space, member_id)
 
 
 def speaker_names(client: discord.Client, guild_id: int, speaker_ids: Iterable[int]) -> dict[int, str]:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from bot.access import Audience
 from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
@@ -237,6 +238,7 @@ def _web(
         captions=captions,
         replay_transcript=ReplayLines(bot),
         replay_facts=ReplayHeader(bot),
+        replay_audience=Audience(bot),
     )
 
 

@@ -32,18 +32,20 @@ from aiohttp import web
 from bot.web.links import LinkRefused, LinkSigner
 from bot.web.replay_pages import FactsOf, ReplayFacts, attachment_header, error_page, page_html, replay_filename
 
-__all__ = ["TranscriptOf", "add_replay_routes", "replay_path"]
+__all__ = ["MayHear", "TranscriptOf", "add_replay_routes", "replay_path"]
 
 # The token is in the page's URL: never send it on as a Referer, never keep the page in a shared cache.
 _PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store"}
 # {"lines": [...], "chapters": [...]}, or None: this member may not read it (any more)
 TranscriptOf = Callable[[str, int], Awaitable[dict[str, Any] | None]]
+MayHear = Callable[[str, int], Awaitable[bool]]  # (space id, member id): a refunded ticket no longer hears it
 NO_REPLAY = "There is no replay of this Space (it was deleted, or is not ready yet)."
 GONE = (
     "There is no replay of this Space any more: its host deleted it, or the server's time for keeping replays "
     "has passed."
 )
 STILL_LIVE = "This Space is still live: its replay opens here once it has ended."
+NO_LONGER = "This link's member may no longer hear this Space (a refunded ticket?)."
 NOT_VALID = "This link is not valid."  # as `LinkSigner` says it; the page says more
 FORGED = (
     "This link is not valid: part of it may have been lost when it was copied, or it was changed. Links to a "
@@ -83,11 +85,13 @@ def add_replay_routes(
     is_live: Callable[[str], bool],
     transcript_of: TranscriptOf | None = None,
     facts_of: FactsOf | None = None,
+    may_hear: MayHear | None = None,
 ) -> None:
     """`file_of(space_id)`: the replay's file if it exists; `is_live(space_id)`: still being recorded;
     `transcript_of(space_id, member_id)`: the lines and chapters beside the player (none without it);
-    `facts_of(space_id)`: the header's title, host, server, date and length (a plain header without it)."""
-    routes = _ReplayRoutes(signer, file_of, is_live, transcript_of, facts_of)
+    `facts_of(space_id)`: the header's title, host, server, date and length (a plain header without it);
+    `may_hear(space_id, member_id)`: whether the link's member may still hear it (everyone without it)."""
+    routes = _ReplayRoutes(signer, file_of, is_live, transcript_of, facts_of, may_hear)
     app.router.add_get("/replays/{space_id:[0-9A-Za-z]+}", routes.page)
     app.router.add_get("/replays/{space_id:[0-9A-Za-z]+}/audio.ogg", routes.audio)
     app.router.add_get("/replays/{space_id:[0-9A-Za-z]+}/transcript.json", routes.transcript)
@@ -101,9 +105,17 @@ class _ReplayRoutes:
         is_live: Callable[[str], bool],
         transcript_of: TranscriptOf | None,
         facts_of: FactsOf | None,
+        may_hear: MayHear | None,
     ) -> None:
         self._signer, self._file_of, self._is_live = signer, file_of, is_live
-        self._transcript_of, self._facts_of = transcript_of, facts_of
+        self._transcript_of, self._facts_of, self._may_hear = transcript_of, facts_of, may_hear
+
+    async def _heard_file(self, request: web.Request) -> tuple[str, str, int, Path]:
+        """`_replay_file`, then the member the link was issued to must still be allowed to hear the Space."""
+        space_id, token, member, path = self._replay_file(request)
+        if self._may_hear is not None and not await self._may_hear(space_id, member):
+            raise _Refused(403, NO_LONGER)
+        return space_id, token, member, path
 
     def _replay_file(self, request: web.Request) -> tuple[str, str, int, Path]:
         """The link checked first (a refused one learns nothing), then the file: Space, token, member, path."""
@@ -125,7 +137,7 @@ class _ReplayRoutes:
 
     async def page(self, request: web.Request) -> web.Response:
         try:
-            space_id, token, _, _ = self._replay_file(request)
+            space_id, token, _, _ = await self._heard_file(request)
         except _Refused as refused:
             return refused.page()
         signed = f"?token={quote(token, safe='')}"
@@ -150,7 +162,7 @@ class _ReplayRoutes:
 
     async def audio(self, request: web.Request) -> web.FileResponse:
         try:
-            space_id, _, _, path = self._replay_file(request)
+            space_id, _, _, path = await self._heard_file(request)
         except _Refused as refused:
             raise refused.plain() from None
         headers = {"Content-Type": "audio/ogg", "Accept-Ranges": "bytes", "Cache-Control": "private"}

@@ -34,7 +34,7 @@ from aiohttp import web
 from bot.audio.rooms import AudioRooms, SpaceAudio
 from bot.captions.feed import CaptionFeed, CaptionSnapshot
 from bot.web.links import LinkRefused, LinkSigner
-from bot.web.replay import TranscriptOf, add_replay_routes, replay_path
+from bot.web.replay import MayHear, TranscriptOf, add_replay_routes, replay_path
 from bot.web.replay_pages import FactsOf
 from bot.web.stripe_webhook import StripeWebhook
 from spaces_core.domain.space import Space
@@ -83,6 +83,7 @@ class WebServer:
         admission_recheck: float = ADMISSION_RECHECK,
         replay_transcript: TranscriptOf | None = None,
         replay_facts: FactsOf | None = None,
+        replay_audience: MayHear | None = None,
     ) -> None:
         """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
         Space's captions are off)."""
@@ -94,6 +95,7 @@ class WebServer:
         self._webhook = webhook
         self._replay_transcript = replay_transcript  # the lines beside the replay player
         self._replay_facts = replay_facts  # the replay page's header
+        self._replay_audience = replay_audience  # who may still hear a replay (a refunded ticket may not)
         self._idle_timeout = idle_timeout
         self.admission_recheck = admission_recheck  # seconds between two checks that an open stream still admits
         self._runner: web.AppRunner | None = None
@@ -128,6 +130,7 @@ class WebServer:
                 lambda space_id: self._audio.get(space_id) is not None,
                 self._replay_transcript,
                 self._replay_facts,
+                self._replay_audience,
             )
         if self._webhook is not None:
             self._webhook.add_routes(app)

@@ -73,3 +73,30 @@ async def test_forged_expired_and_borrowed_links_are_refused_with_the_reason(sit
         site.now[0] += 61
         async with http.get(site.url(good, audio=True)) as expired:
             assert expired.status == 403 and "expired" in await expired.text()
+
+
+async def test_a_link_whose_member_may_no_longer_hear_the_space_is_refused(tmp_path: Path) -> None:
+    """A ticket refunded after the link was handed out: the page, the file and the transcript all say no."""
+    audio = AudioRooms(recordings_dir=tmp_path / "recordings")
+    assert audio.replays is not None
+    await record_tone(audio.replays.path_of(SPACE), 440, 100)
+    hearing = {MEMBER}
+
+    async def may_hear(space_id: str, member: int) -> bool:
+        return member in hearing
+
+    signer = LinkSigner("test secret")
+    web = WebServer(audio, signer, host="127.0.0.1", port=0, name_of=lambda g, u: str(u), replay_audience=may_hear)
+    await web.start()
+    try:
+        token = signer.sign(SPACE, MEMBER, ttl_seconds=60, purpose="replay")
+        url = f"{web.base_url}/replays/{SPACE}"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/audio.ogg?token={token}") as allowed:
+                assert allowed.status == 200
+            hearing.clear()  # refunded
+            for path in ("", "/audio.ogg"):
+                async with http.get(f"{url}{path}?token={token}") as refused:
+                    assert refused.status == 403 and "no longer hear" in await refused.text(), path
+    finally:
+        await web.stop()
