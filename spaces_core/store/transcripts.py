@@ -63,8 +63,8 @@ class SqlTranscriptRepository:
             TranscriptPhraseRow(
                 space_id=p.space_id,
                 speaker_id=p.speaker_id,
-                start_ms=p.start // _MS,
-                end_ms=p.end // _MS,
+                start_ms=round(p.start / _MS),  # nearest: the times come from a float clock
+                end_ms=round(p.end / _MS),
                 text=p.text,
                 language=p.language,
             )

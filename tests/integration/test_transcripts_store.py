@@ -78,6 +78,15 @@ async def test_a_spaces_phrases_come_back_in_order_exactly(spaces: UnitOfWorkFac
     ]
 
 
+async def test_times_are_kept_to_the_nearest_millisecond_not_cut_short(spaces: UnitOfWorkFactory) -> None:
+    """A caption's times come from a float clock: 2.9996 s is kept as 3.000 s (it was floored to 2.999)."""
+    start, end = timedelta(seconds=2.9996), timedelta(seconds=4.0004)
+    await add(spaces, Phrase("old", LEE, start, end, "On the dot", "en"))
+    async with spaces() as uow:
+        kept = [p for p in await uow.transcripts.of_space("old") if p.text == "On the dot"]
+    assert [(p.start, p.end) for p in kept] == [(timedelta(seconds=3), timedelta(seconds=4))]
+
+
 async def test_search_finds_who_in_this_guild_only_newest_space_first(spaces: UnitOfWorkFactory) -> None:
     # "who" is a stop word of PostgreSQL's english configuration: `simple` keeps it.
     assert await found(spaces, "who") == [
