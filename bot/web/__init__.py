@@ -2,6 +2,7 @@
 
 from bot.web.links import LinkRefused, LinkSigner
 from bot.web.off import NoWeb
+from bot.web.page_state import place_of, who_is
 from bot.web.server import WebServer
 
-__all__ = ["LinkRefused", "LinkSigner", "NoWeb", "WebServer"]
+__all__ = ["LinkRefused", "LinkSigner", "NoWeb", "WebServer", "place_of", "who_is"]

@@ -100,6 +100,11 @@ class Chromium:
         metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
         await self._command("Emulation.setDeviceMetricsOverride", metrics)
 
+    async def color_scheme(self, scheme: str) -> None:
+        """Lay the page out as the system's `light` or `dark` choice would (its prefers-color-scheme rules)."""
+        features = [{"name": "prefers-color-scheme", "value": scheme}]
+        await self._command("Emulation.setEmulatedMedia", {"features": features})
+
     async def screenshot(self, path: Path) -> None:
         """The page as it looks now, as PNG (to look at what a test saw)."""
         path.write_bytes(base64.b64decode((await self._command("Page.captureScreenshot", {}))["data"]))

@@ -48,7 +48,7 @@ async def test_chromium_plays_the_space_and_lights_the_speaker(world: World) -> 
         await eventually(hears_the_tone, timeout=8)
         # What the browser decodes came through the per-packet fan-out, not aiortc's sender.
         assert room.listeners.fanout is not None and room.listeners.fanout.count == 1
-        lit = "Array.from(document.querySelectorAll('li.speaking')).map(li => li.textContent)"
+        lit = "Array.from(document.querySelectorAll('li.speaking .name')).map(e => e.textContent)"
         await eventually(lambda: _equals(browser.evaluate(lit), ["hana"]), timeout=5)
     finally:
         talk.cancel()
