@@ -86,6 +86,7 @@ class WebServer:
         captions: CaptionFeed | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
         admission_recheck: float = ADMISSION_RECHECK,
+        keepalive: float = KEEPALIVE,
         replay_transcript: TranscriptOf | None = None,
     ) -> None:
         """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
@@ -101,6 +102,7 @@ class WebServer:
         self._webhook = webhook
         self._replay_transcript = replay_transcript  # the lines beside the replay player
         self._idle_timeout = idle_timeout
+        self.keepalive = keepalive
         self.admission_recheck = admission_recheck  # seconds between two checks that an open stream still admits
         self._runner: web.AppRunner | None = None
         static = resources.files("bot.web").joinpath("static")
@@ -219,7 +221,7 @@ class WebServer:
                 now = asyncio.get_running_loop().time()
                 if wrote:
                     quiet_since = now
-                elif now - quiet_since >= KEEPALIVE:
+                elif now - quiet_since >= self.keepalive:
                     await response.write(b": keep-alive\n")  # a comment: browsers ignore it, proxies see traffic
                     quiet_since = now
                 await self._next_change(space_id, captions.version)
