@@ -42,7 +42,9 @@ def chromium_binary() -> str | None:
 
 
 class Chromium:
-    def __init__(self) -> None:
+    def __init__(self, *flags: str) -> None:
+        """`flags`: more command-line switches (a network policy, say)."""
+        self._flags = flags
         self._profile = tempfile.TemporaryDirectory(prefix="spaces-chromium-")
         self._process: asyncio.subprocess.Process | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -53,7 +55,7 @@ class Chromium:
         binary = chromium_binary()
         assert binary is not None, "Debian package chromium is not installed"
         self._process = await asyncio.create_subprocess_exec(
-            binary, *FLAGS, f"--user-data-dir={self._profile.name}", url,
+            binary, *FLAGS, *self._flags, f"--user-data-dir={self._profile.name}", url,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         port_file = Path(self._profile.name) / "DevToolsActivePort"
@@ -104,6 +106,10 @@ class Chromium:
         """Lay the page out as the system's `light` or `dark` choice would (its prefers-color-scheme rules)."""
         features = [{"name": "prefers-color-scheme", "value": scheme}]
         await self._command("Emulation.setEmulatedMedia", {"features": features})
+
+    async def grant(self, *permissions: str) -> None:
+        """Grant the page's origin browser permissions (e.g. "clipboardReadWrite") without a prompt."""
+        await self._command("Browser.grantPermissions", {"permissions": list(permissions)})
 
     async def screenshot(self, path: Path) -> None:
         """The page as it looks now, as PNG (to look at what a test saw)."""
