@@ -107,6 +107,12 @@ class Chromium:
         features = [{"name": "prefers-color-scheme", "value": scheme}]
         await self._command("Emulation.setEmulatedMedia", {"features": features})
 
+    async def press(self, key: str, code: int) -> None:
+        """A key pressed and released as a keyboard would (e.g. "Tab", 9): focus moves, :focus-visible applies."""
+        for kind in ("keyDown", "keyUp"):
+            event = {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code}
+            await self._command("Input.dispatchKeyEvent", event)
+
     async def grant(self, *permissions: str) -> None:
         """Grant the page's origin browser permissions (e.g. "clipboardReadWrite") without a prompt."""
         await self._command("Browser.grantPermissions", {"permissions": list(permissions)})

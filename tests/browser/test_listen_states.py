@@ -49,6 +49,18 @@ async def audited(browser: Chromium, name: str) -> None:
     await browser.color_scheme("light")
 
 
+async def keyboard_walk(browser: Chromium) -> None:
+    """Tab reaches every control in reading order, each with a visible focus outline."""
+    await browser.window(PHONE)
+    await browser.evaluate("document.activeElement.blur()")
+    reached = []
+    for _ in range(6):
+        await browser.press("Tab", 9)
+        reached.append(await browser.evaluate("document.activeElement.id || document.activeElement.className"))
+        assert await browser.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    assert reached == ["play", "volume", "open-discord", "share", "captions-toggle", "link-card"]
+
+
 async def a_busy_space(world: World) -> Any:
     """hana hosts, cole co-hosts, lee speaks, maya listens and reacts twice, and a link is pinned."""
     await start_space(world)
@@ -96,7 +108,13 @@ async def test_the_live_page_shows_the_server_the_people_and_their_roles(world: 
         )
         assert card == {"href": LINK, "rel": "noopener noreferrer", "site": "slides.example.org",
                         "path": "/decks/friday-ama?page=2"}  # fmt: skip
+        # A reaction made now floats up the page's edge (decorative: hidden from screen readers).
+        message_id, react = card_button(world, "sp:react:")
+        await world.server.click(world["maya"], message_id, react)
+        await page.shows("document.querySelectorAll('#floats .float').length > 0", True)
+        assert await browser.evaluate("document.getElementById('floats').ariaHidden") == "true"
         await audited(browser, "listen-live")
+        await keyboard_walk(browser)
     finally:
         await browser.close()
 
