@@ -115,6 +115,9 @@ async def test_the_live_page_shows_the_server_the_people_and_their_roles(world: 
         assert await browser.evaluate("document.getElementById('floats').ariaHidden") == "true"
         await audited(browser, "listen-live")
         await keyboard_walk(browser)
+        await listeners(world, "sam")  # the page's state changes while a link card has the keyboard's focus
+        await page.shows("document.getElementById('listeners').textContent", "2 listeners on Discord · 0 on the web")
+        assert await browser.evaluate("document.activeElement.className") == "link-card"
     finally:
         await browser.close()
 
