@@ -26,7 +26,7 @@ from bot.client import SpacesBot
 from bot.context import AppContext, Tickets, Web
 from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
-from bot.notices import display_name, tell_host
+from bot.notices import tell_host
 from bot.recap.cog import RecapCog, build_recaps
 from bot.recording.cog import RecordingCog
 from bot.schedules import handlers as schedule_handlers
@@ -42,6 +42,8 @@ from bot.tickets.feature import TicketsOff, TicketsOn
 from bot.transcripts.replay_facts import ReplayHeader
 from bot.transcripts.replay_lines import ReplayLines
 from bot.web import LinkSigner, NoWeb, WebServer
+from bot.web import place_of as web_place_of
+from bot.web import who_is as web_who_is
 from spaces_core.bus import MessageBus
 from spaces_core.clock import SystemClock
 from spaces_core.domain.schedule import SchedulePolicy
@@ -231,7 +233,8 @@ def _web(
         host=settings.web_host,
         port=settings.web_port,
         public_base_url=settings.public_base_url,
-        name_of=partial(display_name, bot),
+        who=partial(web_who_is, bot),
+        place_of=partial(web_place_of, bot),
         ticketed=tickets.ticketed,
         may_attend=tickets.may_attend,
         webhook=ticketing.webhook if ticketing is not None else None,

@@ -3,9 +3,11 @@
     GET  /spaces/{id}          the listen page (plain HTML/JS, no build step)
     POST /spaces/{id}/offer    {"sdp": offer} (ticket in the query, as for the page) -> {"sdp": answer}; 400 with the
                                reason for an offer we can never answer, 503 when the Space is full or has ended
-    GET  /spaces/{id}/events   text/event-stream of the page's state (title, speakers and who is talking,
-                               listeners, reactions, pinned links), sent when it changes; and, as `captions`
-                               events, the live captions (on, delayed, the latest lines), sent as they change
+    GET  /spaces/{id}/events   text/event-stream of the page's state (``bot.web.page_state``: server, title,
+                               who is on stage and talking, listeners, reactions, pinned links), sent when it
+                               changes; and, as `captions` events, the live captions (on, delayed, the latest
+                               lines), sent as they change; a comment line every `KEEPALIVE` seconds of quiet
+An unknown or ended Space's page is a 404 in the page's own style that says what to do.
     POST /stripe/webhook       Stripe's ticket payment events, when tickets are on (``bot.web.stripe_webhook``)
 
 The audio answer comes from the Space's ``WebListeners`` (one shared Opus encode; ICE on the web host only).
@@ -34,6 +36,7 @@ from aiohttp import web
 from bot.audio.rooms import AudioRooms, SpaceAudio
 from bot.captions.feed import CaptionFeed, CaptionSnapshot
 from bot.web.links import LinkRefused, LinkSigner
+from bot.web.page_state import PlaceOf, Someone, Who, page_state
 from bot.web.replay import MayHear, TranscriptOf, add_replay_routes, replay_path
 from bot.web.replay_pages import FactsOf
 from bot.web.stripe_webhook import StripeWebhook
@@ -47,6 +50,7 @@ Ticketed = Callable[[Space], bool | Awaitable[bool]]
 MayAttend = Callable[[Space, int], Awaitable[bool]]
 ADMISSION_RECHECK = 5.0  # a ticket refunded while its page is open stops its state and captions within this
 STATE_INTERVAL = 0.25  # seconds between two looks at the state: speaking lights follow speech closely enough
+KEEPALIVE = 15.0  # seconds of quiet before a comment line: proxies cut streams idle for longer (nginx: 60 s)
 MAX_OFFER_BYTES = 64 * 1024
 CAPTION_LINES = 5  # the page shows the last few lines: enough to follow along, short enough to read on a phone
 # How long a connection may sit without a complete request: before its first request's headers are in, and
@@ -73,7 +77,9 @@ class WebServer:
         *,
         host: str,
         port: int,
-        name_of: Callable[[int, int], str],
+        name_of: Callable[[int, int], str] | None = None,
+        who: Who | None = None,
+        place_of: PlaceOf | None = None,
         public_base_url: str = "",
         ticketed: Ticketed = lambda space: False,
         may_attend: MayAttend | None = None,
@@ -81,25 +87,32 @@ class WebServer:
         captions: CaptionFeed | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
         admission_recheck: float = ADMISSION_RECHECK,
+        keepalive: float = KEEPALIVE,
         replay_transcript: TranscriptOf | None = None,
         replay_facts: FactsOf | None = None,
         replay_audience: MayHear | None = None,
     ) -> None:
         """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
-        Space's captions are off)."""
+        Space's captions are off). `who` names a member and gives their avatar (`name_of` alone: names only);
+        `place_of` names the Space's server."""
         self._audio, self._signer = audio, signer
         self.captions = captions if captions is not None else CaptionFeed()
         self.host, self.port = host, port
         self._public_base_url = public_base_url.rstrip("/")
-        self._name_of, self._ticketed, self._may_attend = name_of, ticketed, may_attend
+        self._who = who or _names_only(name_of or (lambda guild, user: "a speaker"))
+        self._place_of = place_of or (lambda guild: None)
+        self._ticketed, self._may_attend = ticketed, may_attend
         self._webhook = webhook
         self._replay_transcript = replay_transcript  # the lines beside the replay player
         self._replay_facts = replay_facts  # the replay page's header
         self._replay_audience = replay_audience  # who may still hear a replay (a refunded ticket may not)
         self._idle_timeout = idle_timeout
+        self.keepalive = keepalive
         self.admission_recheck = admission_recheck  # seconds between two checks that an open stream still admits
         self._runner: web.AppRunner | None = None
-        self._page = resources.files("bot.web").joinpath("static/listen.html").read_text(encoding="utf-8")
+        static = resources.files("bot.web").joinpath("static")
+        self._page = static.joinpath("listen.html").read_text(encoding="utf-8")
+        self._not_found = static.joinpath("not_found.html").read_text(encoding="utf-8")
 
     @property
     def base_url(self) -> str:
@@ -174,7 +187,13 @@ class WebServer:
         return None
 
     async def _listen_page(self, request: web.Request) -> web.Response:
-        return web.Response(text=self._page, content_type="text/html", headers={"Cache-Control": "no-store"})
+        found = self._audio.get(request.match_info["space_id"]) is not None
+        return web.Response(
+            text=self._page if found else self._not_found,
+            status=200 if found else 404,
+            content_type="text/html",
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def _offer(self, request: web.Request) -> web.Response:
         room = await self._room(request)
@@ -194,7 +213,7 @@ class WebServer:
         space_id, sent = room.space.id, {"message": "", "captions": ""}
         try:
             # aiohttp does not cancel a handler whose client left: a page closed while nothing changes is noticed here
-            checked = asyncio.get_running_loop().time()
+            checked = quiet_since = asyncio.get_running_loop().time()
             while self._audio.get(space_id) is room and request.transport is not None:
                 if asyncio.get_running_loop().time() - checked >= self.admission_recheck:
                     # A ticket refunded while the page is open ends its stream (state and captions) within seconds.
@@ -203,9 +222,15 @@ class WebServer:
                     if refused is not None:
                         await response.write(f"event: refused\ndata: {json.dumps({'reason': refused})}\n\n".encode())
                         return response
-                await _send_if_changed(response, sent, "message", self.state(room))
+                wrote = await _send_if_changed(response, sent, "message", self.state(room))
                 captions = self.captions.snapshot(space_id, CAPTION_LINES)
-                await _send_if_changed(response, sent, "captions", caption_event(captions))
+                wrote |= await _send_if_changed(response, sent, "captions", caption_event(captions))
+                now = asyncio.get_running_loop().time()
+                if wrote:
+                    quiet_since = now
+                elif now - quiet_since >= self.keepalive:
+                    await response.write(b": keep-alive\n")  # a comment: browsers ignore it, proxies see traffic
+                    quiet_since = now
                 await self._next_change(space_id, captions.version)
             await response.write(b"event: ended\ndata: {}\n\n")
         except ConnectionResetError:
@@ -219,19 +244,11 @@ class WebServer:
                 await self.captions.changed(space_id, captions_version)
 
     def state(self, room: SpaceAudio) -> dict[str, Any]:
-        space = room.space
-        on_stage = [space.host_id, *space.cohosts, *space.speakers]
-        speakers = [
-            {"id": str(user), "name": self._name_of(space.guild_id, user), "speaking": user in room.speaking}
-            for user in dict.fromkeys(on_stage)
-        ]
-        return {
-            "title": space.title,
-            "speakers": speakers,
-            "listeners": len(space.present - set(on_stage)) + room.listeners.count,
-            "reactions": dict(space.reactions),
-            "links": list(space.links),
-        }
+        return page_state(room, self._who, self._place_of(room.space.guild_id))
+
+
+def _names_only(name_of: Callable[[int, int], str]) -> Who:
+    return lambda guild, user: Someone(name_of(guild, user))
 
 
 def caption_event(captions: CaptionSnapshot) -> dict[str, Any]:
@@ -247,13 +264,15 @@ def caption_event(captions: CaptionSnapshot) -> dict[str, Any]:
     }
 
 
-async def _send_if_changed(response: web.StreamResponse, sent: dict[str, str], event: str, data: object) -> None:
+async def _send_if_changed(response: web.StreamResponse, sent: dict[str, str], event: str, data: object) -> bool:
     """One server-sent event of type `event` (`message` is the unnamed default) unless it repeats the last one."""
-    text = json.dumps(data)
-    if text != sent[event]:
-        name = "" if event == "message" else f"event: {event}\n"
-        await response.write(f"{name}data: {text}\n\n".encode())
-        sent[event] = text
+    text = json.dumps(data, separators=(",", ":"))
+    if text == sent[event]:
+        return False
+    name = "" if event == "message" else f"event: {event}\n"
+    await response.write(f"{name}data: {text}\n\n".encode())
+    sent[event] = text
+    return True
 
 
 async def _offered_sdp(request: web.Request, timeout: float) -> str:  # noqa: ASYNC109 - bounds the body's arrival

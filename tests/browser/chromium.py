@@ -33,6 +33,9 @@ FLAGS = [
 ]
 
 
+_KEYS = {"Enter": (13, "\r"), "Escape": (27, ""), "Tab": (9, "")}  # key: Windows key code, the text it types
+
+
 class DevToolsError(RuntimeError):
     """The browser answered a command with an error (for example: the page navigated while it ran)."""
 
@@ -42,7 +45,9 @@ def chromium_binary() -> str | None:
 
 
 class Chromium:
-    def __init__(self) -> None:
+    def __init__(self, *flags: str) -> None:
+        """`flags`: more command-line switches (a network policy, say)."""
+        self._flags = flags
         self._profile = tempfile.TemporaryDirectory(prefix="spaces-chromium-")
         self._process: asyncio.subprocess.Process | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -53,7 +58,7 @@ class Chromium:
         binary = chromium_binary()
         assert binary is not None, "Debian package chromium is not installed"
         self._process = await asyncio.create_subprocess_exec(
-            binary, *FLAGS, f"--user-data-dir={self._profile.name}", url,
+            binary, *FLAGS, *self._flags, f"--user-data-dir={self._profile.name}", url,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         port_file = Path(self._profile.name) / "DevToolsActivePort"
@@ -100,13 +105,16 @@ class Chromium:
         metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
         await self._command("Emulation.setDeviceMetricsOverride", metrics)
 
-    async def press(self, key: str) -> None:
-        """A real key press (down, then up) sent to the focused element: `Enter`, `Escape`, `Tab`."""
-        codes = {"Enter": (13, "\r"), "Escape": (27, ""), "Tab": (9, "")}
-        code, text = codes[key]
-        down = {"type": "keyDown", "key": key, "code": key, "windowsVirtualKeyCode": code, "text": text}
+    async def press(self, key: str, code: int | None = None) -> None:
+        """A real key press (down, then up) sent to the focused element: `Enter`, `Escape`, `Tab` (or any key with its
+        Windows key code): focus moves, :focus-visible applies."""
+        known, text = _KEYS.get(key, (0, ""))
+        down: dict[str, Any] = {"type": "keyDown", "key": key, "code": key, "windowsVirtualKeyCode": code or known}
+        if text:
+            down["text"] = text
         await self._command("Input.dispatchKeyEvent", down)
-        await self._command("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": key})
+        up = {"type": "keyUp", "key": key, "code": key, "windowsVirtualKeyCode": code or known}
+        await self._command("Input.dispatchKeyEvent", up)
 
     async def type(self, text: str) -> None:
         """Text typed into the focused field, as a keyboard or an input method enters it."""
@@ -118,8 +126,16 @@ class Chromium:
             await self._command("Emulation.setTimezoneOverride", {"timezoneId": timezone})
         if locale is not None:
             await self._command("Emulation.setLocaleOverride", {"locale": locale})
-        scheme = {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}
-        await self._command("Emulation.setEmulatedMedia", {"features": [scheme]})
+        await self.color_scheme("dark" if dark else "light")
+
+    async def color_scheme(self, scheme: str) -> None:
+        """Lay the page out as the system's `light` or `dark` choice would (its prefers-color-scheme rules)."""
+        features = [{"name": "prefers-color-scheme", "value": scheme}]
+        await self._command("Emulation.setEmulatedMedia", {"features": features})
+
+    async def grant(self, *permissions: str) -> None:
+        """Grant the page's origin browser permissions (e.g. "clipboardReadWrite") without a prompt."""
+        await self._command("Browser.grantPermissions", {"permissions": list(permissions)})
 
     async def screenshot(self, path: Path) -> None:
         """The page as it looks now, as PNG (to look at what a test saw)."""

@@ -96,6 +96,19 @@ async def test_the_listen_page_shows_live_captions_with_names_and_the_delayed_no
         if shots := os.environ.get("SPACES_SCREENSHOTS"):
             await browser.screenshot(Path(shots) / "listen-captions.png")
 
+        # Hide/show: the listener's choice is kept on the device, across a reload.
+        toggle = "document.getElementById('captions-toggle')"
+        await browser.evaluate(f"{toggle}.click()")
+        assert await browser.evaluate(f"[document.getElementById('captions-body').hidden, {toggle}.ariaExpanded]") == [
+            True,
+            "false",
+        ]
+        await browser.navigate(web.listen_url(space))
+        await page.shows(f"{LINES}.length", CAPTION_LINES)
+        assert await browser.evaluate("document.getElementById('captions-body').hidden") is True
+        await browser.evaluate(f"{toggle}.click()")
+        assert await browser.evaluate("document.getElementById('captions-body').hidden") is False
+
         feed.set_on(space.id, False)
         await page.shows(STATE, "Captions are off.")
         await page.shows(LINES, [])

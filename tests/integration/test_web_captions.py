@@ -128,6 +128,22 @@ async def test_the_stream_sends_captions_as_they_change_without_being_asked() ->
         assert off[-1] == {"on": False, "delayed": False, "lines": []}  # the feed keeps its lines; the page shows none
 
 
+async def test_a_quiet_stream_sends_a_keep_alive_comment_that_a_page_ignores() -> None:
+    async with (
+        serving(keepalive=0.3) as site,
+        aiohttp.ClientSession() as http,
+        http.get(site.events_url) as response,
+    ):
+        stream = EventStream(response)
+        assert (await stream.next())[0] == "message"
+        assert (await stream.next())[0] == "captions"
+        async with asyncio.timeout(WAIT):
+            line = await response.content.readline()
+        assert line == b": keep-alive\n"  # nothing changed: a comment line, no event
+        site.web.captions.set_on(site.space_id, True)
+        assert await stream.next() == ("captions", {"on": True, "delayed": False, "lines": []})
+
+
 async def test_a_captions_event_is_sent_only_when_something_changed() -> None:
     async with serving() as site, aiohttp.ClientSession() as http, http.get(site.events_url) as response:
         stream = EventStream(response)
