@@ -1,0 +1,93 @@
+"""Host analytics in the store, on SQLite and PostgreSQL: samples in order and thinned, talk time added up, hand
+waits opened and closed, a member's own Spaces, the view refused to others, and all of it gone with the Space."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from spaces_core.domain.errors import NotAllowed
+from spaces_core.domain.roles import Actor
+from spaces_core.domain.space import Space
+from spaces_core.domain.stats import StatsSample
+from spaces_core.ports import UnitOfWorkFactory
+from spaces_core.services.stats import StatsService
+from tests.fakes import FakeClock
+
+T0 = datetime(2026, 12, 7, 20, 0, tzinfo=UTC)
+HOST, COHOST, LISTENER = 2**62 + 1, 2**62 + 2, 2**62 + 3
+
+
+async def live_space(uows: UnitOfWorkFactory, space_id: str = "s1", host: int = HOST, minute: int = 0) -> Space:
+    at = T0 + timedelta(minutes=minute)
+    space, _ = Space.open(
+        space_id=space_id, guild_id=7, channel_id=minute, host_id=host, title="AMA", topics="", now=at
+    )
+    space.cohosts.append(COHOST)
+    async with uows() as uow:
+        await uow.spaces.add(space)
+        await uow.commit()
+    return space
+
+
+def sample(seconds: int, listeners: int) -> StatsSample:
+    return StatsSample(T0 + timedelta(seconds=seconds), listeners, 1, 1, 0, {"🔥": seconds})
+
+
+async def test_samples_talk_and_waits_make_the_chart(uows: UnitOfWorkFactory) -> None:
+    clock = FakeClock(T0)
+    stats = StatsService(uows, clock)
+    await live_space(uows)
+    for i in range(5):
+        assert await stats.record("s1", sample(5 * i, i), {HOST: 100}) == i + 1
+    await stats.record("s1", None, {HOST: 50, COHOST: 2**40})
+    await stats.hand_raised("s1", LISTENER)
+    clock.current = T0 + timedelta(seconds=12)
+    await stats.hand_lowered("s1", LISTENER, "approved")
+    await stats.hand_lowered("s1", LISTENER, "cancelled")  # nothing open any more: nothing changes
+    await stats.hand_raised("s1", COHOST)
+    view = await stats.view("s1", Actor(HOST), 7)
+    chart = view.chart
+    assert chart.discord == [0, 1, 2, 3, 4] and chart.listeners == [1, 2, 3, 4, 5]
+    assert chart.reactions == {"🔥": [0, 5, 10, 15, 20]}
+    assert chart.talk_seconds == {COHOST: 2**40 / 1000, HOST: 0.55}
+    assert (chart.wait_median, chart.wait_longest, chart.waits) == (12.0, 12.0, 1)
+
+
+async def test_thinning_drops_every_other_sample(uows: UnitOfWorkFactory) -> None:
+    stats = StatsService(uows, FakeClock(T0))
+    await live_space(uows)
+    for i in range(6):
+        await stats.record("s1", sample(i, i), {})
+    assert await stats.thin("s1") == 3
+    chart = (await stats.view("s1", Actor(HOST), 7)).chart
+    assert chart.discord == [0, 2, 4]
+
+
+async def test_only_hosts_cohosts_and_admins_see_the_stats(uows: UnitOfWorkFactory) -> None:
+    stats = StatsService(uows, FakeClock(T0))
+    await live_space(uows)
+    await live_space(uows, "s2", host=LISTENER, minute=1)
+    with pytest.raises(NotAllowed, match="host and co-hosts"):
+        await stats.view("s1", Actor(LISTENER), 7)
+    assert (await stats.view("s1", Actor(COHOST), 7)).space.id == "s1"
+    assert (await stats.view("s1", Actor(LISTENER, is_admin=True), 7)).space.id == "s1"
+    assert [s.id for s in await stats.spaces_of(7, Actor(HOST))] == ["s1"]
+    assert {s.id for s in await stats.spaces_of(7, Actor(HOST, is_admin=True))} == {"s1", "s2"}
+    assert [h.space_id for h in await stats.history(7, COHOST)] == ["s2", "s1"], "newest first"
+
+
+async def test_the_stats_go_with_their_space(uows: UnitOfWorkFactory) -> None:
+    stats = StatsService(uows, FakeClock(T0))
+    await live_space(uows)
+    await stats.record("s1", sample(0, 1), {HOST: 10})
+    await stats.hand_raised("s1", LISTENER)
+    async with uows() as uow:
+        await uow._session.execute(text("DELETE FROM spaces WHERE id = 's1'"))  # type: ignore[attr-defined]
+        await uow.commit()
+    assert await stats.stored("s1") == 0
+    async with uows() as uow:
+        assert await uow.stats.talk("s1") == {}
+        assert await uow.stats.waits("s1") == []
