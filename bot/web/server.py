@@ -25,7 +25,7 @@ import contextlib
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from typing import Any
 
@@ -81,6 +81,7 @@ class WebServer:
         idle_timeout: float = IDLE_TIMEOUT,
         admission_recheck: float = ADMISSION_RECHECK,
         replay_transcript: TranscriptOf | None = None,
+        more_routes: Sequence[Callable[[web.Application], None]] = (),
     ) -> None:
         """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
         Space's captions are off)."""
@@ -91,6 +92,7 @@ class WebServer:
         self._name_of, self._ticketed, self._may_attend = name_of, ticketed, may_attend
         self._webhook = webhook
         self._replay_transcript = replay_transcript  # the lines beside the replay player
+        self._more_routes = more_routes  # other features' pages (the host's stats)
         self._idle_timeout = idle_timeout
         self.admission_recheck = admission_recheck  # seconds between two checks that an open stream still admits
         self._runner: web.AppRunner | None = None
@@ -127,6 +129,8 @@ class WebServer:
             )
         if self._webhook is not None:
             self._webhook.add_routes(app)
+        for add_routes in self._more_routes:
+            add_routes(app)
         return app
 
     async def start(self) -> None:

@@ -3,7 +3,7 @@ Space's host, co-hosts and the server's admins (nobody else: `NotAllowed`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from spaces_core.domain.errors import NotAllowed, NotFound
@@ -68,11 +68,19 @@ class StatsService:
 
     async def view(self, space_id: str, actor: Actor, guild_id: int) -> StatsView:
         """The chart's data, for those who may see it; anyone else gets `NotAllowed` in plain words."""
+        return await self._view(space_id, lambda space: space.guild_id == guild_id, actor)
+
+    async def view_linked(self, space_id: str) -> StatsView:
+        """The chart's data behind a signed stats link: `/space stats` checked the member when it gave the link,
+        and the signature ties it to this Space and that member until it expires."""
+        return await self._view(space_id, lambda space: True, None)
+
+    async def _view(self, space_id: str, here: Callable[[Space], bool], actor: Actor | None) -> StatsView:
         async with self._uow_factory() as uow:
             space = await uow.spaces.get(space_id)
-            if space is None or space.guild_id != guild_id or space.started_at is None:
+            if space is None or not here(space) or space.started_at is None:
                 raise NotFound("I can't find that Space here: pick one of yours from the list.")
-            if not may_see_stats(space, actor):
+            if actor is not None and not may_see_stats(space, actor):
                 raise NotAllowed(REFUSED)
             samples = await uow.stats.samples(space_id)
             talk = await uow.stats.talk(space_id)

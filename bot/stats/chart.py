@@ -1,0 +1,113 @@
+"""The stats chart, drawn by matplotlib from a `StatsChart` (the data, which the tests check; never the pixels).
+
+Drawn on a bare `Figure` with the Agg canvas, not pyplot: pyplot keeps global state, and this runs in a worker
+thread (`asyncio.to_thread`) so the 20 ms audio ticks on the loop don't wait for it (about 0.2 s a chart).
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Mapping
+from typing import Literal
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from spaces_core.domain.stats import StatsChart
+
+__all__ = ["chart_caption", "render"]
+
+Format = Literal["png", "svg"]
+MAX_BARS = 12  # the most talkative speakers shown; the rest would be unreadable slivers
+DISCORD, WEB, ACCENT = "#5865F2", "#3BA55C", "#ED4245"
+
+
+def _plain(text: str) -> str:
+    """Member-typed text drawn as typed: a `$` would otherwise start matplotlib's math mode."""
+    return text.replace("$", r"\$")
+
+
+def _emoji_name(emoji: str) -> str:
+    """The chart's font has no colour emoji: the legend names them ("fire") rather than drawing empty boxes."""
+    try:
+        return unicodedata.name(emoji[0]).lower() if emoji and not emoji.startswith("<") else emoji
+    except ValueError:
+        return emoji
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def chart_caption(chart: StatsChart) -> str:
+    """The chart's figures in words, for the message and the page (and for screen readers)."""
+    peak = max(chart.listeners, default=0)
+    parts = [
+        f"Peak listeners: {peak}",
+        f"speakers heard: {len(chart.talk_seconds)}",
+        f"hands lowered: {chart.waits} (median wait {_duration(chart.wait_median)}, "
+        f"longest {_duration(chart.wait_longest)})",
+        f"reactions: {sum(values[-1] for values in chart.reactions.values() if values)}",
+    ]
+    if chart.tickets is not None:
+        parts.append(f"tickets sold: {chart.tickets.sold}, net revenue {chart.tickets.revenue}")
+    return "; ".join(parts) + "."
+
+
+def _listeners(ax: Axes, chart: StatsChart) -> None:
+    ax.set_title("Listeners")
+    if chart.minutes:
+        ax.stackplot(chart.minutes, chart.discord, chart.web, labels=["Discord", "Web"], colors=[DISCORD, WEB])
+        ax.legend(loc="upper left", fontsize="small")
+    ax.set_xlabel("minutes")
+    ax.set_ylim(bottom=0)
+
+
+def _talk(ax: Axes, chart: StatsChart, names: Mapping[int, str]) -> None:
+    ax.set_title("Talk time (minutes)")
+    shown = list(chart.talk_seconds.items())[:MAX_BARS][::-1]
+    labels = [_plain(names.get(user, str(user)))[:24] for user, _ in shown]
+    ax.barh(labels, [seconds / 60 for _, seconds in shown], color=DISCORD)
+    if not shown:
+        ax.text(0.5, 0.5, "No one was heard", ha="center", va="center", transform=ax.transAxes)
+
+
+def _reactions(ax: Axes, chart: StatsChart) -> None:
+    ax.set_title("Reactions and raised hands")
+    for emoji, values in chart.reactions.items():
+        ax.plot(chart.minutes, values, label=_plain(_emoji_name(emoji)))
+    if chart.minutes:
+        ax.step(chart.minutes, chart.hands, where="post", color=ACCENT, linestyle="--", label="hands raised")
+        ax.legend(loc="upper left", fontsize="small")
+    ax.set_xlabel("minutes")
+    ax.set_ylim(bottom=0)
+
+
+def _waits(ax: Axes, chart: StatsChart) -> None:
+    ax.set_title(f"Hand-raise waits ({chart.waits} lowered)")
+    values = [chart.wait_median or 0.0, chart.wait_longest or 0.0]
+    bars = ax.bar(["median", "longest"], values, color=[WEB, ACCENT])
+    ax.bar_label(bars, labels=[_duration(chart.wait_median), _duration(chart.wait_longest)])
+    ax.set_ylabel("seconds")
+
+
+def render(chart: StatsChart, names: Mapping[int, str], fmt: Format = "png") -> bytes:
+    figure = Figure(figsize=(10, 7), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    title = _plain(chart.title)
+    if chart.tickets is not None:
+        title += f"  ·  {chart.tickets.sold} tickets sold, {_plain(chart.tickets.revenue)} net"
+    figure.suptitle(title)
+    (top_left, top_right), (bottom_left, bottom_right) = figure.subplots(2, 2)
+    _listeners(top_left, chart)
+    _talk(top_right, chart, names)
+    _reactions(bottom_left, chart)
+    _waits(bottom_right, chart)
+    out = io.BytesIO()
+    figure.savefig(out, format=fmt, metadata={"Software": None} if fmt == "png" else None)
+    return out.getvalue()
