@@ -14,6 +14,7 @@ from typing import Literal
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from spaces_core.domain.stats import StatsChart
 
@@ -69,45 +70,58 @@ def _listeners(ax: Axes, chart: StatsChart) -> None:
 
 
 def _talk(ax: Axes, chart: StatsChart, names: Mapping[int, str]) -> None:
-    ax.set_title("Talk time (minutes)")
     shown = list(chart.talk_seconds.items())[:MAX_BARS][::-1]
+    in_minutes = max(chart.talk_seconds.values(), default=0) >= 120
+    ax.set_title("Talk time (minutes)" if in_minutes else "Talk time (seconds)")
     labels = [_plain(names.get(user, str(user)))[:24] for user, _ in shown]
-    ax.barh(labels, [seconds / 60 for _, seconds in shown], color=DISCORD)
+    ax.barh(labels, [seconds / 60 if in_minutes else seconds for _, seconds in shown], color=DISCORD)
     if not shown:
         ax.text(0.5, 0.5, "No one was heard", ha="center", va="center", transform=ax.transAxes)
 
 
 def _reactions(ax: Axes, chart: StatsChart) -> None:
-    ax.set_title("Reactions and raised hands")
+    ax.set_title("Reactions (so far) and raised hands (now)")
     for emoji, values in chart.reactions.items():
         ax.plot(chart.minutes, values, label=_plain(_emoji_name(emoji)))
-    if chart.minutes:
-        ax.step(chart.minutes, chart.hands, where="post", color=ACCENT, linestyle="--", label="hands raised")
-        ax.legend(loc="upper left", fontsize="small")
     ax.set_xlabel("minutes")
     ax.set_ylim(bottom=0)
+    if not chart.minutes:
+        return
+    hands = ax.twinx()  # a few hands against hundreds of reactions: their own scale, on the right
+    hands.step(chart.minutes, chart.hands, where="post", color=ACCENT, linestyle="--", label="hands raised")
+    hands.set_ylim(bottom=0, top=max(max(chart.hands, default=0), 1) * 1.2)
+    hands.yaxis.set_major_locator(MaxNLocator(integer=True))  # a hand is a whole hand
+    lines, labels = ax.get_legend_handles_labels()
+    more, more_labels = hands.get_legend_handles_labels()
+    ax.legend(lines + more, labels + more_labels, loc="upper left", fontsize="small")
 
 
 def _waits(ax: Axes, chart: StatsChart) -> None:
     ax.set_title(f"Hand-raise waits ({chart.waits} lowered)")
+    if not chart.waits:
+        ax.text(0.5, 0.5, "No raised hand was answered", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
     values = [chart.wait_median or 0.0, chart.wait_longest or 0.0]
     bars = ax.bar(["median", "longest"], values, color=[WEB, ACCENT])
     ax.bar_label(bars, labels=[_duration(chart.wait_median), _duration(chart.wait_longest)])
     ax.set_ylabel("seconds")
+    ax.set_ylim(bottom=0, top=max(values) * 1.2 or 1)
 
 
-def render(chart: StatsChart, names: Mapping[int, str], fmt: Format = "png") -> bytes:
-    figure = Figure(figsize=(10, 7), dpi=100, layout="constrained")
+def render(chart: StatsChart, names: Mapping[int, str], fmt: Format = "png", *, tall: bool = False) -> bytes:
+    """Wide: four panels two by two (Discord, a desktop). Tall: one above the other, for a phone's width."""
+    figure = Figure(figsize=(5, 13) if tall else (10, 7), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     title = _plain(chart.title)
     if chart.tickets is not None:
-        title += f"  ·  {chart.tickets.sold} tickets sold, {_plain(chart.tickets.revenue)} net"
-    figure.suptitle(title)
-    (top_left, top_right), (bottom_left, bottom_right) = figure.subplots(2, 2)
-    _listeners(top_left, chart)
-    _talk(top_right, chart, names)
-    _reactions(bottom_left, chart)
-    _waits(bottom_right, chart)
+        title += f"\n{chart.tickets.sold} tickets sold, {_plain(chart.tickets.revenue)} net"
+    figure.suptitle(title, wrap=True)
+    listeners, talk, reactions, waits = figure.subplots(4, 1) if tall else figure.subplots(2, 2).flatten()
+    _listeners(listeners, chart)
+    _talk(talk, chart, names)
+    _reactions(reactions, chart)
+    _waits(waits, chart)
     out = io.BytesIO()
     figure.savefig(out, format=fmt, metadata={"Software": None} if fmt == "png" else None)
     return out.getvalue()

@@ -14,6 +14,7 @@ import asyncio
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import quote
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from aiohttp import web
 from bot.stats.chart import chart_caption, render
 from bot.web import LinkRefused, LinkSigner
 from spaces_core.domain.errors import SpacesError
+from spaces_core.domain.space import Space
 from spaces_core.domain.stats import HostedSpace
 from spaces_core.services.stats import StatsService, StatsView
 
@@ -73,8 +75,11 @@ def refusal(reason: str) -> web.Response:
     return _page("Stats link refused", body, status=403)
 
 
-def _minutes(space: HostedSpace) -> str:
-    return "live now" if space.minutes is None else f"{space.minutes} min"
+def _minutes(space: HostedSpace | Space) -> str:
+    started, ended = space.started_at, space.ended_at
+    if ended is None or started is None:
+        return "live now"
+    return f"{round((ended - started).total_seconds() / 60)} min"
 
 
 @dataclass(slots=True)
@@ -107,7 +112,8 @@ class StatsPages:
             return refusal(refused.reason)
         guild_id = view.space.guild_id
         names = {user: self.name_of(guild_id, user) for user in view.chart.talk_seconds}
-        png = await asyncio.to_thread(render, view.chart, names)
+        tall = request.query.get("layout") == "tall"
+        png = await asyncio.to_thread(partial(render, view.chart, names, tall=tall))
         return web.Response(body=png, content_type="image/png", headers=_PRIVATE)
 
     async def _page(self, request: web.Request) -> web.Response:
@@ -118,11 +124,14 @@ class StatsPages:
         space, chart = view.space, view.chart
         history = await self.service.history(space.guild_id, member)
         started = space.started_at or space.created_at
+        chart_src = stats_path(space.id, token, "/chart.png")
+        caption = html.escape(chart_caption(chart))
         body = (
             f'<p class="muted">Your Space stats · private link</p><h1>{html.escape(space.title)}</h1>'
-            f'<p class="muted">{started:%a %d %b %Y, %H:%M} UTC</p><div class="card">'
-            f'<img src="{html.escape(stats_path(space.id, token, "/chart.png"))}" width="1000" height="700" '
-            f'alt="{html.escape(chart_caption(chart))}"><p>{html.escape(chart_caption(chart))}</p></div>'
+            f'<p class="muted">{started:%a %d %b %Y, %H:%M} UTC · {_minutes(space)}</p><div class="card"><picture>'
+            f'<source media="(max-width: 600px)" srcset="{html.escape(chart_src)}&amp;layout=tall" width="500" '
+            f'height="1300"><img src="{html.escape(chart_src)}" width="1000" height="700" alt="{caption}">'
+            f"</picture><p>{caption}</p></div>"
             f'<div class="card"><h2>Your Spaces</h2><ul class="history">{self._history(history, member, space.id)}'
             "</ul></div>"
         )

@@ -3,9 +3,13 @@ waits opened and closed, a member's own Spaces, the view refused to others, and 
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from spaces_core.domain.errors import NotAllowed
@@ -14,6 +18,7 @@ from spaces_core.domain.space import Space
 from spaces_core.domain.stats import StatsSample
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services.stats import StatsService
+from spaces_core.store.database import alembic_config, migrate
 from tests.fakes import FakeClock
 
 T0 = datetime(2026, 12, 7, 20, 0, tzinfo=UTC)
@@ -91,3 +96,20 @@ async def test_the_stats_go_with_their_space(uows: UnitOfWorkFactory) -> None:
     async with uows() as uow:
         assert await uow.stats.talk("s1") == {}
         assert await uow.stats.waits("s1") == []
+
+
+async def test_migration_0011_goes_down_and_up_again(tmp_path: Path) -> None:
+    path = tmp_path / "spaces.db"
+    url = f"sqlite+aiosqlite:///{path}"
+
+    def tables() -> set[str]:
+        with sqlite3.connect(path) as db:
+            return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'space_%'")}
+
+    await migrate(url)
+    assert {"space_stats_samples", "space_talk_time", "space_hand_waits"} <= tables()
+    config = alembic_config(url)
+    await asyncio.to_thread(command.downgrade, config, "0010")
+    assert not {"space_stats_samples", "space_talk_time", "space_hand_waits"} & tables()
+    await asyncio.to_thread(command.upgrade, config, "head")
+    assert {"space_stats_samples", "space_talk_time", "space_hand_waits"} <= tables()
