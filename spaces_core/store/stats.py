@@ -110,6 +110,10 @@ class SqlStatsRepository:
             for r in rows
         ]
 
+    async def delete_member(self, user_id: int) -> None:
+        await self._session.execute(delete(TalkTimeRow).where(col(TalkTimeRow.user_id) == user_id))
+        await self._session.execute(delete(HandWaitRow).where(col(HandWaitRow.user_id) == user_id))
+
     async def spaces_of(self, guild_id: int, user_id: int | None, limit: int) -> list[Space]:
         rows = await self._session.scalars(
             select(SpaceRow)

@@ -17,6 +17,7 @@ from spaces_core.domain.roles import Actor
 from spaces_core.domain.space import Space
 from spaces_core.domain.stats import StatsSample
 from spaces_core.ports import UnitOfWorkFactory
+from spaces_core.services.settings import SettingsService
 from spaces_core.services.stats import StatsService
 from spaces_core.store.database import alembic_config, migrate
 from tests.fakes import FakeClock
@@ -82,6 +83,19 @@ async def test_only_hosts_cohosts_and_admins_see_the_stats(uows: UnitOfWorkFacto
     assert [s.id for s in await stats.spaces_of(7, Actor(HOST))] == ["s1"]
     assert {s.id for s in await stats.spaces_of(7, Actor(HOST, is_admin=True))} == {"s1", "s2"}
     assert [h.space_id for h in await stats.history(7, COHOST)] == ["s2", "s1"], "newest first"
+
+
+async def test_privacy_delete_takes_a_members_talk_time_and_waits(uows: UnitOfWorkFactory) -> None:
+    stats = StatsService(uows, FakeClock(T0))
+    await live_space(uows)
+    await stats.record("s1", sample(0, 1), {HOST: 10, LISTENER: 20})
+    await stats.hand_raised("s1", LISTENER)
+    await stats.hand_raised("s1", COHOST)
+    await SettingsService(uows).delete_member_data(LISTENER)
+    async with uows() as uow:
+        assert await uow.stats.talk("s1") == {HOST: 10}
+        assert [w.user_id for w in await uow.stats.waits("s1")] == [COHOST]
+        assert await uow.stats.count_samples("s1") == 1
 
 
 async def test_the_stats_go_with_their_space(uows: UnitOfWorkFactory) -> None:
