@@ -16,11 +16,13 @@ from spaces_core.domain.errors import NotAllowed
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.space import Space
 from spaces_core.domain.stats import StatsSample
+from spaces_core.domain.tickets import Order, OrderState, TicketOffer
 from spaces_core.ports import UnitOfWorkFactory
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.stats import StatsService
 from spaces_core.store.database import alembic_config, migrate
 from tests.fakes import FakeClock
+from tests.integration.tickets_support import GUILD, add_schedule
 
 T0 = datetime(2026, 12, 7, 20, 0, tzinfo=UTC)
 HOST, COHOST, LISTENER = 2**62 + 1, 2**62 + 2, 2**62 + 3
@@ -127,3 +129,22 @@ async def test_migration_0011_goes_down_and_up_again(tmp_path: Path) -> None:
     assert not {"space_stats_samples", "space_talk_time", "space_hand_waits"} & tables()
     await asyncio.to_thread(command.upgrade, config, "head")
     assert {"space_stats_samples", "space_talk_time", "space_hand_waits"} <= tables()
+
+
+async def test_a_ticketed_space_shows_its_tickets_sold_and_net_revenue(uows: UnitOfWorkFactory) -> None:
+    stats = StatsService(uows, FakeClock(T0))
+    await live_space(uows)
+    assert (await stats.view("s1", Actor(HOST), 7)).chart.tickets is None, "not ticketed"
+    schedule = await add_schedule(uows, T0 - timedelta(days=2))
+    schedule.opened("s1")
+    offer = TicketOffer(schedule.id, GUILD, HOST, price_cents=500, currency="eur")
+    async with uows() as uow:
+        await uow.schedules.save(schedule)
+        await uow.tickets.add_offer(offer)
+        for n, state in enumerate([OrderState.PAID, OrderState.PAID, OrderState.REFUNDED, OrderState.PENDING]):
+            order = Order(f"o{n}", schedule.id, 100 + n, state, 500, "eur", T0, T0 + timedelta(hours=1), fee_cents=50)
+            await uow.tickets.add_order(order)
+        await uow.commit()
+    tickets = (await stats.view("s1", Actor(HOST), 7)).chart.tickets
+    assert tickets is not None and tickets.sold == 2
+    assert tickets.revenue == "9.00 EUR", "three charged (15.00), one refunded (5.00), fees on the two kept (1.00)"
