@@ -78,7 +78,7 @@ def build_host_stats(
         interval=settings.stats_interval,
         max_samples=settings.stats_max_samples,
     )
-    rooms.watch(lambda room: None, sampler.room_closing)
+    rooms.watch(sampler.room_opened, sampler.room_closing)
 
     def base_url() -> str | None:
         return web.base_url if isinstance(web, WebServer) else None

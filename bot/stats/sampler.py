@@ -4,7 +4,8 @@ reactions so far, and the talk time each speaker's audio showed since the last s
 The Spaces come from the bus (each committed batch hands over the Space as saved) and, at start, from the store
 (a restart resumes the Spaces still live). Talk time is counted by the audio room on every 20 ms frame
 (`SpaceAudio.talk_frames`); here only the growth since the last write is added, so a room that closes and opens
-again (the voice connection moved) counts from zero without losing what was written.
+again (the voice connection moved) counts from zero without losing what was written, and what a closing room
+counted since the last sample is written on the next pass.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from spaces_core.domain.stats import SeriesBound, StatsSample
 from spaces_core.ports import Clock
 from spaces_core.services.stats import StatsService
 
-__all__ = ["StatsSampler"]
+__all__ = ["FRAME_MS", "StatsSampler"]
 
 log = logging.getLogger(__name__)
 FRAME_MS = round(FRAME_SECONDS * 1000)
@@ -32,8 +33,22 @@ FRAME_MS = round(FRAME_SECONDS * 1000)
 class _Tracked:
     space: Space
     bound: SeriesBound
-    room: SpaceAudio | None = None  # the room whose counters `written` refers to
-    written: dict[int, int] = field(default_factory=dict)  # talk frames already added to the store
+
+
+@dataclass(slots=True)
+class _Talk:
+    """One room's counters and how much of them is written."""
+
+    room: SpaceAudio
+    written: dict[int, int] = field(default_factory=dict)
+
+    def take(self) -> dict[int, int]:
+        """The frames counted since the last take, marked written (before the write: a room closing meanwhile
+        must not count them twice)."""
+        counted = dict(self.room.talk_frames)
+        growth = {user: n - self.written.get(user, 0) for user, n in counted.items() if n > self.written.get(user, 0)}
+        self.written = counted
+        return growth
 
 
 class StatsSampler:
@@ -50,7 +65,8 @@ class StatsSampler:
         self._stats, self._rooms, self._all_live, self._clock = stats, rooms, all_live, clock
         self._interval, self._max_samples = interval, max_samples
         self._tracked: dict[str, _Tracked] = {}
-        self._closed_talk: dict[str, dict[int, int]] = {}  # talk of rooms closed since the last pass
+        self._talk: dict[str, _Talk] = {}  # each open room's counters, by Space
+        self._closed_talk: dict[str, dict[int, int]] = {}  # what rooms closed since the last pass counted
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -67,69 +83,60 @@ class StatsSampler:
 
     async def follow(self, space: Space) -> None:
         """Every committed batch of a Space: the latest state is what the next sample reads."""
-        if space.is_live:
-            await self._track(space)
-        else:
+        if not space.is_live:
             self._tracked.pop(space.id, None)
-
-    def room_closing(self, space_id: str) -> None:
-        """Before a room stops (on the loop, must not block): keep the talk it counted that is not written yet."""
-        tracked, room = self._tracked.get(space_id), self._rooms.get(space_id)
-        if room is not None:
-            pending = self._talk_growth(tracked, room) if tracked is not None else dict(room.talk_frames)
-            if pending:
-                self._closed_talk[space_id] = _added(self._closed_talk.get(space_id, {}), pending)
-            if tracked is not None:
-                tracked.room, tracked.written = None, {}
-
-    async def _track(self, space: Space) -> None:
-        tracked = self._tracked.get(space.id)
-        if tracked is None:
+        elif space.id in self._tracked:
+            self._tracked[space.id].space = space
+        else:
             stored = await self._stats.stored(space.id)
             self._tracked[space.id] = _Tracked(space, SeriesBound(self._max_samples, stored=stored))
-        else:
-            tracked.space = space
+
+    def room_opened(self, room: SpaceAudio) -> None:
+        self._talk[room.space.id] = _Talk(room)
+
+    def room_closing(self, space_id: str) -> None:
+        """Before a room stops (on the loop, must not block): keep what it counted that is not written yet."""
+        talk = self._talk.pop(space_id, None)
+        pending = talk.take() if talk is not None else {}
+        if pending:
+            earlier = self._closed_talk.get(space_id, {})
+            self._closed_talk[space_id] = {u: earlier.get(u, 0) + pending.get(u, 0) for u in earlier.keys() | pending}
 
     async def _run(self) -> None:
         for space in await self._all_live():
-            await self._track(space)
+            await self.follow(space)
         while True:
-            await self._write_closed_talk()
-            for tracked in list(self._tracked.values()):
-                try:
-                    await self.sample(tracked)
-                except Exception:  # one Space's trouble (a database hiccup) must not stop the others' samples
-                    log.exception("could not sample the stats of Space %s", tracked.space.id)
+            await self.sample_all()
             await asyncio.sleep(self._interval)
 
-    async def sample(self, tracked: _Tracked) -> None:
-        space, room = tracked.space, self._rooms.get(tracked.space.id)
+    async def sample_all(self) -> None:
+        """One pass: the talk of rooms closed since the last, then a sample of each live Space (stored or not,
+        as its bound says)."""
+        await self._write_closed_talk()
+        for tracked in list(self._tracked.values()):
+            try:
+                await self._sample(tracked)
+            except Exception:  # one Space's trouble (a database hiccup) must not stop the others' samples
+                log.exception("could not sample the stats of Space %s", tracked.space.id)
+
+    async def _sample(self, tracked: _Tracked) -> None:
+        space, talk = tracked.space, self._talk.get(tracked.space.id)
         sample = None
         if tracked.bound.tick():
-            web = room.listeners.count if room is not None else 0
+            web = talk.room.listeners.count if talk is not None else 0
             speakers = len({space.host_id, *space.cohosts, *space.speakers} & space.present)
             reactions = dict(space.reactions)
             sample = StatsSample(self._clock.now(), space.listener_count, web, speakers, len(space.queue), reactions)
-        talk: dict[int, int] = {}
-        if room is not None:  # marked written before the write: a room closing meanwhile must not count it twice
-            talk = self._talk_growth(tracked, room)
-            tracked.room, tracked.written = room, _added(tracked.written if tracked.room is room else {}, talk)
-        await self._stats.record(space.id, sample, {user: n * FRAME_MS for user, n in talk.items()})
+        growth = talk.take() if talk is not None else {}
+        await self._stats.record(space.id, sample, _ms(growth))
         if sample is not None and tracked.bound.stored_one():
             await self._stats.thin(space.id)
-
-    @staticmethod
-    def _talk_growth(tracked: _Tracked, room: SpaceAudio) -> dict[int, int]:
-        written = tracked.written if tracked.room is room else {}
-        return {
-            user: n - written.get(user, 0) for user, n in dict(room.talk_frames).items() if n > written.get(user, 0)
-        }
 
     async def _write_closed_talk(self) -> None:
         closed, self._closed_talk = self._closed_talk, {}
         for space_id, frames in closed.items():
-            await self._stats.record(space_id, None, {user: n * FRAME_MS for user, n in frames.items()})
+            await self._stats.record(space_id, None, _ms(frames))
 
 
-def _added(a: dict[int, int], b: dict[int, int]) -> dict[int, int]:
-    return {user: a.get(user, 0) + b.get(user, 0) for user in a.keys() | b.keys()}
+def _ms(frames: dict[int, int]) -> dict[int, int]:
+    return {user: n * FRAME_MS for user, n in frames.items()}
