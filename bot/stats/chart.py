@@ -52,7 +52,7 @@ def chart_caption(chart: StatsChart) -> str:
         f"Peak listeners: {peak}",
         f"speakers heard: {len(chart.talk_seconds)}",
         f"hands lowered: {chart.waits} (median wait {_duration(chart.wait_median)}, "
-        f"longest {_duration(chart.wait_longest)})",
+        f"longest {_duration(chart.wait_longest)}; {chart.unanswered} never answered)",
         f"reactions: {sum(values[-1] for values in chart.reactions.values() if values)}",
     ]
     if chart.tickets is not None:

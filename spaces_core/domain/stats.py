@@ -122,6 +122,7 @@ class StatsChart:
     wait_longest: float | None
     waits: int
     tickets: TicketFigures | None
+    unanswered: int = 0  # hands still up (now, or when the Space ended): not in the waits above
 
     @property
     def listeners(self) -> list[int]:
@@ -154,4 +155,5 @@ def chart_of(
         wait_longest=max(lowered) if lowered else None,
         waits=len(lowered),
         tickets=tickets,
+        unanswered=sum(wait.lowered_at is None for wait in waits),
     )

@@ -61,7 +61,7 @@ async def test_samples_talk_and_waits_make_the_chart(uows: UnitOfWorkFactory) ->
     assert chart.discord == [0, 1, 2, 3, 4] and chart.listeners == [1, 2, 3, 4, 5]
     assert chart.reactions == {"🔥": [0, 5, 10, 15, 20]}
     assert chart.talk_seconds == {COHOST: 2**40 / 1000, HOST: 0.55}
-    assert (chart.wait_median, chart.wait_longest, chart.waits) == (12.0, 12.0, 1)
+    assert (chart.wait_median, chart.wait_longest, chart.waits, chart.unanswered) == (12.0, 12.0, 1, 1)
 
 
 async def test_thinning_drops_every_other_sample(uows: UnitOfWorkFactory) -> None:

@@ -69,5 +69,5 @@ def test_the_chart_data_stacks_listeners_and_sums_talk_and_waits() -> None:
     assert chart.reactions == {"👏": [0, 1, 2], "🔥": [0, 2, 4]}
     assert chart.talk_seconds == {7: 61.0, 8: 4.0}
     assert list(chart.talk_seconds) == [7, 8], "most first; silent speakers left out"
-    assert (chart.wait_median, chart.wait_longest, chart.waits) == (25.0, 40.0, 3)
+    assert (chart.wait_median, chart.wait_longest, chart.waits, chart.unanswered) == (25.0, 40.0, 3, 1)
     assert chart.tickets is None
