@@ -115,12 +115,14 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     2. Core services, which need only those: spaces, follows, settings, then (with Stripe settings) tickets and
        payouts, then the schedules with their job planner, the one two-phase step (`_schedules`).
     3. Adapters, taking the services' bound methods: Discord (Stage, audio, ticket gate, live cards and board,
-       schedule announcer, ticket desk), then the web server, which serves the desk's decisions, then live
-       captions (over the audio rooms, redrawing the cards), then the recap (which waits for captions to finish).
-    4. Bus handlers, in the order members see the effects: tickets, the recap owed, Spaces (captions among them),
-       schedules.
+       schedule announcer, ticket desk), then the host stats' page, then the web server, which serves the desk's
+       decisions and that page, then host stats' sampler (which links to the server), then live captions (over
+       the audio rooms, redrawing the cards), then the recap (which waits for captions to finish).
+    4. Bus handlers, in the order members see the effects: tickets, the recap owed, host stats (hands' waits),
+       Spaces (captions among them), schedules.
     5. The client's context (web and tickets as objects that are on or off, never None), then the ticket door
-       (with tickets), the recording cog, the captions cog and the recap's (recaps owed after a restart).
+       (with tickets), the recording cog, the captions cog, the recap's (recaps owed after a restart) and host
+       stats' (the sampler).
     """
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
