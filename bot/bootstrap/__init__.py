@@ -210,29 +210,29 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     feature: Tickets = TicketsOff()
     if ticketing is not None and tickets is not None:
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
-    signer = LinkSigner(settings.link_secret)  # one for every link: without LINK_SECRET its key is random
-    stats_pages = stats_feature.stats_pages(services.stats, signer, bot)
-    web = _web(settings, bot, audio, feature, ticketing, feed, signer, stats_pages.add_routes)
-    stats = stats_feature.build_host_stats(settings, services.stats, spaces, audio, stats_pages, web)
+    web, stats = _web_and_stats(settings, bot, services, audio, feature, ticketing, feed)
     captions = captions_feature.build_live_captions(
         bot, services.captions_model, audio, feed, services.transcripts, config.policy, cards.mark, settings
     )
     recaps = build_recaps(bot, services.recaps, spaces.cards, audio, finish=captions.finish)
-    return _Adapters(
-        stage,
-        audio,
-        server_audio,
-        cards,
-        board,
-        announcer,
-        feed_channel,
-        ticketing,
-        feature,
-        web,
-        captions,
-        recaps,
-        stats,
-    )
+    adapters = (stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web)
+    return _Adapters(*adapters, captions, recaps, stats)
+
+
+def _web_and_stats(
+    settings: Settings,
+    bot: SpacesBot,
+    services: _Services,
+    audio: AudioRooms,
+    tickets: Tickets,
+    ticketing: tickets_assembly.TicketAdapters | None,
+    feed: captions_feature.CaptionFeed,
+) -> tuple[Web, stats_feature.HostStats]:
+    """The web server with the host stats' page among its routes, then host stats linking to that server."""
+    signer = LinkSigner(settings.link_secret)  # one for every link: without LINK_SECRET its key is random
+    pages = stats_feature.stats_pages(services.stats, signer, bot)
+    web = _web(settings, bot, audio, tickets, ticketing, feed, signer, pages.add_routes)
+    return web, stats_feature.build_host_stats(settings, services.stats, services.spaces, audio, pages, web)
 
 
 def _web(

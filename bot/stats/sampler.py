@@ -103,10 +103,16 @@ class StatsSampler:
             self._closed_talk[space_id] = {u: earlier.get(u, 0) + pending.get(u, 0) for u in earlier.keys() | pending}
 
     async def _run(self) -> None:
-        for space in await self._all_live():
-            await self.follow(space)
+        resumed = False
         while True:
-            await self.sample_all()
+            try:
+                if not resumed:  # the Spaces a restart left live; tried again next time if the store is busy
+                    for space in await self._all_live():
+                        await self.follow(space)
+                    resumed = True
+                await self.sample_all()
+            except Exception:  # the store's trouble must not end the sampling: the next pass tries again
+                log.exception("host stats: a sampling pass failed")
             await asyncio.sleep(self._interval)
 
     async def sample_all(self) -> None:
