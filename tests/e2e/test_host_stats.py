@@ -1,6 +1,6 @@
 """Host analytics with the real bot: a Space runs for a few sampling intervals (0.2 s here) with listeners
-joining, hands raised and lowered, reactions and a speaker talking; `/space stats` answers its host and a co-host
-with the chart and a private page, and refuses a listener. The data behind the chart is checked, not its pixels."""
+joining, hands raised and lowered, reactions and a speaker talking; `/space stats` answers its host, a co-host and
+the server's owner (an admin) with the chart and a private page, and refuses a listener. The data behind the chart is checked, not its pixels."""
 
 from __future__ import annotations
 
@@ -95,6 +95,14 @@ async def test_the_host_gets_the_chart_and_its_data_a_listener_is_refused_a_coho
     assert list(chart.talk_seconds) == [world["hana"]], "Cole was approved but never spoke"
     assert "Peak listeners: 3" in answer.content and "hands lowered: 2" in answer.content
 
+    picked = await world.server.autocomplete(
+        world.guild_id, world.chat_id, world["hana"], "space stats", "space", space=""
+    )
+    assert [c["value"] for c in picked.choices or []] == [space.id]
+    offered = await world.server.autocomplete(
+        world.guild_id, world.chat_id, world["maya"], "space stats", "space", space=""
+    )
+    assert offered.choices == [], "a listener is offered none"
     refused = await world.slash(world.stage_id, world["maya"], "space stats", space=space.id)
     assert refused.ephemeral and "Only the host and co-hosts" in refused.content
     assert not (refused.message or {}).get("attachments")
@@ -102,6 +110,8 @@ async def test_the_host_gets_the_chart_and_its_data_a_listener_is_refused_a_coho
     await eventually(lambda: _in(world, "cohosts", "lee"))
     allowed = await world.slash(world.stage_id, world["lee"], "space stats")
     assert [a["filename"] for a in allowed.message["attachments"]] == ["space-stats.png"], allowed.content
+    admin = await world.slash(world.chat_id, world.owner, "space stats", space=space.id)
+    assert [a["filename"] for a in admin.message["attachments"]] == ["space-stats.png"], admin.content
 
     link = re.search(r"https?://\S+/stats/\S+", answer.content)
     assert link is not None, answer.content
