@@ -1,6 +1,7 @@
 """Host analytics with the real bot: a Space runs for a few sampling intervals (0.2 s here) with listeners
 joining, hands raised and lowered, reactions and a speaker talking; `/space stats` answers its host, a co-host and
-the server's owner (an admin) with the chart and a private page, and refuses a listener. The data behind the chart is checked, not its pixels."""
+the server's owner (an admin) with the chart and a private page, and refuses a listener. The data behind the chart
+is checked, not its pixels."""
 
 from __future__ import annotations
 
