@@ -1,12 +1,18 @@
 """The stats chart, drawn by matplotlib from a `StatsChart` (the data, which the tests check; never the pixels).
 
-Drawn on a bare `Figure` with the Agg canvas, not pyplot: pyplot keeps global state, and this runs in a worker
-thread (`asyncio.to_thread`) so the 20 ms audio ticks on the loop don't wait for it (about 0.2 s a chart).
+Drawn on a bare `Figure` with the Agg canvas (pyplot keeps global state), in a child process (`draw`): about
+0.45 s of work a chart, most of it holding the GIL. Measured on this machine while a 20 ms ticker ran on the loop:
+in a worker thread, 18-20 of 76 ticks came over 10 ms late (up to 85 ms), and the loop runs the Spaces' audio;
+in a child process, none (the child's start and imports add about 0.6 s, which `/space stats` spends deferred).
+A resident process pool would spare that start but would import the whole bot (`bot.__main__`) and keep it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
+import pickle
+import sys
 import unicodedata
 from collections.abc import Mapping
 from typing import Literal
@@ -18,7 +24,7 @@ from matplotlib.ticker import MaxNLocator
 
 from spaces_core.domain.stats import StatsChart
 
-__all__ = ["chart_caption", "render"]
+__all__ = ["chart_caption", "draw", "render"]
 
 Format = Literal["png", "svg"]
 MAX_BARS = 12  # the most talkative speakers shown; the rest would be unreadable slivers
@@ -125,3 +131,34 @@ def render(chart: StatsChart, names: Mapping[int, str], fmt: Format = "png", *, 
     out = io.BytesIO()
     figure.savefig(out, format=fmt, metadata={"Software": None} if fmt == "png" else None)
     return out.getvalue()
+
+
+async def draw(chart: StatsChart, names: Mapping[int, str], *, tall: bool = False) -> bytes:
+    """`render` in a child process (`python -m bot.stats.chart`), so the loop's audio ticks never wait for it."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.stats.chart",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        png, errors = await process.communicate(pickle.dumps((chart, dict(names), tall)))
+    finally:
+        if process.returncode is None:  # cancelled: the child goes with the request that wanted it
+            process.kill()
+            await process.wait()
+    if process.returncode != 0:
+        raise RuntimeError(f"the chart was not drawn: {errors.decode(errors='replace')[-500:]}")
+    return png
+
+
+def _child() -> None:
+    """The child's side: our own process's pickle in on stdin, the PNG out on stdout."""
+    chart, names, tall = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(render(chart, names, tall=tall))
+
+
+if __name__ == "__main__":
+    _child()

@@ -4,7 +4,6 @@ service refuses anyone else, whatever the picker offered."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 
@@ -15,7 +14,7 @@ from bot.commands import actor_in, guild_only
 from bot.context import app_of
 from bot.notices import display_name
 from bot.replies import guarded
-from bot.stats.chart import chart_caption, render
+from bot.stats.chart import chart_caption, draw
 from spaces_core.domain.errors import NotFound
 from spaces_core.domain.roles import Actor
 from spaces_core.domain.space import Space
@@ -65,7 +64,7 @@ async def stats(interaction: discord.Interaction, chosen: str | None) -> None:
         view = await app.stats.service.view(space.id, actor, guild_id)  # refuses anyone but host, co-hosts, admins
         await interaction.response.defer(ephemeral=True, thinking=True)
         names = {user: display_name(interaction.client, guild_id, user) for user in view.chart.talk_seconds}
-        png = await asyncio.to_thread(render, view.chart, names)  # CPU work: the audio ticks on the loop
+        png = await draw(view.chart, names)  # in a child process: the audio ticks on the loop
         link = app.stats.page_url(space.id, actor.user_id)
         lines = [f"**{plain(space.title)}** ({_when(space)}): {chart_caption(view.chart)}"]
         if link is not None:

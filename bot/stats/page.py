@@ -10,16 +10,14 @@ step; light or dark as the system says; one column on a phone, wider on a deskto
 
 from __future__ import annotations
 
-import asyncio
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.stats.chart import chart_caption, render
+from bot.stats.chart import chart_caption, draw
 from bot.web import LinkRefused, LinkSigner
 from spaces_core.domain.errors import SpacesError
 from spaces_core.domain.space import Space
@@ -113,7 +111,7 @@ class StatsPages:
         guild_id = view.space.guild_id
         names = {user: self.name_of(guild_id, user) for user in view.chart.talk_seconds}
         tall = request.query.get("layout") == "tall"
-        png = await asyncio.to_thread(partial(render, view.chart, names, tall=tall))
+        png = await draw(view.chart, names, tall=tall)
         return web.Response(body=png, content_type="image/png", headers=_PRIVATE)
 
     async def _page(self, request: web.Request) -> web.Response:
