@@ -1,9 +1,10 @@
 """The stats chart, drawn by matplotlib from a `StatsChart` (the data, which the tests check; never the pixels).
 
 Drawn on a bare `Figure` with the Agg canvas (pyplot keeps global state), in a child process (`draw`): about
-0.45 s of work a chart, most of it holding the GIL. Measured on this machine while a 20 ms ticker ran on the loop:
-in a worker thread, 18-20 of 76 ticks came over 10 ms late (up to 85 ms), and the loop runs the Spaces' audio;
-in a child process, none (the child's start and imports add about 0.6 s, which `/space stats` spends deferred).
+0.5 s of work a chart, most of it holding the GIL. Measured on 2 shared cores (load 2.5-3.3) with a 20 ms ticker
+on the loop, which runs the Spaces' audio: drawing in a worker thread made 16-26 of every ~80 ticks over 10 ms
+late (up to 85 ms); in a child process 0-7 of ~180 (the machine's other load). The child's start and imports add
+about 0.6 s, which `/space stats` spends deferred.
 A resident process pool would spare that start but would import the whole bot (`bot.__main__`) and keep it.
 """
 
