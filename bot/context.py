@@ -19,6 +19,7 @@ from spaces_core.services.payouts import PayoutService
 from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
+from spaces_core.services.stats import StatsService
 from spaces_core.services.tickets import TicketService
 from spaces_core.services.transcripts import TranscriptService
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # below every feature that reaches them through here: no cycl
     from bot.audio.stage import StageAdapter
     from spaces_core.scheduling import ApsJobPlanner
 
-__all__ = ["AppContext", "Captions", "Running", "Tickets", "Web", "app_of"]
+__all__ = ["AppContext", "Captions", "Running", "Stats", "Tickets", "Web", "app_of"]
 
 
 # The parts of features that themselves reach the AppContext (spaces, tickets) are seen here only as the little
@@ -72,6 +73,14 @@ class Captions(Protocol):
     async def finish(self, space_id: str) -> None: ...
 
 
+class Stats(Protocol):
+    """Host analytics (bot.stats.feature.HostStats) as `/space stats` asks about them."""
+
+    @property
+    def service(self) -> StatsService: ...
+    def page_url(self, space_id: str, member_id: int) -> str | None: ...
+
+
 @dataclass(slots=True)
 class AppContext:
     spaces: SpaceService
@@ -88,6 +97,7 @@ class AppContext:
     tickets: Tickets  # ticketed Spaces (off without the Stripe settings): started and stopped by the client
     transcripts: TranscriptService  # what was said in Spaces: files, search, the replay page's lines
     captions: Captions  # live captions: the model, each Space's pipeline, the Stage chat's message
+    stats: Stats  # host analytics: the live Spaces' samples, `/space stats` and its private page
 
 
 def app_of(client: discord.Client | Any) -> AppContext:

@@ -127,6 +127,10 @@ class Settings:
     captions_model_dir: str = ""
     # Seconds between two edits of a Space's "Live captions" message (Discord rate-limits edits per channel).
     captions_edit_interval: float = 2.0
+    # Host analytics: seconds between two samples of a live Space, and the most samples one Space keeps (past
+    # it, every other one is dropped and the interval doubles: spaces_core/domain/stats.py).
+    stats_interval: float = 5.0
+    stats_max_samples: int = 720
 
     @property
     def tickets_enabled(self) -> bool:
@@ -164,6 +168,8 @@ class Settings:
             ticket_reconcile_seconds=_float(env, "TICKET_RECONCILE_SECONDS", 180.0),
             captions_model_dir=env.get("CAPTIONS_MODEL_DIR", "").strip(),
             captions_edit_interval=_float(env, "CAPTIONS_EDIT_INTERVAL", 2.0),
+            stats_interval=_float(env, "STATS_INTERVAL", 5.0),
+            stats_max_samples=_count(env, "STATS_MAX_SAMPLES", 720, 10_000),
             **_stripe(env),
         )
         if settings.tickets_enabled and settings.web_port is None:

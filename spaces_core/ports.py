@@ -24,6 +24,7 @@ from spaces_core.domain.tickets import (
     WaitlistEntry,
 )
 from spaces_core.domain.transcripts import Phrase, TranscriptHit
+from spaces_core.ports_stats import StatsRepository
 
 __all__ = [
     "BlockRepository",
@@ -38,6 +39,7 @@ __all__ = [
     "RecapRepository",
     "ScheduleRepository",
     "SpaceRepository",
+    "StatsRepository",
     "TicketActionRepository",
     "TicketPayments",
     "TicketRepository",
@@ -374,6 +376,8 @@ class UnitOfWork(Protocol):
     def transcripts(self) -> TranscriptRepository: ...
     @property
     def recaps(self) -> RecapRepository: ...
+    @property
+    def stats(self) -> StatsRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

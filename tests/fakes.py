@@ -314,6 +314,14 @@ class _Transcripts:
         return gone
 
 
+class _Stats:
+    """The fake store keeps no host analytics (the SQL repository is tested on both stores): `/privacy delete`
+    finds nothing of the member's here."""
+
+    async def delete_member(self, user_id: int) -> None:
+        return None
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self._database = database
@@ -326,6 +334,7 @@ class FakeUnitOfWork:
         self.cards = _Cards(self._copy)
         self.schedules = _Schedules(self._copy)
         self.transcripts = _Transcripts(self._copy)
+        self.stats = _Stats()
 
     async def __aenter__(self) -> Self:
         return self

@@ -39,6 +39,8 @@ class SpaceAudio:
         self.listeners = WebListeners(self.hub, host=web_host, max_listeners=max_listeners, heap=heap)
         self.receiver = VoiceReceiver(asyncio.get_running_loop(), self.engine.push)
         self.speaking: frozenset[int] = frozenset()
+        # 20 ms frames in which each speaker was audible, since the room opened (host analytics' talk time).
+        self.talk_frames: dict[int, int] = {}
         self.recording: SpaceRecording | None = None  # set by AudioRooms when RECORDINGS_DIR is known
         self.engine.set_allowed(allowed_speakers(space))
 
@@ -50,6 +52,8 @@ class SpaceAudio:
 
     def _on_frame(self, mixed: MixedFrame) -> None:
         speaking = mixed.speaking()
+        for speaker in speaking:
+            self.talk_frames[speaker] = self.talk_frames.get(speaker, 0) + 1
         if speaking != self.speaking:
             self.speaking = speaking
 

@@ -13,6 +13,8 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from aiohttp.web import Application
+
 from bot.access import Audience
 from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
@@ -34,6 +36,7 @@ from bot.schedules.announcer import DiscordScheduleAnnouncer, live_starter
 from bot.settings import Settings
 from bot.spaces import handlers as space_handlers
 from bot.spaces.cards import CardUpdater, LiveBoard
+from bot.stats import feature as stats_feature
 from bot.tickets import handlers as ticket_handlers
 from bot.tickets import schedule_handlers as ticket_schedule_handlers
 from bot.tickets.cog import TicketDoorCog
@@ -56,6 +59,7 @@ from spaces_core.services.recaps import RecapService
 from spaces_core.services.schedules import ScheduleService
 from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
+from spaces_core.services.stats import StatsService
 from spaces_core.services.transcripts import TranscriptService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
@@ -85,6 +89,7 @@ class _Services:
     recaps: RecapService
     transcripts: TranscriptService
     captions_model: CaptionsModel  # loaded lazily; its files are checked (and a missing model logged) here
+    stats: StatsService
 
 
 @dataclass(slots=True)
@@ -102,6 +107,7 @@ class _Adapters:
     # Its `feed` holds the live lines the listen page reads; `finish(space_id)` is what an end waits for (recap).
     captions: LiveCaptions
     recaps: RecapCog
+    stats: stats_feature.HostStats
 
 
 async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
@@ -113,12 +119,14 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     2. Core services, which need only those: spaces, follows, settings, then (with Stripe settings) tickets and
        payouts, then the schedules with their job planner, the one two-phase step (`_schedules`).
     3. Adapters, taking the services' bound methods: Discord (Stage, audio, ticket gate, live cards and board,
-       schedule announcer, ticket desk), then the web server, which serves the desk's decisions, then live
-       captions (over the audio rooms, redrawing the cards), then the recap (which waits for captions to finish).
-    4. Bus handlers, in the order members see the effects: tickets, the recap owed, Spaces (captions among them),
-       schedules.
+       schedule announcer, ticket desk), then the host stats' page, then the web server, which serves the desk's
+       decisions and that page, then host stats' sampler (which links to the server), then live captions (over
+       the audio rooms, redrawing the cards), then the recap (which waits for captions to finish).
+    4. Bus handlers, in the order members see the effects: tickets, the recap owed, host stats (hands' waits),
+       Spaces (captions among them), schedules.
     5. The client's context (web and tickets as objects that are on or off, never None), then the ticket door
-       (with tickets), the recording cog, the captions cog and the recap's (recaps owed after a restart).
+       (with tickets), the recording cog, the captions cog, the recap's (recaps owed after a restart) and host
+       stats' (the sampler).
     """
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -150,7 +158,8 @@ def _services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBu
     schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config)
     recaps = RecapService(uow_factory, SystemClock())
     follows, transcripts = FollowService(uow_factory), TranscriptService(uow_factory)
-    return _Services(spaces, follows, config, schedules, planner, tickets, recaps, transcripts, model)
+    stats = StatsService(uow_factory, SystemClock())
+    return _Services(spaces, follows, config, schedules, planner, tickets, recaps, transcripts, model, stats)
 
 
 def _schedules(
@@ -205,14 +214,29 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     feature: Tickets = TicketsOff()
     if ticketing is not None and tickets is not None:
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
-    web = _web(settings, bot, audio, feature, ticketing, feed)
+    web, stats = _web_and_stats(settings, bot, services, audio, feature, ticketing, feed)
     captions = captions_feature.build_live_captions(
         bot, services.captions_model, audio, feed, services.transcripts, config.policy, cards.mark, settings
     )
     recaps = build_recaps(bot, services.recaps, spaces.cards, audio, finish=captions.finish)
-    return _Adapters(
-        stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web, captions, recaps
-    )
+    adapters = (stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web)
+    return _Adapters(*adapters, captions, recaps, stats)
+
+
+def _web_and_stats(
+    settings: Settings,
+    bot: SpacesBot,
+    services: _Services,
+    audio: AudioRooms,
+    tickets: Tickets,
+    ticketing: tickets_assembly.TicketAdapters | None,
+    feed: captions_feature.CaptionFeed,
+) -> tuple[Web, stats_feature.HostStats]:
+    """The web server with the host stats' page among its routes, then host stats linking to that server."""
+    signer = LinkSigner(settings.link_secret)  # one for every link: without LINK_SECRET its key is random
+    pages = stats_feature.stats_pages(services.stats, signer, bot)
+    web = _web(settings, bot, audio, tickets, ticketing, feed, signer, pages.add_routes)
+    return web, stats_feature.build_host_stats(settings, services.stats, services.spaces, audio, pages, web)
 
 
 def _web(
@@ -222,6 +246,8 @@ def _web(
     tickets: Tickets,
     ticketing: tickets_assembly.TicketAdapters | None,
     captions: captions_feature.CaptionFeed,
+    signer: LinkSigner,
+    stats_routes: Callable[[Application], None],
 ) -> Web:
     """The listen page and WebRTC signalling (no links at all without `WEB_PORT`); tickets decide who may listen,
     and the page shows the live captions from `captions`."""
@@ -229,7 +255,7 @@ def _web(
         return NoWeb()
     return WebServer(
         audio,
-        LinkSigner(settings.link_secret),
+        signer,
         host=settings.web_host,
         port=settings.web_port,
         public_base_url=settings.public_base_url,
@@ -242,6 +268,7 @@ def _web(
         replay_transcript=ReplayLines(bot),
         replay_facts=ReplayHeader(bot),
         replay_audience=Audience(bot),
+        more_routes=[stats_routes],
     )
 
 
@@ -252,6 +279,7 @@ def _register_handlers(bus: MessageBus, bot: SpacesBot, services: _Services, ada
         changed = ticketing.desk.changed
         ticket_handlers.register(bus, dms=bot.dms, gate=ticketing.gate, personal_link=personal_link, changed=changed)
     adapters.recaps.register(bus)  # before the Spaces': it reads the web peak before the audio room closes
+    adapters.stats.register(bus)  # the hands' waits; the sampler follows each Space
     _register_spaces(bus, bot, services, adapters)
     _register_schedules(bus, bot, services, adapters, personal_link)
 
@@ -324,6 +352,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
         tickets=adapters.feature,
         transcripts=services.transcripts,
         captions=adapters.captions,
+        stats=adapters.stats,
     )
     if adapters.tickets is not None:  # tickets are on: their Stages' doors are watched
         await bot.add_cog(TicketDoorCog(adapters.tickets.gate))
@@ -338,6 +367,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
     await bot.add_cog(RecordingCog(bot, retention))  # live audio back after a restart; replay retention
     await bot.add_cog(captions_feature.CaptionsCog(adapters.captions))  # captions resume with their Space's audio
     await bot.add_cog(adapters.recaps)  # recaps a restart left owed
+    await bot.add_cog(stats_feature.StatsCog(adapters.stats))  # samples the live Spaces for host analytics
 
 
 async def _feed_channel(config: SettingsService, guild_id: int) -> int | None:

@@ -47,7 +47,8 @@ class SettingsCog(commands.Cog):
             await ask_to_confirm(
                 interaction,
                 "Delete your follows (both ways), your preferences, the reminders you asked for, your block list, "
-                "what you said in Spaces' transcripts and the replays of Spaces you hosted? This can't be undone.",
+                "what you said in Spaces' transcripts, your talk time and raised hands in hosts' stats, and the "
+                "replays of Spaces you hosted? This can't be undone.",
                 _delete_member_data,
                 doing="delete your data",
             )
@@ -62,5 +63,6 @@ async def _delete_member_data(interaction: discord.Interaction) -> str:
     gone = await delete_replays_hosted_by(app.spaces, replays, interaction.user.id)
     return (
         "Done: your follows (both ways), your preferences, the reminders you asked for, your block list, what you "
-        f"said in Spaces' transcripts and the replays of Spaces you hosted ({gone}) are deleted."
+        "said in Spaces' transcripts, your talk time and raised hands in hosts' stats, and the replays of Spaces "
+        f"you hosted ({gone}) are deleted."
     )

@@ -19,6 +19,7 @@ from bot.schedules import cog as scheduling
 from bot.spaces import pickers
 from bot.spaces.embeds import card_embed, summary_embed
 from bot.spaces.views import approval_view, panel_text, share_for
+from bot.stats import command as host_stats
 from bot.tickets import cog as ticketing
 from bot.transcripts import cog as transcripts
 from spaces_core.domain.errors import InvalidInput, NotFound
@@ -252,6 +253,13 @@ class SpaceCog(commands.Cog):
     @app_commands.describe(query="The words to find (the last one may be the start of a word)")
     async def search(self, interaction: discord.Interaction, query: str) -> None:
         await transcripts.search(interaction, query)
+
+    # Host analytics: the body lives in `bot.stats.command`.
+    @space.command(name="stats", description="How your Space went: listeners, talk time, hands, reactions (host)")
+    @app_commands.describe(space="Which of your Spaces (default: your latest)")
+    @app_commands.autocomplete(space=host_stats.my_spaces)
+    async def stats(self, interaction: discord.Interaction, space: str | None = None) -> None:
+        await host_stats.stats(interaction, space)
 
 
 def _link_or_position(typed: str) -> str | int:

@@ -2,6 +2,7 @@
 
     listen   ``space.member.expires.signature``          (the format links were first handed out in)
     replay   ``replay.space.member.expires.signature``
+    stats    ``stats.space.member.expires.signature``     (a host's analytics page)
 
 Handed out privately in Discord; the page sends the token back. The signature covers the purpose, the Space, the
 member and the expiry, so a link cannot be moved to another Space, lent under another name, kept alive past its
@@ -22,11 +23,12 @@ from typing import Literal
 
 __all__ = ["LinkRefused", "LinkSigner", "Purpose"]
 
-Purpose = Literal["listen", "replay"]
-_RENEW: dict[Purpose, str] = {"listen": "/space share", "replay": "/space replay"}
+Purpose = Literal["listen", "replay", "stats"]
+_RENEW: dict[Purpose, str] = {"listen": "/space share", "replay": "/space replay", "stats": "/space stats"}
 _WRONG_PURPOSE: dict[Purpose, str] = {
     "listen": "This link opens a replay, not the live Space: ask for a link to listen with /space share.",
     "replay": "This link is for listening live, not for the replay: ask for the replay's link with /space replay.",
+    "stats": "This link is not for a Space's stats: ask for your stats page with /space stats.",
 }
 
 

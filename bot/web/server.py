@@ -27,7 +27,7 @@ import contextlib
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from typing import Any
 
@@ -91,6 +91,7 @@ class WebServer:
         replay_transcript: TranscriptOf | None = None,
         replay_facts: FactsOf | None = None,
         replay_audience: MayHear | None = None,
+        more_routes: Sequence[Callable[[web.Application], None]] = (),
     ) -> None:
         """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
         Space's captions are off). `who` names a member and gives their avatar (`name_of` alone: names only);
@@ -106,6 +107,7 @@ class WebServer:
         self._replay_transcript = replay_transcript  # the lines beside the replay player
         self._replay_facts = replay_facts  # the replay page's header
         self._replay_audience = replay_audience  # who may still hear a replay (a refunded ticket may not)
+        self._more_routes = more_routes  # other features' pages (the host's stats)
         self._idle_timeout = idle_timeout
         self.keepalive = keepalive
         self.admission_recheck = admission_recheck  # seconds between two checks that an open stream still admits
@@ -147,6 +149,8 @@ class WebServer:
             )
         if self._webhook is not None:
             self._webhook.add_routes(app)
+        for add_routes in self._more_routes:
+            add_routes(app)
         return app
 
     async def start(self) -> None:

@@ -128,7 +128,8 @@ class SettingsService:
 
     async def delete_member_data(self, user_id: int) -> None:
         """/privacy delete: follows both ways, preferences (time zone included), reminders asked for, the
-        member's own block list, and their phrases in every stored transcript. Blocks *of* the member stay:
+        member's own block list, their phrases in every stored transcript, their talk time and hand waits in hosts'
+        stats. Blocks *of* the member stay:
         they protect other people, and deleting them would let a deletion undo a ban."""
         async with self._uow_factory() as uow:
             await uow.follows.delete_member(user_id)
@@ -136,4 +137,5 @@ class SettingsService:
             await uow.blocks.delete_by_host(user_id)
             await uow.schedules.forget_member(user_id)
             await uow.transcripts.delete_member(user_id)  # what they said, in every stored transcript
+            await uow.stats.delete_member(user_id)  # their talk time and hand waits in hosts' stats
             await uow.commit()

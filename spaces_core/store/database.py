@@ -68,12 +68,13 @@ def _drop_if_closed(_dbapi: Any, entry: ConnectionPoolEntry, _proxy: PoolProxied
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the web server read while the bot writes; busy_timeout waits out a writer instead of failing;
-    # SQLite leaves foreign keys off unless asked, per connection.
+    # WAL lets the web server read while the bot writes; busy_timeout waits out a writer instead of failing
+    # (set first: switching to WAL takes a lock, and a new connection opened while another writes would fail at
+    # once with "database is locked"); SQLite leaves foreign keys off unless asked, per connection.
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 

@@ -19,6 +19,7 @@ from spaces_core.store.repositories import (
 )
 from spaces_core.store.schedules import SqlScheduleRepository
 from spaces_core.store.stage_access import SqlStageAccessRepository
+from spaces_core.store.stats import SqlStatsRepository
 from spaces_core.store.ticket_actions import SqlTicketActionRepository
 from spaces_core.store.tickets import SqlTicketRepository
 from spaces_core.store.transcripts import SqlTranscriptRepository
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.stage_access = SqlStageAccessRepository(session=session)
         self.transcripts = SqlTranscriptRepository(session=session)
         self.recaps = SqlRecapRepository(session=session)
+        self.stats = SqlStatsRepository(session=session)
         return self
 
     async def __aexit__(
