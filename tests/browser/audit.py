@@ -54,12 +54,21 @@ async def horizontal_overflow(browser: Chromium) -> int:
 async def keep_screenshots(browser: Chromium, name: str) -> list[Path]:
     """The page at a phone's width and a desktop's, as `<name>-390.png` and `<name>-1280.png`; the window is left at
     the desktop width."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+    safe = _safe(name)
     kept = []
     for width in (PHONE, DESKTOP):
         await browser.window(width)
-        path = SCREENSHOTS / f"{safe}-{width}.png"
+        path = screenshot_path(f"{safe}-{width}")
         await browser.screenshot(path)
         kept.append(path)
     return kept
+
+
+def screenshot_path(name: str) -> Path:
+    """Where a screenshot called `name` is kept (`.png` added)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{_safe(name)}.png"
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)

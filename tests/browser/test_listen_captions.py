@@ -3,15 +3,13 @@ started, and what is published into the bot's one caption feed appears with name
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from bot.captions.feed import CaptionFeed, CaptionLine
 from bot.web import WebServer
 from bot.web.server import CAPTION_LINES
 from demo.world import World
+from tests.browser.audit import screenshot_path
 from tests.browser.chromium import Chromium, chromium_binary
 from tests.browser.test_listen_page import world
 from tests.e2e.conftest import eventually, live_space, start_space
@@ -93,8 +91,7 @@ async def test_the_listen_page_shows_live_captions_with_names_and_the_delayed_no
         assert await browser.evaluate("window.injected") is None
         # A phone-width screen: long words wrap inside the panel instead of widening the page.
         assert await browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        if shots := os.environ.get("SPACES_SCREENSHOTS"):
-            await browser.screenshot(Path(shots) / "listen-captions.png")
+        await browser.screenshot(screenshot_path("listen-captions-390"))
 
         # Hide/show: the listener's choice is kept on the device, across a reload.
         toggle = "document.getElementById('captions-toggle')"

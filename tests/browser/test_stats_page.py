@@ -1,10 +1,9 @@
 """A real browser on the host's stats page: headless Debian chromium at 390 and 1,280 px, light and dark; the
 chart loads, nothing overflows sideways on a phone, the history links work, and a forged link gets the styled
-refusal. Screenshots go to $SPACES_SCREENSHOTS when it is set."""
+refusal; axe-core finds nothing serious. Screenshots are kept in artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from spaces_core.domain.space import Space
 from spaces_core.domain.stats import StatsSample
 from spaces_core.services.stats import StatsService
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
+from tests.browser.audit import axe_violations, horizontal_overflow, keep_screenshots, screenshot_path
 from tests.browser.chromium import Chromium, chromium_binary
 from tests.e2e.conftest import eventually
 from tests.fakes import FakeClock
@@ -67,22 +67,17 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[str, StatsPages]]:
 
 
 async def looks_right(browser: Chromium, width: int, scheme: str) -> None:
-    await browser._command(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 600},
-    )
-    await browser._command(
-        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
-    )
+    await browser.window(width, 800)
+    await browser.color_scheme(scheme)
     # The chart for this width loaded: one column on a phone (the <picture> picks the source as the width changes).
     wanted = 500 if width < 600 else 1000
     loaded = f"document.querySelector('img')?.complete && document.querySelector('img').naturalWidth === {wanted}"
     await eventually(lambda: browser.evaluate(loaded), timeout=15)
-    assert await browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scroll"
+    assert await horizontal_overflow(browser) == 0, "no sideways scroll"
     background = await browser.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == ("rgb(21, 23, 27)" if scheme == "dark" else "rgb(246, 247, 249)")
-    if shots := os.environ.get("SPACES_SCREENSHOTS"):
-        await browser.screenshot(Path(shots) / f"stats-{width}-{scheme}.png")
+    assert await axe_violations(browser) == []
+    await browser.screenshot(screenshot_path(f"stats-{width}-{scheme}"))
 
 
 async def test_the_stats_page_reads_on_a_phone_and_a_desktop_light_and_dark(site: tuple[str, StatsPages]) -> None:
@@ -102,6 +97,9 @@ async def test_the_stats_page_reads_on_a_phone_and_a_desktop_light_and_dark(site
         forged = link[:-1] + ("0" if link[-1] != "0" else "1")
         await browser.navigate(forged)
         assert "/space stats" in await browser.evaluate("document.body.innerText")
-        assert await browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        await browser.window(390, 800)
+        assert await horizontal_overflow(browser) == 0
+        assert await axe_violations(browser) == []
+        await keep_screenshots(browser, "stats-refused")
     finally:
         await browser.close()
