@@ -344,6 +344,9 @@ class RecapRepository(Protocol):
         ...
 
     async def forget(self, space_id: str) -> None: ...
+    async def web_peak(self, space_id: str) -> int | None:
+        """The web listeners' peak the Space ended with, while its row is kept (None once forgotten)."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -30,6 +30,7 @@ from bot.discord_connector import build_connector
 from bot.heap import freeze_startup_heap
 from bot.notices import tell_host
 from bot.recap.cog import RecapCog, build_recaps
+from bot.recap.page import RecapPage
 from bot.recording.cog import RecordingCog
 from bot.schedules import handlers as schedule_handlers
 from bot.schedules.announcer import DiscordScheduleAnnouncer, live_starter
@@ -232,10 +233,14 @@ def _web_and_stats(
     ticketing: tickets_assembly.TicketAdapters | None,
     feed: captions_feature.CaptionFeed,
 ) -> tuple[Web, stats_feature.HostStats]:
-    """The web server with the host stats' page among its routes, then host stats linking to that server."""
+    """The web server with the host stats' page and the ended Spaces' recaps among its routes, then host stats
+    linking to that server."""
     signer = LinkSigner(settings.link_secret)  # one for every link: without LINK_SECRET its key is random
     pages = stats_feature.stats_pages(services.stats, signer, bot)
-    web = _web(settings, bot, audio, tickets, ticketing, feed, signer, pages.add_routes)
+    recap = RecapPage(
+        bot, services.recaps, services.spaces.get, signer, ticketed=tickets.ticketed, may_attend=tickets.may_attend
+    )
+    web = _web(settings, bot, audio, tickets, ticketing, feed, signer, [pages.add_routes, recap.add_routes])
     return web, stats_feature.build_host_stats(settings, services.stats, services.spaces, audio, pages, web)
 
 
@@ -247,7 +252,7 @@ def _web(
     ticketing: tickets_assembly.TicketAdapters | None,
     captions: captions_feature.CaptionFeed,
     signer: LinkSigner,
-    stats_routes: Callable[[Application], None],
+    more_routes: list[Callable[[Application], None]],
 ) -> Web:
     """The listen page and WebRTC signalling (no links at all without `WEB_PORT`); tickets decide who may listen,
     and the page shows the live captions from `captions`."""
@@ -268,7 +273,7 @@ def _web(
         replay_transcript=ReplayLines(bot),
         replay_facts=ReplayHeader(bot),
         replay_audience=Audience(bot),
-        more_routes=[stats_routes],
+        more_routes=more_routes,
     )
 
 

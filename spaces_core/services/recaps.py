@@ -63,6 +63,13 @@ class RecapService:
             await uow.commit()
         return out
 
+    async def ended_recap(self, space: Space) -> Recap:
+        """The recap of an ended Space as a page shows it: with the web peak recorded at its end (0 when no row
+        was kept: a Space whose recap wasn't needed had no web listeners)."""
+        async with self._uow_factory() as uow:
+            web_peak = await uow.recaps.web_peak(space.id)
+        return await self.recap(space, web_peak or 0)
+
     async def recap(self, space: Space, web_peak: int) -> Recap:
         """The ended Space's recap from the phrases stored so far, built in a thread: keywords and TextRank are
         CPU work and the event loop runs the audio's 20 ms ticks. Measured on 2 shared cores: a 5-minute Space

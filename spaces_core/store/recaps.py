@@ -37,3 +37,7 @@ class SqlRecapRepository:
 
     async def forget(self, space_id: str) -> None:
         await self._session.execute(delete(RecapRow).where(col(RecapRow.space_id) == space_id))
+
+    async def web_peak(self, space_id: str) -> int | None:
+        row = await self._session.get(RecapRow, space_id)
+        return row.web_peak if row is not None else None

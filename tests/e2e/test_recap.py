@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import discord
 from sqlalchemy import text
 
@@ -186,3 +187,23 @@ async def test_a_recap_owed_across_a_restart_is_posted_once(world: World) -> Non
 
 async def _marked(world: World, message_id: int) -> bool:
     return await recap_row(world) == message_id
+
+
+async def test_the_listen_page_gets_the_ended_spaces_recap_with_names(world: World) -> None:
+    """GET /spaces/{id}/recap.json: the ended view's recap, the same one the card's reply shows, with names."""
+    phrases = await a_space_with_a_transcript(world)
+    space = await live_space(world)
+    web = world.bot.bot.app.web
+    url = f"{web.base_url}/spaces/{space.id}/recap.json"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as early:
+            assert early.status == 404 and "hasn't ended" in await early.text()
+        await world.slash(world.stage_id, world["hana"], "space end")
+        async with http.get(url) as ended:
+            assert ended.status == 200, await ended.text()
+            data = await ended.json()
+    want = build_recap(phrases, SpaceFacts(duration=timedelta(0)))
+    assert data["title"] == TITLE
+    assert [q["text"] for q in data["quotes"]] == [q.text for q in want.quotes]
+    assert [c["keyword"] for c in data["chapters"]] == [c.keyword for c in want.chapters]
+    assert {data["names"][str(t["speaker_id"])] for t in data["talk_time"]} == {"hana", "cole", "lee"}
