@@ -1,5 +1,6 @@
-"""A ticketed Space after its end is for the members who could hear it live: a stranger's `/space replay` is
-(no file, no link), a ticket holder and the host get it."""
+"""A ticketed Space after its end is for the members who could hear it live: a stranger's `/space replay` is refused
+(no file, no link) and so is its recap on the web without a holder's personal link; a ticket holder and the host
+get them."""
 
 from __future__ import annotations
 
