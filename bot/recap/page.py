@@ -87,4 +87,14 @@ class RecapPage:
         said_by = [t.speaker_id for t in recap.talk_time] + [q.speaker_id for q in recap.quotes]
         said_by += [q.speaker_id for q in recap.questions]
         names = speaker_names(self._client, space.guild_id, said_by)
-        return {**recap_data(recap), "title": space.title, "names": {str(k): v for k, v in names.items()}}
+        data: dict[str, Any] = dict(recap_data(recap))
+        for part in ("talk_time", "quotes", "questions"):
+            data[part] = [_named(item, names) for item in data[part]]
+        return {**data, "title": space.title}
+
+
+def _named(item: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
+    """The speaker's name beside their id, and the id as a string: a snowflake is past what JavaScript's numbers
+    hold exactly (2**53), so the page would read another id."""
+    speaker = int(item["speaker_id"])
+    return {**item, "speaker_id": str(speaker), "name": names.get(speaker, "a former member")}

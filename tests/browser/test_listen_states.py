@@ -6,6 +6,7 @@ violation, nothing overflows a phone's width, and screenshots at 390 and 1,280 p
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -13,6 +14,7 @@ import pytest
 
 from bot.web import WebServer
 from demo.world import World
+from spaces_core.domain.transcripts import Phrase
 from tests.browser.audit import PHONE, axe_violations, horizontal_overflow, keep_screenshots
 from tests.browser.chromium import Chromium, chromium_binary
 from tests.browser.test_listen_captions import Page
@@ -132,8 +134,17 @@ async def test_the_ended_state_replaces_the_live_view_and_an_ended_link_is_a_sty
         await browser.open(url)
         await page.shows("document.querySelectorAll('#speakers li').length", 1)
         await browser.evaluate("window.sameDocument = true")  # a reload would forget it
+        start = timedelta(seconds=2)
+        question = "Should we talk about <b>drums</b> next week?"
+        said = Phrase(space.id, world["hana"], start, start + timedelta(seconds=3), question, "en")
+        await world.bot.bot.app.transcripts.add([said])
         await world.slash(world.stage_id, world["hana"], "space end")
         await page.shows("document.body.dataset.state", "ended")
+        # The recap the card's reply shows, with names; what was said stays text.
+        await page.shows("document.getElementById('recap').hidden", False)
+        recap = await browser.evaluate("document.getElementById('recap').textContent")
+        assert "Questions asked" in recap and f"hana at 0:02: {question}" in recap, recap
+        assert await browser.evaluate("document.querySelectorAll('#recap b').length") == 0
         assert await browser.evaluate("window.sameDocument") is True
         note = await browser.evaluate("document.getElementById('ended-note').textContent")
         assert "This Space has ended." in note and "/space replay" in note
