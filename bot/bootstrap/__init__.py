@@ -19,6 +19,7 @@ from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
 from bot.bootstrap import tickets as tickets_assembly
+from bot.bootstrap.web_upcoming import Upcoming, web_upcoming
 from bot.captions import feature as captions_feature
 from bot.captions.model import CaptionsModel
 from bot.captions.pipeline import LiveCaptions
@@ -205,7 +206,7 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     feature: Tickets = TicketsOff()
     if ticketing is not None and tickets is not None:
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
-    web = _web(settings, bot, audio, feature, ticketing, feed)
+    web = _web(settings, bot, audio, feature, ticketing, feed, web_upcoming(services.schedules, feature))
     captions = captions_feature.build_live_captions(
         bot, services.captions_model, audio, feed, services.transcripts, config.policy, cards.mark, settings
     )
@@ -222,6 +223,7 @@ def _web(
     tickets: Tickets,
     ticketing: tickets_assembly.TicketAdapters | None,
     captions: captions_feature.CaptionFeed,
+    upcoming: Upcoming,
 ) -> Web:
     """The listen page and WebRTC signalling (no links at all without `WEB_PORT`); tickets decide who may listen,
     and the page shows the live captions from `captions`."""
@@ -242,6 +244,7 @@ def _web(
         replay_transcript=ReplayLines(bot),
         replay_facts=ReplayHeader(bot),
         replay_audience=Audience(bot),
+        upcoming=upcoming,
     )
 
 
