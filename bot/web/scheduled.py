@@ -27,7 +27,7 @@ from aiohttp import web
 from bot.web.page_state import Place, PlaceOf, Who
 from spaces_core.domain.schedule import ScheduledSpace, ScheduleState
 
-__all__ = ["BLOB", "POLL_SECONDS", "ScheduleOf", "Upcoming", "scheduled_state"]
+__all__ = ["BLOB", "POLL_SECONDS", "ScheduleOf", "ScheduledPages", "Upcoming", "scheduled_state"]
 
 ScheduleOf = Callable[[str], Awaitable[ScheduledSpace | None]]  # a scheduled Space by id, or None
 BLOB = "__SCHEDULED_SPACE__"  # where the page's JSON goes in ``static/scheduled.html``
@@ -69,6 +69,7 @@ class ScheduledPages:
 
     def __init__(self, upcoming: Upcoming, page: str, who: Who, place_of: PlaceOf) -> None:
         self._upcoming, self._page, self._who, self._place_of = upcoming, page, who, place_of
+        self.poll_seconds = upcoming.poll_seconds  # how often an open page asks whether its Space went live
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/spaces/{space_id}/calendar.ics", self._calendar)
@@ -85,7 +86,7 @@ class ScheduledPages:
             self._who,
             self._place_of(schedule.guild_id),
             ticketed=await self._upcoming.ticketed(schedule.id),
-            poll_seconds=self._upcoming.poll_seconds,
+            poll_seconds=self.poll_seconds,
         )
         # In a <script> element only "</" could end it early: "<" as a JSON escape keeps any title harmless.
         blob = json.dumps(state).replace("<", "\\u003c")

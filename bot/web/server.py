@@ -118,9 +118,9 @@ class WebServer:
         self._page = static.joinpath("listen.html").read_text(encoding="utf-8")
         self._not_found = static.joinpath("not_found.html").read_text(encoding="utf-8")
         scheduled_page = static.joinpath("scheduled.html").read_text(encoding="utf-8")
-        self._scheduled = None
+        self.scheduled: ScheduledPages | None = None  # public: tests make its page follow its Space faster
         if upcoming is not None:
-            self._scheduled = ScheduledPages(upcoming, scheduled_page, self._who, self._place_of)
+            self.scheduled = ScheduledPages(upcoming, scheduled_page, self._who, self._place_of)
 
     @property
     def base_url(self) -> str:
@@ -143,8 +143,8 @@ class WebServer:
         app.router.add_get("/spaces/{space_id}", self._listen_page)
         app.router.add_post("/spaces/{space_id}/offer", self._offer)
         app.router.add_get("/spaces/{space_id}/events", self._events)
-        if self._scheduled is not None:
-            self._scheduled.add_routes(app)
+        if self.scheduled is not None:
+            self.scheduled.add_routes(app)
         if self._audio.replays is not None:
             add_replay_routes(
                 app,
@@ -198,8 +198,8 @@ class WebServer:
 
     async def _listen_page(self, request: web.Request) -> web.Response:
         found = self._audio.get(request.match_info["space_id"]) is not None
-        if not found and self._scheduled is not None:
-            scheduled = await self._scheduled.page(request)
+        if not found and self.scheduled is not None:
+            scheduled = await self.scheduled.page(request)
             if scheduled is not None:
                 return scheduled
         return web.Response(
