@@ -197,7 +197,9 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     board = LiveBoard(bot, spaces.live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
     feed_channel = partial(_feed_channel, config)
     offers = tickets.service.offer if tickets is not None else None
-    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers)
+    # The web server is built after the announcer (its tickets need the announcer): its page links are asked late.
+    page_of = partial(_page_of, bot)
+    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers, page_of=page_of)
     ticketing = None
     if gate is not None and tickets is not None:
         ticketing = tickets_assembly.ticket_desk(
@@ -214,6 +216,10 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     return _Adapters(
         stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web, captions, recaps
     )
+
+
+def _page_of(bot: SpacesBot, schedule_id: str) -> str | None:
+    return bot.app.web.page_url(schedule_id)
 
 
 def _web(

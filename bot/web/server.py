@@ -127,7 +127,11 @@ class WebServer:
         return self._public_base_url or f"http://{self.host}:{self.port}"
 
     def listen_url(self, space: Space) -> str:
-        return f"{self.base_url}/spaces/{space.id}"
+        return self.page_url(space.id)
+
+    def page_url(self, space_id: str) -> str:
+        """The page of a live Space or of an upcoming scheduled one (its schedule's id)."""
+        return f"{self.base_url}/spaces/{space_id}"
 
     def personal_url(self, space_id: str, member_id: int) -> str:
         """A member's own signed link to a ticketed Space's listen page (see ``bot.web.links``)."""

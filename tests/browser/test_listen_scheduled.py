@@ -72,6 +72,16 @@ def page_url(world: World, schedule: ScheduledSpace) -> str:
     return f"{web_of(world).base_url}/spaces/{schedule.id}"
 
 
+def card_link(world: World) -> str | None:
+    """The URL of the upcoming card's "Open in a browser" button, if it has one."""
+    for message in world.server.messages(world.feed_id):
+        for row in message.get("components") or []:
+            for button in row["components"]:
+                if button.get("label") == "Open in a browser":
+                    return str(button["url"])
+    return None
+
+
 async def text(browser: Chromium, element_id: str) -> Any:
     return await browser.evaluate(f"({TEXT})({element_id!r})")
 
@@ -81,6 +91,7 @@ async def test_the_scheduled_page_shows_the_start_in_the_readers_zone_a_countdow
 ) -> None:
     schedule = await planned(world)
     url = page_url(world, schedule)
+    await eventually(lambda: card_link(world) == url)  # the card in the feed links to the page
     browser = Chromium()
     page = Page(browser)
     try:
