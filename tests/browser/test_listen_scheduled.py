@@ -23,11 +23,11 @@ from tests.browser.chromium import Chromium, DevToolsError, chromium_binary
 from tests.browser.test_listen_captions import Page
 from tests.browser.test_listen_states import audited
 from tests.e2e.conftest import configure, live_space
+from tests.e2e.tickets_support import TITLE, buy, has_role, sell, stripe_of
 from tests.missing import CHROMIUM
 
 pytestmark = pytest.mark.skipif(chromium_binary() is None, reason=CHROMIUM)
 
-TITLE = "Beat-making Q&A"
 # The host may start a scheduled Space up to its host alert (30 minutes) early: "in 10 minutes" can go live now.
 EARLY = {"reminder_offsets": (0,), "host_alert_seconds": 1800.0}
 TEXT = "(id) => document.getElementById(id).textContent"
@@ -207,3 +207,24 @@ async def test_a_cancelled_scheduled_spaces_link_is_the_styled_404_and_an_open_p
         await page.shows("document.querySelector('h1').textContent", "This Space isn’t live")
     finally:
         await browser.close()
+
+
+async def test_a_ticketed_scheduled_spaces_page_says_tickets_are_sold_in_discord(tmp_path: Path) -> None:
+    world = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db", stripe=True)
+    browser = Chromium()
+    try:
+        await world.start_bot(**EARLY)
+        await configure(world, feed_channel=world.feed_id)
+        schedule = await planned(world)
+        await sell(world, price=5)
+        await stripe_of(world).pay(await buy(world, "cole"))  # a holder: still no one's name on the page
+        await eventually(lambda: has_role(world, "cole"))
+        await browser.open(page_url(world, schedule))
+        await Page(browser).shows("document.getElementById('tickets')?.hidden", False)
+        note = await text(browser, "tickets")
+        assert "ticket holders" in note and "sold in Discord" in note, note
+        assert "cole" not in await browser.evaluate("document.body.textContent")
+        await audited(browser, "listen-scheduled-ticketed")
+    finally:
+        await browser.close()
+        await world.close()
