@@ -92,6 +92,12 @@ async def test_the_scheduled_page_shows_the_start_in_the_readers_zone_a_countdow
     schedule = await planned(world)
     url = page_url(world, schedule)
     await eventually(lambda: card_link(world) == url)  # the card in the feed links to the page
+    # `/space share` with nothing live: the host's own upcoming Space, or the one planned on this Stage.
+    for channel, member in ((world.chat_id, "hana"), (world.stage_id, "lee")):
+        shared = await world.slash(channel, world[member], "space share")
+        assert shared.ephemeral and TITLE in shared.content and url in shared.content, shared.content
+    nothing = await world.slash(world.chat_id, world["lee"], "space share")  # not the host, not on its Stage
+    assert url not in (nothing.content or "") and "no live Space" in (nothing.content or ""), nothing.content
     browser = Chromium()
     page = Page(browser)
     try:
