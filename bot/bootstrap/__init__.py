@@ -13,14 +13,12 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from aiohttp.web import Application
-
-from bot.access import Audience
 from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
 from bot.bootstrap import tickets as tickets_assembly
+from bot.bootstrap.web import web_server, web_upcoming
 from bot.captions import feature as captions_feature
 from bot.captions.model import CaptionsModel
 from bot.captions.pipeline import LiveCaptions
@@ -43,11 +41,7 @@ from bot.tickets import schedule_handlers as ticket_schedule_handlers
 from bot.tickets.cog import TicketDoorCog
 from bot.tickets.desk import LiveOffers
 from bot.tickets.feature import TicketsOff, TicketsOn
-from bot.transcripts.replay_facts import ReplayHeader
-from bot.transcripts.replay_lines import ReplayLines
-from bot.web import LinkSigner, NoWeb, WebServer
-from bot.web import place_of as web_place_of
-from bot.web import who_is as web_who_is
+from bot.web import LinkSigner
 from spaces_core.bus import MessageBus
 from spaces_core.clock import SystemClock
 from spaces_core.domain.schedule import SchedulePolicy
@@ -206,7 +200,9 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     board = LiveBoard(bot, spaces.live_in_guild, config.policy, config.record_live_board, settings.card_edit_interval)
     feed_channel = partial(_feed_channel, config)
     offers = tickets.service.offer if tickets is not None else None
-    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers)
+    # The web server is built after the announcer (its tickets need the announcer): its page links are asked late.
+    page_of = partial(_page_of, bot)
+    announcer = DiscordScheduleAnnouncer(bot, bot.dms, feed_channel=feed_channel, offers=offers, page_of=page_of)
     ticketing = None
     if gate is not None and tickets is not None:
         ticketing = tickets_assembly.ticket_desk(
@@ -240,41 +236,14 @@ def _web_and_stats(
     recap = RecapPage(
         bot, services.recaps, services.spaces.get, signer, ticketed=tickets.ticketed, may_attend=tickets.may_attend
     )
-    web = _web(settings, bot, audio, tickets, ticketing, feed, signer, [pages.add_routes, recap.add_routes])
+    routes = [pages.add_routes, recap.add_routes]
+    upcoming = web_upcoming(services.schedules, tickets)
+    web = web_server(settings, bot, audio, tickets, ticketing, feed, signer, routes, upcoming)
     return web, stats_feature.build_host_stats(settings, services.stats, services.spaces, audio, pages, web)
 
 
-def _web(
-    settings: Settings,
-    bot: SpacesBot,
-    audio: AudioRooms,
-    tickets: Tickets,
-    ticketing: tickets_assembly.TicketAdapters | None,
-    captions: captions_feature.CaptionFeed,
-    signer: LinkSigner,
-    more_routes: list[Callable[[Application], None]],
-) -> Web:
-    """The listen page and WebRTC signalling (no links at all without `WEB_PORT`); tickets decide who may listen,
-    and the page shows the live captions from `captions`."""
-    if settings.web_port is None:
-        return NoWeb()
-    return WebServer(
-        audio,
-        signer,
-        host=settings.web_host,
-        port=settings.web_port,
-        public_base_url=settings.public_base_url,
-        who=partial(web_who_is, bot),
-        place_of=partial(web_place_of, bot),
-        ticketed=tickets.ticketed,
-        may_attend=tickets.may_attend,
-        webhook=ticketing.webhook if ticketing is not None else None,
-        captions=captions,
-        replay_transcript=ReplayLines(bot),
-        replay_facts=ReplayHeader(bot),
-        replay_audience=Audience(bot),
-        more_routes=more_routes,
-    )
+def _page_of(bot: SpacesBot, schedule_id: str) -> str | None:
+    return bot.app.web.page_url(schedule_id)
 
 
 def _register_handlers(bus: MessageBus, bot: SpacesBot, services: _Services, adapters: _Adapters) -> None:

@@ -62,12 +62,20 @@ CARD_BUTTONS = ("sp:remind:", "sp:buy:", "sp:wait:")
 
 class DiscordScheduleAnnouncer:
     def __init__(
-        self, client: discord.Client, dms: DmSender, *, feed_channel: FeedChannel, offers: Offers | None = None
+        self,
+        client: discord.Client,
+        dms: DmSender,
+        *,
+        feed_channel: FeedChannel,
+        offers: Offers | None = None,
+        page_of: Callable[[str], str | None] = lambda schedule_id: None,
     ) -> None:
+        """`page_of`: the web page of a scheduled Space (None without a web server), for the card's link."""
         self._client = client
         self._dms = dms
         self._feed_channel = feed_channel
         self._offers = offers
+        self._page_of = page_of
 
     # -- the handlers --------------------------------------------------------------------------------------
 
@@ -87,7 +95,7 @@ class DiscordScheduleAnnouncer:
             offer = await self._offer(schedule)
             await channel.send(
                 embed=upcoming_embed(schedule, offer),
-                view=upcoming_view(schedule, offer) or MISSING,
+                view=upcoming_view(schedule, offer, self._page_of(schedule.id)) or MISSING,
                 file=calendar_file(schedule, discord.utils.utcnow()),
                 allowed_mentions=NO_MENTIONS,
             )
@@ -201,7 +209,7 @@ class DiscordScheduleAnnouncer:
                     rows = [row for row in message.components if isinstance(row, discord.ActionRow)]
                     ids = {getattr(c, "custom_id", None) for row in rows for c in row.children}
                     if buttons & ids:
-                        view = upcoming_view(schedule, offer)
+                        view = upcoming_view(schedule, offer, self._page_of(schedule.id))
                         embed = upcoming_embed(schedule, offer)
                         await message.edit(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
                         return

@@ -21,7 +21,16 @@ from bot.schedules.render import at, upcoming_text
 from spaces_core.domain.errors import InvalidInput
 from spaces_core.domain.when import exact_when, time_zone
 
-__all__ = ["ScheduleCog", "cancel", "reschedule", "schedule", "set_timezone", "upcoming", "zone_choices"]
+__all__ = [
+    "ScheduleCog",
+    "cancel",
+    "reschedule",
+    "schedule",
+    "set_timezone",
+    "share_upcoming",
+    "upcoming",
+    "zone_choices",
+]
 
 Vocal = discord.StageChannel | discord.VoiceChannel
 MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
@@ -148,6 +157,23 @@ async def upcoming(interaction: discord.Interaction) -> None:
 
 
 @functools.cache
+async def share_upcoming(interaction: discord.Interaction) -> str | None:
+    """`/space share` with no live Space: the upcoming one planned on this Stage, else the member's own next one,
+    with its page's link when the bot runs its web server (None: nothing upcoming to share)."""
+    app = app_of(interaction.client)
+    planned = await app.schedules.upcoming(guild_only(interaction), interaction.user.id)
+    here = [s for s in planned if s.channel_id == interaction.channel_id]
+    mine = [s for s in planned if s.host_id == interaction.user.id]
+    found = min(here or mine, key=lambda s: s.starts_at, default=None)
+    if found is None:
+        return None
+    text = f"Share this upcoming Space: **{found.title}** by <@{found.host_id}>, {at(found.starts_at)}."
+    page = app.web.page_url(found.id)
+    if page is not None:
+        text += f"\nIts page (the time, a countdown, Add to calendar; no Discord account needed): {page}"
+    return text
+
+
 def _zones() -> tuple[str, ...]:
     """Every IANA zone this machine knows (tzdata), sorted; read on first use, not at import."""
     return tuple(sorted(available_timezones()))

@@ -22,6 +22,7 @@ __all__ = [
     "ICS_NAME",
     "at",
     "calendar_file",
+    "calendar_text",
     "cancelled_text",
     "live_now_text",
     "reminder_text",
@@ -128,7 +129,14 @@ def _fold(line: str) -> str:
 
 
 def calendar_file(schedule: ScheduledSpace, now: datetime) -> discord.File:
-    """An "Add to calendar" file. An hour long: Spaces have no planned end, and calendars want one."""
+    """An "Add to calendar" file attached to the Space's card."""
+    data = calendar_text(schedule, now).encode()
+    return discord.File(io.BytesIO(data), filename=ICS_NAME, description="Add to calendar")
+
+
+def calendar_text(schedule: ScheduledSpace, now: datetime) -> str:
+    """The iCalendar (RFC 5545) text of an upcoming Space, for the card and the web page alike. An hour long:
+    Spaces have no planned end, and calendars want one."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -144,5 +152,4 @@ def calendar_file(schedule: ScheduledSpace, now: datetime) -> discord.File:
         "END:VEVENT",
         "END:VCALENDAR",
     ]
-    data = ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
-    return discord.File(io.BytesIO(data), filename=ICS_NAME, description="Add to calendar")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"

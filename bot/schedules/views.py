@@ -57,11 +57,16 @@ class StartNow(IdButton, action="go"):
         await guarded(interaction, act, doing="start the Space")
 
 
-def upcoming_view(schedule: ScheduledSpace, offer: TicketOffer | None = None) -> discord.ui.View | None:
-    """Remind me while it is upcoming; Buy ticket (or Join waitlist) while tickets are on sale, live included."""
+def upcoming_view(
+    schedule: ScheduledSpace, offer: TicketOffer | None = None, page: str | None = None
+) -> discord.ui.View | None:
+    """Remind me (and Open in a browser, with the web server's `page`) while it is upcoming; Buy ticket (or Join
+    waitlist) while tickets are on sale, live included."""
     view = discord.ui.View(timeout=None)
     if schedule.is_upcoming:
         view.add_item(RemindMe(schedule.id))
+        if page is not None:
+            view.add_item(discord.ui.Button(label="Open in a browser", emoji="🌐", url=page))
     if offer is not None and schedule.state in (ScheduleState.UPCOMING, ScheduleState.LIVE):
         view.add_item(ticket_button(offer))
     return view if view.children else None

@@ -122,7 +122,14 @@ class SpaceCog(commands.Cog):
     @space.command(name="share", description="Get a link to share this Space")
     async def share(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            space = await resolve_space(interaction)
+            try:
+                space = await resolve_space(interaction)
+            except NotFound:  # nothing live: an upcoming Space planned here, or the member's own, has a page too
+                upcoming = await scheduling.share_upcoming(interaction)
+                if upcoming is None:
+                    raise
+                await reply(interaction, upcoming)
+                return
             await reply(interaction, await share_for(interaction, space))
 
         await guarded(interaction, act, doing="share the Space")

@@ -4,6 +4,7 @@ from bot.web.links import LinkRefused, LinkSigner
 from bot.web.off import NoWeb
 from bot.web.page_state import place_of, who_is
 from bot.web.replay_pages import ReplayFacts
+from bot.web.scheduled import Upcoming
 from bot.web.server import WebServer
 
-__all__ = ["LinkRefused", "LinkSigner", "NoWeb", "ReplayFacts", "WebServer", "place_of", "who_is"]
+__all__ = ["LinkRefused", "LinkSigner", "NoWeb", "ReplayFacts", "Upcoming", "WebServer", "place_of", "who_is"]

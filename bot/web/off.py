@@ -19,6 +19,9 @@ class NoWeb:
     def listen_url(self, space: Space) -> str | None:
         return None
 
+    def page_url(self, space_id: str) -> str | None:
+        return None
+
     def personal_url(self, space_id: str, member_id: int) -> str | None:
         return None
 

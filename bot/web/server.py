@@ -7,7 +7,9 @@
                                who is on stage and talking, listeners, reactions, pinned links), sent when it
                                changes; and, as `captions` events, the live captions (on, delayed, the latest
                                lines), sent as they change; a comment line every `KEEPALIVE` seconds of quiet
-An unknown or ended Space's page is a 404 in the page's own style that says what to do.
+    GET  /spaces/{id}/calendar.ics, /spaces/{id}/status   a scheduled Space's (``bot.web.scheduled``)
+An upcoming scheduled Space's id gets the page in its scheduled state (``bot.web.scheduled``). An unknown or ended
+Space's page is a 404 in the page's own style that says what to do.
     POST /stripe/webhook       Stripe's ticket payment events, when tickets are on (``bot.web.stripe_webhook``)
 
 The audio answer comes from the Space's ``WebListeners`` (one shared Opus encode; ICE on the web host only).
@@ -39,6 +41,7 @@ from bot.web.links import LinkRefused, LinkSigner
 from bot.web.page_state import PlaceOf, Someone, Who, page_state
 from bot.web.replay import MayHear, TranscriptOf, add_replay_routes, replay_path
 from bot.web.replay_pages import FactsOf
+from bot.web.scheduled import ScheduledPages, Upcoming
 from bot.web.stripe_webhook import StripeWebhook
 from spaces_core.domain.space import Space
 from spaces_core.webrtc import BadOffer, ListenerRejected
@@ -92,10 +95,11 @@ class WebServer:
         replay_facts: FactsOf | None = None,
         replay_audience: MayHear | None = None,
         more_routes: Sequence[Callable[[web.Application], None]] = (),
+        upcoming: Upcoming | None = None,
     ) -> None:
         """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
         Space's captions are off). `who` names a member and gives their avatar (`name_of` alone: names only);
-        `place_of` names the Space's server."""
+        `place_of` names the Space's server; `upcoming` finds scheduled Spaces (without it, only live ones)."""
         self._audio, self._signer = audio, signer
         self.captions = captions if captions is not None else CaptionFeed()
         self.host, self.port = host, port
@@ -115,13 +119,21 @@ class WebServer:
         static = resources.files("bot.web").joinpath("static")
         self._page = static.joinpath("listen.html").read_text(encoding="utf-8")
         self._not_found = static.joinpath("not_found.html").read_text(encoding="utf-8")
+        scheduled_page = static.joinpath("scheduled.html").read_text(encoding="utf-8")
+        self.scheduled: ScheduledPages | None = None  # public: tests make its page follow its Space faster
+        if upcoming is not None:
+            self.scheduled = ScheduledPages(upcoming, scheduled_page, self._who, self._place_of)
 
     @property
     def base_url(self) -> str:
         return self._public_base_url or f"http://{self.host}:{self.port}"
 
     def listen_url(self, space: Space) -> str:
-        return f"{self.base_url}/spaces/{space.id}"
+        return self.page_url(space.id)
+
+    def page_url(self, space_id: str) -> str:
+        """The page of a live Space or of an upcoming scheduled one (its schedule's id)."""
+        return f"{self.base_url}/spaces/{space_id}"
 
     def personal_url(self, space_id: str, member_id: int) -> str:
         """A member's own signed link to a ticketed Space's listen page (see ``bot.web.links``)."""
@@ -137,6 +149,8 @@ class WebServer:
         app.router.add_get("/spaces/{space_id}", self._listen_page)
         app.router.add_post("/spaces/{space_id}/offer", self._offer)
         app.router.add_get("/spaces/{space_id}/events", self._events)
+        if self.scheduled is not None:
+            self.scheduled.add_routes(app)
         if self._audio.replays is not None:
             add_replay_routes(
                 app,
@@ -192,6 +206,10 @@ class WebServer:
 
     async def _listen_page(self, request: web.Request) -> web.Response:
         found = self._audio.get(request.match_info["space_id"]) is not None
+        if not found and self.scheduled is not None:
+            scheduled = await self.scheduled.page(request)
+            if scheduled is not None:
+                return scheduled
         return web.Response(
             text=self._page if found else self._not_found,
             status=200 if found else 404,
