@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.replies import said
 from bot.stats.chart import chart_caption, draw
 from bot.web import LinkRefused, LinkSigner
 from spaces_core.domain.errors import SpacesError
@@ -100,8 +101,8 @@ class StatsPages:
             return await self.service.view_linked(space_id), member, token
         except LinkRefused as refused:
             raise _Refused(str(refused)) from None
-        except SpacesError as error:
-            raise _Refused(str(error)) from None
+        except SpacesError as error:  # its sentences name no member or channel: nothing Discord-only in them
+            raise _Refused(said(error)) from None
 
     async def _chart(self, request: web.Request) -> web.StreamResponse:
         try:
