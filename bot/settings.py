@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from spaces_core.webrtc.janus import parse_edges
+
 __all__ = ["Settings", "SettingsError"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/spaces.db"
@@ -131,6 +133,11 @@ class Settings:
     # it, every other one is dropped and the interval doubles: spaces_core/domain/stats.py).
     stats_interval: float = 5.0
     stats_max_samples: int = 720
+    # Janus edges for web listeners (spaces_core/webrtc/janus): comma-separated Janus HTTP API URLs, each with
+    # `@rtp-host` if its mountpoints take RTP on another address than the URL's host; empty: the bot's own fan-out.
+    janus_edges: str = ""
+    # The API secret the edges require (Janus's `api_secret`), if any: only the bot talks to their API.
+    janus_api_secret: str = ""
 
     @property
     def tickets_enabled(self) -> bool:
@@ -170,8 +177,19 @@ class Settings:
             captions_edit_interval=_float(env, "CAPTIONS_EDIT_INTERVAL", 2.0),
             stats_interval=_float(env, "STATS_INTERVAL", 5.0),
             stats_max_samples=_count(env, "STATS_MAX_SAMPLES", 720, 10_000),
+            janus_edges=_janus_edges(env),
+            janus_api_secret=env.get("JANUS_API_SECRET", "").strip(),
             **_stripe(env),
         )
         if settings.tickets_enabled and settings.web_port is None:
             raise SettingsError("Ticketed Spaces need WEB_PORT: Stripe's webhooks arrive on the bot's web server")
         return settings
+
+
+def _janus_edges(env: Mapping[str, str]) -> str:
+    text = env.get("JANUS_EDGES", "").strip()
+    try:
+        parse_edges(text)
+    except ValueError as bad:
+        raise SettingsError(str(bad)) from None
+    return text
