@@ -6,7 +6,7 @@ PostgreSQL runs the rest of the suite and says what it left out. CI (.ci/run) in
 
 from __future__ import annotations
 
-__all__ = ["AXE", "CAPTIONS_MODEL", "CHROMIUM", "C_LOOP", "ESPEAK", "IPV6", "REAL_SPEECH", "postgres"]
+__all__ = ["AXE", "CAPTIONS_MODEL", "CHROMIUM", "C_LOOP", "ESPEAK", "IPV6", "JANUS", "REAL_SPEECH", "postgres"]
 
 CHROMIUM = "chromium is not installed: `apt-get install chromium` (headless, for the listen and replay pages)"
 ESPEAK = "espeak-ng is not installed: `apt-get install espeak-ng` (speech for the simulated speakers)"
@@ -25,6 +25,10 @@ REAL_SPEECH = (
 AXE = (
     "axe-core is not installed in .cache/npm: install npm (`apt-get install npm`), then run `bash scripts/install` "
     "(the pages' accessibility audits)"
+)
+JANUS = (
+    "janus is not installed, or this is not root: `apt-get install janus`, and run as root (the Janus edges run in a "
+    "network namespace scripts/janus_netns creates)"
 )
 IPV6 = "no IPv6 loopback (::1) on this machine: `sysctl net.ipv6.conf.lo.disable_ipv6=0` turns it on"
 

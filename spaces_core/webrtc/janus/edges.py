@@ -76,9 +76,10 @@ class Edge:
     up: bool = False
     session: JanusSession | None = None
     admin: int = 0  # the handle that creates, destroys and counts mountpoints
-    mountpoints: dict[str, int] = field(default_factory=dict)  # space id -> RTP port
+    mountpoints: dict[str, int] = field(default_factory=dict)  # space id -> its mountpoint's id
     viewers: dict[str, int] = field(default_factory=dict)  # space id -> viewers Janus reported
     sent_since_count: int = 0
+    changed: asyncio.Event = field(default_factory=asyncio.Event)  # a Space opened or closed: reconcile now
 
     @property
     def load(self) -> int:
@@ -102,7 +103,6 @@ class Edges:
         self._secret = secrets.token_hex(16)  # the mountpoints' secret: only this process reads their counts
         self._spaces: dict[str, _Space] = {}
         self._listeners: dict[str, _Listener] = {}
-        self._changed = asyncio.Event()
         self._http: aiohttp.ClientSession | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -136,7 +136,7 @@ class Edges:
             return
         sink = RtpSink()
         self._spaces[space_id] = _Space(secrets.randbelow(2**31 - 1) + 1, sink, hub.attach(sink))
-        self._changed.set()
+        self._wake()
 
     def close(self, space_id: str) -> None:
         """Stop feeding the Space; its mountpoints (and so its viewers) are destroyed on each edge."""
@@ -145,7 +145,11 @@ class Edges:
             space.sink.close()
             for listener_id in [key for key, x in self._listeners.items() if x.space_id == space_id]:
                 del self._listeners[listener_id]
-            self._changed.set()
+            self._wake()
+
+    def _wake(self) -> None:
+        for edge in self.edges:
+            edge.changed.set()
 
     def listeners(self, space_id: str) -> int:
         """The Space's viewers on every live edge, as Janus last reported them."""
@@ -216,13 +220,9 @@ class Edges:
         """Forget the edge's state; with ``destroy``, first remove its mountpoints (a clean stop)."""
         edge.up = False
         session, edge.session = edge.session, None
-        for space_id in list(edge.mountpoints):
-            if destroy and session is not None and space_id in self._spaces:
-                with contextlib.suppress(JanusError):
-                    await session.request(
-                        edge.admin,
-                        {"request": "destroy", "id": self._spaces[space_id].mountpoint, "secret": self._secret},
-                    )
+        for space_id, mountpoint in list(edge.mountpoints.items()):
+            if destroy and session is not None:
+                await self._destroy(session, edge.admin, mountpoint)
             self._unfeed(edge, space_id)
         edge.viewers.clear()
         for listener_id in [key for key, x in self._listeners.items() if x.edge is edge]:
@@ -237,25 +237,30 @@ class Edges:
             await self._reconcile(edge)
             await self._count(edge)
             self._expire_unstarted(edge)
-            self._changed.clear()
+            edge.changed.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.check_interval):
-                    await self._changed.wait()
+                    await edge.changed.wait()
 
     async def _reconcile(self, edge: Edge) -> None:
         assert edge.session is not None
-        for space_id in [x for x in edge.mountpoints if x not in self._spaces]:
-            self._unfeed(edge, space_id)  # the Space ended: its mountpoint id is only known from our side
+        for space_id, mountpoint in list(edge.mountpoints.items()):
+            if space_id not in self._spaces:  # the Space ended: its viewers are let go with the mountpoint
+                await self._destroy(edge.session, edge.admin, mountpoint)
+                self._unfeed(edge, space_id)
         for space_id, space in list(self._spaces.items()):
             if space_id not in edge.mountpoints:
-                edge.mountpoints[space_id] = await self._create(edge.session, edge.admin, space.mountpoint)
-                space.sink.destinations[edge.config.name] = (edge.config.rtp_host, edge.mountpoints[space_id])
+                port = await self._create(edge.session, edge.admin, space.mountpoint)
+                edge.mountpoints[space_id] = space.mountpoint
+                space.sink.destinations[edge.config.name] = (edge.config.rtp_host, port)
 
     async def _create(self, session: JanusSession, admin: int, mountpoint: int) -> int:
-        with contextlib.suppress(JanusError):  # left over from before a bot restart: start clean
-            await session.request(admin, {"request": "destroy", "id": mountpoint, "secret": self._secret})
         created = await session.request(admin, _mountpoint(mountpoint, self._secret))
         return int(created["stream"]["ports"][0]["port"])
+
+    async def _destroy(self, session: JanusSession, admin: int, mountpoint: int) -> None:
+        with contextlib.suppress(JanusError):  # already gone (destroyed by hand, or the edge restarted)
+            await session.request(admin, {"request": "destroy", "id": mountpoint, "secret": self._secret})
 
     async def _count(self, edge: Edge) -> None:
         assert edge.session is not None
