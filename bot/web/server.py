@@ -124,6 +124,9 @@ class WebServer:
         self._runner: web.AppRunner | None = None
         static = resources.files("bot.web").joinpath("static")
         self._page = static.joinpath("listen.html").read_text(encoding="utf-8")
+        if edges is not None:  # the page plays through an edge (bot/web/edge_routes.py)
+            edge_script = static.joinpath("listen_edge.js").read_text(encoding="utf-8")
+            self._page = self._page.replace("<!-- janus edge script -->", f"<script>\n{edge_script}</script>", 1)
         self._not_found = static.joinpath("not_found.html").read_text(encoding="utf-8")
         scheduled_page = static.joinpath("scheduled.html").read_text(encoding="utf-8")
         self.scheduled: ScheduledPages | None = None  # public: tests make its page follow its Space faster

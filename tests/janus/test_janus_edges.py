@@ -1,6 +1,6 @@
 """Web listeners through two real Janus edges: the bot's sink feeds both, each hears the Space's tone, and when an
 edge dies mid-Space its listeners move to the other one; a Space ending destroys its mountpoints; a forged link
-gets no stream.
+gets no stream; the listen page in Chromium plays through an edge and moves on when it dies.
 
 The bot's real parts: its audio room (mix engine, relay hub), its web server with the edge routes, the edges as
 bot/bootstrap/janus.py wires them from ``JANUS_EDGES``. The listeners are aiortc peers doing what the page does.
@@ -26,12 +26,15 @@ from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, FRAME_SECONDS, SAM
 from spaces_core.audio.jitter import RtpAudio
 from spaces_core.domain.space import Space
 from spaces_core.webrtc.janus import Edges, JanusError, JanusSession
+from tests.browser.chromium import Chromium, chromium_binary
 from tests.janus.conftest import Namespace
 from tests.janus.listener import EdgeListener, Refused, dominant_frequency
+from tests.missing import CHROMIUM
 from tests.unit import builders
 
 LOOPBACK = "127.0.0.1"
 TONE_HZ = 440.0
+WEB_LISTENERS = "document.getElementById('listeners').textContent.split(' · ')[1]"
 
 
 def tone(index: int) -> Pcm:
@@ -168,3 +171,29 @@ async def test_a_forged_or_missing_link_gets_no_stream(bot: Bot) -> None:
     # Nothing reached Janus: the viewers it reports (read every second) are nobody on either edge.
     await wait_until(lambda: bot.edges.edges[0].viewers.get(bot.space.id) == 0)
     assert bot.viewers(0) == bot.viewers(1) == 0
+
+
+@pytest.mark.skipif(chromium_binary() is None, reason=CHROMIUM)
+async def test_the_listen_page_plays_through_an_edge_and_moves_when_it_dies(bot: Bot, two_edges: Namespace) -> None:
+    await wait_until(lambda: all(bot.space.id in edge.mountpoints for edge in bot.edges.edges))
+    browser = Chromium()
+    try:
+        await browser.open(bot.web.personal_url(bot.space.id, 10))
+        await wait_until_true(browser, "document.getElementById('title')?.textContent === 'Friday jam'")
+        await browser.evaluate("document.getElementById('play').click()")
+        await wait_until_true(browser, "window.spaces.connected === true")
+        await wait_until_true(browser, "Math.abs(window.spaces.peakHz() - 440) < 12")
+        await wait_until_true(browser, f"{WEB_LISTENERS} === '1 on the web'")  # the count Janus reports
+        on = next(number for number in (0, 1) if bot.viewers(number) == 1)
+        two_edges.kill(f"edge{on + 1}")
+        await wait_until(lambda: bot.viewers(1 - on) == 1, 30)  # the page dialled the other edge by itself
+        await wait_until_true(browser, "window.spaces.connected === true")
+        await wait_until_true(browser, "Math.abs(window.spaces.peakHz() - 440) < 12")
+    finally:
+        await browser.close()
+
+
+async def wait_until_true(browser: Chromium, expression: str, seconds: float = 20.0) -> None:
+    async with asyncio.timeout(seconds):
+        while await browser.evaluate(expression) is not True:
+            await asyncio.sleep(0.1)
