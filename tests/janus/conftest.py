@@ -25,7 +25,6 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "janus_netns"
 PORTS = {"edge1": 8088, "edge2": 8089}
 
 
-
 @dataclass
 class Namespace:
     env: dict[str, str]

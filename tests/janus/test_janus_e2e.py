@@ -11,12 +11,12 @@ import aiohttp
 import pytest
 
 from bot.web import WebServer
+from demo.edge_listener import EdgeListener, dominant_frequency
 from demo.world import World, open_world
 from sandbox.speech import encode_opus, tone
 from tests.e2e.conftest import eventually, live_space, start_space
 from tests.e2e.test_audio_receive import room_of
 from tests.janus.conftest import Namespace
-from tests.janus.listener import EdgeListener, dominant_frequency
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from bot.audio.rooms import AudioRooms, SpaceAudio
 from bot.bootstrap.janus import janus_edges
 from bot.settings import Settings
 from bot.web import LinkSigner, WebServer
+from demo.edge_listener import EdgeListener, Refused, dominant_frequency
 from spaces_core.audio.codec import OpusEncoder
 from spaces_core.audio.format import CHANNELS, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, Pcm
 from spaces_core.audio.jitter import RtpAudio
@@ -28,7 +29,6 @@ from spaces_core.domain.space import Space
 from spaces_core.webrtc.janus import Edges, JanusError, JanusSession
 from tests.browser.chromium import Chromium, chromium_binary
 from tests.janus.conftest import Namespace
-from tests.janus.listener import EdgeListener, Refused, dominant_frequency
 from tests.missing import CHROMIUM
 from tests.unit import builders
 

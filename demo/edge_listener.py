@@ -1,4 +1,5 @@
-"""A listen page's audio through a Janus edge, as an aiortc peer: what bot/web/static/listen_edge.js does.
+"""A listen page's audio through a Janus edge, as an aiortc peer: what bot/web/static/listen_edge.js does (the demo
+and tests/janus/ play through edges with it).
 
 It asks the bot for an edge's offer (``POST /spaces/{id}/edge``), answers it (``POST .../edge/{listener}``) and
 plays. Like the page, it dials again when the audio stops for ``STALL_SECONDS`` (its edge died) or the bot says no
