@@ -80,6 +80,7 @@ class Edge:
     viewers: dict[str, int] = field(default_factory=dict)  # space id -> viewers Janus reported
     sent_since_count: int = 0
     changed: asyncio.Event = field(default_factory=asyncio.Event)  # a Space opened or closed: reconcile now
+    ended: list[int] = field(default_factory=list)  # viewers' handles whose connection ended: to detach
 
     @property
     def load(self) -> int:
@@ -201,9 +202,8 @@ class Edges:
                     assert edge.session is not None
                     group.create_task(edge.session.poll())
                     group.create_task(self._keep(edge))
-            except* JanusError as failed:
-                if edge.up:
-                    log.warning("Janus edge %s is down: %s", edge.config.name, failed.exceptions[0])
+            except* Exception as failed:  # JanusError above all; anything else must not end the supervisor either
+                log.warning("Janus edge %s is down: %r", edge.config.name, failed.exceptions[0])
             await self._leave(edge, destroy=False)
             await asyncio.sleep(self.retry_interval)
 
@@ -236,7 +236,7 @@ class Edges:
         while True:
             await self._reconcile(edge)
             await self._count(edge)
-            self._expire_unstarted(edge)
+            await self._let_go(edge)
             edge.changed.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.check_interval):
@@ -280,19 +280,29 @@ class Edges:
         if space is not None:
             space.sink.destinations.pop(edge.config.name, None)
 
-    def _expire_unstarted(self, edge: Edge) -> None:
+    async def _let_go(self, edge: Edge) -> None:
+        """Detach the handles of viewers who left and of watches never answered: Janus keeps a handle (and counts
+        an unanswered watch as a viewer) until it is detached or the session ends."""
+        assert edge.session is not None
         now = asyncio.get_running_loop().time()
         for listener_id, listener in list(self._listeners.items()):
             if listener.edge is edge and not listener.started and now - listener.since > UNSTARTED_TTL:
-                del self._listeners[listener_id]  # its handle goes with a later hangup or the session
+                del self._listeners[listener_id]
+                edge.ended.append(listener.handle)
+        ended, edge.ended = edge.ended, []
+        for handle in ended:
+            with contextlib.suppress(JanusError):  # already gone
+                await edge.session.detach(handle)
 
     def _on_event(self, edge: Edge, event: JSON) -> None:
         """A viewer's PeerConnection closed (the listener left, or Janus timed it out): forget its listener id."""
-        if event.get("janus") in {"hangup", "detached"}:
+        if event.get("janus") == "hangup":
             handle = event.get("sender")
             for listener_id, listener in list(self._listeners.items()):
                 if listener.edge is edge and listener.handle == handle:
                     del self._listeners[listener_id]
+                    edge.ended.append(listener.handle)
+                    edge.changed.set()
 
 
 def _mountpoint(mountpoint: int, secret: str) -> JSON:
