@@ -183,6 +183,8 @@ class Settings:
         )
         if settings.tickets_enabled and settings.web_port is None:
             raise SettingsError("Ticketed Spaces need WEB_PORT: Stripe's webhooks arrive on the bot's web server")
+        if settings.janus_edges and settings.web_port is None:
+            raise SettingsError("JANUS_EDGES needs WEB_PORT: the listen page is where listeners are sent to an edge")
         return settings
 
 
