@@ -123,7 +123,8 @@ class Child:
 
 async def run_janus(listeners: int, seconds: float, loops: int) -> dict[str, Any]:
     edge = await asyncio.to_thread(Edge, loops)
-    hub, edges = RelayHub(), Edges([edge.config])
+    # A batch of 50 peers answering on a busy machine can take longer than a page's 30 s.
+    hub, edges = RelayHub(), Edges([edge.config], unstarted_ttl=600)
     pacer = asyncio.create_task(pace(hub))
     children: list[Child] = []
     try:

@@ -95,12 +95,14 @@ class Edges:
         api_secret: str = "",
         check_interval: float = 1.0,
         retry_interval: float = 1.0,
+        unstarted_ttl: float = UNSTARTED_TTL,
     ) -> None:
         if not configs:
             raise ValueError("Edges needs at least one edge")
         self.edges = [Edge(config) for config in configs]
         self._api_secret = api_secret
         self.check_interval, self.retry_interval = check_interval, retry_interval
+        self.unstarted_ttl = unstarted_ttl
         self._secret = secrets.token_hex(16)  # the mountpoints' secret: only this process reads their counts
         self._spaces: dict[str, _Space] = {}
         self._listeners: dict[str, _Listener] = {}
@@ -286,7 +288,7 @@ class Edges:
         assert edge.session is not None
         now = asyncio.get_running_loop().time()
         for listener_id, listener in list(self._listeners.items()):
-            if listener.edge is edge and not listener.started and now - listener.since > UNSTARTED_TTL:
+            if listener.edge is edge and not listener.started and now - listener.since > self.unstarted_ttl:
                 del self._listeners[listener_id]
                 edge.ended.append(listener.handle)
         ended, edge.ended = edge.ended, []
