@@ -23,6 +23,7 @@ def janus_edges(settings: Settings, audio: AudioRooms) -> Edges | None:
         space_id = room.space.id
         edges.open(space_id, room.hub)
         room.edge_listeners = lambda: edges.listeners(space_id)
+        room.edge_peak = lambda: edges.peak(space_id)
 
     audio.watch(opened, edges.close)
     return edges

@@ -46,6 +46,7 @@ async def test_a_web_listener_through_an_edge_hears_the_speaker(world: World) ->
             frequency, amplitude = dominant_frequency(await listener.hear(1.0))
             assert abs(frequency - 440) < 5 and amplitude > 0.05
             await eventually(lambda: web.state(room)["listeners"]["web"] == 1, timeout=10)  # Janus's count
+            assert room.web_peak == 1  # what the recap's peak reads
         finally:
             talk.cancel()
             await asyncio.gather(talk, return_exceptions=True)

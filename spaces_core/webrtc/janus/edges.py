@@ -106,6 +106,7 @@ class Edges:
         self._secret = secrets.token_hex(16)  # the mountpoints' secret: only this process reads their counts
         self._spaces: dict[str, _Space] = {}
         self._listeners: dict[str, _Listener] = {}
+        self._peaks: dict[str, int] = {}  # space id -> the most viewers on all edges at once, as counted
         self._http: aiohttp.ClientSession | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -144,6 +145,7 @@ class Edges:
     def close(self, space_id: str) -> None:
         """Stop feeding the Space; its mountpoints (and so its viewers) are destroyed on each edge."""
         space = self._spaces.pop(space_id, None)
+        self._peaks.pop(space_id, None)
         if space is not None:
             space.sink.close()
             for listener_id in [key for key, x in self._listeners.items() if x.space_id == space_id]:
@@ -157,6 +159,10 @@ class Edges:
     def listeners(self, space_id: str) -> int:
         """The Space's viewers on every live edge, as Janus last reported them."""
         return sum(edge.viewers.get(space_id, 0) for edge in self.edges if edge.up)
+
+    def peak(self, space_id: str) -> int:
+        """The most viewers the Space had on all edges at once, as Janus reported them."""
+        return self._peaks.get(space_id, 0)
 
     def mountpoint(self, space_id: str) -> int | None:
         space = self._spaces.get(space_id)
@@ -273,6 +279,7 @@ class Edges:
                     edge.admin, {"request": "info", "id": space.mountpoint, "secret": self._secret}
                 )
                 edge.viewers[space_id] = int(info["info"].get("viewers", 0))
+                self._peaks[space_id] = max(self._peaks.get(space_id, 0), self.listeners(space_id))
         edge.sent_since_count = 0
 
     def _unfeed(self, edge: Edge, space_id: str) -> None:
