@@ -67,7 +67,13 @@ class _Listener:
 class _Space:
     mountpoint: int
     sink: RtpSink
+    hub: RelayHub
     subscription: Subscription
+
+    def stop_feeding(self) -> None:
+        """Stop the hub's pump first (it exits at its next frame), then close the socket it sent on."""
+        self.hub.unsubscribe(self.subscription)
+        self.sink.close()
 
 
 @dataclass(slots=True, eq=False)
@@ -127,7 +133,7 @@ class Edges:
         for edge in self.edges:
             await self._leave(edge, destroy=True)
         for space in self._spaces.values():
-            space.sink.close()
+            space.stop_feeding()
         self._spaces.clear()
         if self._http is not None:
             await self._http.close()
@@ -139,7 +145,7 @@ class Edges:
         if space_id in self._spaces:
             return
         sink = RtpSink()
-        self._spaces[space_id] = _Space(secrets.randbelow(2**31 - 1) + 1, sink, hub.attach(sink))
+        self._spaces[space_id] = _Space(secrets.randbelow(2**31 - 1) + 1, sink, hub, hub.attach(sink))
         self._wake()
 
     def close(self, space_id: str) -> None:
@@ -147,7 +153,7 @@ class Edges:
         space = self._spaces.pop(space_id, None)
         self._peaks.pop(space_id, None)
         if space is not None:
-            space.sink.close()
+            space.stop_feeding()
             for listener_id in [key for key, x in self._listeners.items() if x.space_id == space_id]:
                 del self._listeners[listener_id]
             self._wake()

@@ -48,7 +48,7 @@ class RtpSink:
         self._socket.setblocking(False)
 
     async def send(self, frame: EncodedFrame) -> None:
-        if not self.destinations:
+        if not self.destinations or self._socket.fileno() == -1:  # nowhere to send, or closed
             return
         packet = rtp_packet(frame, self.ssrc)
         for destination in list(self.destinations.values()):
