@@ -18,6 +18,7 @@ from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
 from bot.bootstrap import tickets as tickets_assembly
+from bot.bootstrap.hls import hls_routes
 from bot.bootstrap.web import web_server, web_upcoming
 from bot.captions import feature as captions_feature
 from bot.captions.model import CaptionsModel
@@ -236,7 +237,7 @@ def _web_and_stats(
     recap = RecapPage(
         bot, services.recaps, services.spaces.get, signer, ticketed=tickets.ticketed, may_attend=tickets.may_attend
     )
-    routes = [pages.add_routes, recap.add_routes]
+    routes = [pages.add_routes, recap.add_routes, *hls_routes(settings, audio, tickets)]
     upcoming = web_upcoming(services.schedules, tickets)
     web = web_server(settings, bot, audio, tickets, ticketing, feed, signer, routes, upcoming)
     return web, stats_feature.build_host_stats(settings, services.stats, services.spaces, audio, pages, web)
