@@ -11,22 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.hls.routes import HLS_JS
+from bot.hls.routes import HLS_JS as HLS_JS_DIR
 from bot.web import WebServer
 from demo.world import World, open_world
+from sandbox.nginx import nginx_binary, serving
 from sandbox.speech import encode_opus, tone
 from tests.browser.chromium import Chromium, chromium_binary
 from tests.browser.test_listen_captions import Page
 from tests.e2e.conftest import eventually, live_space, start_space
-from tests.hls.nginx import NGINX, nginx_binary, serving
-from tests.missing import CHROMIUM
+from tests.missing import CHROMIUM, HLS_JS, NGINX
 
 pytestmark = [
     pytest.mark.skipif(chromium_binary() is None, reason=CHROMIUM),
-    pytest.mark.skipif(
-        not (HLS_JS / "hls.light.min.js").is_file(),
-        reason="hls.js is not in .cache/npm: run `bash scripts/install` with npm installed (`apt-get install npm`)",
-    ),
+    pytest.mark.skipif(not (HLS_JS_DIR / "hls.light.min.js").is_file(), reason=HLS_JS),
 ]
 NO_UDP = "--webrtc-ip-handling-policy=disable_non_proxied_udp"
 STATUS = "document.getElementById('status').textContent"

@@ -14,11 +14,12 @@ import av
 import numpy as np
 import pytest
 
+from sandbox.nginx import nginx_binary, serving
 from spaces_core.audio import OpusEncoder, RelayHub
 from spaces_core.audio.format import FRAME_SAMPLES, SAMPLE_RATE
 from spaces_core.audio.hls import HlsSegmenter, sweep
 from spaces_core.audio.relay import EncodedFrame
-from tests.hls.nginx import NGINX, nginx_binary, serving
+from tests.missing import NGINX
 
 FRAMES_PER_SECOND = SAMPLE_RATE // FRAME_SAMPLES
 

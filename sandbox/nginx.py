@@ -1,5 +1,6 @@
-"""nginx from Debian, run by a test as its own child: a config and prefix in a temporary directory, one free
-loopback port, no daemon and no master process (so it runs as the test's user and reads the test's files)."""
+"""nginx from Debian in front of an HLS directory, run as a child of a test or a benchmark: a config and prefix
+in a temporary directory, one free loopback port, no daemon and no master process (so it runs as the caller's
+user and reads the caller's files). The config is what docs/HLS.md asks of production, minus TLS."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-__all__ = ["NGINX", "nginx_binary", "serving"]
-
-NGINX = "nginx is not installed: `apt-get install nginx-light` (serves the HLS segments in the tests)"
+__all__ = ["nginx_binary", "serving"]
 
 # What production would add in front of HLS_DIR (docs/HLS.md): the HLS types, no caching of the playlist (it
 # changes every segment), and CORS so the listen page on the bot's own address may fetch from this one.
@@ -64,11 +63,10 @@ def _free_port() -> int:
 async def serving(root: Path, prefix: Path) -> AsyncIterator[str]:
     """nginx serving ``root``; yields its base URL once it accepts connections, stops it on the way out."""
     binary = nginx_binary()
-    assert binary is not None, NGINX
-    prefix.mkdir(parents=True, exist_ok=True)
+    if binary is None:
+        raise RuntimeError("nginx is not installed: `apt-get install nginx-light`")
     port = _free_port()
-    config = prefix / "nginx.conf"
-    config.write_text(_CONFIG.format(prefix=prefix, port=port, root=root))
+    config = _configure(prefix, port, root)
     process = await asyncio.create_subprocess_exec(binary, "-p", str(prefix), "-c", str(config))
     try:
         await _accepting(port, process)
@@ -76,6 +74,13 @@ async def serving(root: Path, prefix: Path) -> AsyncIterator[str]:
     finally:
         process.terminate()
         await process.wait()
+
+
+def _configure(prefix: Path, port: int, root: Path) -> Path:
+    prefix.mkdir(parents=True, exist_ok=True)
+    config = prefix / "nginx.conf"
+    config.write_text(_CONFIG.format(prefix=prefix, port=port, root=root))
+    return config
 
 
 async def _accepting(port: int, process: asyncio.subprocess.Process) -> None:
