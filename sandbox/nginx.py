@@ -33,6 +33,8 @@ http {{
         application/vnd.apple.mpegurl m3u8;
         video/iso.segment m4s;
         audio/mp4 mp4;
+        text/html html;
+        text/javascript js;
     }}
     server {{
         listen 127.0.0.1:{port};

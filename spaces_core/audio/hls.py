@@ -93,6 +93,7 @@ class HlsSegmenter:
         self._header = b""
         self._moof = b""
         self._first_timestamp: int | None = None
+        self._started_at = 0.0
         self._fragment_start = 0  # pts of the first packet of the fragment being filled
         self._next_pts = 0
         self._closed = False
@@ -146,6 +147,7 @@ class HlsSegmenter:
         for stale in self.directory.iterdir():  # a previous run's stream of this Space (the bot restarted)
             stale.unlink()
         self._first_timestamp = first_timestamp
+        self._started_at = time.time()  # the first frame's arrival, give or take its wait in the hub's queue
         fragment_us = str(round(self.segment_seconds * 1_000_000))
         options = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "frag_duration": fragment_us}
         self._container = av.open(self._boxes, "w", format="mp4", options={**options, "flush_packets": "1"})
@@ -173,8 +175,9 @@ class HlsSegmenter:
         index = len(self.listed_at)
         self._publish(segment_name(index), data)
         seconds = (end_pts - self._fragment_start) / SAMPLE_RATE
+        started_at = self._started_at + self._fragment_start / SAMPLE_RATE
         self._fragment_start = end_pts
-        dropped = self.playlist.add(Segment(index, seconds))
+        dropped = self.playlist.add(Segment(index, seconds, started_at))
         self._publish(PLAYLIST_NAME, self.playlist.render().encode())
         self.listed_at[index] = time.monotonic()
         if dropped is not None:

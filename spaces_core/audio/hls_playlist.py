@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
 
 __all__ = ["INIT_NAME", "PLAYLIST_NAME", "Playlist", "Segment", "segment_name"]
@@ -26,6 +27,9 @@ def segment_name(index: int) -> str:
 class Segment:
     index: int  # the media sequence number: counts from 0 for the Space's stream
     seconds: float
+    # When its first frame entered the relay hub (Unix time): EXT-X-PROGRAM-DATE-TIME, from which a player
+    # (hls.js's `playingDate`) tells how far behind the Stage it plays.
+    started_at: float | None = None
 
     @property
     def name(self) -> str:
@@ -76,6 +80,9 @@ class Playlist:
             f'#EXT-X-MAP:URI="{INIT_NAME}"',
         ]
         for segment in self._segments:
+            if segment.started_at is not None:
+                stamp = datetime.fromtimestamp(segment.started_at, UTC).isoformat(timespec="milliseconds")
+                lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{stamp.replace('+00:00', 'Z')}")
             lines += [f"#EXTINF:{segment.seconds:.3f},", segment.name]
         if self.ended:
             lines.append("#EXT-X-ENDLIST")

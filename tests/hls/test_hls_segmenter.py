@@ -5,8 +5,10 @@ Debian serves the directory as it is written."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -48,6 +50,11 @@ def listed(playlist: str) -> list[str]:
     return [line for line in playlist.splitlines() if line and not line.startswith("#")]
 
 
+def dates(playlist: str) -> list[datetime]:
+    tag = "#EXT-X-PROGRAM-DATE-TIME:"
+    return [datetime.fromisoformat(line[len(tag) :]) for line in playlist.splitlines() if line.startswith(tag)]
+
+
 def decoded(stream: bytes) -> np.ndarray:
     """The samples of an fMP4 stream (init then segments), first channel, as PyAV decodes them."""
     path = Path(os.environ.get("TMPDIR", "/tmp")) / f"hls-{os.getpid()}-{time.monotonic_ns()}.mp4"
@@ -71,6 +78,7 @@ async def test_segments_decode_back_to_the_tone_with_the_right_length(tmp_path: 
     segmenter = HlsSegmenter(directory, segment_seconds=1.0)
     hub.attach(segmenter, queue_frames=1000)
     packets = tone_packets(175)  # 3.5 s
+    started = time.time()
     try:
         await feed(hub, packets[:125], segmenter)  # 2.5 s: two whole segments, the third being filled
         live = (directory / "index.m3u8").read_text()
@@ -85,6 +93,10 @@ async def test_segments_decode_back_to_the_tone_with_the_right_length(tmp_path: 
     assert listed(ended) == ["seg0.m4s", "seg1.m4s", "seg2.m4s", "seg3.m4s"]
     durations = [float(line[8:-1]) for line in ended.splitlines() if line.startswith("#EXTINF:")]
     assert durations == [1.0, 1.0, 1.0, 0.5]
+    # Each segment's date is its first frame's arrival: the first one's, plus the audio before it.
+    stamps = dates(ended)
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(stamps)] == [1.0, 1.0, 1.0]
+    assert abs(stamps[0].timestamp() - started) < 5
     stream = (directory / "init.mp4").read_bytes() + b"".join((directory / n).read_bytes() for n in listed(ended))
     samples = decoded(stream)
     assert len(samples) == pytest.approx(3.5 * SAMPLE_RATE, abs=FRAME_SAMPLES)

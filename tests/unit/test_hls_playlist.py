@@ -56,3 +56,10 @@ def test_segments_out_of_order_or_longer_than_the_target_are_refused() -> None:
 def test_a_window_too_small_for_a_live_player_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 3"):
         Playlist(target_seconds=1.0, window=2)
+
+
+def test_a_segment_that_knows_when_it_started_carries_its_program_date_time() -> None:
+    playlist = Playlist(target_seconds=1.0)
+    playlist.add(Segment(0, 1.0, started_at=1_796_650_000.25))
+    lines = playlist.render().splitlines()
+    assert lines[-3:] == ["#EXT-X-PROGRAM-DATE-TIME:2026-12-07T13:26:40.250Z", "#EXTINF:1.000,", "seg0.m4s"]
