@@ -1,26 +1,32 @@
 """The composition root's HLS part: with HLS_DIR (and the web server), a segmenter on each public live Space's
-hub and the listen page's HLS routes; otherwise nothing."""
+hub, the listen page's HLS routes and broadcast; otherwise nothing streams and broadcast says why."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp.web import Application
 
 from bot.audio.rooms import AudioRooms
-from bot.context import Tickets
+from bot.context import Broadcasts, Tickets
 from bot.hls.routes import add_hls_routes
-from bot.hls.streams import HlsStreams
+from bot.hls.streams import HlsOff, HlsStreams
 from bot.settings import Settings
 
-__all__ = ["hls_routes"]
+__all__ = ["HlsFeature", "hls_feature"]
 
 
-def hls_routes(settings: Settings, audio: AudioRooms, tickets: Tickets) -> list[Callable[[Application], None]]:
-    """The web routes to add (none with HLS off); the streams start and stop with the web server's app."""
+@dataclass(frozen=True, slots=True)
+class HlsFeature:
+    broadcasts: Broadcasts  # for `/space broadcast` (the AppContext's `hls`)
+    routes: list[Callable[[Application], None]] = field(default_factory=list)  # the streams start with the app
+
+
+def hls_feature(settings: Settings, audio: AudioRooms, tickets: Tickets) -> HlsFeature:
     if not settings.hls_dir or settings.web_port is None:
-        return []
+        return HlsFeature(HlsOff())
 
     async def ticketed(space_id: str) -> bool:
         room = audio.get(space_id)
@@ -33,4 +39,4 @@ def hls_routes(settings: Settings, audio: AudioRooms, tickets: Tickets) -> list[
         segment_seconds=settings.hls_segment_seconds,
     )
     streams.watch(audio)
-    return [add_hls_routes(streams, audio, ticketed)]
+    return HlsFeature(streams, [add_hls_routes(streams, audio, ticketed)])

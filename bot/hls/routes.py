@@ -1,7 +1,8 @@
 """What the listen page needs for HLS, on the bot's web server.
 
-    GET /spaces/{id}/hls.json      {"playlist": URL or null, "player": hls.js's URL or null, "reason": text}:
-                                   null while the first segment is not out yet (ask again), or for good (reason)
+    GET /spaces/{id}/hls.json      {"playlist": URL or null, "player": hls.js's URL or null, "reason": text,
+                                   "broadcast": true/false}: the playlist is null while the first segment is not
+                                   out yet (ask again), or for good (the reason says why); broadcast: HLS only
     GET /static/hls/hls.js         hls.js from npm (``.cache/npm``, put there by scripts/install)
     GET /static/hls/listen_hls.js  the page's HLS player (bot/web/static/listen_hls.js)
     GET /hls/{id}/{file}           the stream's files, when no HLS_BASE_URL sends members to nginx or a CDN
@@ -40,9 +41,11 @@ def add_hls_routes(streams: HlsStreams, audio: AudioRooms, ticketed: Ticketed) -
 
     async def about(request: web.Request) -> web.Response:
         space_id = request.match_info["space_id"]
-        if audio.get(space_id) is None:
+        room = audio.get(space_id)
+        if room is None:
             raise web.HTTPNotFound(text="This Space is not live.")
-        body: dict[str, str | None] = {"playlist": streams.playlist_url(space_id), "reason": None}
+        body: dict[str, str | bool | None] = {"playlist": streams.playlist_url(space_id), "reason": None}
+        body["broadcast"] = room.space.broadcast
         body["player"] = "/static/hls/hls.js" if player.is_file() else None
         if body["player"] is None:
             body["reason"] = "This server cannot play the audio over HTTP (its HLS player is not installed)."

@@ -22,7 +22,7 @@ from spaces_core.audio import RelayClosed, RelayHub, Subscription
 from spaces_core.audio.hls import HlsSegmenter, sweep
 from spaces_core.domain.space import Space
 
-__all__ = ["LOCAL_PATH", "HlsStreams"]
+__all__ = ["LOCAL_PATH", "HlsOff", "HlsStreams"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,11 @@ class HlsStreams:
     def watch(self, audio: AudioRooms) -> None:
         self._audio = audio
         audio.watch(self._opened, self._closing)
+
+    async def why_not_broadcast(self, space: Space) -> str | None:
+        if await self._ticketed(space):
+            return "A ticketed Space's audio stays behind its members' personal links, so it has no public stream."
+        return None
 
     def streaming(self, space_id: str) -> bool:
         return space_id in self._streams
@@ -136,6 +141,13 @@ class HlsStreams:
         task = asyncio.create_task(_logged(work, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+class HlsOff:
+    """No HLS_DIR: nothing streams, so nothing can be broadcast."""
+
+    async def why_not_broadcast(self, space: Space) -> str | None:
+        return "This bot has no HLS: its operator turns it on with HLS_DIR (docs/HLS.md)."
 
 
 async def _logged(work: Coroutine[Any, Any, None], name: str) -> None:

@@ -1,8 +1,9 @@
 "use strict";
 // The listen page's second way in: the Space's low-latency HLS (bot/hls), played by hls.js from npm, for a
 // network that blocks WebRTC's UDP. A few seconds behind the Stage instead of a fraction of one, but plain
-// HTTPS gets through anywhere a web page does. listen.html calls `spacesHls.fallback(otherwise)` when WebRTC
-// never connected, and `spacesHls.stop()` whenever it stops listening. Uses the page's `base`, `query`, `$`,
+// HTTPS gets through anywhere a web page does; and the only way in when a host broadcasts the Space (no cap
+// on listeners). listen.html's Play calls `spacesHls.choose(webrtc, otherwise)`, WebRTC giving up before it
+// ever connected calls `spacesHls.fallback(otherwise)`, and stopping calls `spacesHls.stop()`. Uses the page's `base`, `query`, `$`,
 // `say` and `setPlaying` (declared by its own script, which runs before anything here is called).
 window.spacesHls = (() => {
   let hls = null;
@@ -78,15 +79,28 @@ window.spacesHls = (() => {
   }
 
   // Plays the Space over HLS if it has one, else calls `otherwise()` (the page's own "can't connect" advice).
-  async function fallback(otherwise) {
+  // `broadcast`: chosen because the Space is broadcast, not because WebRTC failed on this network.
+  async function fallback(otherwise, broadcast = false) {
     setPlaying(true);
-    say("Your network blocks live audio’s usual way in: trying over HTTP…");
+    say(broadcast ? "This Space is broadcast: connecting over HTTP…"
+      : "Your network blocks live audio’s usual way in: trying over HTTP…");
     const info = await about();
     if (!info || !info.playlist) { setPlaying(false); return otherwise(info && info.reason); }
     try { await load(info.player); } catch (e) { setPlaying(false); return otherwise(String(e.message)); }
     if (!window.Hls.isSupported()) { setPlaying(false); return otherwise("This browser cannot play HLS."); }
-    spacesHls.preferred = true;  // Play again goes straight here: WebRTC already could not get through
+    if (!broadcast) spacesHls.preferred = true;  // Play again comes straight here: WebRTC cannot get through
     play(info.playlist);
+  }
+
+  // Play: HLS when WebRTC already failed on this page or the Space is broadcast, else `webrtc()`.
+  async function choose(webrtc, otherwise) {
+    setPlaying(true);  // the button answers at once, whichever way the audio comes
+    if (spacesHls.preferred) return fallback(otherwise);
+    const answer = await fetch(base + "/hls.json" + query, { cache: "no-store" }).catch(() => null);
+    const info = answer && answer.ok ? await answer.json() : null;
+    if (!wantPlaying) return;  // paused meanwhile
+    if (info && info.broadcast) return fallback(otherwise, true);
+    webrtc();
   }
 
   function stop() {
@@ -94,5 +108,5 @@ window.spacesHls = (() => {
     window.spaces.hls = false;
   }
 
-  return { fallback, stop, preferred: false };
+  return { choose, fallback, stop, preferred: false };
 })();
