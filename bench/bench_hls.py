@@ -12,7 +12,7 @@ every 100 ms, then 20 s in Chromium with hls.js; `--no-browser` skips the browse
    being listed), the mux's cost per packet on its worker thread, and the 20 ms pacer's lateness on the event
    loop (what the mixer would feel).
 2. Player side (needs chromium and hls.js in .cache/npm): Chromium plays the playlist through hls.js with the
-   listen page's settings (``liveSyncDuration`` 1.5 s); every 0.5 s, ``Date.now() - hls.playingDate`` (the
+   listen page's settings (``liveSyncDurationCount`` 1.5 segments); every 0.5 s, ``Date.now() - hls.playingDate`` (the
    segments' EXT-X-PROGRAM-DATE-TIME is when their first frame entered the hub): how far behind the hub what the
    listener hears is (p50/p90). The Stage to the hub adds the jitter buffer and mixer (about 60 ms,
    bench_space_audio).
@@ -43,7 +43,9 @@ REPO = Path(__file__).resolve().parent.parent
 HLS_JS = REPO / ".cache" / "npm" / "node_modules" / "hls.js" / "dist" / "hls.light.min.js"
 _PAGE = """<!doctype html><meta charset="utf-8"><title>hls bench</title><audio id="a"></audio>
 <script src="hls.js"></script><script>
-const hls = new Hls({ liveSyncDuration: 1.5, liveMaxLatencyDuration: 5, maxLiveSyncPlaybackRate: 1.1 });
+const hls = new Hls({ liveSyncDurationCount: 1.5, liveMaxLatencyDurationCount: 5, maxLiveSyncPlaybackRate: 1.1 });
+window.stalls = 0;
+hls.on(Hls.Events.ERROR, (e, d) => { if (d.details === "bufferStalledError") window.stalls += 1; });
 hls.loadSource("s/index.m3u8"); hls.attachMedia(document.getElementById("a"));
 hls.on(Hls.Events.MANIFEST_PARSED, () => document.getElementById("a").play());
 window.behind = () => hls.playingDate ? (Date.now() - hls.playingDate.getTime()) / 1000 : null;
@@ -103,7 +105,7 @@ async def poll(base: str, every: float, fetched: dict[int, float], done: asyncio
             await asyncio.sleep(every)
 
 
-async def browser_behind(base: str, seconds: float) -> list[float]:
+async def browser_behind(base: str, seconds: float) -> tuple[list[float], int]:
     from tests.browser.chromium import Chromium  # the tests' own driver: only this optional part needs it
 
     browser = Chromium()
@@ -112,16 +114,16 @@ async def browser_behind(base: str, seconds: float) -> list[float]:
         samples: list[float] = []
         deadline = time.monotonic() + 15 + seconds
         while time.monotonic() < deadline and len(samples) < seconds * 2:
-            behind = await browser.evaluate("window.behind && window.behind()")
+            behind = await browser.evaluate("window.behind ? window.behind() : null")
             if behind is not None and await browser.evaluate("document.getElementById('a').currentTime > 2"):
                 samples.append(float(behind))
             await asyncio.sleep(0.5)
-        return samples
+        return samples, int(await browser.evaluate("window.stalls || 0"))
     finally:
         await browser.close()
 
 
-async def played(root: Path, base: str, packets: list[bytes], segment_seconds: float) -> list[float]:
+async def played(root: Path, base: str, packets: list[bytes], segment_seconds: float) -> tuple[list[float], int]:
     """A fresh stream (its dates start now) paced in real time while Chromium plays it."""
     shutil.rmtree(root / "s")
     shutil.copy(HLS_JS, root / "hls.js")
@@ -156,7 +158,7 @@ async def run(segment_seconds: float, seconds: float, every: float, browser: boo
             done.set()
             await poller
             await hub.stop()
-            behind = await played(root, base, packets, segment_seconds) if browser else []
+            behind, stalls = await played(root, base, packets, segment_seconds) if browser else ([], 0)
     delays = [fetched[i // per_segment] - published[i] for i in range(frames) if i // per_segment in fetched]
     newest = [segmenter.listed_at[k] - published[(k + 1) * per_segment - 1] for k in range(frames // per_segment)]
     result: dict[str, Any] = {
@@ -167,8 +169,9 @@ async def run(segment_seconds: float, seconds: float, every: float, browser: boo
         "mux_per_packet_us": percentiles(segmenter.mux_seconds, 1e6, 0),
         "pacer_late_ms": percentiles(late, 1000, 2),
     }
-    if behind:
-        result["chromium_hlsjs_behind_hub_s"] = percentiles(behind)
+    if browser:
+        result["chromium_hlsjs_behind_hub_s"] = percentiles(behind) if len(behind) > 1 else "never played"
+        result["chromium_stalls"] = stalls
     return result
 
 

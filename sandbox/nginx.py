@@ -44,6 +44,7 @@ http {{
             add_header Access-Control-Allow-Origin "*" always;
         }}
         location / {{
+            add_header Cache-Control "max-age=86400" always;
             add_header Access-Control-Allow-Origin "*" always;
         }}
     }}

@@ -56,8 +56,9 @@ window.spacesHls = (() => {
   function play(playlist) {
     const audio = $("audio");
     audio.srcObject = null;
-    // Close to live: start 1.5 s from the playlist's end and speed up slightly to catch up after a stall.
-    hls = new Hls({ liveSyncDuration: 1.5, liveMaxLatencyDuration: 5, maxLiveSyncPlaybackRate: 1.1 });
+    // Close to live: one and a half segments from the playlist's end (1.5 s with the default 1 s segments; less
+    // runs dry before the next segment is listed), catching up slightly faster than real time after a stall.
+    hls = new Hls({ liveSyncDurationCount: 1.5, liveMaxLatencyDurationCount: 5, maxLiveSyncPlaybackRate: 1.1 });
     let recoveries = 0;
     hls.on(Hls.Events.ERROR, (event, data) => {
       if (!data.fatal) return;
