@@ -132,7 +132,9 @@ async def played(root: Path, base: str, packets: list[bytes], segment_seconds: f
     hub.attach(HlsSegmenter(root / "s", segment_seconds=segment_seconds), queue_frames=100)
     pacer = asyncio.create_task(pace(hub, packets, int(60 / FRAME_SECONDS), [], []))
     try:
-        while not (root / "s" / "index.m3u8").exists():  # as the listen page does: no playlist URL before it
+        for _ in range(200):  # as the listen page does: no playlist URL before the playlist exists
+            if (root / "s" / "index.m3u8").exists():
+                break
             await asyncio.sleep(0.05)
         return await browser_behind(base, 20.0)
     finally:

@@ -11,7 +11,7 @@ from aiohttp.web import Application
 
 from bot.audio.rooms import AudioRooms
 from bot.context import Broadcasts, Tickets
-from bot.hls.routes import add_hls_routes
+from bot.hls.routes import add_hls_routes, add_page_script
 from bot.hls.streams import HlsOff, HlsStreams
 from bot.settings import Settings
 
@@ -26,7 +26,7 @@ class HlsFeature:
 
 def hls_feature(settings: Settings, audio: AudioRooms, tickets: Tickets) -> HlsFeature:
     if not settings.hls_dir or settings.web_port is None:
-        return HlsFeature(HlsOff())
+        return HlsFeature(HlsOff(), [add_page_script])
 
     async def ticketed(space_id: str) -> bool:
         room = audio.get(space_id)

@@ -24,7 +24,7 @@ from aiohttp import web
 from bot.audio.rooms import AudioRooms
 from bot.hls.streams import LOCAL_PATH, HlsStreams
 
-__all__ = ["HLS_JS", "add_hls_routes"]
+__all__ = ["HLS_JS", "add_hls_routes", "add_page_script"]
 
 HLS_JS: Final = Path(__file__).resolve().parents[2] / ".cache" / "npm" / "node_modules" / "hls.js" / "dist"
 _PLAYER: Final = "hls.light.min.js"  # audio only: the light build leaves out subtitles, alternate audio, DRM
@@ -34,10 +34,20 @@ _TYPES: Final = {".m3u8": "application/vnd.apple.mpegurl", ".mp4": "audio/mp4", 
 Ticketed = Callable[[str], Awaitable[bool]]
 
 
+def add_page_script(app: web.Application) -> None:
+    """The page's HLS player script, served with HLS off too: it then finds no `hls.json` and the page uses WebRTC."""
+    script = resources.files("bot.web").joinpath("static").joinpath("listen_hls.js")
+
+    async def listen_hls_js(request: web.Request) -> web.Response:
+        text = script.read_text(encoding="utf-8")
+        return web.Response(text=text, content_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+    app.router.add_get("/static/hls/listen_hls.js", listen_hls_js)
+
+
 def add_hls_routes(streams: HlsStreams, audio: AudioRooms, ticketed: Ticketed) -> Callable[[web.Application], None]:
     """`ticketed(space_id)`: whether the live Space sells tickets (then it has no HLS, and the page says why)."""
     player = HLS_JS / _PLAYER
-    page_script = resources.files("bot.web").joinpath("static").joinpath("listen_hls.js")
 
     async def about(request: web.Request) -> web.Response:
         space_id = request.match_info["space_id"]
@@ -58,10 +68,6 @@ def add_hls_routes(streams: HlsStreams, audio: AudioRooms, ticketed: Ticketed) -
             raise web.HTTPNotFound(text="hls.js is not installed: run `bash scripts/install` (npm).")
         return web.FileResponse(player, headers={"Content-Type": "text/javascript", "Cache-Control": "max-age=3600"})
 
-    async def listen_hls_js(request: web.Request) -> web.Response:
-        text = page_script.read_text(encoding="utf-8")
-        return web.Response(text=text, content_type="text/javascript", headers={"Cache-Control": "no-cache"})
-
     async def stream_file(request: web.Request) -> web.StreamResponse:
         space_id, name = request.match_info["space_id"], request.match_info["name"]
         path = streams.root / space_id / name
@@ -74,7 +80,7 @@ def add_hls_routes(streams: HlsStreams, audio: AudioRooms, ticketed: Ticketed) -
     def add_routes(app: web.Application) -> None:
         app.router.add_get("/spaces/{space_id}/hls.json", about)
         app.router.add_get("/static/hls/hls.js", hls_js)
-        app.router.add_get("/static/hls/listen_hls.js", listen_hls_js)
+        add_page_script(app)
         if streams.serves_locally:
             app.router.add_get(LOCAL_PATH + "/{space_id}/{name}", stream_file)
         app.on_startup.append(lambda app: streams.start())
