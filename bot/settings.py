@@ -81,6 +81,21 @@ def _stripe(env: Mapping[str, str]) -> dict[str, str]:
     return {"stripe_secret_key": key, "stripe_webhook_secret": secret, "stripe_api_base": base}
 
 
+def _hls_base_url(env: Mapping[str, str]) -> str:
+    base = env.get("HLS_BASE_URL", "").strip().rstrip("/")
+    if base and not base.startswith(("http://", "https://", "/")):
+        raise SettingsError(f"HLS_BASE_URL must be an http(s) URL or a path on the bot's site, not {base!r}")
+    return base
+
+
+def _hls_segment_seconds(env: Mapping[str, str]) -> float:
+    seconds = _float(env, "HLS_SEGMENT_SECONDS", 1.0)
+    frames = seconds / 0.02
+    if not 0.2 <= seconds <= 6 or abs(frames - round(frames)) > 1e-6:
+        raise SettingsError(f"HLS_SEGMENT_SECONDS must be 0.2 to 6 s in steps of 0.02 (Opus frames), not {seconds}")
+    return seconds
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     discord_token: str
@@ -131,6 +146,12 @@ class Settings:
     # it, every other one is dropped and the interval doubles: spaces_core/domain/stats.py).
     stats_interval: float = 5.0
     stats_max_samples: int = 720
+    # Low-latency HLS for web listeners WebRTC cannot reach (docs/HLS.md): the directory its segments are written
+    # to (empty: HLS off), the URL that serves that directory to members (nginx or a CDN; empty: the bot's own
+    # web server serves it), and the segments' length (1 s is closer to live, 2 s makes half the requests).
+    hls_dir: str = ""
+    hls_base_url: str = ""
+    hls_segment_seconds: float = 1.0
 
     @property
     def tickets_enabled(self) -> bool:
@@ -171,7 +192,12 @@ class Settings:
             stats_interval=_float(env, "STATS_INTERVAL", 5.0),
             stats_max_samples=_count(env, "STATS_MAX_SAMPLES", 720, 10_000),
             **_stripe(env),
+            hls_dir=env.get("HLS_DIR", "").strip(),
+            hls_base_url=_hls_base_url(env),
+            hls_segment_seconds=_hls_segment_seconds(env),
         )
         if settings.tickets_enabled and settings.web_port is None:
             raise SettingsError("Ticketed Spaces need WEB_PORT: Stripe's webhooks arrive on the bot's web server")
+        if settings.hls_dir and settings.web_port is None:
+            raise SettingsError("HLS_DIR needs WEB_PORT: the listen page that plays HLS is on the bot's web server")
         return settings

@@ -13,11 +13,14 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from aiohttp.web import Application
+
 from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
 from bot.bootstrap import tickets as tickets_assembly
+from bot.bootstrap.hls import HlsFeature, hls_feature
 from bot.bootstrap.web import web_server, web_upcoming
 from bot.captions import feature as captions_feature
 from bot.captions.model import CaptionsModel
@@ -103,6 +106,7 @@ class _Adapters:
     captions: LiveCaptions
     recaps: RecapCog
     stats: stats_feature.HostStats
+    hls: HlsFeature  # low-latency HLS (bot/hls): its routes on the web server, and whether a Space may broadcast
 
 
 async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
@@ -211,13 +215,14 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     feature: Tickets = TicketsOff()
     if ticketing is not None and tickets is not None:
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
-    web, stats = _web_and_stats(settings, bot, services, audio, feature, ticketing, feed)
+    hls = hls_feature(settings, audio, feature)
+    web, stats = _web_and_stats(settings, bot, services, audio, feature, ticketing, feed, hls.routes)
     captions = captions_feature.build_live_captions(
         bot, services.captions_model, audio, feed, services.transcripts, config.policy, cards.mark, settings
     )
     recaps = build_recaps(bot, services.recaps, spaces.cards, audio, finish=captions.finish)
     adapters = (stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web)
-    return _Adapters(*adapters, captions, recaps, stats)
+    return _Adapters(*adapters, captions, recaps, stats, hls)
 
 
 def _web_and_stats(
@@ -228,6 +233,7 @@ def _web_and_stats(
     tickets: Tickets,
     ticketing: tickets_assembly.TicketAdapters | None,
     feed: captions_feature.CaptionFeed,
+    more_routes: list[Callable[[Application], None]],
 ) -> tuple[Web, stats_feature.HostStats]:
     """The web server with the host stats' page and the ended Spaces' recaps among its routes, then host stats
     linking to that server."""
@@ -236,7 +242,7 @@ def _web_and_stats(
     recap = RecapPage(
         bot, services.recaps, services.spaces.get, signer, ticketed=tickets.ticketed, may_attend=tickets.may_attend
     )
-    routes = [pages.add_routes, recap.add_routes]
+    routes = [pages.add_routes, recap.add_routes, *more_routes]
     upcoming = web_upcoming(services.schedules, tickets)
     web = web_server(settings, bot, audio, tickets, ticketing, feed, signer, routes, upcoming)
     return web, stats_feature.build_host_stats(settings, services.stats, services.spaces, audio, pages, web)
@@ -327,6 +333,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
         transcripts=services.transcripts,
         captions=adapters.captions,
         stats=adapters.stats,
+        hls=adapters.hls.broadcasts,
     )
     if adapters.tickets is not None:  # tickets are on: their Stages' doors are watched
         await bot.add_cog(TicketDoorCog(adapters.tickets.gate))
