@@ -81,6 +81,20 @@ def _stripe(env: Mapping[str, str]) -> dict[str, str]:
     return {"stripe_secret_key": key, "stripe_webhook_secret": secret, "stripe_api_base": base}
 
 
+def _worker_tokens(env: Mapping[str, str], main_token: str) -> tuple[str, ...]:
+    raw = env.get("AUDIO_WORKER_TOKENS", "").strip()
+    if not raw:
+        return ()
+    tokens = tuple(part.strip() for part in raw.split(","))
+    if any(not token or any(c.isspace() for c in token) for token in tokens):
+        raise SettingsError("AUDIO_WORKER_TOKENS must be bot tokens separated by commas, with no empty entry")
+    if len(set(tokens)) != len(tokens):
+        raise SettingsError("AUDIO_WORKER_TOKENS lists the same token twice: each worker is its own bot account")
+    if main_token in tokens:
+        raise SettingsError("AUDIO_WORKER_TOKENS must not hold DISCORD_TOKEN: a worker is another bot account")
+    return tokens
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     discord_token: str
@@ -131,6 +145,9 @@ class Settings:
     # it, every other one is dropped and the interval doubles: spaces_core/domain/stats.py).
     stats_interval: float = 5.0
     stats_max_samples: int = 720
+    # Extra bot accounts (one Discord application each) that join Stages as silent listeners, so more Spaces of
+    # one server have audio at once: Discord gives each bot one voice connection per server (bot/audio/workers.py).
+    audio_worker_tokens: tuple[str, ...] = ()
 
     @property
     def tickets_enabled(self) -> bool:
@@ -171,6 +188,7 @@ class Settings:
             stats_interval=_float(env, "STATS_INTERVAL", 5.0),
             stats_max_samples=_count(env, "STATS_MAX_SAMPLES", 720, 10_000),
             **_stripe(env),
+            audio_worker_tokens=_worker_tokens(env, token),
         )
         if settings.tickets_enabled and settings.web_port is None:
             raise SettingsError("Ticketed Spaces need WEB_PORT: Stripe's webhooks arrive on the bot's web server")
