@@ -120,7 +120,11 @@ class Population:
         role.bot_id = bot.user_id
         guild.roles[role.id] = role
         guild.members[bot.user_id] = Member(bot.user_id, guild.id, roles=[role.id])
-        self.world.emit("GUILD_CREATE", guild_create_payload(guild, self.world.users), bot_user_id=bot.user_id)
+        # A guild joined while connected comes without "unavailable" (clients tell a join from a guild coming back
+        # after an outage, which carries unavailable: false, by it).
+        joined = guild_create_payload(guild, self.world.users)
+        joined.pop("unavailable", None)
+        self.world.emit("GUILD_CREATE", joined, bot_user_id=bot.user_id)
         return role.id
 
     # -- what members do ----------------------------------------------------------------------------------
