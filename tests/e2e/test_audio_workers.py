@@ -21,6 +21,7 @@ from sandbox.permissions import CONNECT, VIEW_CHANNEL
 from sandbox.speech import encode_opus, tone
 from tests.e2e.conftest import configure, eventually, start_space
 from tests.e2e.test_audio_receive import capture, dominant_hz, level_at
+from tests.e2e.test_web_listen import WebListener
 
 WORKER_PERMISSIONS = VIEW_CHANNEL | CONNECT  # what the invite link asks for
 
@@ -124,6 +125,24 @@ async def test_three_spaces_each_hear_their_own_speaker_and_a_fourth_is_told_no_
     for mix, (name, hz) in zip(mixes, speakers, strict=True):
         others = [other for _, other in speakers if other != hz]
         assert only(mix, hz, others), f"{name}'s Space: heard {dominant_hz(mix)} Hz"
+
+    # A web listener of a worker's Space, through the link `/space share` gives, hears that Space's speaker only.
+    shared = await world.slash(stage3, world["sam"], "space share")
+    url = world.bot.bot.app.web.listen_url(room3.space)
+    assert url in shared.content, shared.content
+    listener = WebListener()
+    try:
+        await listener.connect(f"{url}/offer")
+        talks = [
+            asyncio.create_task(world.server.speak(world.guild_id, world[name], encode_opus(tone(hz, 3.0))))
+            for name, hz in speakers
+        ]
+        await listener.hear(0.5)  # connection set-up and the jitter buffers filling
+        heard = await listener.hear(1.0)
+        await asyncio.gather(*talks)
+    finally:
+        await listener.pc.close()
+    assert only(heard, 700, [440, 1000]), f"the web listener heard {dominant_hz(heard)} Hz"
 
     stage4, started4 = await open_stage(world, "maya", "Fourth Stage", "Drum Talk")
     fourth = await space_on(world, stage4)
