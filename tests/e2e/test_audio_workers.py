@@ -91,6 +91,17 @@ async def mixes_while_all_speak(world: World, rooms: list[Any], speakers: list[t
     return list(mixes)
 
 
+async def told(world: World, stage: int) -> list[str]:
+    """The bot's "now has the server's audio" notices in a Stage's chat, once there is one (it follows the join)."""
+
+    def notices() -> list[str]:
+        found = (m.get("content") or "" for m in world.server.messages(stage))
+        return [text for text in found if "now has the server's audio" in text]
+
+    await eventually(notices)
+    return notices()
+
+
 def only(mix: np.ndarray, hz: int, others: list[int]) -> bool:
     return abs(dominant_hz(mix) - hz) < 5 and all(level_at(mix, other) < 0.05 for other in others)
 
@@ -157,9 +168,9 @@ async def test_three_spaces_each_hear_their_own_speaker_and_a_fourth_is_told_no_
     # The second Space ends: its worker leaves that Stage and takes the fourth Space, whose host is told.
     await world.slash(stage2, world["cole"], "space end")
     room4 = await received(world, stage4, first_worker.user_id)
-    told = [m for m in world.server.messages(stage4) if "now has the server's audio" in (m.get("content") or "")]
-    assert len(told) == 1 and f"<@{world['maya']}>" in told[0]["content"], told
-    assert "**Late Night Beats** has ended" in told[0]["content"]
+    notices = await told(world, stage4)
+    assert len(notices) == 1 and f"<@{world['maya']}>" in notices[0], notices
+    assert "**Late Night Beats** has ended" in notices[0]
     speakers = [("hana", 440), ("maya", 1200), ("lee", 700)]
     mixes = await mixes_while_all_speak(world, [main_room, room4, room3], speakers)
     for mix, (name, hz) in zip(mixes, speakers, strict=True):
@@ -215,8 +226,8 @@ async def test_a_worker_not_in_the_server_is_offered_by_its_invite_and_seats_a_s
         world.server.add_bot_to_guild(world.guild_id, worker, permissions=WORKER_PERMISSIONS)
         room = await received(world, stage2, worker.user_id)
         assert room.space.id == second.id
-        told = [m for m in world.server.messages(stage2) if "now has the server's audio" in (m.get("content") or "")]
-        assert len(told) == 1 and "an audio worker was added to this server" in told[0]["content"], told
+        notices = await told(world, stage2)
+        assert len(notices) == 1 and "an audio worker was added to this server" in notices[0], notices
         assert abs(dominant_hz((await mixes_while_all_speak(world, [room], [("cole", 1000)]))[0]) - 1000) < 5
     finally:
         await world.close()
