@@ -152,8 +152,7 @@ class ServerAudio:
                 await self._stage.close(space)
             return False
         await self._rooms.follow_recording(space)
-        log.info("Space %s has connection %s of server %s (recording %s)", space.id, connection, space.guild_id,
-                 space.recording)  # fmt: skip
+        log.info("Space %s has connection %s (0: the bot's own) of server %s", space.id, connection, space.guild_id)
         return True
 
 
