@@ -111,6 +111,8 @@ class Population:
         del guild.members[user_id]
         user = user_payload(self.world.users[user_id])
         self.world.emit("GUILD_MEMBER_REMOVE", {"guild_id": str(guild.id), "user": user}, guild_id=guild.id)
+        if self.world.users[user_id].bot:  # a bot removed from a guild hears it as that guild's deletion
+            self.world.emit("GUILD_DELETE", {"id": str(guild.id)}, bot_user_id=user_id)
 
     def add_bot_to_guild(self, guild_id: int, bot: BotAccount, permissions: int) -> int:
         """Invite the bot: it becomes a member with its managed role, and gets GUILD_CREATE if connected."""

@@ -88,6 +88,23 @@ class ServerAudio:
         """An admin added an audio worker to this server: seat who waits, and tell them."""
         await self._tell_seated(await self.settle(guild_id), "an audio worker was added to this server")
 
+    async def worker_left(self, worker_id: int, guild_id: int, channel_id: int) -> None:
+        """A worker is out of a Stage it was receiving (a moderator disconnected it, or it was removed from the
+        server): that Space's room closes (its recording part too) and the Space waits again like any other, so it
+        gets a connection back if one is free (the same worker, if it is still in the server), or its host is
+        told why it has none. A worker leaving a Space that ended, or moving to its next one, finds no room."""
+        rooms = self._rooms.in_guild(guild_id)
+        room = next((r for r in rooms if (r.connection, r.space.channel_id) == (worker_id, channel_id)), None)
+        if room is None:
+            return
+        log.warning("the audio worker of Space %s left its Stage %s", room.space.id, channel_id)
+        await self._rooms.close(room.space.id)
+        if room.space.id in {space.id for space in await self.settle(guild_id)}:
+            return
+        space = room.space
+        why = self.why_off(space) or f"{AUDIO_FEATURES.capitalize()} are off for now."
+        await self._tell(space, f"<@{space.host_id}>, the audio worker receiving this Space left its Stage. {why}")
+
     async def _tell_seated(self, seated: list[Space], because: str) -> None:
         for space in seated:
             await self._tell(

@@ -16,22 +16,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import discord
 
 from bot.audio.voice_receive import ReceivingVoiceClient, VoiceReceiver
 
-__all__ = ["MAIN", "AudioWorker", "Seat", "WorkerPool", "invite_url", "next_seat", "worker_intents"]
+__all__ = ["MAIN", "AudioWorker", "Seat", "WorkerEvents", "WorkerPool", "invite_url", "next_seat", "worker_intents"]
 
 log = logging.getLogger(__name__)
 MAIN = 0  # the connection of the bot's own account, as opposed to a worker's (by its user id)
 JOIN_TIMEOUT = 10.0
-Available = Callable[[list[int], bool], Awaitable[None]]  # (server ids, joined just now)
+
+
+class WorkerEvents(Protocol):
+    """What the pool's owner hears from the workers."""
+
+    async def available(self, guild_ids: list[int], joined: bool) -> None:
+        """A worker can serve these servers: it connected (``joined`` False) or was just added to one (True)."""
+
+    async def left_stage(self, worker_id: int, guild_id: int, channel_id: int) -> None:
+        """A worker is out of this Stage: it left it, or a moderator or Discord took it out."""
+
+
 # What a worker needs on a server: to see the Stages and connect to them. Nothing else, not even Speak.
 WORKER_PERMISSIONS = discord.Permissions(view_channel=True, connect=True)
 
@@ -81,6 +92,13 @@ class _WorkerClient(discord.Client):
     async def on_guild_join(self, guild: discord.Guild) -> None:  # a server admin just added it
         await self._worker.available([guild.id], joined=True)
 
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        left = before.channel is not None and (after.channel is None or after.channel.id != before.channel.id)
+        if self.user is not None and member.id == self.user.id and left and before.channel is not None:
+            await self._worker.left_stage(member.guild.id, before.channel.id)
+
 
 class AudioWorker:
     """One worker account: its client, and the servers in which its one voice connection is lent to a Space."""
@@ -90,11 +108,11 @@ class AudioWorker:
         index: int,
         token: str,
         connector: aiohttp.BaseConnector | None,
-        available: Available,
+        events: WorkerEvents,
     ) -> None:
         self.index = index  # its place in AUDIO_WORKER_TOKENS, 1-based, for the logs (never the token)
         self._token = token
-        self._available = available
+        self._events = events
         self.client = _WorkerClient(self, connector=connector)
 
     @property
@@ -105,7 +123,11 @@ class AudioWorker:
         return self.client.is_ready() and self.client.get_guild(guild_id) is not None
 
     async def available(self, guild_ids: list[int], *, joined: bool) -> None:
-        await self._available(guild_ids, joined)
+        await self._events.available(guild_ids, joined)
+
+    async def left_stage(self, guild_id: int, channel_id: int) -> None:
+        if self.user_id is not None:
+            await self._events.left_stage(self.user_id, guild_id, channel_id)
 
     async def run(self) -> None:
         """Log in and stay connected until closed. A token Discord refuses leaves this worker out, said once."""
@@ -145,25 +167,26 @@ class AudioWorker:
 class WorkerPool:
     """The workers, started with the bot and closed with it. Each runs as a task this pool owns and awaits.
 
-    ``connector`` makes each worker's aiohttp connector (one per client: a client closes its own). What to do when
-    workers become available in servers (at start, or added to one) is bound afterwards (``bind``): it needs the
-    Spaces' audio, which needs this pool."""
+    ``connector`` makes each worker's aiohttp connector (one per client: a client closes its own). Who hears the
+    workers' events is bound afterwards (``bind``): it needs the Spaces' audio, which needs this pool."""
 
     def __init__(
         self, tokens: Sequence[str] = (), connector: Callable[[], aiohttp.BaseConnector | None] = lambda: None
     ) -> None:
-        self.workers = [AudioWorker(i, token, connector(), self._available) for i, token in enumerate(tokens, 1)]
+        self.workers = [AudioWorker(i, token, connector(), self) for i, token in enumerate(tokens, 1)]
         self._tasks: list[asyncio.Task[None]] = []
-        self._listener: Available | None = None
+        self._listener: WorkerEvents | None = None
 
-    def bind(self, listener: Available) -> None:
-        """``listener(guild_ids, joined)`` is awaited when a worker becomes available in those servers: when it
-        connects (``joined`` False), or when it is added to one (True)."""
+    def bind(self, listener: WorkerEvents) -> None:
         self._listener = listener
 
-    async def _available(self, guild_ids: list[int], joined: bool) -> None:
+    async def available(self, guild_ids: list[int], joined: bool) -> None:
         if self._listener is not None:
-            await self._listener(guild_ids, joined)
+            await self._listener.available(guild_ids, joined)
+
+    async def left_stage(self, worker_id: int, guild_id: int, channel_id: int) -> None:
+        if self._listener is not None:
+            await self._listener.left_stage(worker_id, guild_id, channel_id)
 
     def __len__(self) -> int:
         return len(self.workers)

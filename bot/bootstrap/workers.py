@@ -31,7 +31,7 @@ class WorkersCog(commands.Cog):
 
     def __init__(self, bot: commands.Bot, pool: WorkerPool, server_audio: ServerAudio) -> None:
         self._bot, self._pool, self._server_audio = bot, pool, server_audio
-        pool.bind(self._available)
+        pool.bind(self)
 
     async def cog_load(self) -> None:
         self._pool.start()
@@ -39,7 +39,7 @@ class WorkersCog(commands.Cog):
     async def cog_unload(self) -> None:
         await self._pool.stop()
 
-    async def _available(self, guild_ids: list[int], joined: bool) -> None:
+    async def available(self, guild_ids: list[int], joined: bool) -> None:
         """A worker added to a server seats a waiting Space there and tells its host; one connecting (the bot's
         start or restart) seats them quietly, as the bot's own connection is given back after a restart."""
         await self._bot.wait_until_ready()  # the Stages are looked up in the bot's own cache
@@ -51,3 +51,9 @@ class WorkersCog(commands.Cog):
                     await self._server_audio.settle(guild_id)
             except Exception:  # one server's trouble must not keep the others silent
                 log.exception("could not give the waiting Spaces of server %s an audio worker", guild_id)
+
+    async def left_stage(self, worker_id: int, guild_id: int, channel_id: int) -> None:
+        try:
+            await self._server_audio.worker_left(worker_id, guild_id, channel_id)
+        except Exception:
+            log.exception("could not hand on the audio of Stage %s after its worker left", channel_id)

@@ -245,3 +245,36 @@ async def test_a_worker_token_discord_refuses_leaves_the_bot_running_without_it(
         await received(world, world.stage_id, world.bot.bot.user.id)
     finally:
         await world.close()
+
+
+async def test_a_worker_taken_off_its_stage_rejoins_and_one_removed_from_the_server_leaves_its_space_told(
+    tmp_path: Path,
+) -> None:
+    world = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db")
+    try:
+        (worker,) = await open_workers(world, 1)
+        await world.start_bot(recordings_dir=str(tmp_path / "recordings"), audio_worker_tokens=(worker.token,))
+        pool = world.bot.bot.app.server_audio.workers
+        await eventually(lambda: len(pool.free_in(world.guild_id, ())) == 1, timeout=10)
+        await start_space(world)
+        await received(world, world.stage_id, world.bot.bot.user.id)
+        stage2, _ = await open_stage(world, "cole", "Second Stage", "Late Night Beats")
+        first_room = await received(world, stage2, worker.user_id)
+
+        # A moderator disconnects the worker from the Stage: the Space's audio comes back on it.
+        await world.server.leave_voice(world.guild_id, worker.user_id)
+        await eventually(lambda: world.bot.bot.app.audio.get(first_room.space.id) is not first_room, timeout=10)
+        room = await received(world, stage2, worker.user_id)
+        assert abs(dominant_hz((await mixes_while_all_speak(world, [room], [("cole", 1000)]))[0]) - 1000) < 5
+
+        # The worker is removed from the server: the Space goes without, and its host is told why.
+        world.server.remove_member(world.guild_id, worker.user_id)
+        left = "the audio worker receiving this Space left its Stage"
+        await eventually(lambda: any(left in (m.get("content") or "") for m in world.server.messages(stage2)), 20)
+        notice = next(m["content"] for m in world.server.messages(stage2) if left in (m.get("content") or ""))
+        assert f"<@{world['cole']}>" in notice and "Another Space (**Friday AMA**" in notice, notice
+        assert world.bot.bot.app.audio.get(room.space.id) is None
+        shared = await world.slash(stage2, world["lee"], "space share")
+        assert "Another Space (**Friday AMA**" in shared.content, shared.content
+    finally:
+        await world.close()
