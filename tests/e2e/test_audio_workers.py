@@ -144,6 +144,7 @@ async def test_three_spaces_each_hear_their_own_speaker_and_a_fourth_is_told_no_
     listener = WebListener()
     try:
         await listener.connect(f"{url}/offer")
+        await eventually(lambda: listener.pc.connectionState == "connected", timeout=20)  # ICE is slow under load
         talks = [
             asyncio.create_task(world.server.speak(world.guild_id, world[name], encode_opus(tone(hz, 3.0))))
             for name, hz in speakers
