@@ -96,6 +96,20 @@ def _hls_segment_seconds(env: Mapping[str, str]) -> float:
     return seconds
 
 
+def _worker_tokens(env: Mapping[str, str], main_token: str) -> tuple[str, ...]:
+    raw = env.get("AUDIO_WORKER_TOKENS", "").strip()
+    if not raw:
+        return ()
+    tokens = tuple(part.strip() for part in raw.split(","))
+    if any(not token or any(c.isspace() for c in token) for token in tokens):
+        raise SettingsError("AUDIO_WORKER_TOKENS must be bot tokens separated by commas, with no empty entry")
+    if len(set(tokens)) != len(tokens):
+        raise SettingsError("AUDIO_WORKER_TOKENS lists the same token twice: each worker is its own bot account")
+    if main_token in tokens:
+        raise SettingsError("AUDIO_WORKER_TOKENS must not hold DISCORD_TOKEN: a worker is another bot account")
+    return tokens
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     discord_token: str
@@ -152,6 +166,9 @@ class Settings:
     hls_dir: str = ""
     hls_base_url: str = ""
     hls_segment_seconds: float = 1.0
+    # Extra bot accounts (one Discord application each) that join Stages as silent listeners, so more Spaces of
+    # one server have audio at once: Discord gives each bot one voice connection per server (bot/audio/workers.py).
+    audio_worker_tokens: tuple[str, ...] = ()
 
     @property
     def tickets_enabled(self) -> bool:
@@ -195,6 +212,7 @@ class Settings:
             hls_dir=env.get("HLS_DIR", "").strip(),
             hls_base_url=_hls_base_url(env),
             hls_segment_seconds=_hls_segment_seconds(env),
+            audio_worker_tokens=_worker_tokens(env, token),
         )
         if settings.tickets_enabled and settings.web_port is None:
             raise SettingsError("Ticketed Spaces need WEB_PORT: Stripe's webhooks arrive on the bot's web server")

@@ -22,6 +22,7 @@ from bot.audio.stage import StageAdapter
 from bot.bootstrap import tickets as tickets_assembly
 from bot.bootstrap.hls import HlsFeature, hls_feature
 from bot.bootstrap.web import web_server, web_upcoming
+from bot.bootstrap.workers import WorkersCog, worker_pool
 from bot.captions import feature as captions_feature
 from bot.captions.model import CaptionsModel
 from bot.captions.pipeline import LiveCaptions
@@ -196,7 +197,10 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
         web_listeners_per_space=settings.web_listeners_per_space,
     )
     tell = partial(tell_host, bot)
-    server_audio = ServerAudio(audio, stage, live_in_guild=spaces.live_in_guild, get_space=spaces.get, tell=tell)
+    workers = worker_pool(settings)  # AUDIO_WORKER_TOKENS: more Spaces of one server heard at once
+    server_audio = ServerAudio(
+        audio, stage, live_in_guild=spaces.live_in_guild, get_space=spaces.get, tell=tell, workers=workers
+    )
     gate = tickets_assembly.ticket_gate(bot, config, tickets) if tickets is not None else None
     offer_of = LiveOffers(gate, tickets.service).of_space if gate is not None and tickets is not None else None
     feed = captions_feature.CaptionFeed()
@@ -349,6 +353,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
     await bot.add_cog(captions_feature.CaptionsCog(adapters.captions))  # captions resume with their Space's audio
     await bot.add_cog(adapters.recaps)  # recaps a restart left owed
     await bot.add_cog(stats_feature.StatsCog(adapters.stats))  # samples the live Spaces for host analytics
+    await bot.add_cog(WorkersCog(bot, adapters.server_audio.workers, adapters.server_audio))  # audio workers run
 
 
 async def _feed_channel(config: SettingsService, guild_id: int) -> int | None:
