@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # below every feature that reaches them through here: no cycl
     from bot.audio.stage import StageAdapter
     from spaces_core.scheduling import ApsJobPlanner
 
-__all__ = ["AppContext", "Captions", "Running", "Stats", "Tickets", "Web", "app_of"]
+__all__ = ["AppContext", "Broadcasts", "Captions", "Running", "Stats", "Tickets", "Web", "app_of"]
 
 
 # The parts of features that themselves reach the AppContext (spaces, tickets) are seen here only as the little
@@ -74,6 +74,12 @@ class Captions(Protocol):
     async def finish(self, space_id: str) -> None: ...
 
 
+class Broadcasts(Protocol):
+    """HLS (bot.hls.streams.HlsStreams with HLS_DIR, else HlsOff) as `/space broadcast` asks about it."""
+
+    async def why_not_broadcast(self, space: Space) -> str | None: ...
+
+
 class Stats(Protocol):
     """Host analytics (bot.stats.feature.HostStats) as `/space stats` asks about them."""
 
@@ -99,6 +105,7 @@ class AppContext:
     transcripts: TranscriptService  # what was said in Spaces: files, search, the replay page's lines
     captions: Captions  # live captions: the model, each Space's pipeline, the Stage chat's message
     stats: Stats  # host analytics: the live Spaces' samples, `/space stats` and its private page
+    hls: Broadcasts  # low-latency HLS of public live Spaces (off without HLS_DIR): whether one may broadcast
 
 
 def app_of(client: discord.Client | Any) -> AppContext:

@@ -83,6 +83,35 @@ def _stripe(env: Mapping[str, str]) -> dict[str, str]:
     return {"stripe_secret_key": key, "stripe_webhook_secret": secret, "stripe_api_base": base}
 
 
+def _hls_base_url(env: Mapping[str, str]) -> str:
+    base = env.get("HLS_BASE_URL", "").strip().rstrip("/")
+    if base and not base.startswith(("http://", "https://", "/")):
+        raise SettingsError(f"HLS_BASE_URL must be an http(s) URL or a path on the bot's site, not {base!r}")
+    return base
+
+
+def _hls_segment_seconds(env: Mapping[str, str]) -> float:
+    seconds = _float(env, "HLS_SEGMENT_SECONDS", 1.0)
+    frames = seconds / 0.02
+    if not 0.2 <= seconds <= 6 or abs(frames - round(frames)) > 1e-6:
+        raise SettingsError(f"HLS_SEGMENT_SECONDS must be 0.2 to 6 s in steps of 0.02 (Opus frames), not {seconds}")
+    return seconds
+
+
+def _worker_tokens(env: Mapping[str, str], main_token: str) -> tuple[str, ...]:
+    raw = env.get("AUDIO_WORKER_TOKENS", "").strip()
+    if not raw:
+        return ()
+    tokens = tuple(part.strip() for part in raw.split(","))
+    if any(not token or any(c.isspace() for c in token) for token in tokens):
+        raise SettingsError("AUDIO_WORKER_TOKENS must be bot tokens separated by commas, with no empty entry")
+    if len(set(tokens)) != len(tokens):
+        raise SettingsError("AUDIO_WORKER_TOKENS lists the same token twice: each worker is its own bot account")
+    if main_token in tokens:
+        raise SettingsError("AUDIO_WORKER_TOKENS must not hold DISCORD_TOKEN: a worker is another bot account")
+    return tokens
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     discord_token: str
@@ -133,6 +162,15 @@ class Settings:
     # it, every other one is dropped and the interval doubles: spaces_core/domain/stats.py).
     stats_interval: float = 5.0
     stats_max_samples: int = 720
+    # Low-latency HLS for web listeners WebRTC cannot reach (docs/HLS.md): the directory its segments are written
+    # to (empty: HLS off), the URL that serves that directory to members (nginx or a CDN; empty: the bot's own
+    # web server serves it), and the segments' length (1 s is closer to live, 2 s makes half the requests).
+    hls_dir: str = ""
+    hls_base_url: str = ""
+    hls_segment_seconds: float = 1.0
+    # Extra bot accounts (one Discord application each) that join Stages as silent listeners, so more Spaces of
+    # one server have audio at once: Discord gives each bot one voice connection per server (bot/audio/workers.py).
+    audio_worker_tokens: tuple[str, ...] = ()
     # Janus edges for web listeners (spaces_core/webrtc/janus): comma-separated Janus HTTP API URLs, each with
     # `@rtp-host` if its mountpoints take RTP on another address than the URL's host; empty: the bot's own fan-out.
     janus_edges: str = ""
@@ -177,12 +215,18 @@ class Settings:
             captions_edit_interval=_float(env, "CAPTIONS_EDIT_INTERVAL", 2.0),
             stats_interval=_float(env, "STATS_INTERVAL", 5.0),
             stats_max_samples=_count(env, "STATS_MAX_SAMPLES", 720, 10_000),
+            **_stripe(env),
+            hls_dir=env.get("HLS_DIR", "").strip(),
+            hls_base_url=_hls_base_url(env),
+            hls_segment_seconds=_hls_segment_seconds(env),
+            audio_worker_tokens=_worker_tokens(env, token),
             janus_edges=_janus_edges(env),
             janus_api_secret=env.get("JANUS_API_SECRET", "").strip(),
-            **_stripe(env),
         )
         if settings.tickets_enabled and settings.web_port is None:
             raise SettingsError("Ticketed Spaces need WEB_PORT: Stripe's webhooks arrive on the bot's web server")
+        if settings.hls_dir and settings.web_port is None:
+            raise SettingsError("HLS_DIR needs WEB_PORT: the listen page that plays HLS is on the bot's web server")
         if settings.janus_edges and settings.web_port is None:
             raise SettingsError("JANUS_EDGES needs WEB_PORT: the listen page is where listeners are sent to an edge")
         return settings

@@ -162,6 +162,8 @@ class LocalDiscord(Population):
             else set(self.world.guilds[channel.guild_id or 0].members)
         )
         apps = [a for a in self.world.apps.values() if a.bot_user_id in bot_ids]
+        if len(apps) > 1:  # bots without commands (audio workers, say) are never the one a command goes to
+            apps = [a for a in apps if a.global_commands or a.guild_commands.get(channel.guild_id or 0)]
         if len(apps) != 1:
             raise LookupError("pass bot=... : zero or several bots can see this channel")
         return apps[0]

@@ -111,6 +111,8 @@ class Population:
         del guild.members[user_id]
         user = user_payload(self.world.users[user_id])
         self.world.emit("GUILD_MEMBER_REMOVE", {"guild_id": str(guild.id), "user": user}, guild_id=guild.id)
+        if self.world.users[user_id].bot:  # a bot removed from a guild hears it as that guild's deletion
+            self.world.emit("GUILD_DELETE", {"id": str(guild.id)}, bot_user_id=user_id)
 
     def add_bot_to_guild(self, guild_id: int, bot: BotAccount, permissions: int) -> int:
         """Invite the bot: it becomes a member with its managed role, and gets GUILD_CREATE if connected."""
@@ -120,7 +122,11 @@ class Population:
         role.bot_id = bot.user_id
         guild.roles[role.id] = role
         guild.members[bot.user_id] = Member(bot.user_id, guild.id, roles=[role.id])
-        self.world.emit("GUILD_CREATE", guild_create_payload(guild, self.world.users), bot_user_id=bot.user_id)
+        # A guild joined while connected comes without "unavailable" (clients tell a join from a guild coming back
+        # after an outage, which carries unavailable: false, by it).
+        joined = guild_create_payload(guild, self.world.users)
+        joined.pop("unavailable", None)
+        self.world.emit("GUILD_CREATE", joined, bot_user_id=bot.user_id)
         return role.id
 
     # -- what members do ----------------------------------------------------------------------------------

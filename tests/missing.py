@@ -6,7 +6,19 @@ PostgreSQL runs the rest of the suite and says what it left out. CI (.ci/run) in
 
 from __future__ import annotations
 
-__all__ = ["AXE", "CAPTIONS_MODEL", "CHROMIUM", "C_LOOP", "ESPEAK", "IPV6", "JANUS", "REAL_SPEECH", "postgres"]
+__all__ = [
+    "AXE",
+    "CAPTIONS_MODEL",
+    "CHROMIUM",
+    "C_LOOP",
+    "ESPEAK",
+    "HLS_JS",
+    "IPV6",
+    "JANUS",
+    "NGINX",
+    "REAL_SPEECH",
+    "postgres",
+]
 
 CHROMIUM = "chromium is not installed: `apt-get install chromium` (headless, for the listen and replay pages)"
 ESPEAK = "espeak-ng is not installed: `apt-get install espeak-ng` (speech for the simulated speakers)"
@@ -25,6 +37,11 @@ REAL_SPEECH = (
 AXE = (
     "axe-core is not installed in .cache/npm: install npm (`apt-get install npm`), then run `bash scripts/install` "
     "(the pages' accessibility audits)"
+)
+NGINX = "nginx is not installed: `apt-get install nginx-light` (serves the HLS segments in the HLS tests)"
+HLS_JS = (
+    "hls.js is not in .cache/npm: install npm (`apt-get install npm`), then run `bash scripts/install` (the "
+    "listen page's HLS player)"
 )
 JANUS = (
     "janus is not installed, or this is not root: `apt-get install janus`, and run as root (the Janus edges run in a "

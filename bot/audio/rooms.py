@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.audio.replays import ReplayFiles, SpaceRecording
 from bot.audio.voice_receive import VoiceReceiver
+from bot.audio.workers import MAIN
 from spaces_core.audio import MixedFrame, MixEngine, RelayHub
 from spaces_core.domain.space import Space
 from spaces_core.webrtc import ListenerHeap, WebListeners
@@ -31,9 +32,16 @@ def allowed_speakers(space: Space) -> frozenset[int]:
 
 class SpaceAudio:
     def __init__(
-        self, space: Space, *, web_host: str, max_listeners: int = 1000, heap: ListenerHeap | None = None
+        self,
+        space: Space,
+        *,
+        web_host: str,
+        max_listeners: int = 1000,
+        heap: ListenerHeap | None = None,
+        connection: int = MAIN,
     ) -> None:
         self.space = space
+        self.connection = connection  # whose voice connection receives it: MAIN (the bot's) or a worker's user id
         self.hub = RelayHub()
         self.engine = MixEngine(self.hub, on_frame=self._on_frame)
         self.listeners = WebListeners(self.hub, host=web_host, max_listeners=max_listeners, heap=heap)
@@ -109,14 +117,21 @@ class AudioRooms:
         return self._rooms.values()
 
     def holder(self, guild_id: int) -> SpaceAudio | None:
-        """The room of the server's Space that has the bot's one voice connection there (bot/audio_seats.py)."""
-        return next((room for room in self._rooms.values() if room.space.guild_id == guild_id), None)
+        """The room of the server's Space that has the bot's own voice connection there (bot/audio/server_audio.py)."""
+        return next((r for r in self._rooms.values() if r.space.guild_id == guild_id and r.connection == MAIN), None)
 
-    def open(self, space: Space) -> SpaceAudio:
+    def in_guild(self, guild_id: int) -> list[SpaceAudio]:
+        return [room for room in self._rooms.values() if room.space.guild_id == guild_id]
+
+    def open(self, space: Space, connection: int = MAIN) -> SpaceAudio:
         room = self._rooms.get(space.id)
         if room is None:
             room = self._rooms[space.id] = SpaceAudio(
-                space, web_host=self._web_host, max_listeners=self._web_listeners_per_space, heap=self._heap
+                space,
+                web_host=self._web_host,
+                max_listeners=self._web_listeners_per_space,
+                heap=self._heap,
+                connection=connection,
             )
             if self.replays is not None:
                 room.recording = SpaceRecording(room.engine, self.replays, space.id)

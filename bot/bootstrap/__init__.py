@@ -13,12 +13,16 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from aiohttp.web import Application
+
 from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
 from bot.bootstrap import tickets as tickets_assembly
+from bot.bootstrap.hls import HlsFeature, hls_feature
 from bot.bootstrap.web import web_server, web_upcoming
+from bot.bootstrap.workers import WorkersCog, worker_pool
 from bot.captions import feature as captions_feature
 from bot.captions.model import CaptionsModel
 from bot.captions.pipeline import LiveCaptions
@@ -103,6 +107,7 @@ class _Adapters:
     captions: LiveCaptions
     recaps: RecapCog
     stats: stats_feature.HostStats
+    hls: HlsFeature  # low-latency HLS (bot/hls): its routes on the web server, and whether a Space may broadcast
 
 
 async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runtime:
@@ -192,7 +197,10 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
         web_listeners_per_space=settings.web_listeners_per_space,
     )
     tell = partial(tell_host, bot)
-    server_audio = ServerAudio(audio, stage, live_in_guild=spaces.live_in_guild, get_space=spaces.get, tell=tell)
+    workers = worker_pool(settings)  # AUDIO_WORKER_TOKENS: more Spaces of one server heard at once
+    server_audio = ServerAudio(
+        audio, stage, live_in_guild=spaces.live_in_guild, get_space=spaces.get, tell=tell, workers=workers
+    )
     gate = tickets_assembly.ticket_gate(bot, config, tickets) if tickets is not None else None
     offer_of = LiveOffers(gate, tickets.service).of_space if gate is not None and tickets is not None else None
     feed = captions_feature.CaptionFeed()
@@ -211,13 +219,14 @@ def _adapters(settings: Settings, bot: SpacesBot, services: _Services) -> _Adapt
     feature: Tickets = TicketsOff()
     if ticketing is not None and tickets is not None:
         feature = TicketsOn(tickets.service, tickets.payouts, ticketing.desk)
-    web, stats = _web_and_stats(settings, bot, services, audio, feature, ticketing, feed)
+    hls = hls_feature(settings, audio, feature)
+    web, stats = _web_and_stats(settings, bot, services, audio, feature, ticketing, feed, hls.routes)
     captions = captions_feature.build_live_captions(
         bot, services.captions_model, audio, feed, services.transcripts, config.policy, cards.mark, settings
     )
     recaps = build_recaps(bot, services.recaps, spaces.cards, audio, finish=captions.finish)
     adapters = (stage, audio, server_audio, cards, board, announcer, feed_channel, ticketing, feature, web)
-    return _Adapters(*adapters, captions, recaps, stats)
+    return _Adapters(*adapters, captions, recaps, stats, hls)
 
 
 def _web_and_stats(
@@ -228,6 +237,7 @@ def _web_and_stats(
     tickets: Tickets,
     ticketing: tickets_assembly.TicketAdapters | None,
     feed: captions_feature.CaptionFeed,
+    more_routes: list[Callable[[Application], None]],
 ) -> tuple[Web, stats_feature.HostStats]:
     """The web server with the host stats' page and the ended Spaces' recaps among its routes, then host stats
     linking to that server."""
@@ -236,7 +246,7 @@ def _web_and_stats(
     recap = RecapPage(
         bot, services.recaps, services.spaces.get, signer, ticketed=tickets.ticketed, may_attend=tickets.may_attend
     )
-    routes = [pages.add_routes, recap.add_routes]
+    routes = [pages.add_routes, recap.add_routes, *more_routes]
     upcoming = web_upcoming(services.schedules, tickets)
     web = web_server(settings, bot, audio, tickets, ticketing, feed, signer, routes, upcoming)
     return web, stats_feature.build_host_stats(settings, services.stats, services.spaces, audio, pages, web)
@@ -327,6 +337,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
         transcripts=services.transcripts,
         captions=adapters.captions,
         stats=adapters.stats,
+        hls=adapters.hls.broadcasts,
     )
     if adapters.tickets is not None:  # tickets are on: their Stages' doors are watched
         await bot.add_cog(TicketDoorCog(adapters.tickets.gate))
@@ -342,6 +353,7 @@ async def _fill_context(settings: Settings, bot: SpacesBot, services: _Services,
     await bot.add_cog(captions_feature.CaptionsCog(adapters.captions))  # captions resume with their Space's audio
     await bot.add_cog(adapters.recaps)  # recaps a restart left owed
     await bot.add_cog(stats_feature.StatsCog(adapters.stats))  # samples the live Spaces for host analytics
+    await bot.add_cog(WorkersCog(bot, adapters.server_audio.workers, adapters.server_audio))  # audio workers run
 
 
 async def _feed_channel(config: SettingsService, guild_id: int) -> int | None:

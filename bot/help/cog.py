@@ -26,8 +26,8 @@ __all__ = ["HelpCog", "help_embed"]
 
 FIELD_LIMIT, EMBED_LIMIT = 1024, 6000  # Discord's limits on a field's value and on an embed's total text
 HOSTING = ("space start", "space end", "space schedule", "space reschedule", "space cancel", "space record",
-           "space captions", "space tickets", "space sales", "space refund", "space panel", "space pin",
-           "space unpin", "cohost", "payouts")  # fmt: skip
+           "space captions", "space broadcast", "space tickets", "space sales", "space refund", "space panel",
+           "space pin", "space unpin", "cohost", "payouts")  # fmt: skip
 STAGE = ("stage",)
 TICKETS = ("space tickets", "space sales", "space refund", "payouts")  # listed only where tickets are on
 Leaf = app_commands.Command[Any, ..., Any]

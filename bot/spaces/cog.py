@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.captions import commands as captioning
 from bot.commands import actor_in, guild_only, resolve_space
 from bot.context import app_of
+from bot.hls import commands as broadcasting
 from bot.permissions import require_bot_permissions
 from bot.recording import cog as recording
 from bot.replies import guarded, reply
@@ -243,6 +244,11 @@ class SpaceCog(commands.Cog):
     @app_commands.describe(mode="on or off")
     async def captions(self, interaction: discord.Interaction, mode: captioning.CaptionsMode) -> None:
         await captioning.captions(interaction, mode)
+
+    @space.command(name="broadcast", description="Web listeners over HTTP only: no limit, a few seconds behind")
+    @app_commands.describe(mode="on or off (host, co-hosts)")
+    async def broadcast(self, interaction: discord.Interaction, mode: broadcasting.BroadcastMode) -> None:
+        await broadcasting.broadcast(interaction, mode)
 
     @space.command(name="replay", description="The replay of the last recorded Space on this Stage")
     @app_commands.describe(action="play (default) or delete (host only)")

@@ -61,6 +61,9 @@ async def set_tickets(interaction: discord.Interaction, price: int, quantity: in
         actor = await actor_in(interaction)
         tickets = tickets_of(interaction.client)
         schedule = await target_schedule(interaction, actor, space)
+        # Setting the offer runs its handlers (the card, the waitlist's Checkouts) before it returns: over
+        # Discord's three seconds on a busy machine (a fresh CI run answered 10062 Unknown interaction).
+        await interaction.response.defer(ephemeral=True, thinking=True)
         offer = await tickets.set_offer(actor=actor, schedule_id=schedule.id, price=price, quantity=quantity)
         await reply(
             interaction,

@@ -234,6 +234,8 @@ class WebServer:
 
     async def _offer(self, request: web.Request) -> web.Response:
         room = await self._room(request)
+        if room.space.broadcast:  # its web listeners hear HLS (bot/hls): no WebRTC slot, no cap
+            raise web.HTTPConflict(text="This Space is broadcast: press Play again to listen over HTTP.")
         sdp = await _offered_sdp(request, self._idle_timeout)
         try:
             answer = await room.listeners.offer(sdp)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Literal, TypeAlias
 
 __all__ = [
+    "BroadcastChanged",
     "CaptionsStarted",
     "CaptionsStopped",
     "CohostAdded",
@@ -256,6 +257,15 @@ class CaptionsStopped:
 
 
 @dataclass(frozen=True, slots=True)
+class BroadcastChanged:
+    """A host or co-host turned broadcast on or off (web listeners over HLS only)."""
+
+    space_id: str
+    by_id: int
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RecordingOptOut:
     """A member's voice is left out of (opted_out) or back in (not opted_out) the recording."""
 
@@ -301,4 +311,5 @@ DomainEvent: TypeAlias = (
     | ReplayDeleted
     | CaptionsStarted
     | CaptionsStopped
+    | BroadcastChanged
 )

@@ -75,6 +75,8 @@ class Space:
     replay_deleted: bool = False
     # Live captions (rules in `spaces_core.domain.captions`): on now; they end with the Space, like recording.
     captions: bool = False
+    # Broadcast (rules in `spaces_core.domain.broadcast`): web listeners hear it over HLS only, with no cap.
+    broadcast: bool = False
     version: int = 0
 
     @classmethod

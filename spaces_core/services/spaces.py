@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-from spaces_core.domain import captions, extras, recording
+from spaces_core.domain import broadcast, captions, extras, recording
 from spaces_core.domain.errors import AlreadyLive, Conflict, NotFound
 from spaces_core.domain.events import DomainEvent, RejoinRefused
 from spaces_core.domain.refs import ChannelRef
@@ -296,6 +296,9 @@ class SpaceService:
 
     async def set_captions(self, space_id: str, actor: Actor, on: bool) -> Space:
         return await self._act(space_id, lambda space, _: captions.set_captions(space, actor, on))
+
+    async def set_broadcast(self, space_id: str, actor: Actor, on: bool) -> Space:
+        return await self._act(space_id, lambda space, _: broadcast.set_broadcast(space, actor, on))
 
     async def latest_replay(self, guild_id: int, channel_id: int) -> Space:
         """The last Space recorded on this Stage, once it has ended and while its replay is kept."""

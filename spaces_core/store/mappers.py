@@ -51,6 +51,7 @@ def space_values(space: Space) -> dict[str, Any]:
         "recorded": space.recorded,
         "replay_deleted": space.replay_deleted,
         "captions": space.captions,
+        "broadcast": space.broadcast,
     }
 
 
@@ -87,6 +88,7 @@ def space_from_row(row: SpaceRow) -> Space:
         recorded=row.recorded,
         replay_deleted=row.replay_deleted,
         captions=row.captions,
+        broadcast=row.broadcast,
         version=row.version,
     )
 

@@ -105,6 +105,7 @@ class SpaceRow(SQLModel, table=True):
     recorded: bool = False
     replay_deleted: bool = False
     captions: bool = False
+    broadcast: bool = False
     version: int
 
 
