@@ -233,6 +233,31 @@ def tap_light(pc: RTCPeerConnection, arrivals: Arrivals) -> Callable[[], Awaitab
     return report
 
 
+async def _offer(
+    batch: list[RTCPeerConnection], write: Callable[[Any], None], read: Callable[[], Awaitable[Any]]
+) -> list[str | None]:
+    for pc in batch:
+        pc.addTransceiver("audio", direction="recvonly")
+        await gather_host_candidates(pc, LOOPBACK)
+        await pc.setLocalDescription(await pc.createOffer())
+    write({"offers": [pc.localDescription.sdp for pc in batch]})
+    return list((await read())["answers"])
+
+
+async def _answer(
+    batch: list[RTCPeerConnection], host: str, write: Callable[[Any], None], read: Callable[[], Awaitable[Any]]
+) -> list[str | None]:
+    """The server's offers for this batch, answered; the server hands the answers to its edge."""
+    write({"want": len(batch)})
+    offers = (await read())["offers"]
+    for pc, offer in zip(batch, offers, strict=True):
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        await gather_host_candidates(pc, host)
+        await pc.setLocalDescription(await pc.createAnswer())
+    write({"answers": [pc.localDescription.sdp for pc in batch]})
+    return [None] * len(batch)
+
+
 def on_ice(pc: RTCPeerConnection, record: Arrivals, reports: list[Callable[[], Awaitable[None]]] | None) -> None:
     """Light peers (``reports`` given) are tapped, full ones stamped, as soon as ICE has its pair."""
     if pc.iceConnectionState == "completed" and not record.tapped:
@@ -254,7 +279,9 @@ async def send_reports(reports: list[Callable[[], Awaitable[None]]]) -> None:
         index = index + share if index + share < len(reports) else 0
 
 
-async def run(count: int, full: int) -> None:
+async def run(count: int, full: int, answer_host: str | None = None) -> None:
+    """With ``answer_host``, the server offers and the peers answer (a Janus edge's streaming plugin does), their
+    ICE on that address; without it the peers offer, on the loopback, as the bot's own listeners expect."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=PIPE_LIMIT)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -273,18 +300,17 @@ async def run(count: int, full: int) -> None:
         for start in range(0, count, BATCH):
             batch = [RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(min(BATCH, count - start))]
             peers.extend(batch)
-            for pc in batch:
-                pc.addTransceiver("audio", direction="recvonly")
-                await gather_host_candidates(pc, LOOPBACK)
-                await pc.setLocalDescription(await pc.createOffer())
-            write({"offers": [pc.localDescription.sdp for pc in batch]})
-            answers = (await read())["answers"]
+            if answer_host is None:
+                answers = await _offer(batch, write, read)
+            else:
+                answers = await _answer(batch, answer_host, write, read)
             for pc, answer in zip(batch, answers, strict=True):
                 record = Arrivals()
                 arrivals.append(record)
                 light = len(arrivals) > full
                 pc.on("iceconnectionstatechange", functools.partial(on_ice, pc, record, reports if light else None))
-                await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+                if answer is not None:
+                    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
                 if len(arrivals) <= full:
                     fulls.append(FullPeer(pc, record))  # its track exists from the answer on
             async with asyncio.timeout(120):

@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from spaces_core.webrtc.janus import parse_edges
+
 __all__ = ["Settings", "SettingsError"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/spaces.db"
@@ -169,6 +171,11 @@ class Settings:
     # Extra bot accounts (one Discord application each) that join Stages as silent listeners, so more Spaces of
     # one server have audio at once: Discord gives each bot one voice connection per server (bot/audio/workers.py).
     audio_worker_tokens: tuple[str, ...] = ()
+    # Janus edges for web listeners (spaces_core/webrtc/janus): comma-separated Janus HTTP API URLs, each with
+    # `@rtp-host` if its mountpoints take RTP on another address than the URL's host; empty: the bot's own fan-out.
+    janus_edges: str = ""
+    # The API secret the edges require (Janus's `api_secret`), if any: only the bot talks to their API.
+    janus_api_secret: str = ""
 
     @property
     def tickets_enabled(self) -> bool:
@@ -213,9 +220,22 @@ class Settings:
             hls_base_url=_hls_base_url(env),
             hls_segment_seconds=_hls_segment_seconds(env),
             audio_worker_tokens=_worker_tokens(env, token),
+            janus_edges=_janus_edges(env),
+            janus_api_secret=env.get("JANUS_API_SECRET", "").strip(),
         )
         if settings.tickets_enabled and settings.web_port is None:
             raise SettingsError("Ticketed Spaces need WEB_PORT: Stripe's webhooks arrive on the bot's web server")
         if settings.hls_dir and settings.web_port is None:
             raise SettingsError("HLS_DIR needs WEB_PORT: the listen page that plays HLS is on the bot's web server")
+        if settings.janus_edges and settings.web_port is None:
+            raise SettingsError("JANUS_EDGES needs WEB_PORT: the listen page is where listeners are sent to an edge")
         return settings
+
+
+def _janus_edges(env: Mapping[str, str]) -> str:
+    text = env.get("JANUS_EDGES", "").strip()
+    try:
+        parse_edges(text)
+    except ValueError as bad:
+        raise SettingsError(str(bad)) from None
+    return text

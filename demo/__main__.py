@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -17,6 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from demo import janus
 from demo.captions import caption_a_conversation, show_recap
 from demo.narrator import Narrator
 from demo.tickets import sell_a_ticket
@@ -134,15 +136,17 @@ async def _hosted_by(world: World, user_id: int) -> bool:
 SCHEDULES: dict[str, Any] = {"reminder_offsets": (0,), "host_alert_seconds": 1.0, "schedule_grace_seconds": 120.0}
 
 
-async def main(database_dir: Path, tickets: bool = True) -> None:
+async def main(database_dir: Path, tickets: bool = True, edges: str = "") -> None:
     world = await open_world(f"sqlite+aiosqlite:///{database_dir}/spaces.db", stripe=tickets)
     try:
-        await world.start_bot(**SCHEDULES)
+        await world.start_bot(**SCHEDULES, janus_edges=edges)
         say = Narrator.of(world, bold=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
         print(f"The Spaces bot is connected to a local Discord-compatible server ({world.server.endpoint}).")
         say.cast()
         say.act("1. A live Space: hana hosts, lee is brought up to speak, captions, cole takes over, the recap")
         await go_live(world, say)
+        if edges:
+            await janus.listen_through_an_edge(world, say)
         await bring_up_a_speaker(world, say)
         captioned = await caption_a_conversation(world, say)
         await hand_over(world, say)
@@ -160,11 +164,16 @@ def cli() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--verbose", action="store_true", help="show the bot's own log lines")
     parser.add_argument("--no-tickets", action="store_true", help="skip the ticketed Space (no local Stripe server)")
+    parser.add_argument("--janus", action="store_true", help="web listeners through two Janus edges (root, janus)")
     args = parser.parse_args()
+    if args.janus and (why := janus.missing()) is not None:
+        print(f"--janus: {why}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
-    with tempfile.TemporaryDirectory(prefix="spaces-demo-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="spaces-demo-") as tmp, contextlib.ExitStack() as stack:
+        edges = stack.enter_context(janus.DemoEdges()).setting if args.janus else ""
         try:
-            asyncio.run(main(Path(tmp), tickets=not args.no_tickets))
+            asyncio.run(main(Path(tmp), tickets=not args.no_tickets, edges=edges))
         except Exception as error:  # the story went wrong: say so, with the trace for a bug report, and exit 1
             traceback.print_exc()
             print(

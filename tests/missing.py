@@ -14,6 +14,7 @@ __all__ = [
     "ESPEAK",
     "HLS_JS",
     "IPV6",
+    "JANUS",
     "NGINX",
     "REAL_SPEECH",
     "postgres",
@@ -41,6 +42,10 @@ NGINX = "nginx is not installed: `apt-get install nginx-light` (serves the HLS s
 HLS_JS = (
     "hls.js is not in .cache/npm: install npm (`apt-get install npm`), then run `bash scripts/install` (the "
     "listen page's HLS player)"
+)
+JANUS = (
+    "janus is not installed, or this is not root: `apt-get install janus`, and run as root (the Janus edges run in a "
+    "network namespace scripts/janus_netns creates)"
 )
 IPV6 = "no IPv6 loopback (::1) on this machine: `sysctl net.ipv6.conf.lo.disable_ipv6=0` turns it on"
 

@@ -50,7 +50,21 @@ class SpaceAudio:
         # 20 ms frames in which each speaker was audible, since the room opened (host analytics' talk time).
         self.talk_frames: dict[int, int] = {}
         self.recording: SpaceRecording | None = None  # set by AudioRooms when RECORDINGS_DIR is known
+        # Listeners served elsewhere (Janus edges: bot/bootstrap/janus.py sets it), counted with the bot's own.
+        self.edge_listeners: Callable[[], int] = lambda: 0
+        self.edge_peak: Callable[[], int] = lambda: 0
         self.engine.set_allowed(allowed_speakers(space))
+
+    @property
+    def web_listeners(self) -> int:
+        """Web listeners now: the bot's own and those on Janus edges."""
+        return self.listeners.count + self.edge_listeners()
+
+    @property
+    def web_peak(self) -> int:
+        """The most web listeners at once: the bot's own peak plus the edges' (exact while one of the two serves
+        them all, as it does unless every edge was down for a while)."""
+        return self.listeners.peak + self.edge_peak()
 
     def update(self, space: Space) -> None:
         self.space = space

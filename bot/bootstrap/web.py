@@ -12,6 +12,7 @@ from aiohttp.web import Application
 from bot.access import Audience
 from bot.audio.rooms import AudioRooms
 from bot.bootstrap import tickets as tickets_assembly
+from bot.bootstrap.janus import janus_edges
 from bot.captions.feed import CaptionFeed
 from bot.client import SpacesBot
 from bot.context import Tickets, Web
@@ -74,4 +75,5 @@ def web_server(
         replay_audience=Audience(bot),
         more_routes=more_routes,
         upcoming=upcoming,
+        edges=janus_edges(settings, audio),
     )

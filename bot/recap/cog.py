@@ -42,6 +42,6 @@ def build_recaps(
 
     def web_peak(space_id: str) -> int:
         room = audio.get(space_id)
-        return room.listeners.peak if room is not None else 0
+        return room.web_peak if room is not None else 0
 
     return RecapCog(RecapPoster(client, recaps, cards, web_peak, finish=finish))

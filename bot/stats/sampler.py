@@ -129,7 +129,7 @@ class StatsSampler:
         space, talk = tracked.space, self._talk.get(tracked.space.id)
         sample = None
         if tracked.bound.tick():
-            web = talk.room.listeners.count if talk is not None else 0
+            web = talk.room.web_listeners if talk is not None else 0
             speakers = len({space.host_id, *space.cohosts, *space.speakers} & space.present)
             reactions = dict(space.reactions)
             sample = StatsSample(self._clock.now(), space.listener_count, web, speakers, len(space.queue), reactions)

@@ -47,7 +47,7 @@ def page_state(room: SpaceAudio, who: Who, place: Place | None) -> dict[str, Any
         "server": None if place is None else {"name": place.name, "icon": place.icon},
         "discord": discord_url(space),
         "speakers": [_on_stage(space, user, who, user in room.speaking) for user in on_stage],
-        "listeners": {"discord": len(space.present - set(on_stage)), "web": room.listeners.count},
+        "listeners": {"discord": len(space.present - set(on_stage)), "web": room.web_listeners},
         "reactions": dict(space.reactions),
         "links": list(space.links),
     }

@@ -11,6 +11,7 @@
 An upcoming scheduled Space's id gets the page in its scheduled state (``bot.web.scheduled``). An unknown or ended
 Space's page is a 404 in the page's own style that says what to do.
     POST /stripe/webhook       Stripe's ticket payment events, when tickets are on (``bot.web.stripe_webhook``)
+    POST /spaces/{id}/edge...  with Janus edges configured, the page plays through one (``bot.web.edge_routes``)
 
 The audio answer comes from the Space's ``WebListeners`` (one shared Opus encode; ICE on the web host only).
 A ticketed Space needs a signed personal link (``bot.web.links``) on both the offer and the event stream, and
@@ -37,6 +38,7 @@ from aiohttp import web
 
 from bot.audio.rooms import AudioRooms, SpaceAudio
 from bot.captions.feed import CaptionFeed, CaptionSnapshot
+from bot.web.edge_routes import add_edge_routes
 from bot.web.links import LinkRefused, LinkSigner
 from bot.web.page_state import PlaceOf, Someone, Who, page_state
 from bot.web.replay import MayHear, TranscriptOf, add_replay_routes, replay_path
@@ -45,6 +47,7 @@ from bot.web.scheduled import ScheduledPages, Upcoming
 from bot.web.stripe_webhook import StripeWebhook
 from spaces_core.domain.space import Space
 from spaces_core.webrtc import BadOffer, ListenerRejected
+from spaces_core.webrtc.janus import Edges
 
 __all__ = ["WebServer"]
 
@@ -96,10 +99,12 @@ class WebServer:
         replay_audience: MayHear | None = None,
         more_routes: Sequence[Callable[[web.Application], None]] = (),
         upcoming: Upcoming | None = None,
+        edges: Edges | None = None,
     ) -> None:
         """`captions` is the process's one feed, which the captions pipeline publishes into (without one, every
         Space's captions are off). `who` names a member and gives their avatar (`name_of` alone: names only);
-        `place_of` names the Space's server; `upcoming` finds scheduled Spaces (without it, only live ones)."""
+        `place_of` names the Space's server; `upcoming` finds scheduled Spaces (without it, only live ones); with
+        `edges` (Janus), pages play through an edge, started and stopped with this server."""
         self._audio, self._signer = audio, signer
         self.captions = captions if captions is not None else CaptionFeed()
         self.host, self.port = host, port
@@ -112,12 +117,16 @@ class WebServer:
         self._replay_facts = replay_facts  # the replay page's header
         self._replay_audience = replay_audience  # who may still hear a replay (a refunded ticket may not)
         self._more_routes = more_routes  # other features' pages (the host's stats)
+        self.edges = edges
         self._idle_timeout = idle_timeout
         self.keepalive = keepalive
         self.admission_recheck = admission_recheck  # seconds between two checks that an open stream still admits
         self._runner: web.AppRunner | None = None
         static = resources.files("bot.web").joinpath("static")
         self._page = static.joinpath("listen.html").read_text(encoding="utf-8")
+        if edges is not None:  # the page plays through an edge (bot/web/edge_routes.py)
+            edge_script = static.joinpath("listen_edge.js").read_text(encoding="utf-8")
+            self._page = self._page.replace("<!-- janus edge script -->", f"<script>\n{edge_script}</script>", 1)
         self._not_found = static.joinpath("not_found.html").read_text(encoding="utf-8")
         scheduled_page = static.joinpath("scheduled.html").read_text(encoding="utf-8")
         self.scheduled: ScheduledPages | None = None  # public: tests make its page follow its Space faster
@@ -165,9 +174,13 @@ class WebServer:
             self._webhook.add_routes(app)
         for add_routes in self._more_routes:
             add_routes(app)
+        if self.edges is not None:
+            add_edge_routes(app, self.edges, self._room, lambda request: _offered_sdp(request, self._idle_timeout))
         return app
 
     async def start(self) -> None:
+        if self.edges is not None:
+            await self.edges.run()
         self._runner = web.AppRunner(
             self.app(), access_log=None, shutdown_timeout=1.0, keepalive_timeout=self._idle_timeout
         )
@@ -181,6 +194,8 @@ class WebServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        if self.edges is not None:
+            await self.edges.stop()
 
     async def _room(self, request: web.Request) -> SpaceAudio:
         room = self._audio.get(request.match_info["space_id"])
