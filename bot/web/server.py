@@ -19,14 +19,13 @@ the member it was issued to must still be allowed in (a refunded ticket closes t
 
 Captions ride the same event stream as named `captions` events rather than a stream of their own: a listener then
 holds one connection, not two (browsers allow six per host, and each open stream is a socket on the bot), passes
-one ticket check that covers both, and sees one end. The page's state is polled, captions are pushed: the stream
-wakes on the feed's next change or after `STATE_INTERVAL`, whichever comes first.
+one ticket check that covers both, and sees one end. The page's state is polled, captions are pushed, once per Space
+for all its pages (``bot.web.page_feed``): a stream wakes when the text it sends changed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import json
 import logging
@@ -37,9 +36,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.audio.rooms import AudioRooms, SpaceAudio
-from bot.captions.feed import CaptionFeed, CaptionSnapshot
+from bot.captions.feed import CaptionFeed
 from bot.web.edge_routes import add_edge_routes
 from bot.web.links import LinkRefused, LinkSigner
+from bot.web.page_feed import PageFeed, PageWatch
 from bot.web.page_state import PlaceOf, Someone, Who, page_state
 from bot.web.replay import MayHear, TranscriptOf, add_replay_routes, replay_path
 from bot.web.replay_pages import FactsOf
@@ -55,10 +55,9 @@ log = logging.getLogger(__name__)
 Ticketed = Callable[[Space], bool | Awaitable[bool]]
 MayAttend = Callable[[Space, int], Awaitable[bool]]
 ADMISSION_RECHECK = 5.0  # a ticket refunded while its page is open stops its state and captions within this
-STATE_INTERVAL = 0.25  # seconds between two looks at the state: speaking lights follow speech closely enough
 KEEPALIVE = 15.0  # seconds of quiet before a comment line: proxies cut streams idle for longer (nginx: 60 s)
 MAX_OFFER_BYTES = 64 * 1024
-CAPTION_LINES = 5  # the page shows the last few lines: enough to follow along, short enough to read on a phone
+CLOSED_CHECK = 5.0  # seconds at most before an open stream looks whether its page is still there
 # How long a connection may sit without a complete request: before its first request's headers are in, and
 # between two requests. aiohttp's keep-alive timer (``keepalive_timeout``) runs from the connection's start and
 # closes it whenever it is still waiting for a request, so one setting bounds both; a request being handled (the
@@ -107,6 +106,7 @@ class WebServer:
         `edges` (Janus), pages play through an edge, started and stopped with this server."""
         self._audio, self._signer = audio, signer
         self.captions = captions if captions is not None else CaptionFeed()
+        self.pages = PageFeed(audio, self.state, self.captions)  # one render of a Space's page for all its pages
         self.host, self.port = host, port
         self._public_base_url = public_base_url.rstrip("/")
         self._who = who or _names_only(name_of or (lambda guild, user: "a speaker"))
@@ -249,38 +249,45 @@ class WebServer:
         room = await self._room(request)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
         await response.prepare(request)
-        space_id, sent = room.space.id, {"message": "", "captions": ""}
         try:
-            # aiohttp does not cancel a handler whose client left: a page closed while nothing changes is noticed here
-            checked = quiet_since = asyncio.get_running_loop().time()
-            while self._audio.get(space_id) is room and request.transport is not None:
-                if asyncio.get_running_loop().time() - checked >= self.admission_recheck:
-                    # A ticket refunded while the page is open ends its stream (state and captions) within seconds.
-                    checked = asyncio.get_running_loop().time()
-                    refused = await self._refusal(request, room)
-                    if refused is not None:
-                        await response.write(f"event: refused\ndata: {json.dumps({'reason': refused})}\n\n".encode())
-                        return response
-                wrote = await _send_if_changed(response, sent, "message", self.state(room))
-                captions = self.captions.snapshot(space_id, CAPTION_LINES)
-                wrote |= await _send_if_changed(response, sent, "captions", caption_event(captions))
-                now = asyncio.get_running_loop().time()
-                if wrote:
-                    quiet_since = now
-                elif now - quiet_since >= self.keepalive:
-                    await response.write(b": keep-alive\n")  # a comment: browsers ignore it, proxies see traffic
-                    quiet_since = now
-                await self._next_change(space_id, captions.version)
-            await response.write(b"event: ended\ndata: {}\n\n")
+            async with self.pages.watching(room) as watch:
+                ended = await self._stream(request, response, watch)
+            if ended:
+                await response.write(b"event: ended\ndata: {}\n\n")
         except ConnectionResetError:
             pass  # the page was closed
         return response
 
-    async def _next_change(self, space_id: str, captions_version: int) -> None:
-        """Until the captions move past the version just sent, or the state's next look is due."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(STATE_INTERVAL):
-                await self.captions.changed(space_id, captions_version)
+    async def _stream(self, request: web.Request, response: web.StreamResponse, watch: PageWatch) -> bool:
+        """Sends the Space's page text as it changes; True when the Space ended, False when the stream stopped
+        (the page left, or its ticket was refunded: said with the reason)."""
+        loop = asyncio.get_running_loop()
+        sent = {"message": "", "captions": ""}
+        version, checked, quiet_since = 0, loop.time(), loop.time()
+        # aiohttp does not cancel a handler whose client left: a page closed while nothing changes is noticed by
+        # waking every CLOSED_CHECK seconds at most.
+        while request.transport is not None:
+            now = loop.time()
+            if now - checked >= self.admission_recheck:
+                # A ticket refunded while the page is open ends its stream (state and captions) within seconds.
+                checked = now
+                refused = await self._refusal(request, watch.room)
+                if refused is not None:
+                    await response.write(f"event: refused\ndata: {json.dumps({'reason': refused})}\n\n".encode())
+                    return False
+            wake = min(self.admission_recheck - (now - checked), self.keepalive - (now - quiet_since), CLOSED_CHECK)
+            text = await self.pages.next(watch, version, max(wake, 0.0))
+            if not text.live:
+                return True
+            version = text.version
+            wrote = await _send_if_changed(response, sent, "message", text.message)
+            wrote |= await _send_if_changed(response, sent, "captions", text.captions)
+            if wrote:
+                quiet_since = loop.time()
+            elif loop.time() - quiet_since >= self.keepalive:
+                await response.write(b": keep-alive\n")  # a comment: browsers ignore it, proxies see traffic
+                quiet_since = loop.time()
+        return False
 
     def state(self, room: SpaceAudio) -> dict[str, Any]:
         return page_state(room, self._who, self._place_of(room.space.guild_id))
@@ -290,22 +297,8 @@ def _names_only(name_of: Callable[[int, int], str]) -> Who:
     return lambda guild, user: Someone(name_of(guild, user))
 
 
-def caption_event(captions: CaptionSnapshot) -> dict[str, Any]:
-    """What the page's captions panel shows: lines only while captions are on (names and text are plain text)."""
-    lines = captions.lines if captions.on else ()
-    return {
-        "on": captions.on,
-        "delayed": captions.on and captions.delayed,
-        "lines": [
-            {"speaker": str(x.speaker_id), "name": x.name, "start_s": x.start_s, "end_s": x.end_s, "text": x.text}
-            for x in lines
-        ],
-    }
-
-
-async def _send_if_changed(response: web.StreamResponse, sent: dict[str, str], event: str, data: object) -> bool:
+async def _send_if_changed(response: web.StreamResponse, sent: dict[str, str], event: str, text: str) -> bool:
     """One server-sent event of type `event` (`message` is the unnamed default) unless it repeats the last one."""
-    text = json.dumps(data, separators=(",", ":"))
     if text == sent[event]:
         return False
     name = "" if event == "message" else f"event: {event}\n"

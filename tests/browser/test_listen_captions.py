@@ -7,7 +7,7 @@ import pytest
 
 from bot.captions.feed import CaptionFeed, CaptionLine
 from bot.web import WebServer
-from bot.web.server import CAPTION_LINES
+from bot.web.page_feed import CAPTION_LINES
 from demo.world import World
 from tests.browser.audit import screenshot_path
 from tests.browser.chromium import Chromium, chromium_binary

@@ -20,7 +20,7 @@ import pytest
 from bot.audio.rooms import AudioRooms, SpaceAudio
 from bot.captions.feed import CaptionLine
 from bot.web import LinkSigner, WebServer
-from bot.web.server import CAPTION_LINES
+from bot.web.page_feed import CAPTION_LINES
 from demo.world import eventually
 from tests.unit.builders import live_space
 
