@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from spaces_core.domain.shards import MAX_SHARDS, ShardPlan
+
 __all__ = ["Settings", "SettingsError"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/spaces.db"
@@ -81,6 +83,20 @@ def _stripe(env: Mapping[str, str]) -> dict[str, str]:
     return {"stripe_secret_key": key, "stripe_webhook_secret": secret, "stripe_api_base": base}
 
 
+def _shards(env: Mapping[str, str]) -> ShardPlan:
+    """SHARD_COUNT (default 1) and SHARD_IDS, the shards this process holds: "0,2" (default: all of them)."""
+    count = _count(env, "SHARD_COUNT", 1, MAX_SHARDS)
+    raw = env.get("SHARD_IDS", "").strip()
+    parts = [part.strip() for part in raw.split(",")] if raw else []
+    if not all(part.isdigit() for part in parts):
+        raise SettingsError(f"SHARD_IDS must be shard numbers separated by commas (like 0,1), not {raw!r}")
+    try:
+        plan = ShardPlan(count, tuple(int(part) for part in parts)) if parts else ShardPlan.every(count)
+    except ValueError as exc:
+        raise SettingsError(f"SHARD_IDS {raw!r} with SHARD_COUNT {count}: {exc}") from None
+    return plan
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     discord_token: str
@@ -131,10 +147,18 @@ class Settings:
     # it, every other one is dropped and the interval doubles: spaces_core/domain/stats.py).
     stats_interval: float = 5.0
     stats_max_samples: int = 720
+    # Sharding (several bot processes, PostgreSQL only): Discord's shard count, and the shards this process holds
+    # (all of them by default). Each process acts on its shards' guilds only (docs/ARCHITECTURE.md, "Shards").
+    shard_count: int = 1
+    shard_ids: tuple[int, ...] = (0,)
 
     @property
     def tickets_enabled(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_webhook_secret)
+
+    @property
+    def shards(self) -> ShardPlan:
+        return ShardPlan(self.shard_count, self.shard_ids)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -146,6 +170,7 @@ class Settings:
         ca_file = env.get("DISCORD_CA_FILE", "").strip() or None
         if endpoint and not ca_file:
             raise SettingsError("DISCORD_ENDPOINT needs DISCORD_CA_FILE: the CA that signs that server's certificate")
+        shards = _shards(env)
         settings = cls(
             discord_token=token,
             discord_endpoint=endpoint,
@@ -171,7 +196,14 @@ class Settings:
             stats_interval=_float(env, "STATS_INTERVAL", 5.0),
             stats_max_samples=_count(env, "STATS_MAX_SAMPLES", 720, 10_000),
             **_stripe(env),
+            shard_count=shards.count,
+            shard_ids=shards.ids,
         )
         if settings.tickets_enabled and settings.web_port is None:
             raise SettingsError("Ticketed Spaces need WEB_PORT: Stripe's webhooks arrive on the bot's web server")
+        if settings.shard_count > 1 and not settings.database_url.startswith(("postgresql", "postgres:")):
+            raise SettingsError(
+                "SHARD_COUNT above 1 needs PostgreSQL in DATABASE_URL: the processes share one database, its "
+                "advisory locks and its notifications (SQLite is one process's file)"
+            )
         return settings

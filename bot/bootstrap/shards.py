@@ -1,0 +1,82 @@
+"""The composition root's sharded part (SHARD_COUNT above 1, PostgreSQL): the bus that mails other shards'
+batches, the group holding this process's shards, the listen page's redirect to another process's Spaces, and
+`run_holding`, which logs in to Discord only once every shard's lock is held. Unsharded, the bus is the plain one
+and there is no group. The design is `spaces_core.sharding.group`'s docstring."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from bot.audio.rooms import AudioRooms
+from bot.client import SpacesBot
+from bot.context import Web
+from bot.settings import Settings
+from bot.web import WebServer, redirect_to_owner
+from spaces_core.bus import MessageBus
+from spaces_core.domain.errors import NotFound
+from spaces_core.services.spaces import SpaceService
+from spaces_core.sharding import ShardedBus, ShardGroup
+
+__all__ = ["message_bus", "redirects", "run_holding", "shard_group"]
+
+log = logging.getLogger(__name__)
+
+
+def message_bus(settings: Settings) -> MessageBus:
+    return ShardedBus(settings.shards) if settings.shard_count > 1 else MessageBus()
+
+
+def shard_group(settings: Settings, bus: MessageBus) -> ShardGroup | None:
+    if not isinstance(bus, ShardedBus):
+        return None
+    return ShardGroup(settings.database_url, bus)
+
+
+def redirects(
+    group: ShardGroup, spaces: SpaceService, audio: AudioRooms, web: Callable[[], Web]
+) -> Callable[..., None]:
+    """The web server's middleware sending a live Space of another process's guild to that process's address."""
+
+    async def owner_of(space_id: str) -> str | None:
+        if audio.get(space_id) is not None:
+            return None  # its audio is here
+        try:
+            space = await spaces.get(space_id)
+        except NotFound:
+            return None  # a scheduled Space's id, or none at all: this process's pages answer
+        owner = await group.web_of(space.guild_id) if space.is_live else None
+        here = web()
+        return None if owner is None or (isinstance(here, WebServer) and owner == here.base_url) else owner
+
+    return redirect_to_owner(owner_of)
+
+
+async def run_holding(group: ShardGroup | None, bot: SpacesBot, token: str) -> None:
+    """Hold every shard (waiting for a process a deploy replaces), then run the bot, its web address recorded
+    once ready; stop it if the shards' connection is lost (another process may take them)."""
+    if group is None:
+        await bot.start(token)
+        return
+    await group.hold()
+    running = asyncio.create_task(bot.start(token), name="spaces-bot")
+    lost = asyncio.create_task(group.lost.wait(), name="shards-lost")
+    registered = asyncio.create_task(_register_web(group, bot), name="shards-web")
+    try:
+        await asyncio.wait({running, lost}, return_when=asyncio.FIRST_COMPLETED)
+        if lost.done():
+            await bot.close()
+        await running
+    finally:
+        for task in (lost, registered):
+            task.cancel()
+        await asyncio.gather(lost, registered, return_exceptions=True)
+
+
+async def _register_web(group: ShardGroup, bot: SpacesBot) -> None:
+    await bot.wait_until_ready()
+    web = bot.app.web
+    if isinstance(web, WebServer):
+        await group.register_web(web.base_url)
+        log.info("shards %s: listen pages at %s", list(group.plan.ids), web.base_url)
