@@ -1,0 +1,115 @@
+"""Two shard groups on one PostgreSQL schema, as two bot processes hold them: a batch about the other shard's
+guild is dispatched there (not here), mail left while no one holds the shard waits for its holder, and a second
+group for a held shard waits until the first lets go."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from pg_support import PG_URL, PgSchema, pg_schema
+from schedule_support import until
+
+from spaces_core.domain.shards import ShardPlan
+from spaces_core.sharding import ShardedBus, ShardGroup
+
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(60)]
+
+
+@dataclass(frozen=True)
+class Guilded:
+    """An aggregate as the bus sees one: an id and a guild."""
+
+    id: str
+    guild_id: int
+
+
+@dataclass(frozen=True)
+class Happened:
+    what: str
+
+
+def on_shard(shard: int, n: int = 7) -> int:
+    return ((n * 2 + shard) << 22) | 99
+
+
+@pytest.fixture
+async def schema() -> AsyncIterator[PgSchema]:
+    async with pg_schema() as made:
+        yield made
+
+
+class Process:
+    """One process's bus and group; `seen` is what its handlers got."""
+
+    def __init__(self, schema: PgSchema, shard: int, lock_base: int) -> None:
+        self.bus = ShardedBus(ShardPlan(2, (shard,)))
+        self.seen: list[tuple[str, str]] = []
+        self.bus.subscribe(Happened, self._record)
+        self.group = ShardGroup(PG_URL, self.bus, connect_args=schema.connect_args, poll=30.0, lock_base=lock_base)
+
+    async def _record(self, aggregate: Guilded, event: Happened) -> None:
+        self.seen.append((aggregate.id, event.what))
+
+
+@pytest.fixture
+def lock_base() -> int:
+    """Advisory locks are per database, not per schema: each test its own keys."""
+    return uuid.uuid4().int >> 66
+
+
+async def test_a_batch_for_the_other_shard_is_handled_there_only(schema: PgSchema, lock_base: int) -> None:
+    zero, one = Process(schema, 0, lock_base), Process(schema, 1, lock_base)
+    await zero.group.hold()
+    await one.group.hold()
+    try:
+        await zero.bus.publish(Guilded("a", on_shard(1)), [Happened("paid"), Happened("granted")])
+        await zero.bus.publish(Guilded("b", on_shard(0)), [Happened("here")])
+        await until(lambda: len(one.seen) == 2, timeout=10)  # woken by NOTIFY: the poll is 30 s
+        assert one.seen == [("a", "paid"), ("a", "granted")]
+        assert zero.seen == [("b", "here")]
+        assert await schema.admin.fetchval(f'SELECT count(*) FROM "{schema.name}".shard_mail') == 0
+    finally:
+        await zero.group.close()
+        await one.group.close()
+
+
+async def test_mail_waits_for_a_shard_nobody_holds_yet(schema: PgSchema, lock_base: int) -> None:
+    zero, one = Process(schema, 0, lock_base), Process(schema, 1, lock_base)
+    await zero.group.hold()
+    try:
+        await zero.bus.publish(Guilded("a", on_shard(1)), [Happened("paid")])
+        assert await schema.admin.fetchval(f'SELECT count(*) FROM "{schema.name}".shard_mail') == 1
+        await one.group.hold()  # a deploy's new process: it reads what was left while the shard was down
+        await until(lambda: one.seen == [("a", "paid")], timeout=10)
+    finally:
+        await zero.group.close()
+        await one.group.close()
+
+
+async def test_a_second_holder_of_a_shard_waits_for_the_first(schema: PgSchema, lock_base: int) -> None:
+    old, new = Process(schema, 0, lock_base), Process(schema, 0, lock_base)
+    new.group = ShardGroup(PG_URL, new.bus, connect_args=schema.connect_args, lock_poll=0.05, lock_base=lock_base)
+    await old.group.hold()
+    holding = asyncio.create_task(new.group.hold())
+    try:
+        await until(lambda: new.group.waited == [0], timeout=10)
+        assert not holding.done()
+        await old.group.close()  # the old process ends: its connection, and with it the lock, goes
+        await asyncio.wait_for(holding, 10)
+        await new.group.register_web("http://new:1")
+        other = Process(schema, 1, lock_base)
+        await other.group.hold()
+        try:
+            assert await other.group.web_of(on_shard(0)) == "http://new:1"  # the shard's page is at its holder
+            assert await other.group.web_of(on_shard(1)) is None  # its own: served here
+        finally:
+            await other.group.close()
+    finally:
+        holding.cancel()
+        await asyncio.gather(holding, return_exceptions=True)
+        await old.group.close()
+        await new.group.close()
