@@ -142,7 +142,6 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
         guild_ready_timeout=guild_ready_timeout,
     )
     services = _services(settings, uow_factory, bus, bot)
-    services.shards = shards_assembly.shard_group(settings, bus)
     adapters = _adapters(settings, bot, services)
     _register_handlers(bus, bot, services, adapters)
     await _fill_context(settings, bot, services, adapters)
@@ -159,11 +158,12 @@ def _services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBu
     model.check()  # a missing model is logged now, naming CAPTIONS_MODEL_DIR; the bot runs on without captions
     config = SettingsService(uow_factory, english_only_captions=model.english_only())
     tickets = tickets_assembly.ticket_services(settings, uow_factory, bus) if settings.tickets_enabled else None
-    schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config)
+    shards = shards_assembly.shard_group(settings, bus)  # sharded: this process's shards, held by `run`
+    schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config, shards)
     recaps = RecapService(uow_factory, SystemClock())
     follows, transcripts = FollowService(uow_factory), TranscriptService(uow_factory)
     stats = StatsService(uow_factory, SystemClock())
-    return _Services(spaces, follows, config, schedules, planner, tickets, recaps, transcripts, model, stats)
+    return _Services(spaces, follows, config, schedules, planner, tickets, recaps, transcripts, model, stats, shards)
 
 
 def _schedules(
@@ -173,6 +173,7 @@ def _schedules(
     bot: SpacesBot,
     spaces: SpaceService,
     config: SettingsService,
+    shards: ShardGroup | None,
 ) -> tuple[ScheduleService, ApsJobPlanner]:
     """Scheduled Spaces: jobs in the same database as everything else (started and stopped by the client).
 
@@ -186,6 +187,7 @@ def _schedules(
         grace=timedelta(seconds=settings.schedule_grace_seconds),
     )
     start_live = live_starter(bot, spaces.start_space, spaces.reconcile, config.policy)
+    start_live = shards_assembly.at_owner(shards, start_live)  # Start now from a DM may reach another shard
     schedules = ScheduleService(uow_factory, SystemClock(), planner, bus, start_live, policy=policy)
     planner.bind(schedules.fire)
     return schedules, planner

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.audio.rooms import AudioRooms
 from bot.client import SpacesBot
@@ -16,12 +16,17 @@ from bot.settings import Settings
 from bot.web import WebServer, redirect_to_owner
 from spaces_core.bus import MessageBus
 from spaces_core.domain.errors import NotFound
+from spaces_core.domain.roles import Actor
+from spaces_core.domain.schedule import ScheduledSpace
+from spaces_core.domain.space import Space
 from spaces_core.services.spaces import SpaceService
 from spaces_core.sharding import ShardedBus, ShardGroup
 
-__all__ = ["message_bus", "redirects", "run_holding", "shard_group"]
+__all__ = ["at_owner", "message_bus", "redirects", "run_holding", "shard_group"]
 
 log = logging.getLogger(__name__)
+StartLive = Callable[[ScheduledSpace, Actor], Awaitable[Space]]
+START_LIVE = "start_live"
 
 
 def message_bus(settings: Settings) -> MessageBus:
@@ -32,6 +37,25 @@ def shard_group(settings: Settings, bus: MessageBus) -> ShardGroup | None:
     if not isinstance(bus, ShardedBus):
         return None
     return ShardGroup(settings.database_url, bus)
+
+
+def at_owner(group: ShardGroup | None, start_live: StartLive) -> StartLive:
+    """Open a scheduled Space's live one in the process owning its guild. Start now is pressed in the host's DM,
+    which Discord sends to shard 0's process; the owner has the guild's member, Stage and audio."""
+    if group is None:
+        return start_live
+    group.answer(START_LIVE, start_live)
+
+    async def start(schedule: ScheduledSpace, actor: Actor) -> Space:
+        if group.plan.owns(schedule.guild_id):
+            return await start_live(schedule, actor)
+        log.info("Start now for %s: opened by the process holding its server's shard", schedule.id)
+        space = await group.call(schedule.guild_id, START_LIVE, schedule, actor)
+        if not isinstance(space, Space):
+            raise TypeError(f"the owner's {START_LIVE} answered {type(space).__name__}, not a Space")
+        return space
+
+    return start
 
 
 def redirects(

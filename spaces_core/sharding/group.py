@@ -9,7 +9,8 @@ Design (docs/ARCHITECTURE.md, "Shards", says the same for operators):
 - **Routing: mail, woken by NOTIFY.** `ShardedBus` leaves a batch about another shard's guild in `shard_mail`
   (`spaces_core.sharding.mail`) and NOTIFYs; the holder LISTENs, takes its rows and dispatches them on its own
   bus. The row survives a holder that is restarting; a poll every `poll` seconds catches a NOTIFY missed during
-  a reconnect.
+  a reconnect. A process that needs the owner's answer (Start now pressed in a DM, which Discord sends to shard
+  0) calls it through the same mail (`spaces_core.sharding.calls`).
 - **Handover.** A session advisory lock per shard (`LOCK_BASE + shard id`) is held on one connection for the
   process's life. A new process for a held shard waits (and says so) before it logs in to Discord, so two
   processes never IDENTIFY on one shard and a deploy costs one login per shard. If that connection dies the lock
@@ -31,6 +32,7 @@ import asyncpg
 from spaces_core.domain.shards import ShardPlan, shard_of
 from spaces_core.sharding import mail
 from spaces_core.sharding.bus import ShardedBus
+from spaces_core.sharding.calls import Answer, Batch, Call, Calls, Reply
 from spaces_core.store.database import async_url
 
 __all__ = ["LOCK_BASE", "ShardGroup"]
@@ -61,6 +63,7 @@ class ShardGroup:
         self._reader: asyncio.Task[None] | None = None
         self.lost = asyncio.Event()  # set when the locks' connection died: the process must stop
         self.waited: list[int] = []  # shards this process had to wait for (a deploy's handover), in order
+        self._calls = Calls(self._leave, home=self.plan.ids[0])
         bus.mail_with(self.mail)
 
     async def hold(self) -> None:
@@ -98,20 +101,39 @@ class ShardGroup:
     async def mail(self, shard_id: int, aggregate: object, events: Sequence[object]) -> None:
         """Leave a batch for the process holding `shard_id` (the bus calls this for other shards' guilds)."""
         log.info("events of %s for shard %d: mailed to its process", getattr(aggregate, "id", aggregate), shard_id)
-        await mail.leave(self._require_pool(), shard_id, aggregate, events)
+        await self._leave(shard_id, Batch(aggregate, list(events)))
+
+    async def _leave(self, shard_id: int, message: object) -> None:
+        await mail.leave(self._require_pool(), shard_id, message)
+
+    def answer(self, name: str, handler: Answer) -> None:
+        """Answer the calls named `name` that other processes make to this one's guilds (`calls.Calls`)."""
+        self._calls.answer(name, handler)
+
+    async def call(self, guild_id: int, name: str, *args: object) -> object:
+        """Run `name(*args)` in the process that owns `guild_id` and return its result (see `calls.Calls`)."""
+        return await self._calls.call(shard_of(guild_id, self.plan.count), name, *args)
 
     async def _read_mail(self) -> None:
         while True:
             try:
-                while batches := await mail.take(self._require_pool(), self.plan.ids):
-                    for aggregate, events in batches:
-                        await self._bus.publish_here(aggregate, events)
+                while messages := await mail.take(self._require_pool(), self.plan.ids):
+                    for message in messages:
+                        await self._deliver(message)
             except Exception:
                 log.exception("reading the shard mail failed; trying again")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll):
                     await self._wake.wait()
+
+    async def _deliver(self, message: object) -> None:
+        if isinstance(message, Batch):
+            await self._bus.publish_here(message.aggregate, message.events)
+        elif isinstance(message, Call | Reply):
+            self._calls.received(message)
+        else:
+            log.warning("shard mail of an unknown kind dropped: %r", type(message))
 
     async def register_web(self, base_url: str) -> None:
         """Record that this process's shards' pages are served at `base_url`."""
@@ -138,6 +160,7 @@ class ShardGroup:
 
     async def close(self) -> None:
         """Stop reading mail and let go of the shards (closing the connection frees its locks)."""
+        await self._calls.close()
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.cancel()

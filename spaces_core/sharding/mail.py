@@ -1,9 +1,10 @@
 """The mail between bot processes: rows of `shard_mail`, addressed to a shard, woken by `NOTIFY`.
 
-A row is a batch of committed domain events with its aggregate, pickled: both ends are this code base at one
-version (a rolling deploy mixes two versions for seconds; a batch one cannot read is logged and dropped, like a
-handler's failure), and only our own processes write the table, so unpickling it trusts no one new. The row, not
-the notification, carries the batch: a NOTIFY sent while the holder was restarting is lost, the row waits.
+A row is one message, pickled: a batch of committed domain events with its aggregate, or a call to the owner and
+its reply (`ShardGroup.call`). Both ends are this code base at one version (a rolling deploy mixes two versions
+for seconds; a message one cannot read is logged and dropped, like a handler's failure), and only our own
+processes write the table, so unpickling it trusts no one new. The row, not the notification, carries the
+message: a NOTIFY sent while the holder was restarting is lost, the row waits.
 """
 
 from __future__ import annotations
@@ -15,25 +16,23 @@ from typing import Any
 
 import asyncpg
 
-__all__ = ["CHANNEL", "Batch", "leave", "take"]
+__all__ = ["CHANNEL", "dsn_parts", "leave", "take"]
 
 log = logging.getLogger(__name__)
 CHANNEL = "spaces_shard_mail"  # NOTIFY's channel; the payload is the shard id the mail is for
 TAKE_AT_ONCE = 50
 
-Batch = tuple[object, list[object]]
 
-
-async def leave(pool: asyncpg.Pool, shard_id: int, aggregate: object, events: Sequence[object]) -> None:
-    """Store the batch for `shard_id` and wake its holder, in one transaction (NOTIFY is sent at commit)."""
-    payload = pickle.dumps((aggregate, list(events)), protocol=pickle.HIGHEST_PROTOCOL)
+async def leave(pool: asyncpg.Pool, shard_id: int, message: object) -> None:
+    """Store the message for `shard_id` and wake its holder, in one transaction (NOTIFY is sent at commit)."""
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("INSERT INTO shard_mail (shard_id, payload) VALUES ($1, $2)", shard_id, payload)
         await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(shard_id))
 
 
-async def take(pool: asyncpg.Pool, shard_ids: Sequence[int]) -> list[Batch]:
-    """Remove and return up to TAKE_AT_ONCE batches for these shards, oldest first. SKIP LOCKED: two takers (a
+async def take(pool: asyncpg.Pool, shard_ids: Sequence[int]) -> list[object]:
+    """Remove and return up to TAKE_AT_ONCE messages for these shards, oldest first. SKIP LOCKED: two takers (a
     deploy's overlap) never get one row twice. Taken is gone: like the bus's handlers, at most once."""
     rows = await pool.fetch(
         "DELETE FROM shard_mail WHERE id IN (SELECT id FROM shard_mail WHERE shard_id = ANY($1::int[])"
@@ -41,21 +40,13 @@ async def take(pool: asyncpg.Pool, shard_ids: Sequence[int]) -> list[Batch]:
         list(shard_ids),
         TAKE_AT_ONCE,
     )
-    batches: list[Batch] = []
+    messages: list[object] = []
     for row in sorted(rows, key=lambda r: r["id"]):
-        batch = _unpickle(row["id"], row["payload"])
-        if batch is not None:
-            batches.append(batch)
-    return batches
-
-
-def _unpickle(row_id: int, payload: bytes) -> Batch | None:
-    try:
-        aggregate, events = pickle.loads(payload)
-    except Exception:
-        log.exception("shard mail %s could not be read (written by another version?); dropped", row_id)
-        return None
-    return aggregate, list(events)
+        try:
+            messages.append(pickle.loads(row["payload"]))
+        except Exception:
+            log.exception("shard mail %s could not be read (written by another version?); dropped", row["id"])
+    return messages
 
 
 def dsn_parts(url: str, connect_args: dict[str, Any]) -> tuple[str, dict[str, Any]]:

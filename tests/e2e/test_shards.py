@@ -16,7 +16,7 @@ from demo.world import World, eventually
 from tests.e2e.conftest import configure
 from tests.e2e.shards_support import BotProcess, Cluster, cluster
 from tests.e2e.test_web_listen import WebListener
-from tests.e2e.tickets_support import buy, dms, has_role, schedule, sell
+from tests.e2e.tickets_support import buy, dms, go_live, has_role, schedule, sell
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
 
@@ -65,6 +65,19 @@ async def test_two_shards_each_run_a_space_and_a_webhook_at_the_wrong_one_is_a_t
         assert [d.status for d in delivered] == [200]
         assert one.said("mailed to its process")  # the webhook's process left the follow-up to shard 0's
         assert len(dms(ours, "cole", "Your ticket for")) == 1
+
+
+async def test_start_now_pressed_in_a_dm_opens_the_space_at_its_guilds_process(tmp_path: Path) -> None:
+    """Discord sends DMs, and the presses of their buttons, to shard 0: Start now for shard 1's guild reaches the
+    process that does not hold that guild, which has the owner open it."""
+    async with cluster(tmp_path) as made:
+        zero, _ = await two_processes(made)
+        theirs = made.worlds[1]
+        await configure(theirs, feed_channel=theirs.feed_id)
+        await schedule(theirs, when="in 2s")
+        await go_live(theirs)  # the prompt's DM, the press, "You're live", the Stage instance on shard 1's guild
+        assert zero.said("opened by the process holding its server's shard")  # the press reached shard 0's
+        assert await live_space_id(made, theirs)
 
 
 async def test_a_listen_page_asked_of_the_wrong_process_reaches_the_owner(tmp_path: Path) -> None:
