@@ -61,7 +61,7 @@ def at_owner(group: ShardGroup | None, start_live: StartLive) -> StartLive:
 def redirects(
     group: ShardGroup, spaces: SpaceService, audio: AudioRooms, web: Callable[[], Web]
 ) -> Callable[..., None]:
-    """The web server's middleware sending a live Space of another process's guild to that process's address."""
+    """The web server's middleware sending a Space of another process's guild to that process's address."""
 
     async def owner_of(space_id: str) -> str | None:
         if audio.get(space_id) is not None:
@@ -70,7 +70,7 @@ def redirects(
             space = await spaces.get(space_id)
         except NotFound:
             return None  # a scheduled Space's id, or none at all: this process's pages answer
-        owner = await group.web_of(space.guild_id) if space.is_live else None
+        owner = await group.web_of(space.guild_id)  # live: its audio; ended: its replay's files
         here = web()
         return None if owner is None or (isinstance(here, WebServer) and owner == here.base_url) else owner
 
