@@ -2,9 +2,9 @@
 
 Each process serves the audio of its own guilds' Spaces only (the Stage connection, the mix and the WebRTC
 listeners live there, and the replay files it recorded). A request for `/spaces/{id}` or `/replays/{id}` or
-anything under them that names a Space of another process's guild is answered `307 Temporary Redirect` to the same path and query at that process's web address
-(307 keeps an offer's method and body). A redirect rather than a proxy: the listener's audio then flows from the
-owner directly, and this process carries none of it.
+anything under them that names a Space of another process's guild is answered `307 Temporary Redirect` to the
+same path and query at that process's web address (307 keeps an offer's method and body). A redirect rather than
+a proxy: the listener's audio then flows from the owner directly, and this process carries none of it.
 """
 
 from __future__ import annotations
