@@ -38,6 +38,13 @@ async def live_space_id(made: Cluster, world: World) -> str:
     return str(found)
 
 
+async def page_status(url: str, wanted: int) -> bool:
+    """Whether the page answers `wanted` without following redirects (the owner's room exists once the bot
+    has joined the Stage, a moment after the Space went live)."""
+    async with aiohttp.ClientSession() as http, http.get(url, allow_redirects=False) as page:
+        return page.status == wanted
+
+
 async def two_processes(made: Cluster) -> tuple[BotProcess, BotProcess]:
     zero, one = await made.spawn("shard0", "0"), await made.spawn("shard1", "1")
     await made.ready(zero)
@@ -86,6 +93,7 @@ async def test_a_listen_page_asked_of_the_wrong_process_reaches_the_owner(tmp_pa
         ours = made.worlds[0]
         await start_space(ours, "Shard zero live")
         space_id = await live_space_id(made, ours)
+        await eventually(lambda: page_status(f"{zero.web}/spaces/{space_id}", 200), timeout=20)  # its audio is up
 
         async with aiohttp.ClientSession() as http, http.get(f"{one.web}/spaces/{space_id}") as page:
             assert page.status == 200

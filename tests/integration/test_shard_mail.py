@@ -113,3 +113,22 @@ async def test_a_second_holder_of_a_shard_waits_for_the_first(schema: PgSchema, 
         await asyncio.gather(holding, return_exceptions=True)
         await old.group.close()
         await new.group.close()
+
+
+async def test_losing_the_locks_connection_says_the_process_must_stop(schema: PgSchema, lock_base: int) -> None:
+    """Killed by the server (a failover, an idle reaper): the locks went with it, another process may take the
+    shard, so `lost` is set for the runner to stop the bot."""
+    zero = Process(schema, 0, lock_base)
+    await zero.group.hold()
+    try:
+        assert not zero.group.lost.is_set()
+        terminated = await schema.admin.fetchval(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = $1 AND objid = $2",
+            lock_base >> 32,
+            lock_base & 0xFFFFFFFF,
+        )
+        assert terminated
+        await asyncio.wait_for(zero.group.lost.wait(), 10)
+    finally:
+        await zero.group.close()
