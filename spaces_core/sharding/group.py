@@ -116,13 +116,15 @@ class ShardGroup:
 
     async def _read_mail(self) -> None:
         while True:
+            # Cleared before taking, never after: a NOTIFY that arrives while this pass runs wakes the next one at
+            # once (cleared after, it would wait out the poll).
+            self._wake.clear()
             try:
                 while messages := await mail.take(self._require_pool(), self.plan.ids):
                     for message in messages:
                         await self._deliver(message)
             except Exception:
                 log.exception("reading the shard mail failed; trying again")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll):
                     await self._wake.wait()
