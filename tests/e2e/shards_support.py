@@ -97,7 +97,7 @@ class Cluster:
         self.processes.append(process)
         return process
 
-    async def ready(self, process: BotProcess, timeout: float = 60.0) -> None:
+    async def ready(self, process: BotProcess, timeout: float = 120.0) -> None:
         """Until the process holds its shards, is logged in and has recorded its web address."""
 
         def up() -> bool:
@@ -105,7 +105,11 @@ class Cluster:
                 raise AssertionError(f"{process.name} ended: {process.log.read_text(errors='replace')[-3000:]}")
             return process.said("listen pages at")
 
-        await eventually(up, timeout=timeout)
+        try:
+            await eventually(up, timeout=timeout)
+        except AssertionError:
+            tail = process.log.read_text(errors="replace")[-3000:]
+            raise AssertionError(f"{process.name} not ready within {timeout} s; its log ends:\n{tail}") from None
 
     def add_guild(self, shard: int) -> World:
         """A guild on `shard` (of 2) with the bot, a Stage, a feed, a chat and hana, cole and lee."""

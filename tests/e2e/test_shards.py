@@ -18,7 +18,7 @@ from tests.e2e.shards_support import BotProcess, Cluster, cluster
 from tests.e2e.test_web_listen import WebListener
 from tests.e2e.tickets_support import buy, dms, go_live, has_role, schedule, sell
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(400)]
 
 
 async def start_space(world: World, title: str) -> None:
@@ -113,7 +113,7 @@ async def test_a_second_process_for_a_held_shard_waits_then_takes_over(tmp_path:
         assert made.server.hub.identifies[made.account.token] == 2
 
         replacement = await made.spawn("shard0-new", "0")
-        await eventually(lambda: replacement.said("shard 0 is held by another process"), timeout=60)
+        await eventually(lambda: replacement.said("shard 0 is held by another process"), timeout=120)
         assert made.server.hub.identifies[made.account.token] == 2  # it has not logged in beside the old one
 
         await zero.stop()  # the deploy stops the old process
