@@ -3,7 +3,8 @@
 Sharding as Discord does it: an IDENTIFY's `shard` [id, count] gets the guilds with `(guild_id >> 22) % count ==
 id` and their events only (events outside any guild, DMs among them, go to shard 0); an id outside 0..count-1 is
 closed with 4010 (Invalid shard). Each IDENTIFY counts against the token's session start limit, which
-`GET /gateway/bot` reports (`session_start_limit`: 1,000 a day on Discord); past it the IDENTIFY is refused.
+`GET /gateway/bot` reports (`session_start_limit`: 1,000 a day on Discord); past it the local server closes the
+IDENTIFY with 4000 (its own choice: what Discord does past the limit is not modelled, only that it must not happen).
 
 One ``Session`` per IDENTIFY. A session outlives its websocket so RESUME can replay what was missed; each
 connection has its own writer task (owned by the connection's handler) so dispatches leave in order and the

@@ -5,8 +5,10 @@ that GET /gateway/bot reports."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 import discord
 import pytest
 
@@ -115,3 +117,21 @@ async def test_identifies_count_against_the_session_start_limit(server: LocalDis
     after = await first.fetch_session_start_limits()
     assert after.remaining == 998  # the other bot's login is its own token's
     assert server.hub.identifies[token] == 2
+
+
+async def test_past_the_session_start_limit_an_identify_is_refused(server: LocalDiscord) -> None:
+    """A raw IDENTIFY (discord.py would keep retrying a 4000): closed, and no session begins."""
+    token, _, _, _ = two_guilds(server)
+    server.hub.identifies[token] = 1000  # a day of restarts already spent
+    ssl_context = ssl.create_default_context(cafile=server.ca_file)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"wss://{server.endpoint}/?v=10&encoding=json", ssl=ssl_context) as ws,
+    ):
+        hello = await ws.receive_json(timeout=10)
+        assert hello["op"] == 10
+        await ws.send_json({"op": 2, "d": {"token": token, "intents": 1, "properties": {}, "shard": [0, 2]}})
+        closed = await ws.receive(timeout=10)
+        assert closed.type is aiohttp.WSMsgType.CLOSE and closed.data == 4000
+    assert not server.hub.sessions
+    assert server.hub.session_start_limit(token)["remaining"] == 0
