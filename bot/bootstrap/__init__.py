@@ -247,7 +247,7 @@ def _web_and_stats(
     recap = RecapPage(
         bot, services.recaps, services.spaces.get, signer, ticketed=tickets.ticketed, may_attend=tickets.may_attend
     )
-    routes = [pages.add_routes, recap.add_routes]
+    routes: list[Callable[..., None]] = [pages.add_routes, recap.add_routes]
     if services.shards is not None:  # another process's live Space: its listen page is at that process
         routes.append(shards_assembly.redirects(services.shards, services.spaces, audio, partial(_web_of, bot)))
     upcoming = web_upcoming(services.schedules, tickets)

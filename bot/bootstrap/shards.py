@@ -9,6 +9,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from aiohttp.web import Application
+
 from bot.audio.rooms import AudioRooms
 from bot.client import SpacesBot
 from bot.context import Web
@@ -60,7 +62,7 @@ def at_owner(group: ShardGroup | None, start_live: StartLive) -> StartLive:
 
 def redirects(
     group: ShardGroup, spaces: SpaceService, audio: AudioRooms, web: Callable[[], Web]
-) -> Callable[..., None]:
+) -> Callable[[Application], None]:
     """The web server's middleware sending a Space of another process's guild to that process's address."""
 
     async def owner_of(space_id: str) -> str | None:
@@ -92,6 +94,9 @@ async def run_holding(group: ShardGroup | None, bot: SpacesBot, token: str) -> N
         if lost.done():
             await bot.close()
         await running
+        if lost.done():  # a non-zero exit: the supervisor starts it again, and it waits for the shards' locks
+            shards = list(group.plan.ids)
+            raise RuntimeError(f"lost the lock of shards {shards}; stopped so another process may hold them")
     finally:
         for task in (lost, registered):
             task.cancel()
@@ -101,6 +106,11 @@ async def run_holding(group: ShardGroup | None, bot: SpacesBot, token: str) -> N
 async def _register_web(group: ShardGroup, bot: SpacesBot) -> None:
     await bot.wait_until_ready()
     web = bot.app.web
-    if isinstance(web, WebServer):
+    if not isinstance(web, WebServer):
+        return
+    try:
         await group.register_web(web.base_url)
-        log.info("shards %s: listen pages at %s", list(group.plan.ids), web.base_url)
+    except Exception:  # the listen pages of this process's Spaces asked elsewhere are then not redirected here
+        log.exception("could not record this process's web address for shards %s", list(group.plan.ids))
+        return
+    log.info("shards %s: listen pages at %s", list(group.plan.ids), web.base_url)
