@@ -5,7 +5,8 @@ owner's answer before the caller can reply: **Start now** pressed in the host's 
 (Discord sends DMs there), but only the guild's owner has the guild, its Stage and its audio. That process calls
 the owner (`Calls.call`): a `Call` row for the owner's shard, a `Reply` row back to the caller's first shard,
 each woken by NOTIFY. The caller waits at most `timeout` seconds; an error raised by the owner is raised to the
-caller (its structured message intact when it pickles, else as its sentence).
+caller (its structured message intact when it pickles, else as its sentence). A call that reaches the owner after
+its caller gave up (the owner was restarting) is dropped, not run late: the member was already told it failed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import pickle
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ class Call:
     reply_to: int  # a shard of the caller
     name: str
     args: tuple[object, ...]
+    deadline: float  # wall clock (time.time()): past it the caller has given up, and the call is dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ class Calls:
         answer: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._waiting[call_id] = answer
         try:
-            await self._send(shard_id, Call(call_id, self._home, name, args))
+            await self._send(shard_id, Call(call_id, self._home, name, args, time.time() + self._timeout))
             async with asyncio.timeout(self._timeout):
                 return await answer
         except TimeoutError:
@@ -86,6 +89,9 @@ class Calls:
         task.add_done_callback(self._running.discard)
 
     async def _run(self, call: Call) -> None:
+        if time.time() > call.deadline:  # left while this process was down: the member was told it failed
+            log.warning("call %s from shard %d arrived after its caller gave up; not run", call.name, call.reply_to)
+            return
         handler = self._answers.get(call.name)
         try:
             if handler is None:

@@ -52,6 +52,7 @@ class ShardGroup:
         poll: float = 5.0,
         lock_poll: float = 1.0,
         lock_base: int = LOCK_BASE,
+        call_timeout: float = 30.0,
     ) -> None:
         self.plan: ShardPlan = bus.plan
         self._bus = bus
@@ -63,7 +64,7 @@ class ShardGroup:
         self._reader: asyncio.Task[None] | None = None
         self.lost = asyncio.Event()  # set when the locks' connection died: the process must stop
         self.waited: list[int] = []  # shards this process had to wait for (a deploy's handover), in order
-        self._calls = Calls(self._leave, home=self.plan.ids[0])
+        self._calls = Calls(self._leave, home=self.plan.ids[0], timeout=call_timeout)
         bus.mail_with(self.mail)
 
     async def hold(self) -> None:

@@ -13,6 +13,8 @@ import pytest
 from pg_support import PG_URL, PgSchema, pg_schema
 from schedule_support import until
 
+from spaces_core.domain.errors import InvalidInput
+from spaces_core.domain.refs import MemberRef
 from spaces_core.domain.shards import ShardPlan
 from spaces_core.sharding import ShardedBus, ShardGroup
 
@@ -132,3 +134,52 @@ async def test_losing_the_locks_connection_says_the_process_must_stop(schema: Pg
         await asyncio.wait_for(zero.group.lost.wait(), 10)
     finally:
         await zero.group.close()
+
+
+async def test_a_call_runs_at_the_guilds_owner_and_its_answer_or_error_comes_back(
+    schema: PgSchema, lock_base: int
+) -> None:
+    zero, one = Process(schema, 0, lock_base), Process(schema, 1, lock_base)
+    ran_at: list[int] = []
+
+    async def open_space(guild_id: int, title: str) -> str:
+        ran_at.append(1)
+        if not title:
+            raise InvalidInput("A Space needs a title, {member}.", member=MemberRef(42))
+        return f"{title} live in {guild_id}"
+
+    one.group.answer("open", open_space)
+    await zero.group.hold()
+    await one.group.hold()
+    try:
+        assert await zero.group.call(on_shard(1), "open", on_shard(1), "AMA") == f"AMA live in {on_shard(1)}"
+        with pytest.raises(InvalidInput) as refused:
+            await zero.group.call(on_shard(1), "open", on_shard(1), "")
+        assert refused.value.refs == {"member": MemberRef(42)}  # the structured error, not only its words
+        assert ran_at == [1, 1]
+    finally:
+        await zero.group.close()
+        await one.group.close()
+
+
+async def test_a_call_left_while_the_owner_was_down_is_not_run_late(schema: PgSchema, lock_base: int) -> None:
+    zero, one = Process(schema, 0, lock_base), Process(schema, 1, lock_base)
+    ran: list[str] = []
+
+    async def open_space(title: str) -> str:
+        ran.append(title)
+        return title
+
+    one.group.answer("open", open_space)
+    # A caller that gives up quickly, as a member waiting on Start now would.
+    zero.group = ShardGroup(PG_URL, zero.bus, connect_args=schema.connect_args, lock_base=lock_base, call_timeout=0.5)
+    await zero.group.hold()
+    try:
+        with pytest.raises(TimeoutError, match="did not answer open"):
+            await zero.group.call(on_shard(1), "open", "too late")
+        await one.group.hold()  # the owner comes back and reads the call
+        assert await zero.group.call(on_shard(1), "open", "in time") == "in time"
+        assert ran == ["in time"]
+    finally:
+        await zero.group.close()
+        await one.group.close()
