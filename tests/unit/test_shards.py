@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import Settings, SettingsError
+from spaces_core.domain.roles import Actor
 from spaces_core.domain.shards import ShardPlan, shard_of
+from spaces_core.services.spaces import SpaceService
+from tests.fakes import FakeClock, FakeDatabase, FakePublisher
 
 PG = "postgresql://spaces@db/spaces"
 BASE = {"DISCORD_TOKEN": "t", "DATABASE_URL": PG}
@@ -66,3 +69,26 @@ def test_sharding_on_sqlite_is_refused_saying_it_needs_postgresql() -> None:
     with pytest.raises(SettingsError, match="SHARD_COUNT above 1 needs PostgreSQL"):
         Settings.from_env({"DISCORD_TOKEN": "t", "SHARD_COUNT": "2", "SHARD_IDS": "0"})
     assert Settings.from_env({"DISCORD_TOKEN": "t", "SHARD_COUNT": "1"}).shard_count == 1
+
+
+async def test_a_process_resumes_and_hands_over_only_its_own_guilds_spaces() -> None:
+    """Two processes on one database: each one's loops (audio resumption, sampling, co-host takeovers) see the
+    live Spaces of its shard's guilds only, so each Space is taken over once, by its owner."""
+    db, clock = FakeDatabase(), FakeClock()
+    ids = iter(f"space{n}" for n in range(1, 100))
+    plans = {shard: ShardPlan(2, (shard,)) for shard in (0, 1)}
+    guilds = {shard: (10 + shard) << 22 for shard in (0, 1)}  # one guild per shard
+    services = {
+        shard: SpaceService(db.uow, clock, FakePublisher(), id_factory=lambda: next(ids), ours=plans[shard].owns)
+        for shard in (0, 1)
+    }
+    for shard, guild in guilds.items():
+        host = Actor(100 + shard)
+        await services[shard].start_space(guild_id=guild, channel_id=5, actor=host, title="Jam", topics="")
+        await services[shard].member_left(guild, 5, host.user_id)  # the host left: a takeover falls due
+    clock.advance(3600)
+
+    assert [s.guild_id for s in await services[0].all_live()] == [guilds[0]]
+    assert [s.guild_id for s in await services[1].all_live()] == [guilds[1]]
+    assert [s.guild_id for s in await services[0].run_due_successions()] == [guilds[0]]
+    assert [s.guild_id for s in await services[1].run_due_successions()] == [guilds[1]]
