@@ -54,10 +54,15 @@ async def two_processes(made: Cluster) -> tuple[BotProcess, BotProcess]:
 
 async def test_two_shards_each_run_a_space_and_a_webhook_at_the_wrong_one_is_a_ticket(tmp_path: Path) -> None:
     async with cluster(tmp_path) as made:
-        _, one = await two_processes(made)
+        zero, one = await two_processes(made)
         ours, theirs = made.worlds
         await start_space(ours, "Shard zero live")
         await start_space(theirs, "Shard one live")
+        # Each Space's audio is at the process holding its guild, which serves its page; the other redirects.
+        for process, other, world in ((zero, one, ours), (one, zero, theirs)):
+            space_id = await live_space_id(made, world)
+            await eventually(lambda p=process, s=space_id: page_status(f"{p.web}/spaces/{s}", 200), timeout=20)
+            assert await page_status(f"{other.web}/spaces/{space_id}", 307)
 
         # Stripe's endpoint is the process that does NOT hold the ticketed Space's guild (shard 0's).
         made.stripe.add_webhook_endpoint(f"{one.web}/stripe/webhook", secret=made.webhook_secret)
