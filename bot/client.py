@@ -38,8 +38,11 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
-class SpacesBot(commands.Bot):
-    """Owns the background work (card edits, board, DMs, takeovers): started in setup_hook, stopped in close."""
+class SpacesBot(commands.AutoShardedBot):
+    """Owns the background work (card edits, board, DMs, takeovers): started in setup_hook, stopped in close.
+
+    Sharded by discord.py's AutoShardedBot: `shard_count` and `shard_ids` (SHARD_COUNT, SHARD_IDS) are always
+    given, so it never asks Discord how many shards to run; unsharded is one shard of one."""
 
     app: AppContext
 

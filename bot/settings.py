@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from spaces_core.domain.shards import MAX_SHARDS, ShardPlan
 from spaces_core.webrtc.janus import parse_edges
 
 __all__ = ["Settings", "SettingsError"]
@@ -112,6 +113,20 @@ def _worker_tokens(env: Mapping[str, str], main_token: str) -> tuple[str, ...]:
     return tokens
 
 
+def _shards(env: Mapping[str, str]) -> ShardPlan:
+    """SHARD_COUNT (default 1) and SHARD_IDS, the shards this process holds: "0,2" (default: all of them)."""
+    count = _count(env, "SHARD_COUNT", 1, MAX_SHARDS)
+    raw = env.get("SHARD_IDS", "").strip()
+    parts = [part.strip() for part in raw.split(",")] if raw else []
+    if not all(part.isdigit() for part in parts):
+        raise SettingsError(f"SHARD_IDS must be shard numbers separated by commas (like 0,1), not {raw!r}")
+    try:
+        plan = ShardPlan(count, tuple(int(part) for part in parts)) if parts else ShardPlan.every(count)
+    except ValueError as exc:
+        raise SettingsError(f"SHARD_IDS {raw!r} with SHARD_COUNT {count}: {exc}") from None
+    return plan
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     discord_token: str
@@ -176,10 +191,18 @@ class Settings:
     janus_edges: str = ""
     # The API secret the edges require (Janus's `api_secret`), if any: only the bot talks to their API.
     janus_api_secret: str = ""
+    # Sharding (several bot processes, PostgreSQL only): Discord's shard count, and the shards this process holds
+    # (all of them by default). Each process acts on its shards' guilds only (docs/ARCHITECTURE.md, "Shards").
+    shard_count: int = 1
+    shard_ids: tuple[int, ...] = (0,)
 
     @property
     def tickets_enabled(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_webhook_secret)
+
+    @property
+    def shards(self) -> ShardPlan:
+        return ShardPlan(self.shard_count, self.shard_ids)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -191,6 +214,7 @@ class Settings:
         ca_file = env.get("DISCORD_CA_FILE", "").strip() or None
         if endpoint and not ca_file:
             raise SettingsError("DISCORD_ENDPOINT needs DISCORD_CA_FILE: the CA that signs that server's certificate")
+        shards = _shards(env)
         settings = cls(
             discord_token=token,
             discord_endpoint=endpoint,
@@ -222,6 +246,8 @@ class Settings:
             audio_worker_tokens=_worker_tokens(env, token),
             janus_edges=_janus_edges(env),
             janus_api_secret=env.get("JANUS_API_SECRET", "").strip(),
+            shard_count=shards.count,
+            shard_ids=shards.ids,
         )
         if settings.tickets_enabled and settings.web_port is None:
             raise SettingsError("Ticketed Spaces need WEB_PORT: Stripe's webhooks arrive on the bot's web server")
@@ -229,6 +255,11 @@ class Settings:
             raise SettingsError("HLS_DIR needs WEB_PORT: the listen page that plays HLS is on the bot's web server")
         if settings.janus_edges and settings.web_port is None:
             raise SettingsError("JANUS_EDGES needs WEB_PORT: the listen page is where listeners are sent to an edge")
+        if settings.shard_count > 1 and not settings.database_url.startswith(("postgresql", "postgres:")):
+            raise SettingsError(
+                "SHARD_COUNT above 1 needs PostgreSQL in DATABASE_URL: the processes share one database, its "
+                "advisory locks and its notifications (SQLite is one process's file)"
+            )
         return settings
 
 

@@ -1,5 +1,11 @@
 """The gateway websocket: HELLO/IDENTIFY/READY, heartbeats, RESUME, dispatch of state changes, op 4 and op 8.
 
+Sharding as Discord does it: an IDENTIFY's `shard` [id, count] gets the guilds with `(guild_id >> 22) % count ==
+id` and their events only (events outside any guild, DMs among them, go to shard 0); an id outside 0..count-1 is
+closed with 4010 (Invalid shard). Each IDENTIFY counts against the token's session start limit, which
+`GET /gateway/bot` reports (`session_start_limit`: 1,000 a day on Discord); past it the local server closes the
+IDENTIFY with 4000 (its own choice: what Discord does past the limit is not modelled, only that it must not happen).
+
 One ``Session`` per IDENTIFY. A session outlives its websocket so RESUME can replay what was missed; each
 connection has its own writer task (owned by the connection's handler) so dispatches leave in order and the
 zlib stream, which is per connection, stays consistent.
@@ -13,7 +19,7 @@ import json
 import logging
 import secrets
 import zlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +37,8 @@ _log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 HEARTBEAT_INTERVAL_MS = 41250
+SESSION_START_TOTAL = 1000  # Discord's session starts per token per day (max_concurrency 1)
+INVALID_SHARD = 4010
 REPLAY_BUFFER = 1000
 # Issues a voice token for (guild id, user id, session id) and returns (token, endpoint).
 VoiceIssuer = Callable[[int, int, str], tuple[str, str]]
@@ -64,9 +72,17 @@ class _Connection:
 class Session:
     id: str
     app: Application
+    shard: tuple[int, int] | None = None  # (id, count) as identified; None: unsharded (every guild)
     seq: int = 0
     connection: _Connection | None = None
     replay: deque[JSON] = field(default_factory=lambda: deque(maxlen=REPLAY_BUFFER))
+
+    def receives(self, guild_id: int | None) -> bool:
+        """Whether this session's shard gets a guild's events (guild_id None: DMs and the like, shard 0's)."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return (guild_id >> 22) % count == shard_id if guild_id is not None else shard_id == 0
 
     def send_dispatch(self, event: str, data: JSON) -> None:
         self.seq += 1
@@ -85,6 +101,7 @@ class GatewayHub:
         self.world = world
         self.sessions: dict[str, Session] = {}
         self.events: list[str] = []
+        self.identifies: Counter[str] = Counter()  # IDENTIFYs per token: the session start limit's count
         self._voice_issuer = voice_issuer
         self._connections: set[_Connection] = set()
         world.set_emitter(self.dispatch)
@@ -94,8 +111,13 @@ class GatewayHub:
         """Send an event to every live session that would receive it on Discord (bots in that guild)."""
         self.events.append(event)
         guild = self.world.guilds.get(guild_id) if guild_id is not None else None
+        # The guild whose shard gets it: an interaction for one bot is addressed by bot, yet is its guild's.
+        raw_guild = data.get("guild_id") if isinstance(data, dict) else None
+        shard_key = guild_id if guild_id is not None else int(raw_guild) if isinstance(raw_guild, str) else None
         for session in list(self.sessions.values()):
             bot_id = session.app.bot_user_id
+            if not session.receives(shard_key):
+                continue
             if (guild is not None and bot_id in guild.members) or bot_id == bot_user_id:
                 session.send_dispatch(event, data)
 
@@ -107,6 +129,10 @@ class GatewayHub:
     async def close_all(self) -> None:
         for connection in list(self._connections):
             await connection.ws.close(code=4000, message=b"server stopping")
+
+    def session_start_limit(self, token: str) -> JSON:
+        remaining = max(0, SESSION_START_TOTAL - self.identifies[token])
+        return {"total": SESSION_START_TOTAL, "remaining": remaining, "reset_after": 86_400_000, "max_concurrency": 1}
 
     # -- one websocket -----------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
@@ -156,10 +182,20 @@ class GatewayHub:
         if app is None:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return None
-        session = Session(id=secrets.token_hex(16), app=app, connection=conn)
+        shard = _shard_of(data.get("shard"))
+        if shard is False:
+            await conn.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return None
+        if self.identifies[app.token] >= SESSION_START_TOTAL:
+            await conn.ws.close(code=4000, message=b"Session start limit reached.")
+            return None
+        self.identifies[app.token] += 1
+        session = Session(
+            id=secrets.token_hex(16), app=app, shard=shard if isinstance(shard, tuple) else None, connection=conn
+        )
         self.sessions[session.id] = session
         bot = self.world.users[app.bot_user_id]
-        guilds = [g for g in self.world.guilds.values() if app.bot_user_id in g.members]
+        guilds = [g for g in self.world.guilds.values() if app.bot_user_id in g.members and session.receives(g.id)]
         ready: JSON = {
             "v": 10,
             "user": {**user_payload(bot), "verified": True, "mfa_enabled": False, "email": None},
@@ -264,3 +300,13 @@ class GatewayHub:
             chunk["nonce"] = data["nonce"]
         session.send_dispatch("GUILD_MEMBERS_CHUNK", chunk)
         self.events.append("GUILD_MEMBERS_CHUNK")
+
+
+def _shard_of(raw: object) -> tuple[int, int] | bool:
+    """An IDENTIFY's `shard`: (id, count), True when absent (unsharded), False when invalid (close 4010)."""
+    if raw is None:
+        return True
+    if not isinstance(raw, list) or len(raw) != 2 or not all(type(x) is int for x in raw):
+        return False
+    shard_id, count = raw
+    return (shard_id, count) if count >= 1 and 0 <= shard_id < count else False

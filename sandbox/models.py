@@ -66,6 +66,14 @@ class Snowflakes:
         self._last = max(candidate, self._last + 1)
         return self._last
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """An id whose guild lands on that shard (``(id >> 22) % count``): its time part moved a few ms ahead."""
+        first = self.next()
+        millis = first >> 22
+        millis += (shard_id - millis) % shard_count
+        self._last = max(self._last, (millis << 22) | (first & ((1 << 22) - 1)))
+        return self._last
+
 
 @dataclass
 class User:

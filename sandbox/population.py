@@ -41,9 +41,13 @@ class Population:
         return None
 
     # -- guild structure ----------------------------------------------------------------------------------
-    def add_guild(self, name: str, community: bool = True, owner_name: str = "Owner") -> Guild:
+    def add_guild(
+        self, name: str, community: bool = True, owner_name: str = "Owner", shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """`shard`: (id, count), a guild whose events go to that shard when the bot runs `count` shards."""
         owner = self.world.add_user(owner_name)
-        guild = Guild(id=self.world.ids.next(), name=name, owner_id=owner.id)
+        gid = self.world.ids.next() if shard is None else self.world.ids.next_on_shard(*shard)
+        guild = Guild(id=gid, name=name, owner_id=owner.id)
         if community:
             guild.features = ["COMMUNITY", "NEWS"]
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", DEFAULT_EVERYONE)  # @everyone id == guild id

@@ -19,6 +19,7 @@ from bot.audio.replays import ReplayRetention
 from bot.audio.rooms import AudioRooms
 from bot.audio.server_audio import ServerAudio
 from bot.audio.stage import StageAdapter
+from bot.bootstrap import shards as shards_assembly
 from bot.bootstrap import tickets as tickets_assembly
 from bot.bootstrap.hls import HlsFeature, hls_feature
 from bot.bootstrap.web import web_server, web_upcoming
@@ -60,6 +61,7 @@ from spaces_core.services.settings import SettingsService
 from spaces_core.services.spaces import SpaceService
 from spaces_core.services.stats import StatsService
 from spaces_core.services.transcripts import TranscriptService
+from spaces_core.sharding import ShardGroup
 from spaces_core.store.database import create_engine, make_uow_factory, migrate
 
 __all__ = ["Runtime", "build", "run"]
@@ -71,9 +73,12 @@ log = logging.getLogger(__name__)
 class Runtime:
     bot: SpacesBot
     dispose: Callable[[], Awaitable[None]]
+    shards: ShardGroup | None = None  # sharded (SHARD_COUNT above 1): this process's shards, held by `run`
 
     async def close(self) -> None:
         await self.bot.close()
+        if self.shards is not None:
+            await self.shards.close()
         await self.dispose()
 
 
@@ -89,6 +94,7 @@ class _Services:
     transcripts: TranscriptService
     captions_model: CaptionsModel  # loaded lazily; its files are checked (and a missing model logged) here
     stats: StatsService
+    shards: ShardGroup | None = None
 
 
 @dataclass(slots=True)
@@ -131,8 +137,10 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
     uow_factory = make_uow_factory(engine)
-    bus = MessageBus()
+    bus = shards_assembly.message_bus(settings)  # sharded: other shards' batches are mailed to their process
     bot = SpacesBot(
+        shard_count=settings.shard_count,
+        shard_ids=list(settings.shard_ids),
         succession_tick=settings.succession_tick,
         dev_guild_id=settings.dev_guild_id,
         connector=build_connector(settings.discord_endpoint, settings.discord_ca_file),
@@ -145,21 +153,22 @@ async def build(settings: Settings, *, guild_ready_timeout: float = 2.0) -> Runt
     dispose: Callable[[], Awaitable[None]] = engine.dispose
     if services.tickets is not None:
         dispose = _both(engine.dispose, services.tickets.gateway.aclose)
-    return Runtime(bot=bot, dispose=dispose)
+    return Runtime(bot=bot, dispose=dispose, shards=services.shards)
 
 
 def _services(settings: Settings, uow_factory: UnitOfWorkFactory, bus: MessageBus, bot: SpacesBot) -> _Services:
     """Phase 2: they need only the store, the clock and the bus (and the client, to start a scheduled Space)."""
-    spaces = SpaceService(uow_factory, SystemClock(), bus)
+    spaces = SpaceService(uow_factory, SystemClock(), bus, ours=settings.shards.owns)
     model = CaptionsModel(Path(settings.captions_model_dir) if settings.captions_model_dir else None)
     model.check()  # a missing model is logged now, naming CAPTIONS_MODEL_DIR; the bot runs on without captions
     config = SettingsService(uow_factory, english_only_captions=model.english_only())
     tickets = tickets_assembly.ticket_services(settings, uow_factory, bus) if settings.tickets_enabled else None
-    schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config)
+    shards = shards_assembly.shard_group(settings, bus)  # sharded: this process's shards, held by `run`
+    schedules, planner = _schedules(settings, uow_factory, bus, bot, spaces, config, shards)
     recaps = RecapService(uow_factory, SystemClock())
     follows, transcripts = FollowService(uow_factory), TranscriptService(uow_factory)
     stats = StatsService(uow_factory, SystemClock())
-    return _Services(spaces, follows, config, schedules, planner, tickets, recaps, transcripts, model, stats)
+    return _Services(spaces, follows, config, schedules, planner, tickets, recaps, transcripts, model, stats, shards)
 
 
 def _schedules(
@@ -169,6 +178,7 @@ def _schedules(
     bot: SpacesBot,
     spaces: SpaceService,
     config: SettingsService,
+    shards: ShardGroup | None,
 ) -> tuple[ScheduleService, ApsJobPlanner]:
     """Scheduled Spaces: jobs in the same database as everything else (started and stopped by the client).
 
@@ -182,6 +192,7 @@ def _schedules(
         grace=timedelta(seconds=settings.schedule_grace_seconds),
     )
     start_live = live_starter(bot, spaces.start_space, spaces.reconcile, config.policy)
+    start_live = shards_assembly.at_owner(shards, start_live)  # Start now from a DM may reach another shard
     schedules = ScheduleService(uow_factory, SystemClock(), planner, bus, start_live, policy=policy)
     planner.bind(schedules.fire)
     return schedules, planner
@@ -246,10 +257,16 @@ def _web_and_stats(
     recap = RecapPage(
         bot, services.recaps, services.spaces.get, signer, ticketed=tickets.ticketed, may_attend=tickets.may_attend
     )
-    routes = [pages.add_routes, recap.add_routes, *more_routes]
+    routes: list[Callable[..., None]] = [pages.add_routes, recap.add_routes, *more_routes]
+    if services.shards is not None:  # another process's live Space: its listen page is at that process
+        routes.append(shards_assembly.redirects(services.shards, services.spaces, audio, partial(_web_of, bot)))
     upcoming = web_upcoming(services.schedules, tickets)
     web = web_server(settings, bot, audio, tickets, ticketing, feed, signer, routes, upcoming)
     return web, stats_feature.build_host_stats(settings, services.stats, services.spaces, audio, pages, web)
+
+
+def _web_of(bot: SpacesBot) -> Web:
+    return bot.app.web
 
 
 def _page_of(bot: SpacesBot, schedule_id: str) -> str | None:
@@ -374,6 +391,7 @@ async def run(settings: Settings) -> None:
     runtime = await build(settings)
     freeze_startup_heap()  # what is built now lives as long as the bot: full collections need not walk it
     try:
-        await runtime.bot.start(settings.discord_token)
+        # Sharded: once this process holds its shards' locks (a deploy's old process has let go of them).
+        await shards_assembly.run_holding(runtime.shards, runtime.bot, settings.discord_token)
     finally:
         await runtime.close()

@@ -29,7 +29,9 @@ def worker_pool(settings: Settings) -> WorkerPool:
 class WorkersCog(commands.Cog):
     """Runs the pool for the bot's lifetime: started when the cog loads, closed when the bot closes."""
 
-    def __init__(self, bot: commands.Bot, pool: WorkerPool, server_audio: ServerAudio) -> None:
+    def __init__(
+        self, bot: commands.Bot | commands.AutoShardedBot, pool: WorkerPool, server_audio: ServerAudio
+    ) -> None:
         self._bot, self._pool, self._server_audio = bot, pool, server_audio
         pool.bind(self)
 

@@ -121,7 +121,7 @@ async def _you(interaction: discord.Interaction, actor: Actor, policy: GuildPoli
 
 
 class HelpCog(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: commands.Bot | commands.AutoShardedBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="help", description="What you can do with Spaces here, and this server's rules")

@@ -69,8 +69,8 @@ class RecapPoster:
     async def resume(self) -> None:
         """Post the recaps a restart left owed (once the client is ready, so the channels can be read)."""
         for owed in await self._recaps.owed():
-            if owed.space.id in self._posting:
-                continue
+            if owed.space.id in self._posting or self._client.get_guild(owed.space.guild_id) is None:
+                continue  # another shard's guild (its process posts it), or a server the bot has left
             self._posting.add(owed.space.id)
             self._spawn(self._post(owed.space, owed.web_peak, look_first=True), f"owed recap of {owed.space.id}")
 

@@ -58,7 +58,10 @@ async def gateway(request: web.Request) -> web.Response:
 
 
 async def gateway_bot(request: web.Request) -> web.Response:
-    limit = {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}
+    """Like Discord's: the gateway's URL, the shards it recommends, and the caller's session start limit (the
+    IDENTIFYs its token has left, counted by the gateway)."""
+    app = caller(request)
+    limit = ctx(request).hub.session_start_limit(app.token)
     return json_response({"url": "wss://gateway.discord.gg", "shards": 1, "session_start_limit": limit})
 
 

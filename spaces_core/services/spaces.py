@@ -67,8 +67,11 @@ class SpaceService:
         bus: Publish,
         *,
         id_factory: Callable[[], str] = _new_id,
+        ours: Callable[[int], bool] = lambda guild_id: True,
     ) -> None:
+        """`ours(guild_id)`: whether this process acts on that guild's Spaces (its shard's; all when unsharded)."""
         self._uow_factory = uow_factory
+        self._ours = ours
         self._clock = clock
         self._bus = bus
         self._id_factory = id_factory
@@ -131,8 +134,10 @@ class SpaceService:
             return await uow.spaces.live_of_host(host_id)
 
     async def all_live(self) -> list[Space]:
+        """The live Spaces of this process's guilds (of every guild when unsharded): what its loops resume,
+        sample, reconcile and hand over; another process's Spaces are that process's to run."""
         async with self._uow_factory() as uow:
-            return await uow.spaces.all_live()
+            return [space for space in await uow.spaces.all_live() if self._ours(space.guild_id)]
 
     # Presence (voice state updates)
 
@@ -174,7 +179,9 @@ class SpaceService:
     async def run_due_successions(self) -> list[Space]:
         """Hand every Space whose host stayed away past the server's grace to its co-host (or end it)."""
         async with self._uow_factory() as uow:
-            candidates = [s for s in await uow.spaces.all_live() if s.host_absent_since is not None]
+            candidates = [
+                s for s in await uow.spaces.all_live() if s.host_absent_since is not None and self._ours(s.guild_id)
+            ]
             graces = {s.guild_id: await _grace(uow, s.guild_id) for s in candidates}
         now = self._clock.now()
         changed: list[Space] = []

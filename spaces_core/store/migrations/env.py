@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -17,6 +18,7 @@ from spaces_core.store.tables import metadata
 config = context.config
 url: str = config.attributes.get("url") or async_url(os.environ.get("DATABASE_URL") or DEFAULT_URL)
 connect_args: dict[str, Any] = config.attributes.get("connect_args") or {}
+MIGRATION_LOCK_KEY = 0x5350_4143_4553 + 3  # beside the scheduler's keys (spaces_core.scheduling.LOCK_KEY)
 
 
 def run_offline() -> None:
@@ -31,6 +33,10 @@ def _run(connection: Connection) -> None:
         connection=connection, target_metadata=metadata, version_table=VERSION_TABLE, render_as_batch=True
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Bot processes started together (shards, a deploy) would each create the tables: the first migrates,
+            # the others wait here, then find the schema at head. Held until this transaction commits.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 
