@@ -14,7 +14,7 @@ from pathlib import Path
 __all__ = ["nginx_binary", "serving"]
 
 # What production would add in front of HLS_DIR (docs/HLS.md): the HLS types, no caching of the playlist (it
-# changes every segment), and CORS so the listen page on the bot's own address may fetch from this one.
+# changes every segment), a second's caching of a broadcast's page.json (bot/hls/page_files.py), and CORS so the listen page on the bot's own address may fetch from this one.
 _CONFIG = """
 worker_processes 1;
 master_process off;
@@ -35,12 +35,17 @@ http {{
         audio/mp4 mp4;
         text/html html;
         text/javascript js;
+        application/json json;
     }}
     server {{
         listen 127.0.0.1:{port};
         root {root};
         location ~ \\.m3u8$ {{
             add_header Cache-Control "no-cache" always;
+            add_header Access-Control-Allow-Origin "*" always;
+        }}
+        location ~ \\.json$ {{
+            add_header Cache-Control "max-age=1" always;
             add_header Access-Control-Allow-Origin "*" always;
         }}
         location / {{

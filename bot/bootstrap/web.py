@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 
 from aiohttp.web import Application
 
@@ -16,6 +17,7 @@ from bot.bootstrap.janus import janus_edges
 from bot.captions.feed import CaptionFeed
 from bot.client import SpacesBot
 from bot.context import Tickets, Web
+from bot.hls.page_files import PageFiles
 from bot.schedules.render import calendar_text
 from bot.settings import Settings
 from bot.transcripts.replay_facts import ReplayHeader
@@ -58,7 +60,7 @@ def web_server(
     and the page shows the live captions from `captions`."""
     if settings.web_port is None:
         return NoWeb()
-    return WebServer(
+    server = WebServer(
         audio,
         signer,
         host=settings.web_host,
@@ -77,3 +79,6 @@ def web_server(
         upcoming=upcoming,
         edges=janus_edges(settings, audio),
     )
+    if settings.hls_dir:  # a streaming Space's page state beside its playlist, for its broadcast pages to poll
+        PageFiles(Path(settings.hls_dir), server.pages).watch(audio)
+    return server

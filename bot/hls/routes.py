@@ -1,14 +1,17 @@
 """What the listen page needs for HLS, on the bot's web server.
 
     GET /spaces/{id}/hls.json      {"playlist": URL or null, "player": hls.js's URL or null, "reason": text,
-                                   "broadcast": true/false}: the playlist is null while the first segment is not
-                                   out yet (ask again), or for good (the reason says why); broadcast: HLS only
+                                   "broadcast": true/false, "page": URL or null}: the playlist is null while
+                                   the first segment is not out yet (ask again), or for good (the reason says
+                                   why); broadcast: HLS only; page: the page's state as a file beside the
+                                   playlist (bot/hls/page_files.py)
     GET /static/hls/hls.js         hls.js from npm (``.cache/npm``, put there by scripts/install)
     GET /static/hls/listen_hls.js  the page's HLS player (bot/web/static/listen_hls.js)
     GET /hls/{id}/{file}           the stream's files, when no HLS_BASE_URL sends members to nginx or a CDN
 
 The files are served with the caching a CDN should apply too: the playlist never (it changes every segment),
-the header and the segments for a day (a segment's name is never reused within a stream).
+the header and the segments for a day (a segment's name is never reused within a stream), the page's state for
+a second (every page of a broadcast polls it).
 """
 
 from __future__ import annotations
@@ -28,9 +31,14 @@ __all__ = ["HLS_JS", "add_hls_routes", "add_page_script"]
 
 HLS_JS: Final = Path(__file__).resolve().parents[2] / ".cache" / "npm" / "node_modules" / "hls.js" / "dist"
 _PLAYER: Final = "hls.light.min.js"  # audio only: the light build leaves out subtitles, alternate audio, DRM
-_FILE: Final = re.compile(r"index\.m3u8|init\.mp4|seg[0-9]{1,9}\.m4s")
+_FILE: Final = re.compile(r"index\.m3u8|init\.mp4|seg[0-9]{1,9}\.m4s|page\.json")
 _SPACE: Final = re.compile(r"[0-9A-Za-z_-]{1,64}")
-_TYPES: Final = {".m3u8": "application/vnd.apple.mpegurl", ".mp4": "audio/mp4", ".m4s": "video/iso.segment"}
+_TYPES: Final = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mp4": "audio/mp4",
+    ".m4s": "video/iso.segment",
+    ".json": "application/json",
+}
 Ticketed = Callable[[str], Awaitable[bool]]
 
 
@@ -56,6 +64,7 @@ def add_hls_routes(streams: HlsStreams, audio: AudioRooms, ticketed: Ticketed) -
             raise web.HTTPNotFound(text="This Space is not live.")
         body: dict[str, str | bool | None] = {"playlist": streams.playlist_url(space_id), "reason": None}
         body["broadcast"] = room.space.broadcast
+        body["page"] = streams.page_url(space_id)
         body["player"] = "/static/hls/hls.js" if player.is_file() else None
         if body["player"] is None:
             body["reason"] = "This server cannot play the audio over HTTP (its HLS player is not installed)."
@@ -74,7 +83,7 @@ def add_hls_routes(streams: HlsStreams, audio: AudioRooms, ticketed: Ticketed) -
         if not _SPACE.fullmatch(space_id) or not _FILE.fullmatch(name) or not path.is_file():
             raise web.HTTPNotFound(text="No such HLS file: it may have left the live window, or the Space ended.")
         suffix = path.suffix
-        cache = "no-cache" if suffix == ".m3u8" else "max-age=86400"
+        cache = {".m3u8": "no-cache", ".json": "max-age=1"}.get(suffix, "max-age=86400")
         return web.FileResponse(path, headers={"Content-Type": _TYPES[suffix], "Cache-Control": cache})
 
     def add_routes(app: web.Application) -> None:

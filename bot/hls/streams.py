@@ -86,6 +86,10 @@ class HlsStreams:
             return None
         return f"{self.base_url}/{space_id}/index.m3u8"
 
+    def page_url(self, space_id: str) -> str | None:
+        """The page's state beside the playlist (``bot.hls.page_files``), while the Space streams."""
+        return f"{self.base_url}/{space_id}/page.json" if space_id in self._streams else None
+
     async def start(self) -> None:
         self._stopped = False
         if self._sweeper is None:

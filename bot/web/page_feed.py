@@ -76,6 +76,11 @@ class PageFeed:
         self._audio, self._render, self._captions = audio, render, captions
         self._watches: dict[str, PageWatch] = {}
 
+    def readers(self, space_id: str) -> int:
+        """How many streams (and other followers) read the Space's page text now."""
+        watch = self._watches.get(space_id)
+        return 0 if watch is None else watch.readers
+
     @contextlib.asynccontextmanager
     async def watching(self, room: SpaceAudio) -> AsyncIterator[PageWatch]:
         """The Space's shared watch while the caller reads it; the watch's task stops with its last reader."""

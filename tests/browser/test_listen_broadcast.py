@@ -79,6 +79,41 @@ async def test_a_broadcast_space_plays_over_hls_only(world: World, tmp_path: Pat
         await browser.close()
 
 
+async def test_a_broadcast_pages_state_comes_from_the_hls_origin_not_the_bot(world: World, tmp_path: Path) -> None:
+    """A broadcast's pages hold no event stream to the bot: they poll page.json beside the playlist, which the bot
+    writes once per change (bot/hls/page_files.py), and still follow the Space to its end."""
+    hls_dir = tmp_path / "hls"
+    await world.start_bot(hls_dir=str(hls_dir), recordings_dir=str(tmp_path / "recordings"))
+    await start_space(world)
+    room = await room_of(world)
+    await world.slash(world.stage_id, world["hana"], "space broadcast", mode="on")
+    await eventually(lambda: _true(room.space.broadcast))
+    talk = asyncio.create_task(world.server.speak(world.guild_id, world["hana"], encode_opus(tone(440, 60.0))))
+    web = world.bot.bot.app.web
+    assert isinstance(web, WebServer)
+    page_file = hls_dir / room.space.id / "page.json"
+    await eventually(lambda: _true(page_file.is_file()), timeout=20)  # once the first segment made the directory
+    browser = Chromium()
+    page = Page(browser)
+    try:
+        await browser.open(web.listen_url(room.space))
+        await page.shows("document.getElementById('title')?.textContent", "Friday AMA")
+        await page.shows("window.spaces.stateOverHttp === true", True)
+        assert web.pages.readers(room.space.id) == 1  # the page file's writer alone: no stream of the page's own
+        async with aiohttp.ClientSession() as http, http.get(web.base_url + f"/hls/{room.space.id}/page.json") as r:
+            assert r.status == 200 and r.headers["Cache-Control"] == "max-age=1"
+            assert (await r.json())["state"]["title"] == "Friday AMA"
+        listeners = "document.getElementById('listeners').textContent"
+        before = await browser.evaluate(listeners)
+        await world.server.join_voice(world.guild_id, world["lee"], world.stage_id)
+        await eventually(lambda: _changed(browser.evaluate(listeners), before), timeout=15)  # a change, by file
+        await world.slash(world.stage_id, world["hana"], "space end")
+        await page.shows("document.body.dataset.state", "ended", 20)
+    finally:
+        talk.cancel()
+        await browser.close()
+
+
 async def test_a_bot_without_hls_cannot_broadcast(world: World, tmp_path: Path) -> None:
     await world.start_bot(recordings_dir=str(tmp_path / "recordings"))
     await start_space(world)
@@ -94,3 +129,7 @@ async def _true(value: bool) -> bool:
 
 async def _near(value: object, hz: float) -> bool:
     return abs(float(await value) - hz) < 12  # type: ignore[misc]
+
+
+async def _changed(value: object, before: object) -> bool:
+    return await value != before  # type: ignore[misc]

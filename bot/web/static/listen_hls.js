@@ -104,10 +104,35 @@ window.spacesHls = (() => {
     webrtc();
   }
 
+  // A broadcast Space's page reads its state from the HLS origin (page.json beside the playlist, which a CDN
+  // caches for a second: bot/hls/page_files.py) instead of holding an event stream to the bot, so its audience,
+  // however large, costs the bot nothing. Any other page calls `events()`, the bot's event stream.
+  const PAGE_POLL_MS = 1000;
+  async function follow(events) {
+    const answer = await fetch(base + "/hls.json" + query, { cache: "no-store" }).catch(() => null);
+    const info = answer && answer.ok ? await answer.json() : null;
+    if (!info || !info.broadcast || !info.page) return events();
+    window.spaces.stateOverHttp = true;
+    const page = new URL(info.page, location.href).href;
+    let version = 0;
+    const look = async () => {
+      const reply = await fetch(page).catch(() => null);
+      const state = reply && reply.ok ? await reply.json().catch(() => null) : null;
+      if (state && state.version !== version) {
+        version = state.version;
+        if (state.state) showState(state.state);
+        if (state.captions) showCaptions(state.captions);
+        if (!state.live) return showEnded("This Space has ended.");
+      }
+      setTimeout(look, PAGE_POLL_MS);
+    };
+    look();
+  }
+
   function stop() {
     if (hls !== null) { hls.destroy(); hls = null; }
     window.spaces.hls = false;
   }
 
-  return { choose, fallback, stop, preferred: false };
+  return { choose, fallback, follow, stop, preferred: false };
 })();
