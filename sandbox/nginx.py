@@ -14,7 +14,8 @@ from pathlib import Path
 __all__ = ["nginx_binary", "serving"]
 
 # What production would add in front of HLS_DIR (docs/HLS.md): the HLS types, no caching of the playlist (it
-# changes every segment), a second's caching of a broadcast's page.json (bot/hls/page_files.py), and CORS so the listen page on the bot's own address may fetch from this one.
+# changes every segment), a second's caching of a broadcast's page.json (bot/hls/page_files.py), and CORS so the
+# listen page on the bot's own address may fetch from this one.
 _CONFIG = """
 worker_processes 1;
 master_process off;
