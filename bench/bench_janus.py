@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import resource
 import subprocess
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import listener_peers
-from bench.bench_listeners import PEERS_PER_PROCESS, WARMUP_SECONDS, run_one, tone
+from bench.bench_listeners import PEERS_PER_PROCESS, WARMUP_SECONDS, Child, run_one, tone
 from bench.listener_table import summarize
 from spaces_core.audio.codec import OpusEncoder
 from spaces_core.audio.format import FRAME_SECONDS
@@ -73,12 +72,11 @@ async def pace(hub: RelayHub) -> None:
         await asyncio.sleep(max(0.0, deadline - loop.time()))
 
 
-class Child:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
+class JanusChild(Child):
+    """bench_listeners' process of listener peers, started as Janus's answerers and signalled through the edges."""
 
     @classmethod
-    async def start(cls, peers: int, full: int, host: str) -> Child:
+    async def start_answering(cls, peers: int, full: int, host: str) -> JanusChild:
         args = ["-m", "bench.bench_janus", "--peers", str(peers), "--full", str(full), "--host", host]
         process = await asyncio.create_subprocess_exec(
             sys.executable, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -86,19 +84,7 @@ class Child:
         )  # fmt: skip
         return cls(process)
 
-    async def read(self) -> Any:
-        assert self.process.stdout is not None
-        line = await self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("a listeners' process ended early")
-        return json.loads(line)
-
-    async def write(self, message: Any) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(message) + "\n").encode())
-        await self.process.stdin.drain()
-
-    async def connect(self, edges: Edges) -> None:
+    async def connect_through(self, edges: Edges) -> None:
         """The page's signalling, batch by batch: Janus offers (``watch``), the peers answer (``start``)."""
         pending: list[str] = []
         while (message := await self.read()) != {"ready": True}:
@@ -110,23 +96,13 @@ class Child:
                 for listener, answer in zip(pending, message["answers"], strict=True):
                     await edges.answer("bench", listener, answer)
 
-    async def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            async with asyncio.timeout(60):
-                await self.process.wait()
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-
 
 async def run_janus(listeners: int, seconds: float, loops: int) -> dict[str, Any]:
     edge = await asyncio.to_thread(Edge, loops)
     # A batch of 50 peers answering on a busy machine can take longer than a page's 30 s.
     hub, edges = RelayHub(), Edges([edge.config], unstarted_ttl=600)
     pacer = asyncio.create_task(pace(hub))
-    children: list[Child] = []
+    children: list[JanusChild] = []
     try:
         await edges.run()
         edges.open("bench", hub)
@@ -135,10 +111,11 @@ async def run_janus(listeners: int, seconds: float, loops: int) -> dict[str, Any
                 await asyncio.sleep(0.05)
         sizes = [min(PEERS_PER_PROCESS, listeners - start) for start in range(0, listeners, PEERS_PER_PROCESS)]
         full = listener_peers.FULL_PEERS
-        children = [await Child.start(size, full if i == 0 else 0, edge.host_side) for i, size in enumerate(sizes)]
+        answering = JanusChild.start_answering
+        children = [await answering(size, full if i == 0 else 0, edge.host_side) for i, size in enumerate(sizes)]
         async with asyncio.timeout(listeners * 0.25 + seconds + 120):
             for child in children:  # one at a time: Janus's signalling is sequential per session anyway
-                await child.connect(edges)
+                await child.connect_through(edges)
             await asyncio.sleep(WARMUP_SECONDS)
             wall, cpu = time.perf_counter(), edge.cpu_seconds()
             await asyncio.gather(*(child.write({"measure": seconds}) for child in children))
