@@ -5,7 +5,6 @@ is told why; a bot without HLS says it cannot broadcast."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -13,10 +12,11 @@ import pytest
 
 from bot.hls.routes import HLS_JS as HLS_JS_DIR
 from bot.web import WebServer
-from demo.world import World, open_world
+from demo.world import World
 from sandbox.speech import encode_opus, tone
 from tests.browser.chromium import Chromium, chromium_binary
 from tests.browser.test_listen_captions import Page
+from tests.browser.test_listen_hls import world
 from tests.e2e.conftest import eventually, live_space, start_space
 from tests.e2e.test_audio_receive import room_of
 from tests.missing import CHROMIUM, HLS_JS
@@ -25,16 +25,8 @@ pytestmark = [
     pytest.mark.skipif(chromium_binary() is None, reason=CHROMIUM),
     pytest.mark.skipif(not (HLS_JS_DIR / "hls.light.min.js").is_file(), reason=HLS_JS),
 ]
+__all__ = ["world"]  # the fixture: a world whose bot each test starts with its HLS settings
 PLAYING_HLS = "window.spaces.hls === true && window.spaces.connected"
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = await open_world(f"sqlite+aiosqlite:///{tmp_path}/spaces.db")
-    try:
-        yield w
-    finally:
-        await w.close()
 
 
 async def test_a_broadcast_space_plays_over_hls_only(world: World, tmp_path: Path) -> None:
