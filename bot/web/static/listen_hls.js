@@ -4,7 +4,7 @@
 // HTTPS gets through anywhere a web page does; and the only way in when a host broadcasts the Space (no cap
 // on listeners). listen.html's Play calls `spacesHls.choose(webrtc, otherwise)`, WebRTC giving up before it
 // ever connected calls `spacesHls.fallback(otherwise)`, and stopping calls `spacesHls.stop()`. Uses the page's `base`, `query`, `$`,
-// `say` and `setPlaying` (declared by its own script, which runs before anything here is called).
+// `say`, `setPlaying` and `exposeAnalyser` (declared by its own script, which runs before anything here is called).
 window.spacesHls = (() => {
   let hls = null;
   let tapped = null;  // the audio element's one WebAudio source: an element can be captured only once
@@ -40,17 +40,10 @@ window.spacesHls = (() => {
       const source = context.createMediaElementSource(audio);
       source.connect(analyser);
       source.connect(context.destination);  // once captured, the element is heard only through the context
-      tapped = { context, analyser, bins: new Float32Array(analyser.frequencyBinCount) };
+      tapped = { context, analyser };
     }
-    const { context, analyser, bins } = tapped;
-    context.resume();
-    window.spaces.peakHz = () => {
-      analyser.getFloatFrequencyData(bins);
-      let best = 0;
-      for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
-      return best * context.sampleRate / analyser.fftSize;
-    };
-    window.spaces.level = () => { analyser.getFloatFrequencyData(bins); return Math.max(...bins); };
+    tapped.context.resume();
+    exposeAnalyser(tapped.context, tapped.analyser);  // listen.html's
   }
 
   function play(playlist) {
