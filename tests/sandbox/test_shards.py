@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import discord
@@ -14,16 +14,16 @@ import pytest
 
 from bot.discord_connector import build_connector
 from sandbox import LocalDiscord
-from tests.sandbox.conftest import intents
+from tests.sandbox.conftest import Starter, intents
 
 ALL = 8  # administrator
 Start = Callable[..., Awaitable[discord.AutoShardedClient]]
 
 
 @pytest.fixture
-async def start_shards(server: LocalDiscord) -> AsyncIterator[Start]:
-    """Log in an AutoShardedClient holding `shard_ids` of `shard_count`, ready; closed after the test."""
-    running: list[tuple[discord.AutoShardedClient, asyncio.Task[None]]] = []
+def start_shards(server: LocalDiscord, start_client: Starter) -> Start:
+    """Log in an AutoShardedClient holding `shard_ids` of `shard_count`, ready; closed after the test (by the
+    sandbox's `start_client`)."""
 
     async def start(token: str, shard_ids: list[int], shard_count: int) -> discord.AutoShardedClient:
         client = discord.AutoShardedClient(
@@ -33,16 +33,10 @@ async def start_shards(server: LocalDiscord) -> AsyncIterator[Start]:
             shard_ids=shard_ids,
             shard_count=shard_count,
         )
-        await client.login(token)
-        task = asyncio.create_task(client.connect(reconnect=False))
-        running.append((client, task))
-        await asyncio.wait_for(client.wait_until_ready(), 10)
+        await start_client(server, token, client)
         return client
 
-    yield start
-    for client, task in running:
-        await client.close()
-        await asyncio.wait_for(task, 5)
+    return start
 
 
 def two_guilds(server: LocalDiscord, token_name: str = "Spaces") -> tuple[str, list[int], list[int], list[int]]:
