@@ -27,16 +27,19 @@ __all__ = ["PAGE_FILE", "PageFiles"]
 log = logging.getLogger(__name__)
 
 PAGE_FILE: Final = "page.json"
-_FIRST_LOOK: Final = 5.0  # seconds between looks for the directory the segmenter makes with its first segment
+_DIRECTORY_LOOK: Final = 1.0  # seconds between looks for the directory the segmenter makes with its first segment
+_IDLE_WAKE: Final = 60.0  # seconds: the follower waits on the page text's changes, this is only a bound
 
 
 class PageFiles:
     def __init__(self, root: Path, pages: PageFeed) -> None:
         self._root, self._pages = root, pages
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._audio: AudioRooms | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # held while they run (asyncio keeps only weak references)
 
     def watch(self, audio: AudioRooms) -> None:
         """Follow every room from its opening: its state is written once its HLS directory exists."""
+        self._audio = audio
         audio.watch(self._opened, lambda space_id: None)  # a room's end reaches the follower as `live: false`
 
     def _opened(self, room: SpaceAudio) -> None:
@@ -44,22 +47,22 @@ class PageFiles:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
     async def _follow(self, room: SpaceAudio) -> None:
         directory = self._root / room.space.id
-        seen = written = 0
+        # The segmenter makes the directory with its first segment; a ticketed Space's never comes, and waiting
+        # for it costs a look a second, where following the page text would render it four times a second.
+        while not directory.is_dir():
+            if self._audio is None or self._audio.get(room.space.id) is not room:
+                return
+            await asyncio.sleep(_DIRECTORY_LOOK)
+        version = 0
         try:
             async with self._pages.watching(room) as watch:
                 while True:
-                    text = await self._pages.next(watch, seen, _FIRST_LOOK)
-                    seen = text.version
-                    if text.version != written and directory.is_dir():
+                    text = await self._pages.next(watch, version, _IDLE_WAKE)
+                    if text.version != version:
                         _write(directory / PAGE_FILE, text)
-                        written = text.version
+                        version = text.version
                     if not text.live:
                         return
         except OSError:  # a full or gone disk: the pages that poll see the last state, the Space goes on
