@@ -21,7 +21,7 @@ from spaces_core.captions.transcriber import ModelMissing, packaged_model_dir
 from spaces_core.services.transcripts import TranscriptService
 from spaces_core.store.database import create_engine, make_uow_factory
 from tests.e2e.conftest import eventually, live_space, start_space
-from tests.e2e.test_audio_receive import room_of
+from tests.e2e.test_audio_receive import audio_has_flowed, room_of
 from tests.e2e.test_recording import bring_up, record
 from tests.e2e.test_server_audio import open_second, said_why
 from tests.missing import CAPTIONS_MODEL, ESPEAK
@@ -156,7 +156,9 @@ async def test_a_restart_mid_space_keeps_captioning_in_the_same_message(world: W
 
     await world.stop_bot()
     await world.start_bot()
-    await room_of(world)  # back on the Stage, receiving
+    # Back on the Stage, and receiving hana: the new voice connection drops her first packets until it has
+    # matched her SSRC (a fresh CI run on a loaded machine heard "the quik brown fox dumps over the razor dog").
+    await audio_has_flowed(world, await room_of(world), "hana")
     await say(world, {"hana": LATER})
     # Ended as soon as she stops: `finish` (what the recap waits for) returns once her last phrase is transcribed,
     # stored and shown in the message's final edit.
